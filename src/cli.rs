@@ -1,0 +1,81 @@
+//! The command line as the user types it (clap derive). Resolving it
+//! against the environment and the config happens in `lib.rs`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::report::Format;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keyguard",
+    version,
+    about = "Stops API keys and other credentials from entering a git repository.",
+    long_about = "Stops API keys and other credentials from entering a git repository.\n\n\
+        Run with no arguments (as the pre-commit hook does) to scan the lines the next commit adds.",
+    after_help = "Examples:\n  \
+        keyguard                 scan what is staged (what the hook runs)\n  \
+        keyguard --all           scan every tracked and untracked, non-ignored file\n  \
+        keyguard src/ .env       scan these files and folders as they are on disk\n  \
+        keyguard install         install the pre-commit hook in this repository\n  \
+        keyguard rules           list the built-in rules\n\n\
+        Exit status: 0 nothing found, 1 secrets found, 2 the scan could not be done.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Scan what is staged for the next commit (the default).
+    #[arg(long, conflicts_with_all = ["all", "paths"])]
+    pub staged: bool,
+
+    /// Scan every tracked file and every untracked file that is not ignored, as on disk.
+    #[arg(long, conflicts_with = "paths")]
+    pub all: bool,
+
+    /// Files and folders to scan as they are on disk.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GlobalArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human", global = true)]
+    pub format: Format,
+
+    /// Configuration file (default: .keyguard.toml at the repository root, if present).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+
+    /// Never colour the output (NO_COLOR in the environment does the same).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+
+    /// Print nothing when nothing is found.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Also say which configuration was used and what it turned off.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Put the keyguard shim into this repository's pre-commit hook (keeping any existing hook).
+    Install {
+        /// Rewrite the shim even if it is up to date; move aside a second foreign hook.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Take the shim out again, restoring a hook it had chained.
+    Uninstall,
+    /// List the rules in force: id and description.
+    Rules,
+}

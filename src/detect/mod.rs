@@ -1,0 +1,251 @@
+//! The detector: text in, matches out.
+//!
+//! The hot path runs the cheapest stage first. One Aho-Corasick automaton
+//! over every rule's keywords finds which rules can possibly match and on
+//! which lines; only those rules' regexes run, and only on those lines.
+//! Matches then pass the rule's entropy floor and the allow lists.
+//! The detector never sees a repository or a file system: only text.
+
+pub mod allowlist;
+pub mod entropy;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::bytes::Regex;
+
+use crate::rules::Rule;
+
+/// How far past its first line a multi-line rule (a PEM block) may match.
+const MULTILINE_WINDOW: usize = 64 * 1024;
+
+/// A secret found in a chunk of text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    /// Index into [`Detector::rules`].
+    pub rule: usize,
+    /// 1-based line number (in the file the chunk came from).
+    pub line: u32,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// The secret itself. Never printed: see `finding::redact`.
+    pub secret: String,
+}
+
+/// Compiled rules plus the keyword prefilter over them.
+pub struct Detector {
+    rules: Vec<Rule>,
+    keywords: AhoCorasick,
+    /// For each keyword pattern, the rules that listed it.
+    keyword_rules: Vec<Vec<usize>>,
+    /// Rules without keywords: they run on every line.
+    unfiltered_rules: Vec<usize>,
+    /// Secrets matching any of these are never reported (from config).
+    allowed_values: Vec<Regex>,
+}
+
+impl Detector {
+    pub fn new(rules: Vec<Rule>) -> Detector {
+        Detector::with_allowed_values(rules, Vec::new())
+    }
+
+    pub fn with_allowed_values(rules: Vec<Rule>, allowed_values: Vec<Regex>) -> Detector {
+        let mut patterns: Vec<String> = Vec::new();
+        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        let mut unfiltered_rules = Vec::new();
+        for (index, rule) in rules.iter().enumerate() {
+            if rule.keywords.is_empty() {
+                unfiltered_rules.push(index);
+            }
+            for keyword in &rule.keywords {
+                let keyword = keyword.to_ascii_lowercase();
+                match patterns.iter().position(|p| *p == keyword) {
+                    Some(i) => keyword_rules[i].push(index),
+                    None => {
+                        patterns.push(keyword);
+                        keyword_rules.push(vec![index]);
+                    }
+                }
+            }
+        }
+        let keywords = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .expect("keyword automaton is small and always builds");
+        Detector { rules, keywords, keyword_rules, unfiltered_rules, allowed_values }
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Scans `text`, whose first line is line `first_line` of its file,
+    /// appending matches to `out` in the order of their position.
+    pub fn scan_into(&self, text: &str, first_line: u32, out: &mut Vec<Match>) {
+        let bytes = text.as_bytes();
+        let mut candidates = self.candidates(bytes);
+        if candidates.is_empty() {
+            return;
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+
+        // Line numbers advance monotonically with the sorted candidates, so
+        // newlines are counted once over the whole chunk.
+        let mut counted_to = 0usize;
+        let mut line_no = first_line;
+        let mut skip_line_start = usize::MAX;
+        for &(line_start, rule_index) in &candidates {
+            line_no += memchr::memchr_iter(b'\n', &bytes[counted_to..line_start]).count() as u32;
+            counted_to = line_start;
+            if line_start == skip_line_start {
+                continue;
+            }
+            let line_end = memchr::memchr(b'\n', &bytes[line_start..]).map_or(bytes.len(), |i| line_start + i);
+            let line = &bytes[line_start..line_end];
+            if allowlist::has_inline_allow(line) {
+                skip_line_start = line_start;
+                continue;
+            }
+            let rule = &self.rules[rule_index];
+            let haystack = if rule.multiline {
+                &bytes[line_start..bytes.len().min(line_start + MULTILINE_WINDOW)]
+            } else {
+                line
+            };
+            for caps in rule.regex.captures_iter(haystack) {
+                let whole = caps.get(0).expect("group 0 always matches");
+                if whole.start() > line.len() {
+                    break; // starts on a later line: found from that line
+                }
+                let Some(secret) = caps.get(rule.secret_group) else { continue };
+                if !self.is_reportable(rule, secret.as_bytes(), caps.name("name").map(|n| n.as_bytes())) {
+                    continue;
+                }
+                let offset = secret.start().min(line.len());
+                // Regexes run over bytes of a &str; a match can only split a
+                // character if a user pattern matches raw bytes, so step back
+                // to a boundary rather than panic.
+                let mut boundary = offset;
+                while !text.is_char_boundary(line_start + boundary) {
+                    boundary -= 1;
+                }
+                out.push(Match {
+                    rule: rule_index,
+                    line: line_no,
+                    column: crate::text::column_of(&text[line_start..line_start + line.len()], boundary),
+                    secret: String::from_utf8_lossy(secret.as_bytes()).into_owned(),
+                });
+            }
+        }
+    }
+
+    /// (line start offset, rule index) pairs worth running a regex on.
+    fn candidates(&self, bytes: &[u8]) -> Vec<(usize, usize)> {
+        let mut candidates = Vec::new();
+        for hit in self.keywords.find_overlapping_iter(bytes) {
+            let line_start = memchr::memrchr(b'\n', &bytes[..hit.start()]).map_or(0, |i| i + 1);
+            for &rule in &self.keyword_rules[hit.pattern().as_usize()] {
+                candidates.push((line_start, rule));
+            }
+        }
+        if !self.unfiltered_rules.is_empty() {
+            let starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
+            for line_start in starts.filter(|&s| s < bytes.len()) {
+                candidates.extend(self.unfiltered_rules.iter().map(|&rule| (line_start, rule)));
+            }
+        }
+        candidates
+    }
+
+    fn is_reportable(&self, rule: &Rule, secret: &[u8], name: Option<&[u8]>) -> bool {
+        if secret.is_empty() || allowlist::is_obvious_placeholder(secret) {
+            return false;
+        }
+        if let Some(floor) = rule.entropy {
+            if entropy::shannon(secret) < floor {
+                return false;
+            }
+        }
+        if rule.allow.iter().chain(&self.allowed_values).any(|a| a.is_match(secret)) {
+            return false;
+        }
+        if rule.generic {
+            if name.is_some_and(allowlist::is_non_secret_name) {
+                return false;
+            }
+            if !allowlist::looks_like_credential(secret) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The ids of the rules that report something in `text` (for tests and
+    /// `keyguard rules --check`-style checks).
+    pub fn rule_ids_found_in(&self, text: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        self.scan_into(text, 1, &mut found);
+        found.into_iter().map(|m| self.rules[m.rule].id.clone()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSpec;
+
+    fn detector(toml_rules: &str) -> Detector {
+        let specs = crate::rules::parse_rule_file("test", toml_rules).unwrap();
+        Detector::new(specs.iter().map(RuleSpec::compile).collect::<anyhow::Result<_>>().unwrap())
+    }
+
+    const TOY: &str = r#"
+        [[rules]]
+        id = "toy"
+        description = "toy token"
+        regex = '\btoy_([a-z0-9]{8})\b'
+        keywords = ["toy_"]
+    "#;
+
+    #[test]
+    fn reports_line_and_column_in_characters() {
+        let d = detector(TOY);
+        let mut out = Vec::new();
+        d.scan_into("first\né = \"toy_ab12cd34\"\n", 10, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!((out[0].line, out[0].column), (11, 10));
+        assert_eq!(out[0].secret, "ab12cd34");
+    }
+
+    #[test]
+    fn keyword_is_case_insensitive_but_regex_decides() {
+        let d = detector(TOY);
+        assert!(d.rule_ids_found_in("TOY_ab12cd34").is_empty());
+        assert_eq!(d.rule_ids_found_in("x toy_ab12cd34 y toy_ff12cd34"), ["toy", "toy"]);
+    }
+
+    #[test]
+    fn inline_allow_suppresses_only_its_line() {
+        let d = detector(TOY);
+        let mut out = Vec::new();
+        d.scan_into("toy_ab12cd34 # keyguard:allow\ntoy_ab12cd35\n", 1, &mut out);
+        assert_eq!(out.iter().map(|m| m.line).collect::<Vec<_>>(), [2]);
+    }
+
+    #[test]
+    fn rules_without_keywords_run_everywhere() {
+        let d = detector("[[rules]]\nid='nokw'\ndescription='d'\nregex='zz([0-9]{4})'\n");
+        let mut out = Vec::new();
+        d.scan_into("a\nzz1234\n\nzz9876", 1, &mut out);
+        assert_eq!(out.iter().map(|m| m.line).collect::<Vec<_>>(), [2, 4]);
+    }
+
+    #[test]
+    fn entropy_floor_applies() {
+        let d = detector(
+            "[[rules]]\nid='e'\ndescription='d'\nregex='k_([a-z0-9]{8})'\nkeywords=['k_']\nentropy=2.5\n",
+        );
+        assert!(d.rule_ids_found_in("k_abababab").is_empty());
+        assert_eq!(d.rule_ids_found_in("k_a1b2c3d4"), ["e"]);
+    }
+}

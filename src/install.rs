@@ -1,0 +1,198 @@
+//! `keyguard install` / `keyguard uninstall`: the shim in the hooks folder.
+//!
+//! A hook that is already there and is not ours is never overwritten: it is
+//! moved aside to `pre-commit.keyguard-chained` and the shim runs it first.
+//! Uninstalling moves it back. Both are idempotent.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{anyhow, bail, Context, Result};
+
+/// The shim, with `@KEYGUARD_BIN@` standing for the binary's path.
+const SHIM_TEMPLATE: &str = include_str!("../hooks/pre-commit");
+/// The line that tells our shim from anyone else's hook.
+const SHIM_MARKER: &str = "# keyguard-shim";
+const HOOK_NAME: &str = "pre-commit";
+const CHAINED_SUFFIX: &str = ".keyguard-chained";
+
+/// What `install` did, for the message.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Installed {
+    New { hook: PathBuf },
+    Chained { hook: PathBuf, previous: PathBuf },
+    Updated { hook: PathBuf },
+    AlreadyInstalled { hook: PathBuf },
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Uninstalled {
+    Removed { hook: PathBuf },
+    Restored { hook: PathBuf },
+    NotInstalled { hook: PathBuf },
+}
+
+/// The hooks folder git uses here: `core.hooksPath` and linked worktrees
+/// are resolved by git itself.
+pub fn hooks_dir() -> Result<PathBuf> {
+    let output = Command::new("git")
+        .args(["rev-parse", "--git-path", "hooks"])
+        .output()
+        .context("cannot run `git` to find the hooks folder; is git installed?")?;
+    if !output.status.success() {
+        bail!(
+            "not inside a git repository ({}); run `keyguard install` from inside the repository to protect",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let path = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim_end_matches(['\n', '\r']));
+    Ok(if path.is_absolute() { path } else { std::env::current_dir()?.join(path) })
+}
+
+/// The shim text for the binary at `binary`.
+pub fn shim_for(binary: &Path) -> String {
+    // Quote for sh: the path goes inside ${KEYGUARD_BIN:-...}, which does
+    // word splitting on nothing but does need special characters escaped.
+    let escaped: String = binary
+        .to_string_lossy()
+        .chars()
+        .flat_map(|c| match c {
+            '\\' | '"' | '$' | '`' | '}' | ' ' | '\'' => vec!['\\', c],
+            _ => vec![c],
+        })
+        .collect();
+    SHIM_TEMPLATE.replace("@KEYGUARD_BIN@", &escaped)
+}
+
+fn is_our_shim(path: &Path) -> bool {
+    fs::read_to_string(path).is_ok_and(|text| text.contains(SHIM_MARKER))
+}
+
+fn chained_path(hooks: &Path) -> PathBuf {
+    hooks.join(format!("{HOOK_NAME}{CHAINED_SUFFIX}"))
+}
+
+/// Puts the shim into `hooks`, chaining whatever hook was there.
+pub fn install(hooks: &Path, binary: &Path, force: bool) -> Result<Installed> {
+    fs::create_dir_all(hooks).with_context(|| format!("cannot create the hooks folder {}", hooks.display()))?;
+    let hook = hooks.join(HOOK_NAME);
+    let shim = shim_for(binary);
+    let exists = hook.symlink_metadata().is_ok();
+
+    if exists && is_our_shim(&hook) {
+        let current = fs::read_to_string(&hook).unwrap_or_default();
+        if current == shim && !force {
+            return Ok(Installed::AlreadyInstalled { hook });
+        }
+        write_executable(&hook, &shim)?;
+        return Ok(Installed::Updated { hook });
+    }
+
+    if exists {
+        let chained = chained_path(hooks);
+        if chained.symlink_metadata().is_ok() {
+            if !force {
+                bail!(
+                    "{} is not keyguard's, and {} already holds an earlier hook. \
+                     Merge them by hand, or rerun with --force to keep the current one as {}.bak",
+                    hook.display(),
+                    chained.display(),
+                    chained.display()
+                );
+            }
+            let backup = chained.with_extension("keyguard-chained.bak");
+            fs::rename(&chained, &backup)
+                .with_context(|| format!("cannot move {} to {}", chained.display(), backup.display()))?;
+        }
+        fs::rename(&hook, &chained)
+            .with_context(|| format!("cannot move the existing hook {} aside", hook.display()))?;
+        if let Err(e) = write_executable(&hook, &shim) {
+            // Put the user's hook back rather than leave them with neither.
+            let _ = fs::rename(&chained, &hook);
+            return Err(e);
+        }
+        return Ok(Installed::Chained { hook, previous: chained });
+    }
+
+    write_executable(&hook, &shim)?;
+    Ok(Installed::New { hook })
+}
+
+/// Takes the shim out, restoring a chained hook.
+pub fn uninstall(hooks: &Path) -> Result<Uninstalled> {
+    let hook = hooks.join(HOOK_NAME);
+    let chained = chained_path(hooks);
+    let ours = is_our_shim(&hook);
+    if !ours && hook.symlink_metadata().is_ok() {
+        return Ok(Uninstalled::NotInstalled { hook });
+    }
+    if ours {
+        fs::remove_file(&hook).with_context(|| format!("cannot remove {}", hook.display()))?;
+    }
+    if chained.symlink_metadata().is_ok() {
+        fs::rename(&chained, &hook)
+            .with_context(|| format!("cannot restore {} to {}", chained.display(), hook.display()))?;
+        return Ok(Uninstalled::Restored { hook });
+    }
+    if ours {
+        Ok(Uninstalled::Removed { hook })
+    } else {
+        Ok(Uninstalled::NotInstalled { hook })
+    }
+}
+
+/// Writes through a temporary file and a rename, so a hook is never left
+/// half-written.
+fn write_executable(path: &Path, text: &str) -> Result<()> {
+    let dir = path.parent().ok_or_else(|| anyhow!("{} has no parent folder", path.display()))?;
+    let temp = dir.join(format!(".{HOOK_NAME}.keyguard-tmp"));
+    fs::write(&temp, text).with_context(|| format!("cannot write {}", temp.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&temp, fs::Permissions::from_mode(0o755))
+            .with_context(|| format!("cannot make {} executable", temp.display()))?;
+    }
+    fs::rename(&temp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn install_twice_changes_nothing_and_uninstall_restores() {
+        let dir = tempfile::tempdir().unwrap();
+        let hooks = dir.path().join("hooks");
+        fs::create_dir_all(&hooks).unwrap();
+        fs::write(hooks.join("pre-commit"), "#!/bin/sh\necho theirs\n").unwrap();
+        let bin = Path::new("/opt/key guard/bin/keyguard");
+
+        let first = install(&hooks, bin, false).unwrap();
+        assert!(matches!(first, Installed::Chained { .. }), "{first:?}");
+        let after_first = fs::read_to_string(hooks.join("pre-commit")).unwrap();
+        assert!(after_first.contains("/opt/key\\ guard/bin/keyguard"));
+        assert_eq!(fs::read_to_string(chained_path(&hooks)).unwrap(), "#!/bin/sh\necho theirs\n");
+
+        let second = install(&hooks, bin, false).unwrap();
+        assert!(matches!(second, Installed::AlreadyInstalled { .. }), "{second:?}");
+        assert_eq!(fs::read_to_string(hooks.join("pre-commit")).unwrap(), after_first);
+
+        assert!(matches!(uninstall(&hooks).unwrap(), Uninstalled::Restored { .. }));
+        assert_eq!(fs::read_to_string(hooks.join("pre-commit")).unwrap(), "#!/bin/sh\necho theirs\n");
+        assert!(!chained_path(&hooks).exists());
+        assert!(matches!(uninstall(&hooks).unwrap(), Uninstalled::NotInstalled { .. }));
+    }
+
+    #[test]
+    fn refuses_to_overwrite_two_foreign_hooks() {
+        let dir = tempfile::tempdir().unwrap();
+        let hooks = dir.path();
+        fs::write(hooks.join("pre-commit"), "new foreign").unwrap();
+        fs::write(chained_path(hooks), "old foreign").unwrap();
+        assert!(install(hooks, Path::new("/bin/keyguard"), false).is_err());
+        assert_eq!(fs::read_to_string(hooks.join("pre-commit")).unwrap(), "new foreign");
+        assert_eq!(fs::read_to_string(chained_path(hooks)).unwrap(), "old foreign");
+    }
+}

@@ -1,0 +1,130 @@
+//! The human report: one block per finding, a summary, and what to do.
+
+use std::io::Write;
+
+use anyhow::Result;
+use owo_colors::OwoColorize;
+
+use super::HumanStyle;
+use crate::finding::Finding;
+use crate::scan::ScanReport;
+
+pub fn write(report: &ScanReport, style: HumanStyle, out: &mut dyn Write) -> Result<()> {
+    let paint = Painter(style.color);
+    for finding in &report.findings {
+        let location = format!("{}:{}:{}", finding.path, finding.line, finding.column);
+        writeln!(
+            out,
+            "{}  {}  {}",
+            paint.bold(&location),
+            paint.red(&finding.rule_id),
+            finding.description
+        )?;
+        writeln!(out, "    {}", paint.yellow(&finding.redacted()))?;
+        writeln!(out, "    {} {}", paint.dim("hint:"), hint(finding))?;
+    }
+    for error in &report.errors {
+        writeln!(out, "{} {error}", paint.red("error:"))?;
+    }
+    let stats = &report.stats;
+    let has_findings = !report.findings.is_empty();
+    if style.quiet && !has_findings && report.errors.is_empty() {
+        return Ok(());
+    }
+    if !style.quiet {
+        let binary = if stats.binary_skipped > 0 {
+            format!(", {} binary skipped", stats.binary_skipped)
+        } else {
+            String::new()
+        };
+        let summary = format!(
+            "keyguard: {} finding{} in {} file{} scanned{binary} ({} ms)",
+            report.findings.len(),
+            plural(report.findings.len() as u64),
+            stats.files_scanned,
+            plural(stats.files_scanned),
+            stats.duration_ms
+        );
+        if has_findings {
+            writeln!(out, "\n{}", paint.red(&summary))?;
+        } else {
+            writeln!(out, "{}", paint.green(&summary))?;
+        }
+    }
+    if has_findings && style.is_hook {
+        writeln!(out, "{}", paint.bold("The commit was blocked: it would add the secrets above."))?;
+        writeln!(out, "  - Take the secret out of the file (load it from the environment), then `git add` the file again,")?;
+        writeln!(out, "    or unstage the file: git restore --staged <file>")?;
+        writeln!(out, "  - If the secret was ever pushed or shared, rotate it: deleting it does not make it secret again.")?;
+        writeln!(out, "  - Not a secret? Add `keyguard:allow` in a comment on that line, or allow it in .keyguard.toml.")?;
+        writeln!(out, "  - To commit anyway (not recommended): git commit --no-verify")?;
+    }
+    Ok(())
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// What to do about this finding, in the idiom of the file's language.
+fn hint(finding: &Finding) -> String {
+    if finding.is_secret_file {
+        return format!(
+            "keep this file out of git: `git restore --staged {0}`, add it to .gitignore, \
+             and commit a template (e.g. .env.example) with empty values instead",
+            finding.path
+        );
+    }
+    let var = finding.env_var.as_deref().unwrap_or("SECRET");
+    let lookup = env_lookup(&finding.path, var);
+    format!("load it from the environment ({lookup}) and, if it was ever pushed, rotate it")
+}
+
+fn env_lookup(path: &str, var: &str) -> String {
+    let extension = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    match extension.as_str() {
+        "py" | "ipynb" => format!("os.environ[\"{var}\"]"),
+        "js" | "mjs" | "cjs" | "ts" | "tsx" | "jsx" => format!("process.env.{var}"),
+        "go" => format!("os.Getenv(\"{var}\")"),
+        "rb" => format!("ENV[\"{var}\"]"),
+        "rs" => format!("std::env::var(\"{var}\")"),
+        "java" | "kt" | "scala" => format!("System.getenv(\"{var}\")"),
+        "cs" => format!("Environment.GetEnvironmentVariable(\"{var}\")"),
+        "php" => format!("getenv('{var}')"),
+        "sh" | "bash" | "zsh" | "yml" | "yaml" | "toml" | "tf" => format!("${{{var}}}"),
+        _ => format!("${var}"),
+    }
+}
+
+/// Applies colour only when enabled, so the same code renders both.
+struct Painter(bool);
+
+impl Painter {
+    fn bold(&self, s: &str) -> String {
+        if self.0 { s.bold().to_string() } else { s.to_string() }
+    }
+    fn red(&self, s: &str) -> String {
+        if self.0 { s.red().to_string() } else { s.to_string() }
+    }
+    fn green(&self, s: &str) -> String {
+        if self.0 { s.green().to_string() } else { s.to_string() }
+    }
+    fn yellow(&self, s: &str) -> String {
+        if self.0 { s.yellow().to_string() } else { s.to_string() }
+    }
+    fn dim(&self, s: &str) -> String {
+        if self.0 { s.dimmed().to_string() } else { s.to_string() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_speak_the_file_language() {
+        assert_eq!(env_lookup("app/main.py", "OPENAI_API_KEY"), "os.environ[\"OPENAI_API_KEY\"]");
+        assert_eq!(env_lookup("index.ts", "X"), "process.env.X");
+        assert_eq!(env_lookup("Makefile", "X"), "$X");
+    }
+}

@@ -1,0 +1,56 @@
+//! `--format json`: the versioned machine-readable report (see SPEC.md).
+
+use std::io::Write;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::finding::Source;
+use crate::scan::{ScanReport, Stats};
+
+/// Bumped when a field changes meaning or disappears; adding fields is not
+/// a breaking change.
+pub const JSON_FORMAT_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    version: u32,
+    findings: Vec<JsonFinding<'a>>,
+    stats: &'a Stats,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule_id: &'a str,
+    description: &'a str,
+    file: &'a str,
+    line: u32,
+    column: usize,
+    /// Redacted: never the full secret.
+    secret: String,
+    fingerprint: String,
+    source: Source,
+    commit: Option<&'a str>,
+}
+
+pub fn write(report: &ScanReport, out: &mut dyn Write) -> Result<()> {
+    let findings = report
+        .findings
+        .iter()
+        .map(|f| JsonFinding {
+            rule_id: &f.rule_id,
+            description: &f.description,
+            file: &f.path,
+            line: f.line,
+            column: f.column,
+            secret: f.redacted(),
+            fingerprint: f.fingerprint(),
+            source: f.source,
+            commit: f.commit.as_deref(),
+        })
+        .collect();
+    let doc = JsonReport { version: JSON_FORMAT_VERSION, findings, stats: &report.stats };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)?;
+    Ok(())
+}

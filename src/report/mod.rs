@@ -1,0 +1,34 @@
+//! Turning a scan report into output. Writers take any `Write`, so tests
+//! render into a `Vec<u8>`; none of them decides the exit code.
+
+pub mod human;
+pub mod json;
+
+use std::io::Write;
+
+use anyhow::Result;
+
+use crate::scan::ScanReport;
+
+/// Output formats (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+/// How the human report should look.
+#[derive(Debug, Clone, Copy)]
+pub struct HumanStyle {
+    pub color: bool,
+    pub quiet: bool,
+    /// The scan is a pre-commit hook: add the "the commit was blocked" help.
+    pub is_hook: bool,
+}
+
+pub fn write_report(format: Format, report: &ScanReport, style: HumanStyle, out: &mut dyn Write) -> Result<()> {
+    match format {
+        Format::Human => human::write(report, style, out),
+        Format::Json => json::write(report, out),
+    }
+}

@@ -1,0 +1,244 @@
+//! Rules: what a credential looks like, kept as data.
+//!
+//! A [`RuleSpec`] is a rule as written, in the built-in files under `rules/`
+//! or in a user's `.keyguard.toml` (one schema for both). [`Rule`] is the
+//! compiled form the detector runs.
+
+pub mod examples;
+
+use anyhow::{bail, Context, Result};
+use regex::bytes::{Regex, RegexBuilder};
+use serde::Deserialize;
+
+/// Compiled regexes larger than this are refused, so that a user rule cannot
+/// make every commit slow.
+const REGEX_SIZE_LIMIT: usize = 4 << 20;
+
+/// The built-in rule files, one per family, embedded at compile time.
+const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
+    ("rules/ai.toml", include_str!("../../rules/ai.toml")),
+    ("rules/cloud.toml", include_str!("../../rules/cloud.toml")),
+    ("rules/source-hosting.toml", include_str!("../../rules/source-hosting.toml")),
+    ("rules/services.toml", include_str!("../../rules/services.toml")),
+    ("rules/keys.toml", include_str!("../../rules/keys.toml")),
+    ("rules/generic.toml", include_str!("../../rules/generic.toml")),
+];
+
+/// One rule as written in TOML.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Stable identifier, lowercase words joined by `-`.
+    pub id: String,
+    /// One line saying what the rule finds.
+    pub description: String,
+    /// The pattern. The secret is the group named `secret`, else the first
+    /// group, else the whole match.
+    pub regex: String,
+    /// Literals, at least one of which must occur (ASCII case-insensitive)
+    /// before the regex runs. A rule without keywords runs on every line.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Minimum Shannon entropy, in bits per character, of the secret.
+    #[serde(default)]
+    pub entropy: Option<f64>,
+    /// Regexes: a secret matching any of them is not reported.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// Treat this as a loose `name = value` rule: the value must also look
+    /// random and not like a placeholder, identifier or variable look-up.
+    #[serde(default)]
+    pub generic: bool,
+    /// The match may run past the end of the line it starts on (PEM blocks).
+    #[serde(default)]
+    pub multiline: bool,
+    /// The environment variable people usually load this credential from,
+    /// used in the hint.
+    #[serde(default)]
+    pub env_var: Option<String>,
+    /// Lines that must be found. `{{...}}` templates are filled in with
+    /// random characters at test time (see [`examples`]), so that the rule
+    /// files never hold anything key-shaped themselves.
+    #[serde(default)]
+    pub examples: Vec<String>,
+    /// Lines that must not be found.
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+    /// Where the format is documented.
+    #[serde(default)]
+    pub references: Vec<String>,
+}
+
+/// The top level of a rule file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[serde(default)]
+    rules: Vec<RuleSpec>,
+}
+
+/// A rule ready to run.
+#[derive(Debug)]
+pub struct Rule {
+    pub id: String,
+    pub description: String,
+    pub keywords: Vec<String>,
+    pub regex: Regex,
+    /// Index of the capture group holding the secret (0 = whole match).
+    pub secret_group: usize,
+    pub entropy: Option<f64>,
+    pub allow: Vec<Regex>,
+    pub generic: bool,
+    pub multiline: bool,
+    pub env_var: Option<String>,
+}
+
+impl RuleSpec {
+    /// Compiles the rule, naming it in every error.
+    pub fn compile(&self) -> Result<Rule> {
+        check_id(&self.id)?;
+        let regex = compile_regex(&self.regex)
+            .with_context(|| format!("rule `{}`: invalid regex", self.id))?;
+        let secret_group = match regex.capture_names().position(|n| n == Some("secret")) {
+            Some(i) => i,
+            None if regex.captures_len() > 1 => 1,
+            None => 0,
+        };
+        let allow = self
+            .allow
+            .iter()
+            .map(|a| compile_regex(a))
+            .collect::<Result<Vec<_>>>()
+            .with_context(|| format!("rule `{}`: invalid allow regex", self.id))?;
+        if self.keywords.iter().any(|k| k.is_empty()) {
+            bail!("rule `{}`: keywords must not be empty strings", self.id);
+        }
+        Ok(Rule {
+            id: self.id.clone(),
+            description: self.description.clone(),
+            keywords: self.keywords.clone(),
+            regex,
+            secret_group,
+            entropy: self.entropy,
+            allow,
+            generic: self.generic,
+            multiline: self.multiline,
+            env_var: self.env_var.clone(),
+        })
+    }
+}
+
+/// Compiles a pattern the way every rule and allow-list regex is compiled:
+/// over bytes, with a bounded size.
+pub fn compile_regex(pattern: &str) -> Result<Regex> {
+    RegexBuilder::new(pattern)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn check_id(id: &str) -> Result<()> {
+    let ok = !id.is_empty()
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !id.starts_with('-')
+        && !id.ends_with('-');
+    if !ok {
+        bail!("rule id `{id}` must be lowercase letters, digits and `-`");
+    }
+    Ok(())
+}
+
+/// Parses rule specs from a TOML document holding `[[rules]]` tables.
+pub fn parse_rule_file(name: &str, text: &str) -> Result<Vec<RuleSpec>> {
+    let file: RuleFile = toml::from_str(text).with_context(|| format!("in {name}"))?;
+    Ok(file.rules)
+}
+
+/// Every built-in rule, as written.
+pub fn builtin_specs() -> Vec<RuleSpec> {
+    BUILTIN_RULE_FILES
+        .iter()
+        .flat_map(|(name, text)| {
+            parse_rule_file(name, text)
+                .unwrap_or_else(|e| panic!("built-in rule file is invalid: {e:#}"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::Detector;
+    use std::collections::HashSet;
+
+    #[test]
+    fn ids_are_unique_and_every_rule_compiles() {
+        let specs = builtin_specs();
+        let mut seen = HashSet::new();
+        for spec in &specs {
+            assert!(seen.insert(spec.id.clone()), "rule id {} is not unique", spec.id);
+            spec.compile().unwrap();
+            assert!(!spec.keywords.is_empty(), "rule {} has no keywords", spec.id);
+            assert!(!spec.examples.is_empty(), "rule {} has no examples", spec.id);
+            assert!(!spec.negative_examples.is_empty(), "rule {} has no negative examples", spec.id);
+        }
+    }
+
+    /// Every example of every rule is found by that rule, and no negative
+    /// example is found by it. Examples are expanded with fresh random
+    /// bodies several times, so a rule cannot pass by luck of one draw.
+    #[test]
+    fn every_rule_matches_its_examples_and_not_its_negatives() {
+        let specs = builtin_specs();
+        let detector = Detector::new(specs.iter().map(|s| s.compile().unwrap()).collect());
+        let mut rng = examples::Rng::seeded(0x6b65_7967_7561_7264);
+        let mut failures = Vec::new();
+        for spec in &specs {
+            for _round in 0..5 {
+                for example in &spec.examples {
+                    let line = examples::expand(example, &mut rng).unwrap();
+                    let ids = detector.rule_ids_found_in(&line);
+                    if !ids.iter().any(|id| id == &spec.id) {
+                        failures.push(format!("{}: example not found: {example}", spec.id));
+                    }
+                }
+                for negative in &spec.negative_examples {
+                    let line = examples::expand(negative, &mut rng).unwrap();
+                    if detector.rule_ids_found_in(&line).iter().any(|id| id == &spec.id) {
+                        failures.push(format!("{}: negative example found: {negative}", spec.id));
+                    }
+                }
+            }
+        }
+        failures.dedup();
+        assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    }
+
+    /// The rule files themselves hold nothing a rule would report, so the
+    /// repository stays clean under its own hook.
+    #[test]
+    fn rule_files_hold_no_literal_secrets() {
+        let detector = Detector::new(builtin_specs().iter().map(|s| s.compile().unwrap()).collect());
+        for (name, text) in BUILTIN_RULE_FILES {
+            for (i, line) in text.lines().enumerate() {
+                let ids = detector.rule_ids_found_in(line);
+                assert!(ids.is_empty(), "{name}:{} is reported by {ids:?}", i + 1);
+            }
+        }
+    }
+
+    #[test]
+    fn bad_regex_names_the_rule() {
+        let spec: RuleSpec = toml::from_str("id='my-rule'\ndescription='d'\nregex='(unclosed'").unwrap();
+        let err = format!("{:#}", spec.compile().unwrap_err());
+        assert!(err.contains("my-rule"), "{err}");
+    }
+
+    #[test]
+    fn secret_group_prefers_the_named_group() {
+        let spec: RuleSpec =
+            toml::from_str("id='r'\ndescription='d'\nregex='(a)(?P<secret>b)'").unwrap();
+        assert_eq!(spec.compile().unwrap().secret_group, 2);
+    }
+}

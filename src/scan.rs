@@ -1,0 +1,244 @@
+//! The scan: where the inputs (staged diff, files on disk) meet the detector
+//! and become findings.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use globset::GlobSet;
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::detect::{Detector, Match};
+use crate::finding::{Finding, Source};
+use crate::git::staged::StagedContent;
+use crate::git::Repo;
+use crate::rules::{builtin_specs, compile_regex, RuleSpec};
+use crate::secret_files::{glob_set, SecretFiles};
+use crate::text::{decode, Decoded};
+
+/// Counters for the summary line and the JSON `stats`.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Stats {
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+    pub binary_skipped: u64,
+    pub duration_ms: u64,
+}
+
+/// The result of a scan: findings, counters, and files that could not be
+/// read (which make the scan incomplete).
+#[derive(Debug, Default)]
+pub struct ScanReport {
+    pub findings: Vec<Finding>,
+    pub stats: Stats,
+    pub errors: Vec<String>,
+}
+
+/// Rules, secret-file names and path allow-list, ready to scan.
+pub struct Scanner {
+    detector: Detector,
+    secret_files: SecretFiles,
+    allowed_paths: GlobSet,
+}
+
+/// What one file contributes.
+#[derive(Default)]
+struct FileResult {
+    findings: Vec<Finding>,
+    scanned_bytes: u64,
+    binary: bool,
+    scanned: bool,
+}
+
+impl Scanner {
+    /// Built-in rules with the config applied: user rules added (replacing
+    /// a built-in of the same id), disabled rules removed.
+    pub fn from_config(config: &Config) -> Result<Scanner> {
+        let mut specs: Vec<RuleSpec> = builtin_specs();
+        for user_rule in &config.rules {
+            specs.retain(|s| s.id != user_rule.id);
+            specs.push(user_rule.clone());
+        }
+        specs.retain(|s| !config.disabled_rules.contains(&s.id));
+        let rules = specs.iter().map(RuleSpec::compile).collect::<Result<Vec<_>>>()?;
+        let allowed_values = config
+            .allow
+            .values
+            .iter()
+            .map(|v| compile_regex(v).with_context(|| format!("[allow] values: invalid regex `{v}`")))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Scanner {
+            detector: Detector::with_allowed_values(rules, allowed_values),
+            secret_files: SecretFiles::from_config(&config.secret_files)?,
+            allowed_paths: glob_set(&config.allow.paths).context("in [allow] paths")?,
+        })
+    }
+
+    pub fn detector(&self) -> &Detector {
+        &self.detector
+    }
+
+    /// Scans what the next commit adds.
+    pub fn scan_staged(&self, repo: &Repo) -> Result<ScanReport> {
+        let started = Instant::now();
+        let files = repo.staged_files()?;
+        let results: Vec<FileResult> = files
+            .par_iter()
+            .map(|file| {
+                let mut result = FileResult::default();
+                let is_allowed = self.allowed_paths.is_match(&file.path);
+                if is_allowed {
+                    return result;
+                }
+                self.check_file_name(&file.path, Source::Staged, &mut result);
+                match &file.content {
+                    StagedContent::Binary => result.binary = true,
+                    StagedContent::Text { text, added } => {
+                        result.scanned = true;
+                        // A file moved out of an allowed path is new to the
+                        // scan: all of it is checked, so a rename cannot
+                        // launder a secret.
+                        let moved_in = file.old_path.as_deref().is_some_and(|old| self.allowed_paths.is_match(old));
+                        if moved_in {
+                            self.scan_text(&file.path, text, 1, Source::Staged, &mut result);
+                        } else {
+                            for run in added {
+                                self.scan_text(&file.path, &text[run.start..run.end], run.first_line, Source::Staged, &mut result);
+                            }
+                        }
+                    }
+                }
+                result
+            })
+            .collect();
+        Ok(assemble(results, Vec::new(), started))
+    }
+
+    /// Scans files on disk; `files` are (display path, path to read).
+    pub fn scan_files(&self, files: &[(String, PathBuf)]) -> ScanReport {
+        let started = Instant::now();
+        let outcomes: Vec<Result<FileResult, String>> = files
+            .par_iter()
+            .filter(|(display, _)| !self.allowed_paths.is_match(display))
+            .map(|(display, path)| self.scan_file_on_disk(display, path))
+            .collect();
+        let mut results = Vec::with_capacity(outcomes.len());
+        let mut errors = Vec::new();
+        for outcome in outcomes {
+            match outcome {
+                Ok(result) => results.push(result),
+                Err(e) => errors.push(e),
+            }
+        }
+        assemble(results, errors, started)
+    }
+
+    fn scan_file_on_disk(&self, display: &str, path: &Path) -> Result<FileResult, String> {
+        let mut result = FileResult::default();
+        let metadata = match std::fs::symlink_metadata(path) {
+            Ok(m) => m,
+            // Tracked but deleted on disk: nothing there to leak.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(result),
+            Err(e) => return Err(format!("cannot read {display}: {e}")),
+        };
+        if !metadata.is_file() {
+            return Ok(result); // symlinks are not followed; folders are submodules
+        }
+        self.check_file_name(display, Source::Worktree, &mut result);
+        let bytes = std::fs::read(path).map_err(|e| format!("cannot read {display}: {e}"))?;
+        match decode(&bytes) {
+            Decoded::Binary => result.binary = true,
+            Decoded::Text(text) => {
+                result.scanned = true;
+                self.scan_text(display, &text, 1, Source::Worktree, &mut result);
+            }
+        }
+        Ok(result)
+    }
+
+    fn check_file_name(&self, path: &str, source: Source, result: &mut FileResult) {
+        if let Some(pattern) = self.secret_files.matching_pattern(path) {
+            result.findings.push(Finding {
+                rule_id: "secret-file".to_string(),
+                description: format!("Secrets file (name matches `{pattern}`)"),
+                path: path.to_string(),
+                line: 1,
+                column: 1,
+                secret: path.to_string(),
+                source,
+                commit: None,
+                env_var: None,
+                is_secret_file: true,
+            });
+        }
+    }
+
+    fn scan_text(&self, path: &str, text: &str, first_line: u32, source: Source, result: &mut FileResult) {
+        result.scanned_bytes += text.len() as u64;
+        let mut matches: Vec<Match> = Vec::new();
+        self.detector.scan_into(text, first_line, &mut matches);
+        let rules = self.detector.rules();
+        result.findings.extend(matches.into_iter().map(|m| {
+            let rule = &rules[m.rule];
+            Finding {
+                rule_id: rule.id.clone(),
+                description: rule.description.clone(),
+                path: path.to_string(),
+                line: m.line,
+                column: m.column,
+                secret: m.secret,
+                source,
+                commit: None,
+                env_var: rule.env_var.clone(),
+                is_secret_file: false,
+            }
+        }));
+    }
+}
+
+fn assemble(results: Vec<FileResult>, errors: Vec<String>, started: Instant) -> ScanReport {
+    let mut report = ScanReport { errors, ..ScanReport::default() };
+    for result in results {
+        report.stats.files_scanned += u64::from(result.scanned);
+        report.stats.binary_skipped += u64::from(result.binary);
+        report.stats.bytes_scanned += result.scanned_bytes;
+        report.findings.extend(result.findings);
+    }
+    report.findings.sort_by(|a, b| (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id)));
+    // Two rules may report the same secret at the same place (a specific
+    // rule and the generic one): keep the first, the more specific.
+    report.findings.dedup_by(|b, a| a.path == b.path && a.line == b.line && a.secret == b.secret);
+    report.stats.duration_ms = started.elapsed().as_millis() as u64;
+    report
+}
+
+/// Expands PATH arguments into files: folders are walked, honouring
+/// `.gitignore`, skipping `.git`, but including hidden files such as `.env`.
+pub fn files_under(paths: &[PathBuf]) -> Result<Vec<(String, PathBuf)>> {
+    let mut files = Vec::new();
+    for path in paths {
+        let metadata = std::fs::metadata(path).with_context(|| format!("cannot scan {}", path.display()))?;
+        if metadata.is_file() {
+            files.push((display_path(path), path.clone()));
+            continue;
+        }
+        let walker = ignore::WalkBuilder::new(path)
+            .hidden(false)
+            .require_git(false)
+            .filter_entry(|e| e.file_name() != ".git")
+            .build();
+        for entry in walker {
+            let entry = entry.with_context(|| format!("cannot walk {}", path.display()))?;
+            if entry.file_type().is_some_and(|t| t.is_file()) {
+                files.push((display_path(entry.path()), entry.into_path()));
+            }
+        }
+    }
+    Ok(files)
+}
+
+fn display_path(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    text.strip_prefix("./").unwrap_or(&text).replace('\\', "/")
+}

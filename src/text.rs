@@ -1,0 +1,117 @@
+//! Turning raw bytes (a blob or a file) into text the detector can match.
+//!
+//! Keys are ASCII, but the files they hide in are not always UTF-8: Windows
+//! tools write UTF-16 with a BOM, old editors write Latin-1. Everything is
+//! decoded to UTF-8 first so that one set of regexes serves every encoding
+//! and columns are counted in characters.
+
+use std::borrow::Cow;
+
+/// How many leading bytes are examined for a NUL, as git itself does.
+const BINARY_SNIFF_LEN: usize = 8000;
+
+/// What a buffer turned out to be.
+#[derive(Debug)]
+pub enum Decoded<'a> {
+    Text(Cow<'a, str>),
+    Binary,
+}
+
+/// True when the buffer starts with a UTF-16 byte-order mark.
+fn utf16_bom(bytes: &[u8]) -> Option<bool> {
+    match bytes {
+        [0xFF, 0xFE, ..] => Some(true), // little endian
+        [0xFE, 0xFF, ..] => Some(false),
+        _ => None,
+    }
+}
+
+/// Is this a binary blob? A NUL byte in the first 8000 bytes means binary,
+/// except in UTF-16 text, where NULs are half of every ASCII character.
+pub fn is_binary(bytes: &[u8]) -> bool {
+    if utf16_bom(bytes).is_some() {
+        return false;
+    }
+    let sniff = &bytes[..bytes.len().min(BINARY_SNIFF_LEN)];
+    memchr::memchr(0, sniff).is_some()
+}
+
+/// Decodes UTF-8 (with or without BOM), UTF-16 with BOM, and falls back to
+/// Latin-1 for anything else, which maps every byte to one character and so
+/// never fails. Binary buffers are reported as such and not decoded.
+pub fn decode(bytes: &[u8]) -> Decoded<'_> {
+    if let Some(little_endian) = utf16_bom(bytes) {
+        return Decoded::Text(Cow::Owned(decode_utf16(&bytes[2..], little_endian)));
+    }
+    if is_binary(bytes) {
+        return Decoded::Binary;
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Decoded::Text(Cow::Borrowed(text)),
+        Err(_) => Decoded::Text(Cow::Owned(bytes.iter().map(|&b| b as char).collect())),
+    }
+}
+
+fn decode_utf16(body: &[u8], little_endian: bool) -> String {
+    let units = body.chunks_exact(2).map(|pair| {
+        if little_endian {
+            u16::from_le_bytes([pair[0], pair[1]])
+        } else {
+            u16::from_be_bytes([pair[0], pair[1]])
+        }
+    });
+    char::decode_utf16(units)
+        .map(|unit| unit.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect()
+}
+
+/// 1-based column, in characters, of a byte offset within a line.
+pub fn column_of(line: &str, byte_offset: usize) -> usize {
+    line[..byte_offset].chars().count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(bytes: &[u8]) -> String {
+        match decode(bytes) {
+            Decoded::Text(t) => t.into_owned(),
+            Decoded::Binary => panic!("decoded as binary"),
+        }
+    }
+
+    #[test]
+    fn utf8_with_and_without_bom() {
+        assert_eq!(text(b"abc"), "abc");
+        assert_eq!(text(b"\xEF\xBB\xBFabc"), "abc");
+    }
+
+    #[test]
+    fn utf16_both_endians() {
+        let le: Vec<u8> = [0xFF, 0xFE].into_iter().chain("ké=1\n".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        let be: Vec<u8> = [0xFE, 0xFF].into_iter().chain("ké=1\n".encode_utf16().flat_map(u16::to_be_bytes)).collect();
+        assert_eq!(text(&le), "ké=1\n");
+        assert_eq!(text(&be), "ké=1\n");
+        assert!(!is_binary(&le));
+    }
+
+    #[test]
+    fn latin1_falls_back_per_byte() {
+        assert_eq!(text(b"caf\xE9 = 1"), "café = 1");
+    }
+
+    #[test]
+    fn nul_means_binary() {
+        assert!(matches!(decode(b"\x89PNG\r\n\x1a\n\0\0"), Decoded::Binary));
+        assert!(is_binary(b"a\0b"));
+        assert!(!is_binary(b"plain text"));
+    }
+
+    #[test]
+    fn columns_count_characters() {
+        assert_eq!(column_of("é = x", 5), 4);
+        assert_eq!(column_of("abc", 0), 1);
+    }
+}
