@@ -111,7 +111,7 @@ mod tests {
 
     #[test]
     fn columns_count_characters() {
-        assert_eq!(column_of("é = x", 5), 4);
+        assert_eq!(column_of("é = x", 5), 5);
         assert_eq!(column_of("abc", 0), 1);
     }
 }

@@ -8,7 +8,7 @@ const INLINE_ALLOW_MARKERS: &[&str] = &["keyguard:allow", "gitleaks:allow", "pra
 
 /// Lower-case fragments that mark a value as a stand-in, not a credential.
 const PLACEHOLDER_WORDS: &[&str] = &[
-    "xxxx", "****", "....", "your", "example", "sample", "changeme", "change_me", "change-me",
+    "xxxx", "****", "...", "…", "your", "example", "sample", "changeme", "change_me", "change-me",
     "placeholder", "dummy", "redacted", "replace", "insert", "fake", "password", "passwd",
     "secret", "todo", "fixme", "null", "none", "undefined", "foobar", "lorem", "notreal",
     "not-a-real", "not_a_real", "mock", "<", ">", "${", "{{", "$(", "%(", "#{",

@@ -83,9 +83,16 @@ pub fn expand(template: &str, rng: &mut Rng) -> Result<String> {
         let end = after
             .find("}}")
             .with_context(|| format!("unclosed {{{{ in example `{template}`"))?;
-        let (kind, arg) = after[..end]
+        // Only `{{word:arg}}` is a template; anything else (a GitHub
+        // Actions `${{ secrets.X }}`, say) is ordinary text.
+        let Some((kind, arg)) = after[..end]
             .split_once(':')
-            .with_context(|| format!("template `{}` needs a `:`", &after[..end]))?;
+            .filter(|(kind, _)| !kind.is_empty() && kind.bytes().all(|b| b.is_ascii_alphanumeric()))
+        else {
+            out.push_str(&rest[start..start + 2 + end + 2]);
+            rest = &after[end + 2..];
+            continue;
+        };
         if kind == "lit" {
             out.push_str(arg);
         } else {
@@ -123,5 +130,6 @@ mod tests {
         assert!(expand("{{nope:3}}", &mut rng).is_err());
         assert!(expand("{{hex:x}}", &mut rng).is_err());
         assert!(expand("{{hex:3", &mut rng).is_err());
+        assert_eq!(expand("${{ secrets.TOKEN }}", &mut rng).unwrap(), "${{ secrets.TOKEN }}");
     }
 }
