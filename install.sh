@@ -1,0 +1,48 @@
+#!/bin/sh
+# install.sh: build and install keyguard, then protect the git repository you
+# run it from.
+#
+#   /path/to/keyguard/install.sh          # from inside the repository to protect
+#
+# 1. builds the binary from this checkout and installs it into
+#    $KEYGUARD_PREFIX/bin (default: your cargo bin folder, ~/.cargo/bin);
+# 2. runs `keyguard install`: puts the pre-commit shim into the hooks folder
+#    git uses (core.hooksPath and worktrees respected), keeping and chaining
+#    any hook already there;
+# 3. scans the repository once (`keyguard --all`) so you see where you stand.
+# Running it again changes nothing.
+set -eu
+
+src_dir=$(cd "$(dirname "$0")" && pwd)
+prefix=${KEYGUARD_PREFIX:-${CARGO_HOME:-$HOME/.cargo}}
+
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "install.sh: cargo was not found. Install Rust (https://rustup.rs), then run this again." >&2
+    exit 2
+fi
+
+echo "keyguard: building and installing into $prefix/bin ..." >&2
+cargo install --quiet --locked --force --path "$src_dir" --root "$prefix" \
+    --target-dir "$src_dir/target"
+bin="$prefix/bin/keyguard"
+
+if ! git rev-parse --git-dir >/dev/null 2>&1; then
+    echo "keyguard: installed $bin. Not inside a git repository, so no hook was installed:" >&2
+    echo "keyguard: run 'keyguard install' from inside each repository to protect." >&2
+    exit 0
+fi
+
+"$bin" install
+
+echo "keyguard: scanning this repository once (keyguard --all) ..." >&2
+status=0
+"$bin" --all || status=$?
+case $status in
+    0) echo "keyguard: ready. Every commit in this repository is now checked." >&2 ;;
+    1) echo "keyguard: the hook is installed, but the files above already hold secrets: move them out and rotate them." >&2 ;;
+    *) exit "$status" ;;
+esac
+case ":$PATH:" in
+    *":$prefix/bin:"*) ;;
+    *) echo "keyguard: note: $prefix/bin is not on your PATH; the hook calls $bin directly." >&2 ;;
+esac
