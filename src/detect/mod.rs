@@ -7,6 +7,7 @@
 //! The detector never sees a repository or a file system: only text.
 
 pub mod allowlist;
+pub mod checksum;
 pub mod entropy;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -191,6 +192,9 @@ impl Detector {
             if entropy::shannon(secret) < floor {
                 return false;
             }
+        }
+        if rule.checksum.is_some_and(|c| !c.verifies(secret)) {
+            return false;
         }
         if rule.allow.iter().chain(&self.allowed_values).any(|a| a.is_match(secret)) {
             return false;

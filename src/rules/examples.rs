@@ -2,7 +2,9 @@
 //!
 //! Rule examples and tests never spell out a key. They write a template such
 //! as `ghp_{{b62:36}}`, and [`expand`] fills each `{{alphabet:length}}` with
-//! random characters. `{{lit:TEXT}}` inserts TEXT unchanged, which lets a
+//! random characters. `{{b62crc:30}}` is 30 random base62 characters and
+//! their 6-character base62 CRC-32, as GitHub and npm tokens end.
+//! `{{lit:TEXT}}` inserts TEXT unchanged, which lets a
 //! file mention a marker (a PEM header, say) without containing it.
 
 use anyhow::{bail, Context, Result};
@@ -95,6 +97,14 @@ pub fn expand(template: &str, rng: &mut Rng) -> Result<String> {
         };
         if kind == "lit" {
             out.push_str(arg);
+        } else if kind == "b62crc" {
+            // 30 random base62 characters and their CRC-32 (GitHub, npm).
+            let length: usize = arg
+                .parse()
+                .with_context(|| format!("bad length `{arg}` in example `{template}`"))?;
+            let random = random_string(alphabet("b62").expect("known"), length, rng);
+            out.push_str(&random);
+            out.push_str(&crate::detect::checksum::base62_crc32(random.as_bytes()));
         } else {
             let Some(chars) = alphabet(kind) else {
                 bail!("unknown alphabet `{kind}` in example `{template}`");

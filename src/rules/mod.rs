@@ -10,6 +10,8 @@ use anyhow::{bail, Context, Result};
 use regex::bytes::{Regex, RegexBuilder};
 use serde::Deserialize;
 
+use crate::detect::checksum::Checksum;
+
 /// Compiled regexes larger than this are refused, so that a user rule cannot
 /// make every commit slow.
 const REGEX_SIZE_LIMIT: usize = 4 << 20;
@@ -45,6 +47,9 @@ pub struct RuleSpec {
     /// Regexes: a secret matching any of them is not reported.
     #[serde(default)]
     pub allow: Vec<String>,
+    /// An offline checksum the secret must carry (`base62-crc32`).
+    #[serde(default)]
+    pub checksum: Option<Checksum>,
     /// Treat this as a loose `name = value` rule: the value must also look
     /// random and not like a placeholder, identifier or variable look-up.
     #[serde(default)]
@@ -88,6 +93,7 @@ pub struct Rule {
     pub secret_group: usize,
     pub entropy: Option<f64>,
     pub allow: Vec<Regex>,
+    pub checksum: Option<Checksum>,
     pub generic: bool,
     pub multiline: bool,
     pub env_var: Option<String>,
@@ -121,6 +127,7 @@ impl RuleSpec {
             secret_group,
             entropy: self.entropy,
             allow,
+            checksum: self.checksum,
             generic: self.generic,
             multiline: self.multiline,
             env_var: self.env_var.clone(),
