@@ -55,13 +55,17 @@ impl Scanner {
     /// Built-in rules with the config applied: user rules added (replacing
     /// a built-in of the same id), disabled rules removed.
     pub fn from_config(config: &Config) -> Result<Scanner> {
-        let mut specs: Vec<RuleSpec> = builtin_specs();
-        for user_rule in &config.rules {
-            specs.retain(|s| s.id != user_rule.id);
-            specs.push(user_rule.clone());
-        }
-        specs.retain(|s| !config.disabled_rules.contains(&s.id));
-        let rules = specs.iter().map(RuleSpec::compile).collect::<Result<Vec<_>>>()?;
+        // Built-in rules are compiled on first use (the test suite compiles
+        // them all); user rules now, so that a bad one fails the scan.
+        let builtin = builtin_specs()
+            .into_iter()
+            .filter(|s| !config.rules.iter().any(|user| user.id == s.id))
+            .map(|s| s.compile_lazily());
+        let user = config.rules.iter().map(RuleSpec::compile);
+        let rules = builtin
+            .chain(user)
+            .filter(|rule| rule.as_ref().map_or(true, |r| !config.disabled_rules.contains(&r.id)))
+            .collect::<Result<Vec<_>>>()?;
         let allowed_values = config
             .allow
             .values

@@ -111,17 +111,18 @@ impl Detector {
                 continue;
             }
             let rule = &self.rules[rule_index];
+            let compiled = rule.compiled();
             let haystack = if rule.multiline {
                 &bytes[line_start..bytes.len().min(line_start + MULTILINE_WINDOW)]
             } else {
                 line
             };
-            for caps in rule.regex.captures_iter(haystack) {
+            for caps in compiled.regex.captures_iter(haystack) {
                 let whole = caps.get(0).expect("group 0 always matches");
                 if whole.start() > line.len() {
                     break; // starts on a later line: found from that line
                 }
-                let Some(secret) = caps.get(rule.secret_group) else { continue };
+                let Some(secret) = caps.get(compiled.secret_group) else { continue };
                 if !self.is_reportable(rule, secret.as_bytes(), caps.name("name").map(|n| n.as_bytes())) {
                     continue;
                 }
@@ -196,7 +197,7 @@ impl Detector {
         if rule.checksum.is_some_and(|c| !c.verifies(secret)) {
             return false;
         }
-        if rule.allow.iter().chain(&self.allowed_values).any(|a| a.is_match(secret)) {
+        if rule.compiled().allow.iter().chain(&self.allowed_values).any(|a| a.is_match(secret)) {
             return false;
         }
         if rule.generic {

@@ -6,6 +6,8 @@
 
 pub mod examples;
 
+use std::sync::OnceLock;
+
 use anyhow::{bail, Context, Result};
 use regex::bytes::{Regex, RegexBuilder};
 use serde::Deserialize;
@@ -82,40 +84,73 @@ struct RuleFile {
     rules: Vec<RuleSpec>,
 }
 
-/// A rule ready to run.
+/// A rule ready to run. Its regexes are compiled on first use: a commit
+/// that touches one line should not pay for building 150 automata.
 #[derive(Debug)]
 pub struct Rule {
     pub id: String,
     pub description: String,
     pub keywords: Vec<String>,
-    pub regex: Regex,
-    /// Index of the capture group holding the secret (0 = whole match).
-    pub secret_group: usize,
     pub entropy: Option<f64>,
-    pub allow: Vec<Regex>,
     pub checksum: Option<Checksum>,
     pub generic: bool,
     pub multiline: bool,
     pub env_var: Option<String>,
+    pattern: String,
+    allow_patterns: Vec<String>,
+    compiled: OnceLock<CompiledRule>,
+}
+
+/// The parts of a rule that cost time to build.
+#[derive(Debug)]
+pub struct CompiledRule {
+    pub regex: Regex,
+    /// Index of the capture group holding the secret (0 = whole match).
+    pub secret_group: usize,
+    pub allow: Vec<Regex>,
+}
+
+impl Rule {
+    /// The compiled regexes, built on first call. Rules are validated when
+    /// loaded ([`RuleSpec::compile`]) or by the built-in rule tests, so
+    /// building cannot fail here.
+    pub fn compiled(&self) -> &CompiledRule {
+        self.compiled.get_or_init(|| {
+            build(&self.id, &self.pattern, &self.allow_patterns)
+                .unwrap_or_else(|e| panic!("rule `{}` was validated but does not compile: {e:#}", self.id))
+        })
+    }
+}
+
+fn build(id: &str, pattern: &str, allow: &[String]) -> Result<CompiledRule> {
+    let regex = compile_regex(pattern).with_context(|| format!("rule `{id}`: invalid regex"))?;
+    let secret_group = match regex.capture_names().position(|n| n == Some("secret")) {
+        Some(i) => i,
+        None if regex.captures_len() > 1 => 1,
+        None => 0,
+    };
+    let allow = allow
+        .iter()
+        .map(|a| compile_regex(a))
+        .collect::<Result<Vec<_>>>()
+        .with_context(|| format!("rule `{id}`: invalid allow regex"))?;
+    Ok(CompiledRule { regex, secret_group, allow })
 }
 
 impl RuleSpec {
-    /// Compiles the rule, naming it in every error.
+    /// Checks and compiles the rule now, naming it in every error (for
+    /// rules from a user's configuration).
     pub fn compile(&self) -> Result<Rule> {
+        let rule = self.compile_lazily()?;
+        let compiled = build(&self.id, &self.regex, &self.allow)?;
+        rule.compiled.set(compiled).expect("fresh rule");
+        Ok(rule)
+    }
+
+    /// Checks the rule's shape but leaves its regexes to be compiled on
+    /// first use (for the built-in rules, which the test suite compiles).
+    pub fn compile_lazily(&self) -> Result<Rule> {
         check_id(&self.id)?;
-        let regex = compile_regex(&self.regex)
-            .with_context(|| format!("rule `{}`: invalid regex", self.id))?;
-        let secret_group = match regex.capture_names().position(|n| n == Some("secret")) {
-            Some(i) => i,
-            None if regex.captures_len() > 1 => 1,
-            None => 0,
-        };
-        let allow = self
-            .allow
-            .iter()
-            .map(|a| compile_regex(a))
-            .collect::<Result<Vec<_>>>()
-            .with_context(|| format!("rule `{}`: invalid allow regex", self.id))?;
         if self.keywords.iter().any(|k| k.is_empty()) {
             bail!("rule `{}`: keywords must not be empty strings", self.id);
         }
@@ -123,22 +158,27 @@ impl RuleSpec {
             id: self.id.clone(),
             description: self.description.clone(),
             keywords: self.keywords.clone(),
-            regex,
-            secret_group,
             entropy: self.entropy,
-            allow,
             checksum: self.checksum,
             generic: self.generic,
             multiline: self.multiline,
             env_var: self.env_var.clone(),
+            pattern: self.regex.clone(),
+            allow_patterns: self.allow.clone(),
+            compiled: OnceLock::new(),
         })
     }
 }
 
 /// Compiles a pattern the way every rule and allow-list regex is compiled:
-/// over bytes, with a bounded size.
+/// over bytes, with ASCII classes, with a bounded size.
+///
+/// Keys are ASCII. Unicode classes (`\w`, `\s`, case folding) would make
+/// every automaton many times larger and slower to build and run, for no
+/// gain in what is found.
 pub fn compile_regex(pattern: &str) -> Result<Regex> {
     RegexBuilder::new(pattern)
+        .unicode(false)
         .size_limit(REGEX_SIZE_LIMIT)
         .dfa_size_limit(REGEX_SIZE_LIMIT)
         .build()
@@ -246,6 +286,6 @@ mod tests {
     fn secret_group_prefers_the_named_group() {
         let spec: RuleSpec =
             toml::from_str("id='r'\ndescription='d'\nregex='(a)(?P<secret>b)'").unwrap();
-        assert_eq!(spec.compile().unwrap().secret_group, 2);
+        assert_eq!(spec.compile().unwrap().compiled().secret_group, 2);
     }
 }
