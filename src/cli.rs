@@ -17,6 +17,7 @@ use crate::report::Format;
     after_help = "Examples:\n  \
         keyguard                 scan what is staged (what the hook runs)\n  \
         keyguard --all           scan every tracked and untracked, non-ignored file\n  \
+        keyguard --history origin/main..HEAD   scan the lines those commits added\n  \
         keyguard src/ .env       scan these files and folders as they are on disk\n  \
         keyguard install         install the pre-commit hook in this repository\n  \
         keyguard rules           list the built-in rules\n\n\
@@ -32,8 +33,16 @@ pub struct Cli {
     pub staged: bool,
 
     /// Scan every tracked file and every untracked file that is not ignored, as on disk.
-    #[arg(long, conflicts_with = "paths")]
+    #[arg(long, conflicts_with_all = ["paths", "history"])]
     pub all: bool,
+
+    /// Scan the lines each commit added: all of HEAD's history, or a range (origin/main..HEAD).
+    #[arg(long, value_name = "RANGE", num_args = 0..=1, default_missing_value = "", conflicts_with = "paths")]
+    pub history: Option<String>,
+
+    /// Run as git's pre-push hook: REMOTE [URL] as arguments, pushed refs on stdin.
+    #[arg(long, hide = true, num_args = 1..=2, value_names = ["REMOTE", "URL"], conflicts_with_all = ["all", "paths", "history"])]
+    pub pre_push: Option<Vec<String>>,
 
     /// Files and folders to scan as they are on disk.
     #[arg(value_name = "PATH")]
@@ -73,9 +82,16 @@ pub enum Command {
         /// Rewrite the shim even if it is up to date; move aside a second foreign hook.
         #[arg(long)]
         force: bool,
+        /// Also install a pre-push hook that scans the commits being pushed.
+        #[arg(long)]
+        pre_push: bool,
     },
     /// Take the shim out again, restoring a hook it had chained.
-    Uninstall,
+    Uninstall {
+        /// Also remove the pre-push hook.
+        #[arg(long)]
+        pre_push: bool,
+    },
     /// List the rules in force: id and description.
     Rules,
 }

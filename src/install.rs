@@ -10,12 +10,35 @@ use std::process::Command;
 
 use anyhow::{anyhow, bail, Context, Result};
 
-/// The shim, with `@KEYGUARD_BIN@` standing for the binary's path.
-const SHIM_TEMPLATE: &str = include_str!("../hooks/pre-commit");
 /// The line that tells our shim from anyone else's hook.
 const SHIM_MARKER: &str = "# keyguard-shim";
-const HOOK_NAME: &str = "pre-commit";
 const CHAINED_SUFFIX: &str = ".keyguard-chained";
+
+/// The hooks keyguard can install.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hook {
+    /// Scans what is staged, on every commit.
+    PreCommit,
+    /// Scans the commits being pushed.
+    PrePush,
+}
+
+impl Hook {
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Hook::PreCommit => "pre-commit",
+            Hook::PrePush => "pre-push",
+        }
+    }
+
+    /// The shim, with `@KEYGUARD_BIN@` standing for the binary's path.
+    fn template(self) -> &'static str {
+        match self {
+            Hook::PreCommit => include_str!("../hooks/pre-commit"),
+            Hook::PrePush => include_str!("../hooks/pre-push"),
+        }
+    }
+}
 
 /// What `install` did, for the message.
 #[derive(Debug, PartialEq, Eq)]
@@ -51,7 +74,7 @@ pub fn hooks_dir() -> Result<PathBuf> {
 }
 
 /// The shim text for the binary at `binary`.
-pub fn shim_for(binary: &Path) -> String {
+pub fn shim_for(hook: Hook, binary: &Path) -> String {
     // Quote for sh: the path goes inside ${KEYGUARD_BIN:-...}, which does
     // word splitting on nothing but does need special characters escaped.
     let escaped: String = binary
@@ -62,22 +85,22 @@ pub fn shim_for(binary: &Path) -> String {
             _ => vec![c],
         })
         .collect();
-    SHIM_TEMPLATE.replace("@KEYGUARD_BIN@", &escaped)
+    hook.template().replace("@KEYGUARD_BIN@", &escaped)
 }
 
 fn is_our_shim(path: &Path) -> bool {
     fs::read_to_string(path).is_ok_and(|text| text.contains(SHIM_MARKER))
 }
 
-fn chained_path(hooks: &Path) -> PathBuf {
-    hooks.join(format!("{HOOK_NAME}{CHAINED_SUFFIX}"))
+fn chained_path(hooks: &Path, kind: Hook) -> PathBuf {
+    hooks.join(format!("{}{CHAINED_SUFFIX}", kind.file_name()))
 }
 
 /// Puts the shim into `hooks`, chaining whatever hook was there.
-pub fn install(hooks: &Path, binary: &Path, force: bool) -> Result<Installed> {
+pub fn install(hooks: &Path, kind: Hook, binary: &Path, force: bool) -> Result<Installed> {
     fs::create_dir_all(hooks).with_context(|| format!("cannot create the hooks folder {}", hooks.display()))?;
-    let hook = hooks.join(HOOK_NAME);
-    let shim = shim_for(binary);
+    let hook = hooks.join(kind.file_name());
+    let shim = shim_for(kind, binary);
     let exists = hook.symlink_metadata().is_ok();
 
     if exists && is_our_shim(&hook) {
@@ -90,7 +113,7 @@ pub fn install(hooks: &Path, binary: &Path, force: bool) -> Result<Installed> {
     }
 
     if exists {
-        let chained = chained_path(hooks);
+        let chained = chained_path(hooks, kind);
         if chained.symlink_metadata().is_ok() {
             if !force {
                 bail!(
@@ -120,9 +143,9 @@ pub fn install(hooks: &Path, binary: &Path, force: bool) -> Result<Installed> {
 }
 
 /// Takes the shim out, restoring a chained hook.
-pub fn uninstall(hooks: &Path) -> Result<Uninstalled> {
-    let hook = hooks.join(HOOK_NAME);
-    let chained = chained_path(hooks);
+pub fn uninstall(hooks: &Path, kind: Hook) -> Result<Uninstalled> {
+    let hook = hooks.join(kind.file_name());
+    let chained = chained_path(hooks, kind);
     let ours = is_our_shim(&hook);
     if !ours && hook.symlink_metadata().is_ok() {
         return Ok(Uninstalled::NotInstalled { hook });
@@ -146,7 +169,8 @@ pub fn uninstall(hooks: &Path) -> Result<Uninstalled> {
 /// half-written.
 fn write_executable(path: &Path, text: &str) -> Result<()> {
     let dir = path.parent().ok_or_else(|| anyhow!("{} has no parent folder", path.display()))?;
-    let temp = dir.join(format!(".{HOOK_NAME}.keyguard-tmp"));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temp = dir.join(format!(".{name}.keyguard-tmp"));
     fs::write(&temp, text).with_context(|| format!("cannot write {}", temp.display()))?;
     #[cfg(unix)]
     {
@@ -169,20 +193,20 @@ mod tests {
         fs::write(hooks.join("pre-commit"), "#!/bin/sh\necho theirs\n").unwrap();
         let bin = Path::new("/opt/key guard/bin/keyguard");
 
-        let first = install(&hooks, bin, false).unwrap();
+        let first = install(&hooks, Hook::PreCommit, bin, false).unwrap();
         assert!(matches!(first, Installed::Chained { .. }), "{first:?}");
         let after_first = fs::read_to_string(hooks.join("pre-commit")).unwrap();
         assert!(after_first.contains("/opt/key\\ guard/bin/keyguard"));
-        assert_eq!(fs::read_to_string(chained_path(&hooks)).unwrap(), "#!/bin/sh\necho theirs\n");
+        assert_eq!(fs::read_to_string(chained_path(&hooks, Hook::PreCommit)).unwrap(), "#!/bin/sh\necho theirs\n");
 
-        let second = install(&hooks, bin, false).unwrap();
+        let second = install(&hooks, Hook::PreCommit, bin, false).unwrap();
         assert!(matches!(second, Installed::AlreadyInstalled { .. }), "{second:?}");
         assert_eq!(fs::read_to_string(hooks.join("pre-commit")).unwrap(), after_first);
 
-        assert!(matches!(uninstall(&hooks).unwrap(), Uninstalled::Restored { .. }));
+        assert!(matches!(uninstall(&hooks, Hook::PreCommit).unwrap(), Uninstalled::Restored { .. }));
         assert_eq!(fs::read_to_string(hooks.join("pre-commit")).unwrap(), "#!/bin/sh\necho theirs\n");
-        assert!(!chained_path(&hooks).exists());
-        assert!(matches!(uninstall(&hooks).unwrap(), Uninstalled::NotInstalled { .. }));
+        assert!(!chained_path(&hooks, Hook::PreCommit).exists());
+        assert!(matches!(uninstall(&hooks, Hook::PreCommit).unwrap(), Uninstalled::NotInstalled { .. }));
     }
 
     #[test]
@@ -190,9 +214,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let hooks = dir.path();
         fs::write(hooks.join("pre-commit"), "new foreign").unwrap();
-        fs::write(chained_path(hooks), "old foreign").unwrap();
-        assert!(install(hooks, Path::new("/bin/keyguard"), false).is_err());
+        fs::write(chained_path(hooks, Hook::PreCommit), "old foreign").unwrap();
+        assert!(install(hooks, Hook::PreCommit, Path::new("/bin/keyguard"), false).is_err());
         assert_eq!(fs::read_to_string(hooks.join("pre-commit")).unwrap(), "new foreign");
-        assert_eq!(fs::read_to_string(chained_path(hooks)).unwrap(), "old foreign");
+        assert_eq!(fs::read_to_string(chained_path(hooks, Hook::PreCommit)).unwrap(), "old foreign");
     }
 }

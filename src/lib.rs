@@ -52,15 +52,22 @@ enum Target {
     Staged,
     All,
     Paths(Vec<PathBuf>),
+    History(Option<String>),
+    /// The commits a `git push` is about to send (pre-push hook).
+    PrePush { remote: String },
 }
 
 pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
-        Some(Command::Install { force }) => cmd_install(force),
-        Some(Command::Uninstall) => cmd_uninstall(),
+        Some(Command::Install { force, pre_push }) => cmd_install(force, pre_push),
+        Some(Command::Uninstall { pre_push }) => cmd_uninstall(pre_push),
         Some(Command::Rules) => cmd_rules(&cli.global),
         None => {
-            let target = if cli.all {
+            let target = if let Some(args) = cli.pre_push {
+                Target::PrePush { remote: args.first().cloned().unwrap_or_default() }
+            } else if let Some(range) = cli.history {
+                Target::History(Some(range).filter(|r| !r.is_empty()))
+            } else if cli.all {
                 Target::All
             } else if !cli.paths.is_empty() {
                 Target::Paths(cli.paths)
@@ -76,7 +83,7 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
     // Scanning paths works outside a repository; staged and --all do not.
     let repo = match &target {
         Target::Paths(_) => Repo::open_from_env().ok(),
-        Target::Staged | Target::All => Some(Repo::open_from_env()?),
+        _ => Some(Repo::open_from_env()?),
     };
     let root = repo.as_ref().and_then(|r| r.workdir()).map(Path::to_path_buf);
     let loaded = config::load(global.config.as_deref(), root.as_deref())?;
@@ -88,7 +95,11 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
         None => "invalid built-in configuration".to_string(),
     })?;
 
-    let is_hook = matches!(target, Target::Staged);
+    let blocking = match target {
+        Target::Staged => Some("commit"),
+        Target::PrePush { .. } => Some("push"),
+        _ => None,
+    };
     let report = match target {
         Target::Staged => scanner.scan_staged(repo.as_ref().expect("opened above"))?,
         Target::All => {
@@ -105,8 +116,20 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
             scanner.scan_files(&files)
         }
         Target::Paths(paths) => scanner.scan_files(&scan::files_under(&paths)?),
+        Target::History(range) => {
+            let history = repo.as_ref().expect("opened above").history(range.as_deref())?;
+            scanner.scan_history(&history)?
+        }
+        Target::PrePush { remote } => {
+            let mut input = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
+                .context("cannot read the pushed refs from standard input")?;
+            let refs = git::history::PushedRef::parse_lines(&input)?;
+            let history = repo.as_ref().expect("opened above").pushed_history(&remote, &refs)?;
+            scanner.scan_history(&history)?
+        }
     };
-    emit(&report, global, is_hook)?;
+    emit(&report, global, blocking)?;
     Ok(if !report.errors.is_empty() {
         Outcome::Incomplete
     } else if report.findings.is_empty() {
@@ -118,22 +141,22 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
 
 /// Writes the report: JSON to stdout; the human report to stderr for the
 /// hook (git shows hook stderr) and to stdout for manual scans.
-fn emit(report: &ScanReport, global: &GlobalArgs, is_hook: bool) -> Result<()> {
+fn emit(report: &ScanReport, global: &GlobalArgs, blocking: Option<&'static str>) -> Result<()> {
     match global.format {
         Format::Json => {
             let mut out = std::io::stdout().lock();
-            report::write_report(Format::Json, report, human_style(global, false, false), &mut out)?;
+            report::write_report(Format::Json, report, human_style(global, false, None), &mut out)?;
             for error in &report.errors {
                 eprintln!("keyguard: error: {error}");
             }
             out.flush()?;
         }
-        Format::Human if is_hook => {
-            let style = human_style(global, std::io::stderr().is_terminal(), true);
+        Format::Human if blocking.is_some() => {
+            let style = human_style(global, std::io::stderr().is_terminal(), blocking);
             report::write_report(Format::Human, report, style, &mut std::io::stderr().lock())?;
         }
         Format::Human => {
-            let style = human_style(global, std::io::stdout().is_terminal(), false);
+            let style = human_style(global, std::io::stdout().is_terminal(), None);
             let mut out = std::io::stdout().lock();
             report::write_report(Format::Human, report, style, &mut out)?;
             out.flush()?;
@@ -142,8 +165,8 @@ fn emit(report: &ScanReport, global: &GlobalArgs, is_hook: bool) -> Result<()> {
     Ok(())
 }
 
-fn human_style(global: &GlobalArgs, is_terminal: bool, is_hook: bool) -> HumanStyle {
-    HumanStyle { color: use_color(global, is_terminal), quiet: global.quiet, is_hook }
+fn human_style(global: &GlobalArgs, is_terminal: bool, blocking: Option<&'static str>) -> HumanStyle {
+    HumanStyle { color: use_color(global, is_terminal), quiet: global.quiet, blocking }
 }
 
 /// Colour only on a terminal, never with `--no-color`, `NO_COLOR` (set to
@@ -201,29 +224,46 @@ fn cmd_rules(global: &GlobalArgs) -> Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
-fn cmd_install(force: bool) -> Result<Outcome> {
+fn cmd_install(force: bool, pre_push: bool) -> Result<Outcome> {
     let hooks = install::hooks_dir()?;
     let binary = std::env::current_exe().context("cannot tell where the keyguard binary is")?;
-    let message = match install::install(&hooks, &binary, force)? {
-        install::Installed::New { hook } => format!("installed the pre-commit hook at {}", hook.display()),
+    install_hook(&hooks, install::Hook::PreCommit, &binary, force)?;
+    if pre_push {
+        install_hook(&hooks, install::Hook::PrePush, &binary, force)?;
+    }
+    Ok(Outcome::Clean)
+}
+
+fn install_hook(hooks: &Path, kind: install::Hook, binary: &Path, force: bool) -> Result<()> {
+    let message = match install::install(hooks, kind, binary, force)? {
+        install::Installed::New { hook } => format!("installed the {} hook at {}", kind.file_name(), hook.display()),
         install::Installed::Chained { hook, previous } => format!(
-            "installed the pre-commit hook at {}; the hook that was there runs first, from {}",
+            "installed the {} hook at {}; the hook that was there runs first, from {}",
+            kind.file_name(),
             hook.display(),
             previous.display()
         ),
-        install::Installed::Updated { hook } => format!("updated the pre-commit hook at {}", hook.display()),
+        install::Installed::Updated { hook } => format!("updated the {} hook at {}", kind.file_name(), hook.display()),
         install::Installed::AlreadyInstalled { hook } => {
             format!("already installed at {}; nothing changed", hook.display())
         }
     };
     eprintln!("keyguard: {message}");
+    Ok(())
+}
+
+fn cmd_uninstall(pre_push: bool) -> Result<Outcome> {
+    let hooks = install::hooks_dir()?;
+    uninstall_hook(&hooks, install::Hook::PreCommit)?;
+    if pre_push {
+        uninstall_hook(&hooks, install::Hook::PrePush)?;
+    }
     Ok(Outcome::Clean)
 }
 
-fn cmd_uninstall() -> Result<Outcome> {
-    let hooks = install::hooks_dir()?;
-    let message = match install::uninstall(&hooks)? {
-        install::Uninstalled::Removed { hook } => format!("removed the pre-commit hook {}", hook.display()),
+fn uninstall_hook(hooks: &Path, kind: install::Hook) -> Result<()> {
+    let message = match install::uninstall(hooks, kind)? {
+        install::Uninstalled::Removed { hook } => format!("removed the {} hook {}", kind.file_name(), hook.display()),
         install::Uninstalled::Restored { hook } => {
             format!("removed keyguard and restored the previous hook at {}", hook.display())
         }
@@ -232,5 +272,5 @@ fn cmd_uninstall() -> Result<Outcome> {
         }
     };
     eprintln!("keyguard: {message}");
-    Ok(Outcome::Clean)
+    Ok(())
 }

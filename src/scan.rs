@@ -11,7 +11,8 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::detect::{Detector, Match};
 use crate::finding::{Finding, Source};
-use crate::git::staged::StagedContent;
+use crate::git::history::History;
+use crate::git::staged::{ChangedContent, ChangedFile};
 use crate::git::Repo;
 use crate::rules::{builtin_specs, compile_regex, RuleSpec};
 use crate::secret_files::{glob_set, SecretFiles};
@@ -87,36 +88,61 @@ impl Scanner {
     pub fn scan_staged(&self, repo: &Repo) -> Result<ScanReport> {
         let started = Instant::now();
         let files = repo.staged_files()?;
-        let results: Vec<FileResult> = files
+        let results: Vec<FileResult> =
+            files.par_iter().map(|file| self.scan_changed_file(file, Source::Staged, None)).collect();
+        Ok(assemble(results, Vec::new(), started))
+    }
+
+    /// Scans the lines each commit of `history` added, commits in parallel.
+    pub fn scan_history(&self, history: &History) -> Result<ScanReport> {
+        let started = Instant::now();
+        let ids = history.commit_ids();
+        let per_commit: Vec<Result<Vec<FileResult>>> = ids
             .par_iter()
-            .map(|file| {
-                let mut result = FileResult::default();
-                let is_allowed = self.allowed_paths.is_match(&file.path);
-                if is_allowed {
-                    return result;
-                }
-                self.check_file_name(&file.path, Source::Staged, &mut result);
-                match &file.content {
-                    StagedContent::Binary => result.binary = true,
-                    StagedContent::Text { text, added } => {
-                        result.scanned = true;
-                        // A file moved out of an allowed path is new to the
-                        // scan: all of it is checked, so a rename cannot
-                        // launder a secret.
-                        let moved_in = file.old_path.as_deref().is_some_and(|old| self.allowed_paths.is_match(old));
-                        if moved_in {
-                            self.scan_text(&file.path, text, 1, Source::Staged, &mut result);
-                        } else {
-                            for run in added {
-                                self.scan_text(&file.path, &text[run.start..run.end], run.first_line, Source::Staged, &mut result);
-                            }
-                        }
+            .map_init(
+                || history.reader(),
+                |reader, id| {
+                    let reader = reader.as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?;
+                    let files = reader.changes(id)?;
+                    Ok(files.iter().map(|f| self.scan_changed_file(f, Source::Commit, Some(id))).collect())
+                },
+            )
+            .collect();
+        let mut results = Vec::new();
+        for commit in per_commit {
+            results.extend(commit?);
+        }
+        Ok(assemble(results, Vec::new(), started))
+    }
+
+    fn scan_changed_file(&self, file: &ChangedFile, source: Source, commit: Option<&str>) -> FileResult {
+        let mut result = FileResult::default();
+        if self.allowed_paths.is_match(&file.path) {
+            return result;
+        }
+        self.check_file_name(&file.path, source, &mut result);
+        match &file.content {
+            ChangedContent::Binary => result.binary = true,
+            ChangedContent::Text { text, added } => {
+                result.scanned = true;
+                // A file moved out of an allowed path is new to the scan: all
+                // of it is checked, so a rename cannot launder a secret.
+                let moved_in = file.old_path.as_deref().is_some_and(|old| self.allowed_paths.is_match(old));
+                if moved_in {
+                    self.scan_text(&file.path, text, 1, source, &mut result);
+                } else {
+                    for run in added {
+                        self.scan_text(&file.path, &text[run.start..run.end], run.first_line, source, &mut result);
                     }
                 }
-                result
-            })
-            .collect();
-        Ok(assemble(results, Vec::new(), started))
+            }
+        }
+        if let Some(commit) = commit {
+            for finding in &mut result.findings {
+                finding.commit = Some(commit.to_string());
+            }
+        }
+        result
     }
 
     /// Scans files on disk; `files` are (display path, path to read).
@@ -209,10 +235,13 @@ fn assemble(results: Vec<FileResult>, errors: Vec<String>, started: Instant) -> 
         report.stats.bytes_scanned += result.scanned_bytes;
         report.findings.extend(result.findings);
     }
-    report.findings.sort_by(|a, b| (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id)));
-    // Two rules may report the same secret at the same place (a specific
-    // rule and the generic one): keep the first, the more specific.
-    report.findings.dedup_by(|b, a| a.path == b.path && a.line == b.line && a.secret == b.secret);
+    report.findings.sort_by(|a, b| {
+        (&a.commit, &a.path, a.line, a.column, &a.rule_id).cmp(&(&b.commit, &b.path, b.line, b.column, &b.rule_id))
+    });
+    // Two rules may report the same secret at the same place: keep one.
+    report
+        .findings
+        .dedup_by(|b, a| a.commit == b.commit && a.path == b.path && a.line == b.line && a.secret == b.secret);
     report.stats.duration_ms = started.elapsed().as_millis() as u64;
     report
 }

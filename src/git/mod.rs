@@ -1,6 +1,7 @@
 //! Everything that touches git. No git2 type leaves this module: callers
 //! get owned paths and text.
 
+pub mod history;
 pub mod staged;
 pub mod tracked;
 
@@ -76,16 +77,17 @@ impl Repo {
         })
     }
 
-    fn read_blob(&self, id: git2::Oid, path: &str) -> Result<Vec<u8>> {
-        let blob = self.repo.find_blob(id).map_err(|e| {
-            anyhow!(
-                "cannot read the staged content of {path} (object {id}: {}). \
-                 The object store may be damaged: try `git fsck`",
-                e.message()
-            )
-        })?;
-        Ok(blob.content().to_vec())
-    }
+}
+
+fn read_blob(repo: &Repository, id: git2::Oid, path: &str) -> Result<Vec<u8>> {
+    let blob = repo.find_blob(id).map_err(|e| {
+        anyhow!(
+            "cannot read the content of {path} (object {id}: {}). \
+             The object store may be damaged: try `git fsck`",
+            e.message()
+        )
+    })?;
+    Ok(blob.content().to_vec())
 }
 
 /// A path from git (bytes) as text for reports; non-UTF-8 bytes are replaced.

@@ -7,21 +7,26 @@
 use anyhow::{Context, Result};
 use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Patch};
 
-use super::{path_text, Repo};
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use git2::{Oid, Repository};
+
+use super::{path_text, read_blob, Repo};
 use crate::text::{decode, Decoded};
 
-/// One staged file that adds content.
+/// One file that a change (the staged index, a commit) adds or modifies.
 #[derive(Debug)]
-pub struct StagedFile {
+pub struct ChangedFile {
     /// Path in the repository, `/`-separated.
     pub path: String,
     /// The path it was renamed or copied from, if any.
     pub old_path: Option<String>,
-    pub content: StagedContent,
+    pub content: ChangedContent,
 }
 
 #[derive(Debug)]
-pub enum StagedContent {
+pub enum ChangedContent {
     Binary,
     Text {
         /// The whole staged file, decoded.
@@ -43,7 +48,7 @@ impl Repo {
     /// Every file the next commit adds or changes, with its added lines.
     /// Deletions add nothing and are left out; so are submodules and
     /// symlinks, whose "content" is a commit id or a path.
-    pub fn staged_files(&self) -> Result<Vec<StagedFile>> {
+    pub fn staged_files(&self) -> Result<Vec<ChangedFile>> {
         let index = self.index_to_commit()?;
         let head_tree = self.head_tree()?;
         let mut options = DiffOptions::new();
@@ -56,40 +61,58 @@ impl Repo {
         diff.find_similar(Some(DiffFindOptions::new().renames(true)))
             .context("cannot detect renamed files")?;
 
-        let mut files = Vec::new();
-        for delta in diff.deltas() {
-            if !matches!(
-                delta.status(),
-                Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
-            ) {
-                continue;
-            }
-            let new = delta.new_file();
-            if !matches!(new.mode(), FileMode::Blob | FileMode::BlobExecutable) {
-                continue;
-            }
-            let path = path_text(new.path_bytes().unwrap_or_default());
-            let old = delta.old_file();
-            let old_is_blob = matches!(old.mode(), FileMode::Blob | FileMode::BlobExecutable) && !old.id().is_zero();
-            let old_path = old
-                .path_bytes()
-                .map(path_text)
-                .filter(|p| matches!(delta.status(), Delta::Renamed | Delta::Copied) && *p != path);
-
-            let new_bytes = self.read_blob(new.id(), &path)?;
-            let old_bytes = if old_is_blob { Some(self.read_blob(old.id(), &path)?) } else { None };
-            let content = added_content(old_bytes.as_deref(), &new_bytes)
-                .with_context(|| format!("cannot diff {path}"))?;
-            files.push(StagedFile { path, old_path, content });
-        }
-        Ok(files)
+        changed_files(&self.repo, &diff, None)
     }
 }
 
+/// The files a diff adds or changes, with their added lines. Deletions add
+/// nothing and are left out; so are submodules and symlinks, whose
+/// "content" is a commit id or a path. With `seen`, a (old blob, new blob)
+/// pair already diffed elsewhere (a cherry-pick, a rebased copy) is skipped.
+pub(super) fn changed_files(
+    repo: &Repository,
+    diff: &git2::Diff<'_>,
+    seen: Option<&Mutex<HashSet<(Oid, Oid)>>>,
+) -> Result<Vec<ChangedFile>> {
+    let mut files = Vec::new();
+    for delta in diff.deltas() {
+        if !matches!(
+            delta.status(),
+            Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
+        ) {
+            continue;
+        }
+        let new = delta.new_file();
+        if !matches!(new.mode(), FileMode::Blob | FileMode::BlobExecutable) {
+            continue;
+        }
+        let old = delta.old_file();
+        let old_is_blob = matches!(old.mode(), FileMode::Blob | FileMode::BlobExecutable) && !old.id().is_zero();
+        if let Some(seen) = seen {
+            let pair = (if old_is_blob { old.id() } else { Oid::ZERO_SHA1 }, new.id());
+            if !seen.lock().unwrap_or_else(|e| e.into_inner()).insert(pair) {
+                continue;
+            }
+        }
+        let path = path_text(new.path_bytes().unwrap_or_default());
+        let old_path = old
+            .path_bytes()
+            .map(path_text)
+            .filter(|p| matches!(delta.status(), Delta::Renamed | Delta::Copied) && *p != path);
+
+        let new_bytes = read_blob(repo, new.id(), &path)?;
+        let old_bytes = if old_is_blob { Some(read_blob(repo, old.id(), &path)?) } else { None };
+        let content = added_content(old_bytes.as_deref(), &new_bytes)
+            .with_context(|| format!("cannot diff {path}"))?;
+        files.push(ChangedFile { path, old_path, content });
+    }
+    Ok(files)
+}
+
 /// Decodes both sides and finds the added lines of `new`.
-fn added_content(old: Option<&[u8]>, new: &[u8]) -> Result<StagedContent> {
+fn added_content(old: Option<&[u8]>, new: &[u8]) -> Result<ChangedContent> {
     let text = match decode(new) {
-        Decoded::Binary => return Ok(StagedContent::Binary),
+        Decoded::Binary => return Ok(ChangedContent::Binary),
         Decoded::Text(text) => text.into_owned(),
     };
     let old_text = match old.map(decode) {
@@ -101,11 +124,11 @@ fn added_content(old: Option<&[u8]>, new: &[u8]) -> Result<StagedContent> {
             } else {
                 vec![AddedLines { first_line: 1, start: 0, end: text.len() }]
             };
-            return Ok(StagedContent::Text { text, added });
+            return Ok(ChangedContent::Text { text, added });
         }
     };
     let added = added_lines(&old_text, &text)?;
-    Ok(StagedContent::Text { text, added })
+    Ok(ChangedContent::Text { text, added })
 }
 
 /// Runs of lines present in `new` but not in `old`, per git's diff.
@@ -175,6 +198,6 @@ mod tests {
 
     #[test]
     fn binary_new_side() {
-        assert!(matches!(added_content(None, b"\0\x01\x02").unwrap(), StagedContent::Binary));
+        assert!(matches!(added_content(None, b"\0\x01\x02").unwrap(), ChangedContent::Binary));
     }
 }

@@ -12,7 +12,10 @@ use crate::scan::ScanReport;
 pub fn write(report: &ScanReport, style: HumanStyle, out: &mut dyn Write) -> Result<()> {
     let paint = Painter(style.color);
     for finding in &report.findings {
-        let location = format!("{}:{}:{}", finding.path, finding.line, finding.column);
+        let location = match &finding.commit {
+            Some(commit) => format!("{} {}:{}:{}", &commit[..commit.len().min(12)], finding.path, finding.line, finding.column),
+            None => format!("{}:{}:{}", finding.path, finding.line, finding.column),
+        };
         writeln!(
             out,
             "{}  {}  {}",
@@ -51,13 +54,13 @@ pub fn write(report: &ScanReport, style: HumanStyle, out: &mut dyn Write) -> Res
             writeln!(out, "{}", paint.green(&summary))?;
         }
     }
-    if has_findings && style.is_hook {
-        writeln!(out, "{}", paint.bold("The commit was blocked: it would add the secrets above."))?;
+    if let Some(action) = style.blocking.filter(|_| has_findings) {
+        writeln!(out, "{}", paint.bold(&format!("The {action} was blocked: it would add the secrets above.")))?;
         writeln!(out, "  - Take the secret out of the file (load it from the environment), then `git add` the file again,")?;
         writeln!(out, "    or unstage the file: git restore --staged <file>")?;
         writeln!(out, "  - If the secret was ever pushed or shared, rotate it: deleting it does not make it secret again.")?;
         writeln!(out, "  - Not a secret? Add `keyguard:allow` in a comment on that line, or allow it in .keyguard.toml.")?;
-        writeln!(out, "  - To commit anyway (not recommended): git commit --no-verify")?;
+        writeln!(out, "  - To {action} anyway (not recommended): git {action} --no-verify")?;
     }
     Ok(())
 }

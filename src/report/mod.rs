@@ -22,8 +22,9 @@ pub enum Format {
 pub struct HumanStyle {
     pub color: bool,
     pub quiet: bool,
-    /// The scan is a pre-commit hook: add the "the commit was blocked" help.
-    pub is_hook: bool,
+    /// The scan runs as a hook blocking this ("commit", "push"): add the
+    /// "the commit was blocked" help.
+    pub blocking: Option<&'static str>,
 }
 
 pub fn write_report(format: Format, report: &ScanReport, style: HumanStyle, out: &mut dyn Write) -> Result<()> {
