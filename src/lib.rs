@@ -129,7 +129,13 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
             scanner.scan_history(&history)?
         }
     };
-    emit(&report, global, blocking)?;
+    // A reader that stops early (`keyguard --all | head`) is not a failed
+    // scan: the outcome stands.
+    if let Err(err) = emit(&report, global, blocking) {
+        if !is_broken_pipe(&err) {
+            return Err(err);
+        }
+    }
     Ok(if !report.errors.is_empty() {
         Outcome::Incomplete
     } else if report.findings.is_empty() {
@@ -139,13 +145,22 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
     })
 }
 
-/// Writes the report: JSON to stdout; the human report to stderr for the
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .is_some_and(|e| e.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
+    })
+}
+
+/// Writes the report: JSON and SARIF to stdout; the human report to stderr for the
 /// hook (git shows hook stderr) and to stdout for manual scans.
 fn emit(report: &ScanReport, global: &GlobalArgs, blocking: Option<&'static str>) -> Result<()> {
     match global.format {
-        Format::Json => {
+        Format::Json | Format::Sarif => {
             let mut out = std::io::stdout().lock();
-            report::write_report(Format::Json, report, human_style(global, false, None), &mut out)?;
+            report::write_report(global.format, report, human_style(global, false, None), &mut out)?;
             for error in &report.errors {
                 eprintln!("keyguard: error: {error}");
             }

@@ -3,6 +3,7 @@
 
 pub mod human;
 pub mod json;
+pub mod sarif;
 
 use std::io::Write;
 
@@ -15,6 +16,7 @@ use crate::scan::ScanReport;
 pub enum Format {
     Human,
     Json,
+    Sarif,
 }
 
 /// How the human report should look.
@@ -31,5 +33,6 @@ pub fn write_report(format: Format, report: &ScanReport, style: HumanStyle, out:
     match format {
         Format::Human => human::write(report, style, out),
         Format::Json => json::write(report, out),
+        Format::Sarif => sarif::write(report, out),
     }
 }
