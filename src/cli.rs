@@ -20,7 +20,9 @@ use crate::report::Format;
         keyguard --history origin/main..HEAD   scan the lines those commits added\n  \
         keyguard src/ .env       scan these files and folders as they are on disk\n  \
         keyguard install         install the pre-commit hook in this repository\n  \
-        keyguard rules           list the built-in rules\n\n\
+        keyguard rules           list the built-in rules\n  \
+        keyguard init            add .env and key files to .gitignore, write .keyguard.toml\n  \
+        keyguard baseline        accept today's findings (hashes only) so they stop blocking\n\n\
         Exit status: 0 nothing found, 1 secrets found, 2 the scan could not be done.",
     args_conflicts_with_subcommands = true
 )]
@@ -62,6 +64,10 @@ pub struct GlobalArgs {
     #[arg(long, value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
 
+    /// Baseline of accepted findings (default: .keyguard-baseline.json at the repository root, if present).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub baseline: Option<PathBuf>,
+
     /// Never colour the output (NO_COLOR in the environment does the same).
     #[arg(long, global = true)]
     pub no_color: bool,
@@ -94,4 +100,12 @@ pub enum Command {
     },
     /// List the rules in force: id and description.
     Rules,
+    /// Write a starter .keyguard.toml, add the protective lines to .gitignore, and a .env.example for an existing .env.
+    Init,
+    /// Record the current findings (of `--all`) in .keyguard-baseline.json, so that they stop blocking.
+    Baseline {
+        /// Also drop entries whose secret is no longer found.
+        #[arg(long)]
+        prune: bool,
+    },
 }

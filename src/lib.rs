@@ -16,6 +16,8 @@ pub mod finding;
 pub mod scan;
 pub mod report;
 pub mod install;
+pub mod baseline;
+pub mod init;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -62,6 +64,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Some(Command::Install { force, pre_push }) => cmd_install(force, pre_push),
         Some(Command::Uninstall { pre_push }) => cmd_uninstall(pre_push),
         Some(Command::Rules) => cmd_rules(&cli.global),
+        Some(Command::Init) => cmd_init(),
+        Some(Command::Baseline { prune }) => cmd_baseline(prune, &cli.global),
         None => {
             let target = if let Some(args) = cli.pre_push {
                 Target::PrePush { remote: args.first().cloned().unwrap_or_default() }
@@ -95,12 +99,16 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
         None => "invalid built-in configuration".to_string(),
     })?;
 
+    if let (Some(repo), Target::Staged | Target::All) = (&repo, &target) {
+        warn_about_unignored_env(repo);
+    }
+
     let blocking = match target {
         Target::Staged => Some("commit"),
         Target::PrePush { .. } => Some("push"),
         _ => None,
     };
-    let report = match target {
+    let mut report = match target {
         Target::Staged => scanner.scan_staged(repo.as_ref().expect("opened above"))?,
         Target::All => {
             let repo = repo.as_ref().expect("opened above");
@@ -129,6 +137,13 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
             scanner.scan_history(&history)?
         }
     };
+    let baseline_path = baseline::locate(global.baseline.as_deref(), root.as_deref());
+    if let Some(path) = &baseline_path {
+        let accepted = baseline::Baseline::load(path)?.filter(&mut report.findings);
+        if global.verbose {
+            eprintln!("keyguard: {accepted} finding(s) accepted by the baseline {}", path.display());
+        }
+    }
     // A reader that stops early (`keyguard --all | head`) is not a failed
     // scan: the outcome stands.
     if let Err(err) = emit(&report, global, blocking) {
@@ -223,6 +238,50 @@ fn describe_config(loaded: &LoadedConfig) {
         let ids: Vec<&str> = config.rules.iter().map(|r| r.id.as_str()).collect();
         eprintln!("keyguard: custom rules: {}", ids.join(", "));
     }
+}
+
+/// Warns, without blocking, when a `.env` at the root of the working tree is
+/// not ignored: one `git add .` away from a leak.
+fn warn_about_unignored_env(repo: &Repo) {
+    if let Some(root) = repo.workdir() {
+        if root.join(".env").is_file() && !repo.is_ignored(".env") {
+            eprintln!(
+                "keyguard: warning: .env is not ignored by git; add it to .gitignore (`keyguard init` does)"
+            );
+        }
+    }
+}
+
+fn cmd_init() -> Result<Outcome> {
+    let repo = Repo::open_from_env()?;
+    let root = repo.workdir().context("keyguard init needs a working tree; this repository is bare")?;
+    for line in init::run(root)? {
+        eprintln!("keyguard: {line}");
+    }
+    Ok(Outcome::Clean)
+}
+
+fn cmd_baseline(prune: bool, global: &GlobalArgs) -> Result<Outcome> {
+    let repo = Repo::open_from_env()?;
+    let root = repo.workdir().context("keyguard baseline needs a working tree; this repository is bare")?;
+    let loaded = config::load(global.config.as_deref(), Some(root))?;
+    let scanner = Scanner::from_config(&loaded.config)?;
+    let files: Vec<(String, PathBuf)> =
+        repo.tracked_and_untracked_files()?.into_iter().map(|p| (p.clone(), root.join(p))).collect();
+    let report = scanner.scan_files(&files);
+    if !report.errors.is_empty() {
+        anyhow::bail!("cannot write a baseline from an incomplete scan: {}", report.errors.join("; "));
+    }
+    let path = global.baseline.clone().unwrap_or_else(|| root.join(baseline::BASELINE_FILE_NAME));
+    let mut baseline = if path.exists() { baseline::Baseline::load(&path)? } else { baseline::Baseline::new() };
+    let (added, pruned) = baseline.update(&report.findings, prune);
+    baseline.save(&path)?;
+    eprintln!(
+        "keyguard: {} holds {} accepted finding(s): {added} added, {pruned} pruned",
+        path.display(),
+        baseline.findings.len()
+    );
+    Ok(Outcome::Clean)
 }
 
 fn cmd_rules(global: &GlobalArgs) -> Result<Outcome> {

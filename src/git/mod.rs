@@ -34,6 +34,11 @@ impl Repo {
         self.repo.workdir()
     }
 
+    /// Would git ignore this (repository-relative) path?
+    pub fn is_ignored(&self, path: &str) -> bool {
+        self.repo.status_should_ignore(Path::new(path)).unwrap_or(false)
+    }
+
     /// The `.git` directory (or the worktree's private git dir).
     pub fn git_dir(&self) -> &Path {
         self.repo.path()
