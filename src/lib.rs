@@ -113,17 +113,14 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
         Target::All => {
             let repo = repo.as_ref().expect("opened above");
             let root = root.as_ref().context("--all needs a working tree; this repository is bare")?;
-            let files: Vec<(String, PathBuf)> = repo
+            let files: Vec<scan::DiskFile> = repo
                 .tracked_and_untracked_files()?
                 .into_iter()
-                .map(|p| {
-                    let on_disk = root.join(&p);
-                    (p, on_disk)
-                })
+                .map(|p| scan::DiskFile::in_repo(root, p))
                 .collect();
             scanner.scan_files(&files)
         }
-        Target::Paths(paths) => scanner.scan_files(&scan::files_under(&paths)?),
+        Target::Paths(paths) => scanner.scan_files(&scan::files_under(&paths, root.as_deref())?),
         Target::History(range) => {
             let history = repo.as_ref().expect("opened above").history(range.as_deref())?;
             scanner.scan_history(&history)?
@@ -266,8 +263,8 @@ fn cmd_baseline(prune: bool, global: &GlobalArgs) -> Result<Outcome> {
     let root = repo.workdir().context("keyguard baseline needs a working tree; this repository is bare")?;
     let loaded = config::load(global.config.as_deref(), Some(root))?;
     let scanner = Scanner::from_config(&loaded.config)?;
-    let files: Vec<(String, PathBuf)> =
-        repo.tracked_and_untracked_files()?.into_iter().map(|p| (p.clone(), root.join(p))).collect();
+    let files: Vec<scan::DiskFile> =
+        repo.tracked_and_untracked_files()?.into_iter().map(|p| scan::DiskFile::in_repo(root, p)).collect();
     let report = scanner.scan_files(&files);
     if !report.errors.is_empty() {
         anyhow::bail!("cannot write a baseline from an incomplete scan: {}", report.errors.join("; "));

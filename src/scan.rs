@@ -145,13 +145,13 @@ impl Scanner {
         result
     }
 
-    /// Scans files on disk; `files` are (display path, path to read).
-    pub fn scan_files(&self, files: &[(String, PathBuf)]) -> ScanReport {
+    /// Scans files on disk.
+    pub fn scan_files(&self, files: &[DiskFile]) -> ScanReport {
         let started = Instant::now();
         let outcomes: Vec<Result<FileResult, String>> = files
             .par_iter()
-            .filter(|(display, _)| !self.allowed_paths.is_match(display))
-            .map(|(display, path)| self.scan_file_on_disk(display, path))
+            .filter(|file| !self.allowed_paths.is_match(&file.repo_path))
+            .map(|file| self.scan_file_on_disk(file))
             .collect();
         let mut results = Vec::with_capacity(outcomes.len());
         let mut errors = Vec::new();
@@ -164,7 +164,8 @@ impl Scanner {
         assemble(results, errors, started)
     }
 
-    fn scan_file_on_disk(&self, display: &str, path: &Path) -> Result<FileResult, String> {
+    fn scan_file_on_disk(&self, file: &DiskFile) -> Result<FileResult, String> {
+        let (display, path) = (file.display.as_str(), file.path.as_path());
         let mut result = FileResult::default();
         let metadata = match std::fs::symlink_metadata(path) {
             Ok(m) => m,
@@ -175,7 +176,12 @@ impl Scanner {
         if !metadata.is_file() {
             return Ok(result); // symlinks are not followed; folders are submodules
         }
-        self.check_file_name(display, Source::Worktree, &mut result);
+        if self.secret_files.matching_pattern(&file.repo_path).is_some() {
+            self.check_file_name(&file.repo_path, Source::Worktree, &mut result);
+            if let Some(finding) = result.findings.last_mut() {
+                finding.path = display.to_string();
+            }
+        }
         let bytes = std::fs::read(path).map_err(|e| format!("cannot read {display}: {e}"))?;
         match decode(&bytes) {
             Decoded::Binary => result.binary = true,
@@ -246,14 +252,49 @@ fn assemble(results: Vec<FileResult>, errors: Vec<String>, started: Instant) -> 
     report
 }
 
+/// A file to read from disk.
+#[derive(Debug, Clone)]
+pub struct DiskFile {
+    /// How reports name it (as the user typed it, or repository-relative).
+    pub display: String,
+    /// Where to read it.
+    pub path: PathBuf,
+    /// Repository-relative, `/`-separated: what allow lists and secret-file
+    /// names are matched against, wherever the scan was started from.
+    pub repo_path: String,
+}
+
+impl DiskFile {
+    /// A file named by its repository-relative path under `root`.
+    pub fn in_repo(root: &Path, repo_path: String) -> DiskFile {
+        DiskFile { display: repo_path.clone(), path: root.join(&repo_path), repo_path }
+    }
+}
+
 /// Expands PATH arguments into files: folders are walked, honouring
 /// `.gitignore`, skipping `.git`, but including hidden files such as `.env`.
-pub fn files_under(paths: &[PathBuf]) -> Result<Vec<(String, PathBuf)>> {
+/// With `root` (the repository's working tree), each file also gets its
+/// path relative to the root, so the configuration applies the same from
+/// any folder.
+pub fn files_under(paths: &[PathBuf], root: Option<&Path>) -> Result<Vec<DiskFile>> {
+    let root = root.and_then(|r| r.canonicalize().ok());
+    let disk_file = |path: &Path| {
+        let display = display_path(path);
+        let repo_path = root
+            .as_ref()
+            .and_then(|root| {
+                let absolute = path.canonicalize().ok()?;
+                let relative = absolute.strip_prefix(root).ok()?;
+                Some(display_path(relative))
+            })
+            .unwrap_or_else(|| display.clone());
+        DiskFile { display, path: path.to_path_buf(), repo_path }
+    };
     let mut files = Vec::new();
     for path in paths {
         let metadata = std::fs::metadata(path).with_context(|| format!("cannot scan {}", path.display()))?;
         if metadata.is_file() {
-            files.push((display_path(path), path.clone()));
+            files.push(disk_file(path));
             continue;
         }
         let walker = ignore::WalkBuilder::new(path)
@@ -264,7 +305,7 @@ pub fn files_under(paths: &[PathBuf]) -> Result<Vec<(String, PathBuf)>> {
         for entry in walker {
             let entry = entry.with_context(|| format!("cannot walk {}", path.display()))?;
             if entry.file_type().is_some_and(|t| t.is_file()) {
-                files.push((display_path(entry.path()), entry.into_path()));
+                files.push(disk_file(entry.path()));
             }
         }
     }

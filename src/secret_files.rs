@@ -7,7 +7,7 @@ use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use crate::config::SecretFilesConfig;
 
 /// The built-in list, following what API-key guides tell people to keep
-/// out of git. A pattern without `/` matches the file name at any depth.
+/// out of git. Globs follow `.gitignore`: see [`glob_set`].
 pub const DEFAULT_SECRET_FILES: &[&str] = &[
     ".env",
     ".env.*",
@@ -21,8 +21,8 @@ pub const DEFAULT_SECRET_FILES: &[&str] = &[
     ".netrc",
     "_netrc",
     ".git-credentials",
-    "config/secrets.json",
-    "private/*.json",
+    "**/config/secrets.json",
+    "**/private/*.json",
 ];
 
 /// Templates people are told to commit instead; their lines are still scanned.
@@ -73,9 +73,11 @@ impl SecretFiles {
     }
 }
 
-/// Compiles path globs the way every path list in the config is compiled:
-/// `*` stays within one folder, and a glob without `/` (or one starting
-/// with `**`) matches at any depth; a leading `/` anchors at the root.
+/// Compiles path globs the way every path list in the config is compiled,
+/// with `.gitignore`'s rules: `*` stays within one folder; a glob without a
+/// `/` (other than a trailing one) matches at any depth; a glob with a `/`
+/// in it is relative to the repository root; a trailing `/` means
+/// everything in that folder. An allow list must not be wider than it reads.
 pub fn glob_set(patterns: &[String]) -> Result<GlobSet> {
     let mut builder = GlobSetBuilder::new();
     for pattern in patterns {
@@ -85,11 +87,20 @@ pub fn glob_set(patterns: &[String]) -> Result<GlobSet> {
 }
 
 fn glob(pattern: &str) -> Result<Glob> {
-    let anchored = match pattern.strip_prefix('/') {
-        Some(rest) => rest.to_string(),
-        None if pattern.starts_with("**") => pattern.to_string(),
-        None => format!("**/{pattern}"),
+    let (body, is_folder) = match pattern.strip_suffix('/') {
+        Some(body) => (body, true),
+        None => (pattern, false),
     };
+    let mut anchored = if let Some(rest) = body.strip_prefix('/') {
+        rest.to_string()
+    } else if body.contains('/') {
+        body.to_string()
+    } else {
+        format!("**/{body}")
+    };
+    if is_folder {
+        anchored.push_str("/**");
+    }
     GlobBuilder::new(&anchored)
         .literal_separator(true)
         .build()
@@ -124,6 +135,16 @@ mod tests {
     }
 
     #[test]
+    fn globs_follow_gitignore_anchoring() {
+        let set = glob_set(&["fixtures/**".into(), "*.snap".into(), "vendor/".into()]).unwrap();
+        assert!(set.is_match("fixtures/a/b.py"));
+        assert!(!set.is_match("app/fixtures/b.py"));
+        assert!(set.is_match("deep/x.snap"));
+        assert!(set.is_match("a/vendor/lib.js"));
+        assert!(!set.is_match("vendored.js"));
+    }
+
+    #[test]
     fn config_replaces_extends_and_allows() {
         let config = SecretFilesConfig {
             patterns: Some(vec!["*.secret".into()]),
@@ -135,6 +156,7 @@ mod tests {
         assert!(s.matching_pattern("a/b.secret").is_some());
         assert!(s.matching_pattern("deploy/creds.yml").is_some());
         assert!(s.matching_pattern("x/deploy/creds.yml").is_none());
+        assert!(s.matching_pattern("app/fixtures/b.secret").is_some(), "a glob with / is anchored");
         assert!(s.matching_pattern("fixtures/b.secret").is_none());
     }
 }

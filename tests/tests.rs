@@ -1,1 +1,27 @@
-fn main(){}
+/*!
+The integration tests: one test binary (`cargo test --test integration`)
+that drives the real `git` and the cargo-built `keyguard` in throwaway
+repositories. Each test builds its own repository; none reads the user's
+git configuration or touches this repository.
+
+Fake keys are generated at run time (see `util::Keys`) so that this folder
+stays clean under keyguard's own scan.
+*/
+
+// Helpers: TempRepo, Run, Keys.
+mod util;
+
+// The hook end to end: what `git commit` lets through and what it blocks,
+// which index is scanned, which lines count.
+mod hook;
+// Each family of credential, placeholders, and secret files by name.
+mod detection;
+// `.keyguard.toml`: allow lists, disabled and custom rules, config errors.
+mod config;
+// `keyguard install` / `uninstall`, chaining a foreign hook, a missing binary.
+mod install;
+// The command line: exit codes, JSON, `--all`, PATH arguments, colour, and
+// the promise that a scan never writes.
+mod cli;
+// Text in UTF-16, Latin-1, CRLF, UTF-8 with BOM; binary files.
+mod encoding;

@@ -126,18 +126,23 @@ impl Detector {
                 if !self.is_reportable(rule, secret.as_bytes(), caps.name("name").map(|n| n.as_bytes())) {
                     continue;
                 }
-                let offset = secret.start().min(line.len());
+                // The secret may start on a later line than the match (the
+                // body of a PEM block): report the line and column it starts on.
+                let secret_start = line_start + secret.start();
+                let extra_lines = memchr::memchr_iter(b'\n', &bytes[line_start..secret_start]).count();
+                let secret_line_start =
+                    memchr::memrchr(b'\n', &bytes[line_start..secret_start]).map_or(line_start, |i| line_start + i + 1);
                 // Regexes run over bytes of a &str; a match can only split a
                 // character if a user pattern matches raw bytes, so step back
                 // to a boundary rather than panic.
-                let mut boundary = offset;
-                while !text.is_char_boundary(line_start + boundary) {
+                let mut boundary = secret_start;
+                while !text.is_char_boundary(boundary) {
                     boundary -= 1;
                 }
                 out.push(Match {
                     rule: rule_index,
-                    line: line_no,
-                    column: crate::text::column_of(&text[line_start..line_start + line.len()], boundary),
+                    line: line_no + extra_lines as u32,
+                    column: crate::text::column_of(&text[secret_line_start..], boundary - secret_line_start),
                     secret: String::from_utf8_lossy(secret.as_bytes()).into_owned(),
                     span: (line_start + secret.start(), line_start + secret.end()),
                 });

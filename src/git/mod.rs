@@ -7,7 +7,7 @@ pub mod tracked;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use git2::{ErrorCode, Repository, Tree};
 
 /// An open repository, found the way git finds it for a hook.
@@ -60,28 +60,91 @@ impl Repo {
     /// (`git commit -a`, `git commit <paths>` use a temporary index),
     /// otherwise the repository's own index. Opened read-only: nothing here
     /// writes it back.
+    ///
+    /// libgit2 cannot read every index git writes (a split index, a sparse
+    /// index); then the entries are asked of git itself.
     fn index_to_commit(&self) -> Result<git2::Index> {
-        if let Some(path) = std::env::var_os("GIT_INDEX_FILE").filter(|p| !p.is_empty()) {
-            let path = PathBuf::from(path);
-            if !path.exists() {
-                return Err(anyhow!(
-                    "GIT_INDEX_FILE points to {}, which does not exist; unset it or run keyguard from a git hook",
-                    path.display()
-                ));
+        let opened = match std::env::var_os("GIT_INDEX_FILE").filter(|p| !p.is_empty()) {
+            Some(path) => {
+                let path = PathBuf::from(path);
+                if !path.exists() {
+                    return Err(anyhow!(
+                        "GIT_INDEX_FILE points to {}, which does not exist; unset it or run keyguard from a git hook",
+                        path.display()
+                    ));
+                }
+                git2::Index::open(&path)
             }
-            return git2::Index::open(&path)
-                .with_context(|| format!("cannot read the index file {}", path.display()));
-        }
-        self.repo.index().map_err(|e| {
+            None => self.repo.index(),
+        };
+        let libgit2_error = match opened {
+            Ok(index) => return Ok(index),
+            Err(e) => e,
+        };
+        self.index_from_git_cli().map_err(|cli_error| {
             anyhow!(
-                "cannot read the index of {} ({}). If another git command is running, wait for it; \
-                 if the index is corrupt, `git reset` rebuilds it from HEAD",
+                "cannot read the index of {} ({}; git ls-files: {cli_error:#}). If another git command is running, \
+                 wait for it; if the index is corrupt, `rm .git/index && git reset` rebuilds it from HEAD \
+                 (staged changes are then unstaged, not lost)",
                 self.repo.path().display(),
-                e.message()
+                libgit2_error.message()
             )
         })
     }
 
+    /// An in-memory index built from `git ls-files --stage -z`, which reads
+    /// whatever index format the installed git writes (and honours
+    /// `GIT_INDEX_FILE`).
+    fn index_from_git_cli(&self) -> Result<git2::Index> {
+        let mut command = std::process::Command::new("git");
+        command.args(["ls-files", "--stage", "-z"]).stdin(std::process::Stdio::null());
+        if let Some(workdir) = self.repo.workdir() {
+            command.current_dir(workdir);
+        }
+        let output = command.output().context("cannot run git")?;
+        if !output.status.success() {
+            bail!("{}", String::from_utf8_lossy(&output.stderr).trim());
+        }
+        let mut index = git2::Index::new()?;
+        for record in output.stdout.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+            let entry = parse_stage_record(record)
+                .with_context(|| format!("unexpected git ls-files output: {}", String::from_utf8_lossy(record)))?;
+            if let Some(entry) = entry {
+                index.add(&entry)?;
+            }
+        }
+        Ok(index)
+    }
+}
+
+/// One `<mode> <object> <stage>\t<path>` record; `None` for conflict
+/// stages, which cannot be committed anyway.
+fn parse_stage_record(record: &[u8]) -> Result<Option<git2::IndexEntry>> {
+    let tab = record.iter().position(|&b| b == b'\t').context("no tab")?;
+    let header = std::str::from_utf8(&record[..tab])?;
+    let mut fields = header.split(' ');
+    let (Some(mode), Some(id), Some(stage)) = (fields.next(), fields.next(), fields.next()) else {
+        bail!("missing fields");
+    };
+    if stage != "0" {
+        return Ok(None);
+    }
+    let path = record[tab + 1..].to_vec();
+    let time = git2::IndexTime::new(0, 0);
+    Ok(Some(git2::IndexEntry {
+        ctime: time,
+        mtime: time,
+        dev: 0,
+        ino: 0,
+        mode: u32::from_str_radix(mode, 8)?,
+        uid: 0,
+        gid: 0,
+        file_size: 0,
+        id: git2::Oid::from_str(id)?,
+        flags: path.len().min(0xfff) as u16,
+        flags_extended: 0,
+        path,
+    }))
 }
 
 fn read_blob(repo: &Repository, id: git2::Oid, path: &str) -> Result<Vec<u8>> {

@@ -29,15 +29,35 @@ impl Repo {
             .recurse_untracked_dirs(true)
             .include_ignored(false)
             .exclude_submodules(true);
-        let statuses = self
-            .repo
-            .statuses(Some(&mut options))
-            .map_err(|e| anyhow!("cannot list untracked files: {}", e.message()))?;
-        for entry in statuses.iter() {
-            if entry.status().contains(Status::WT_NEW) {
-                paths.insert(path_text(entry.path_bytes()));
+        match self.repo.statuses(Some(&mut options)) {
+            Ok(statuses) => {
+                for entry in statuses.iter() {
+                    if entry.status().contains(Status::WT_NEW) {
+                        paths.insert(path_text(entry.path_bytes()));
+                    }
+                }
+            }
+            // An index libgit2 cannot read (split, sparse): ask git.
+            Err(libgit2_error) => {
+                let untracked = self.untracked_from_git_cli().map_err(|e| {
+                    anyhow!("cannot list untracked files: {} ({e:#})", libgit2_error.message())
+                })?;
+                paths.extend(untracked);
             }
         }
         Ok(paths.into_iter().collect())
+    }
+
+    fn untracked_from_git_cli(&self) -> Result<Vec<String>> {
+        let mut command = std::process::Command::new("git");
+        command.args(["ls-files", "--others", "--exclude-standard", "-z"]).stdin(std::process::Stdio::null());
+        if let Some(workdir) = self.repo.workdir() {
+            command.current_dir(workdir);
+        }
+        let output = command.output()?;
+        if !output.status.success() {
+            anyhow::bail!("{}", String::from_utf8_lossy(&output.stderr).trim());
+        }
+        Ok(output.stdout.split(|&b| b == 0).filter(|p| !p.is_empty()).map(path_text).collect())
     }
 }
