@@ -25,3 +25,6 @@ mod install;
 mod cli;
 // Text in UTF-16, Latin-1, CRLF, UTF-8 with BOM; binary files.
 mod encoding;
+// The reliability scenarios: every way a commit happens, renames and modes,
+// user git config, content shapes, faults, never writing, and a property test.
+mod scenarios;

@@ -2,6 +2,8 @@
 //! the loose `name = value` rules) values that are not random enough to be
 //! a credential.
 
+use super::randomness;
+
 /// Markers that suppress every finding on their line. `gitleaks:allow` and
 /// detect-secrets' pragma are honoured so people can move over unchanged.
 const INLINE_ALLOW_MARKERS: &[&str] = &["keyguard:allow", "gitleaks:allow", "pragma: allowlist secret"];
@@ -61,10 +63,18 @@ pub fn is_non_secret_name(name: &[u8]) -> bool {
     })
 }
 
+/// Names that hold a password: people choose those, so they need not look
+/// generated, only not like a placeholder or an identifier.
+fn is_password_name(name: &[u8]) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [&b"passw"[..], b"pwd", b"passwd"].iter().any(|p| memchr::memmem::find(&lower, p).is_some())
+}
+
 /// For loose `name = value` rules: could `value` be a real credential?
-/// Rejects placeholders, variable and environment look-ups, identifiers,
-/// words, paths and values without the mix of characters keys have.
-pub fn looks_like_credential(value: &[u8]) -> bool {
+/// Rejects placeholders, variable and environment look-ups, code,
+/// identifiers, words, paths and URLs; what remains must look generated
+/// (see [`randomness`]), except under a password-like name.
+pub fn looks_like_credential(value: &[u8], name: Option<&[u8]>) -> bool {
     let lower = value.to_ascii_lowercase();
     if PLACEHOLDER_WORDS
         .iter()
@@ -72,11 +82,8 @@ pub fn looks_like_credential(value: &[u8]) -> bool {
     {
         return false;
     }
-    // Variable look-ups and code: `$VAR`, `os.environ[..]`, `getenv(..)`, `cfg.token`.
-    if value.starts_with(b"$") || value.starts_with(b"%") || value.contains(&b'(') || value.contains(&b'[') {
-        return false;
-    }
-    if is_dotted_identifier(value) {
+    // Look-ups and code: `$VAR`, `%VAR%`, `getenv(..)`, `ENV[..]`.
+    if value.starts_with(b"$") || value.starts_with(b"%") || is_call(value) {
         return false;
     }
     // Paths and plain URLs.
@@ -86,28 +93,60 @@ pub fn looks_like_credential(value: &[u8]) -> bool {
     if lower.starts_with(b"http://") || lower.starts_with(b"https://") {
         return false;
     }
-    let has_lower = value.iter().any(u8::is_ascii_lowercase);
-    let has_upper = value.iter().any(u8::is_ascii_uppercase);
-    let has_digit = value.iter().any(u8::is_ascii_digit);
-    let has_symbol = value.iter().any(|b| !b.is_ascii_alphanumeric());
-    let classes = [has_lower, has_upper, has_digit, has_symbol].iter().filter(|&&c| c).count();
-    if classes < 2 {
+    let classes = [
+        value.iter().any(u8::is_ascii_lowercase),
+        value.iter().any(u8::is_ascii_uppercase),
+        value.iter().any(u8::is_ascii_digit),
+        // `_`, `-` and `.` join words in identifiers; they don't make a
+        // value more password-like.
+        value.iter().any(|b| !b.is_ascii_alphanumeric() && !matches!(b, b'_' | b'-' | b'.')),
+    ]
+    .iter()
+    .filter(|&&c| c)
+    .count();
+    let is_password = name.is_some_and(is_password_name);
+    // A password mixing three kinds of character is one, however wordy
+    // (`Summer2024!`); anything else must not read like an identifier.
+    if is_uuid(value) || (randomness::is_identifier_like(value) && !(is_password && classes >= 3)) {
         return false;
     }
-    has_digit || value.len() >= 20
+    // `cache_key`, `idempotency_key`, `sort_key`: a name that says "key"
+    // but not what for holds hashes and composite keys far more often than
+    // credentials; only a plain generated value counts there.
+    if name.is_some_and(is_vague_key_name) && (value.iter().all(u8::is_ascii_hexdigit) || value.contains(&b':')) {
+        return false;
+    }
+    if is_password {
+        return classes >= 2;
+    }
+    randomness::looks_random(value)
 }
 
-/// `foo.bar_baz.qux`, `this.token`, `SOME_CONSTANT`, `snake_case_name`:
-/// code that names a value rather than a value.
-fn is_dotted_identifier(value: &[u8]) -> bool {
-    let segments_ok = value.split(|&b| b == b'.' || b == b'-' || b == b'_' || b == b':').all(|seg| {
-        !seg.is_empty()
-            && (seg.iter().all(|b| b.is_ascii_lowercase())
-                || seg.iter().all(|b| b.is_ascii_uppercase())
-                || (seg[0].is_ascii_alphabetic()
-                    && seg.iter().all(u8::is_ascii_alphabetic)))
-    });
-    segments_ok && !value.iter().any(u8::is_ascii_digit)
+/// `8-4-4-4-12` hex: an identifier (request ids, idempotency keys), which
+/// the generic rules leave to provider rules that know their context.
+fn is_uuid(value: &[u8]) -> bool {
+    value.len() == 36
+        && value.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// A name whose only credential word is a bare `key` (`cache_key`).
+fn is_vague_key_name(name: &[u8]) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let strong = [&b"api"[..], b"secret", b"private", b"access", b"auth", b"token", b"passw", b"pwd", b"credential",
+        b"client", b"signing", b"encryption", b"master", b"service", b"license"];
+    !strong.iter().any(|w| memchr::memmem::find(&lower, w).is_some())
+}
+
+/// `name(...)` or `name[...]`: a call or an index, i.e. code.
+fn is_call(value: &[u8]) -> bool {
+    let head = value.iter().take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'!')).count();
+    let opens = matches!(value.get(head), Some(b'(' | b'['));
+    // A call runs to the end of the value; a key with a `(` in it goes on.
+    let closes = value.ends_with(b")") || value.ends_with(b"]") || value.ends_with(b"(") || value.ends_with(b"[");
+    head > 0 && opens && closes
 }
 
 #[cfg(test)]
@@ -130,15 +169,17 @@ mod tests {
             "/var/run/secrets/token", "https://example.org/token", "MY_API_TOKEN",
             "someLongIdentifierName", "{{ .Values.password }}",
         ] {
-            assert!(!looks_like_credential(value.as_bytes()), "{value}");
+            assert!(!looks_like_credential(value.as_bytes(), Some(b"api_key")), "{value}");
         }
     }
 
     #[test]
     fn random_values_are_credentials() {
-        for value in ["a8Fk2mQ9zX7pL3vB", "9f86d081884c7d659a2feaa0c55ad015", "Tr0ub4dor&3x!"] {
-            assert!(looks_like_credential(value.as_bytes()), "{value}");
+        for value in ["a8Fk2mQ9zX7pL3vB", "9f86d081884c7d659a2feaa0c55ad015"] {
+            assert!(looks_like_credential(value.as_bytes(), Some(b"api_key")), "{value}");
         }
+        assert!(looks_like_credential(b"Tr0ub4dor&3x!", Some(b"DB_PASSWORD")));
+        assert!(!looks_like_credential(b"Troubadour", Some(b"DB_PASSWORD")));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 pub mod allowlist;
 pub mod checksum;
 pub mod entropy;
+pub mod randomness;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::bytes::Regex;
@@ -98,6 +99,7 @@ impl Detector {
         let mut counted_to = 0usize;
         let mut line_no = first_line;
         let mut skip_line_start = usize::MAX;
+        let mut vetoed: Vec<(usize, usize)> = Vec::new();
         for &(line_start, rule_index) in &candidates {
             line_no += memchr::memchr_iter(b'\n', &bytes[counted_to..line_start]).count() as u32;
             counted_to = line_start;
@@ -122,8 +124,14 @@ impl Detector {
                 if whole.start() > line.len() {
                     break; // starts on a later line: found from that line
                 }
-                let Some(secret) = caps.get(compiled.secret_group) else { continue };
+                let Some(secret) = compiled.secret_groups.iter().find_map(|&g| caps.get(g)) else { continue };
                 if !self.is_reportable(rule, secret.as_bytes(), caps.name("name").map(|n| n.as_bytes())) {
+                    // A value a specific rule recognised and then rejected
+                    // (bad checksum, documented example) is not a secret for
+                    // the generic rules either.
+                    if !rule.generic {
+                        vetoed.push((line_start + secret.start(), line_start + secret.end()));
+                    }
                     continue;
                 }
                 // The secret may start on a later line than the match (the
@@ -148,17 +156,18 @@ impl Detector {
                 });
             }
         }
-        self.drop_generic_overlaps(out, first_new);
+        self.drop_generic_overlaps(out, first_new, &vetoed);
     }
 
     /// Where a specific rule and a loose `name = value` rule report the same
-    /// secret, keep only the specific one: it names the provider.
-    fn drop_generic_overlaps(&self, out: &mut Vec<Match>, first_new: usize) {
+    /// secret, keep only the specific one: it names the provider. Where a
+    /// specific rule rejected the value (`vetoed`), drop the generic match.
+    fn drop_generic_overlaps(&self, out: &mut Vec<Match>, first_new: usize, vetoed: &[(usize, usize)]) {
         let new = &out[first_new..];
+        let overlaps = |a: (usize, usize), b: (usize, usize)| a.0 < b.1 && b.0 < a.1;
         let overlaps_specific = |m: &Match| {
-            new.iter().any(|other| {
-                !self.rules[other.rule].generic && other.span.0 < m.span.1 && m.span.0 < other.span.1
-            })
+            new.iter().any(|other| !self.rules[other.rule].generic && overlaps(other.span, m.span))
+                || vetoed.iter().any(|&span| overlaps(span, m.span))
         };
         let keep: Vec<bool> = new
             .iter()
@@ -209,7 +218,7 @@ impl Detector {
             if name.is_some_and(allowlist::is_non_secret_name) {
                 return false;
             }
-            if !allowlist::looks_like_credential(secret) {
+            if !allowlist::looks_like_credential(secret, name) {
                 return false;
             }
         }
@@ -250,7 +259,7 @@ mod tests {
         d.scan_into("first\né = \"toy_ab12cd34\"\n", 10, &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!((out[0].line, out[0].column), (11, 10));
-        assert_eq!(out[0].secret, "ab12cd34");
+        assert_eq!(out[0].secret, ["ab12", "cd34"].concat());
     }
 
     #[test]

@@ -139,9 +139,21 @@ pub fn added_lines(old: &str, new: &str) -> Result<Vec<AddedLines>> {
         .collect();
     let line_end = |line: usize| line_starts.get(line).copied().unwrap_or(new.len());
 
+    // A last line without a newline that gains one (text appended after
+    // it) is not a new line; neither is a line whose only change is its
+    // line ending (CRLF to LF) or trailing whitespace. Both sides are
+    // compared with a final newline and line ends ignored.
+    let with_newline = |text: &str| -> String {
+        let mut owned = text.to_string();
+        if !owned.is_empty() && !owned.ends_with('\n') {
+            owned.push('\n');
+        }
+        owned
+    };
+    let (old_text, new_text) = (with_newline(old), with_newline(new));
     let mut options = DiffOptions::new();
-    options.context_lines(0).force_text(true).ignore_whitespace_eol(false);
-    let patch = Patch::from_buffers(old.as_bytes(), None, new.as_bytes(), None, Some(&mut options))
+    options.context_lines(0).force_text(true).ignore_whitespace_eol(true);
+    let patch = Patch::from_buffers(old_text.as_bytes(), None, new_text.as_bytes(), None, Some(&mut options))
         .context("diff failed")?;
     let mut runs: Vec<AddedLines> = Vec::new();
     for hunk_index in 0..patch.num_hunks() {
@@ -189,6 +201,12 @@ mod tests {
     #[test]
     fn changed_line_and_missing_final_newline() {
         assert_eq!(added("a\nb", "a\nB"), [(2, "B".into())]);
+    }
+
+    #[test]
+    fn appending_after_a_last_line_without_newline_adds_only_the_new_lines() {
+        assert_eq!(added("x = 1\nkey", "x = 1\nkey\ny = 2\n"), [(3, "y = 2\n".into())]);
+        assert_eq!(added("a\r\nb\r\n", "a\nb\n"), []);
     }
 
     #[test]

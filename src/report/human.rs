@@ -12,9 +12,10 @@ use crate::scan::ScanReport;
 pub fn write(report: &ScanReport, style: HumanStyle, out: &mut dyn Write) -> Result<()> {
     let paint = Painter(style.color);
     for finding in &report.findings {
+        let path = quote_path(&finding.path);
         let location = match &finding.commit {
-            Some(commit) => format!("{} {}:{}:{}", &commit[..commit.len().min(12)], finding.path, finding.line, finding.column),
-            None => format!("{}:{}:{}", finding.path, finding.line, finding.column),
+            Some(commit) => format!("{} {path}:{}:{}", &commit[..commit.len().min(12)], finding.line, finding.column),
+            None => format!("{path}:{}:{}", finding.line, finding.column),
         };
         writeln!(
             out,
@@ -65,6 +66,29 @@ pub fn write(report: &ScanReport, style: HumanStyle, out: &mut dyn Write) -> Res
     Ok(())
 }
 
+/// A path, unchanged unless it holds a control character; then in double
+/// quotes with C escapes, as git writes such names, so that a file name
+/// cannot forge or break a line of the report.
+fn quote_path(path: &str) -> String {
+    if !path.chars().any(char::is_control) {
+        return path.to_string();
+    }
+    let mut quoted = String::from("\"");
+    for c in path.chars() {
+        match c {
+            '\n' => quoted.push_str("\\n"),
+            '\t' => quoted.push_str("\\t"),
+            '\r' => quoted.push_str("\\r"),
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            c if c.is_control() => quoted.push_str(&format!("\\x{:02x}", c as u32)),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
+}
+
 fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
@@ -75,7 +99,7 @@ fn hint(finding: &Finding) -> String {
         return format!(
             "keep this file out of git: `git restore --staged {0}`, add it to .gitignore, \
              and commit a template (e.g. .env.example) with empty values instead",
-            finding.path
+            quote_path(&finding.path)
         );
     }
     let var = finding.env_var.as_deref().unwrap_or("SECRET");
@@ -123,6 +147,12 @@ impl Painter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_with_control_characters_are_quoted() {
+        assert_eq!(quote_path("a b.py"), "a b.py");
+        assert_eq!(quote_path("x\ny.py"), "\"x\\ny.py\"");
+    }
 
     #[test]
     fn hints_speak_the_file_language() {

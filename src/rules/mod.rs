@@ -26,6 +26,15 @@ const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
     ("rules/services.toml", include_str!("../../rules/services.toml")),
     ("rules/keys.toml", include_str!("../../rules/keys.toml")),
     ("rules/generic.toml", include_str!("../../rules/generic.toml")),
+    ("rules/registries.toml", include_str!("../../rules/registries.toml")),
+    ("rules/ci.toml", include_str!("../../rules/ci.toml")),
+    ("rules/hosting.toml", include_str!("../../rules/hosting.toml")),
+    ("rules/payments.toml", include_str!("../../rules/payments.toml")),
+    ("rules/messaging.toml", include_str!("../../rules/messaging.toml")),
+    ("rules/monitoring.toml", include_str!("../../rules/monitoring.toml")),
+    ("rules/identity.toml", include_str!("../../rules/identity.toml")),
+    ("rules/databases.toml", include_str!("../../rules/databases.toml")),
+    ("rules/productivity.toml", include_str!("../../rules/productivity.toml")),
 ];
 
 /// One rule as written in TOML.
@@ -36,7 +45,8 @@ pub struct RuleSpec {
     pub id: String,
     /// One line saying what the rule finds.
     pub description: String,
-    /// The pattern. The secret is the group named `secret`, else the first
+    /// The pattern. The secret is the group named `secret` (or the first
+    /// matching group whose name starts with `secret`), else the first
     /// group, else the whole match.
     pub regex: String,
     /// Literals, at least one of which must occur (ASCII case-insensitive)
@@ -105,8 +115,9 @@ pub struct Rule {
 #[derive(Debug)]
 pub struct CompiledRule {
     pub regex: Regex,
-    /// Index of the capture group holding the secret (0 = whole match).
-    pub secret_group: usize,
+    /// Capture groups that may hold the secret, in order; the first that
+    /// took part in a match is the secret (0 = the whole match).
+    pub secret_groups: Vec<usize>,
     pub allow: Vec<Regex>,
 }
 
@@ -124,17 +135,25 @@ impl Rule {
 
 fn build(id: &str, pattern: &str, allow: &[String]) -> Result<CompiledRule> {
     let regex = compile_regex(pattern).with_context(|| format!("rule `{id}`: invalid regex"))?;
-    let secret_group = match regex.capture_names().position(|n| n == Some("secret")) {
-        Some(i) => i,
-        None if regex.captures_len() > 1 => 1,
-        None => 0,
+    // `secret`, or alternatives `secret_quoted`, `secret_bare`, ...: one
+    // regex can find the value in several syntaxes.
+    let named: Vec<usize> = regex
+        .capture_names()
+        .enumerate()
+        .filter(|(_, name)| name.is_some_and(|n| n.starts_with("secret")))
+        .map(|(i, _)| i)
+        .collect();
+    let secret_groups = match named.is_empty() {
+        false => named,
+        true if regex.captures_len() > 1 => vec![1],
+        true => vec![0],
     };
     let allow = allow
         .iter()
         .map(|a| compile_regex(a))
         .collect::<Result<Vec<_>>>()
         .with_context(|| format!("rule `{id}`: invalid allow regex"))?;
-    Ok(CompiledRule { regex, secret_group, allow })
+    Ok(CompiledRule { regex, secret_groups, allow })
 }
 
 impl RuleSpec {
@@ -286,6 +305,6 @@ mod tests {
     fn secret_group_prefers_the_named_group() {
         let spec: RuleSpec =
             toml::from_str("id='r'\ndescription='d'\nregex='(a)(?P<secret>b)'").unwrap();
-        assert_eq!(spec.compile().unwrap().compiled().secret_group, 2);
+        assert_eq!(spec.compile().unwrap().compiled().secret_groups, [2]);
     }
 }
