@@ -11,6 +11,7 @@ pub mod git;
 pub mod text;
 pub mod rules;
 pub mod detect;
+pub mod glob;
 pub mod secret_files;
 pub mod finding;
 pub mod scan;
@@ -83,12 +84,34 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     }
 }
 
+/// `KEYGUARD_TIMING=1`: where a run's time goes, phase by phase, on stderr.
+struct PhaseTimer {
+    enabled: bool,
+    last: std::time::Instant,
+}
+
+impl PhaseTimer {
+    fn new() -> PhaseTimer {
+        PhaseTimer { enabled: std::env::var_os("KEYGUARD_TIMING").is_some(), last: std::time::Instant::now() }
+    }
+
+    fn mark(&mut self, phase: &str) {
+        if self.enabled {
+            let now = std::time::Instant::now();
+            eprintln!("keyguard: timing: {phase}: {} µs", (now - self.last).as_micros());
+            self.last = now;
+        }
+    }
+}
+
 fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
+    let mut timer = PhaseTimer::new();
     // Scanning paths works outside a repository; staged and --all do not.
     let repo = match &target {
         Target::Paths(_) => Repo::open_from_env().ok(),
         _ => Some(Repo::open_from_env()?),
     };
+    timer.mark("open repository");
     let root = repo.as_ref().and_then(|r| r.workdir()).map(Path::to_path_buf);
     let loaded = config::load(global.config.as_deref(), root.as_deref())?;
     if global.verbose {
@@ -98,11 +121,18 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
         Some(path) => format!("invalid configuration in {}", path.display()),
         None => "invalid built-in configuration".to_string(),
     })?;
+    let scanner = match target {
+        Target::Staged => scanner.for_small_inputs(),
+        _ => scanner,
+    };
+    timer.mark("load configuration and rules");
 
     if let (Some(repo), Target::Staged | Target::All) = (&repo, &target) {
         warn_about_unignored_env(repo);
     }
+    timer.mark(".env check");
 
+    timer.mark("baseline");
     let blocking = match target {
         Target::Staged => Some("commit"),
         Target::PrePush { .. } => Some("push"),
@@ -134,6 +164,7 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
             scanner.scan_history(&history)?
         }
     };
+    timer.mark("scan");
     let baseline_path = baseline::locate(global.baseline.as_deref(), root.as_deref());
     if let Some(path) = &baseline_path {
         let accepted = baseline::Baseline::load(path)?.filter(&mut report.findings);
@@ -148,6 +179,7 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
             return Err(err);
         }
     }
+    timer.mark("report");
     Ok(if !report.errors.is_empty() {
         Outcome::Incomplete
     } else if report.findings.is_empty() {

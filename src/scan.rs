@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use globset::GlobSet;
 use rayon::prelude::*;
 
 use crate::config::Config;
@@ -14,7 +13,7 @@ use crate::finding::{Finding, Source};
 use crate::git::history::History;
 use crate::git::staged::{ChangedContent, ChangedFile};
 use crate::git::Repo;
-use crate::rules::{builtin_specs, compile_regex, RuleSpec};
+use crate::rules::{compile_regex, RuleSpec, BUILTIN_RULES};
 use crate::secret_files::{glob_set, SecretFiles};
 use crate::text::{decode, Decoded};
 
@@ -40,7 +39,7 @@ pub struct ScanReport {
 pub struct Scanner {
     detector: Detector,
     secret_files: SecretFiles,
-    allowed_paths: GlobSet,
+    allowed_paths: crate::glob::PathGlobs,
 }
 
 /// What one file contributes.
@@ -58,10 +57,10 @@ impl Scanner {
     pub fn from_config(config: &Config) -> Result<Scanner> {
         // Built-in rules are compiled on first use (the test suite compiles
         // them all); user rules now, so that a bad one fails the scan.
-        let builtin = builtin_specs()
-            .into_iter()
-            .filter(|s| !config.rules.iter().any(|user| user.id == s.id))
-            .map(|s| s.compile_lazily());
+        let builtin = BUILTIN_RULES
+            .iter()
+            .filter(|b| !config.rules.iter().any(|user| user.id == b.id))
+            .map(|b| Ok(b.to_rule()));
         let user = config.rules.iter().map(RuleSpec::compile);
         let rules = builtin
             .chain(user)
@@ -84,12 +83,24 @@ impl Scanner {
         &self.detector
     }
 
+    /// Tunes the scanner for the hook's few added lines (see
+    /// [`Detector::for_small_inputs`]).
+    pub fn for_small_inputs(mut self) -> Scanner {
+        self.detector = self.detector.for_small_inputs();
+        self
+    }
+
     /// Scans what the next commit adds.
     pub fn scan_staged(&self, repo: &Repo) -> Result<ScanReport> {
         let started = Instant::now();
         let files = repo.staged_files()?;
-        let results: Vec<FileResult> =
-            files.par_iter().map(|file| self.scan_changed_file(file, Source::Staged, None)).collect();
+        // Starting the thread pool costs more than scanning a few files.
+        let added_bytes: usize = files.iter().map(ChangedFile::added_len).sum();
+        let results: Vec<FileResult> = if files.len() <= 4 && added_bytes < 256 * 1024 {
+            files.iter().map(|file| self.scan_changed_file(file, Source::Staged, None)).collect()
+        } else {
+            files.par_iter().map(|file| self.scan_changed_file(file, Source::Staged, None)).collect()
+        };
         Ok(assemble(results, Vec::new(), started))
     }
 

@@ -2,7 +2,7 @@
 //! staging one blocks the commit whatever it holds.
 
 use anyhow::{Context, Result};
-use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+use crate::glob::PathGlobs;
 
 use crate::config::SecretFilesConfig;
 
@@ -40,8 +40,8 @@ pub const DEFAULT_TEMPLATE_FILES: &[&str] = &[
 /// Compiled secret-file globs and their exceptions.
 pub struct SecretFiles {
     patterns: Vec<String>,
-    secret: GlobSet,
-    exempt: GlobSet,
+    secret: PathGlobs,
+    exempt: PathGlobs,
 }
 
 impl SecretFiles {
@@ -69,42 +69,15 @@ impl SecretFiles {
         if self.exempt.is_match(path) {
             return None;
         }
-        self.secret.matches(path).first().map(|&i| self.patterns[i].as_str())
+        self.secret.first_match(path).map(|i| self.patterns[i].as_str())
     }
 }
 
 /// Compiles path globs the way every path list in the config is compiled,
-/// with `.gitignore`'s rules: `*` stays within one folder; a glob without a
-/// `/` (other than a trailing one) matches at any depth; a glob with a `/`
-/// in it is relative to the repository root; a trailing `/` means
-/// everything in that folder. An allow list must not be wider than it reads.
-pub fn glob_set(patterns: &[String]) -> Result<GlobSet> {
-    let mut builder = GlobSetBuilder::new();
-    for pattern in patterns {
-        builder.add(glob(pattern)?);
-    }
-    builder.build().context("cannot compile path globs")
-}
-
-fn glob(pattern: &str) -> Result<Glob> {
-    let (body, is_folder) = match pattern.strip_suffix('/') {
-        Some(body) => (body, true),
-        None => (pattern, false),
-    };
-    let mut anchored = if let Some(rest) = body.strip_prefix('/') {
-        rest.to_string()
-    } else if body.contains('/') {
-        body.to_string()
-    } else {
-        format!("**/{body}")
-    };
-    if is_folder {
-        anchored.push_str("/**");
-    }
-    GlobBuilder::new(&anchored)
-        .literal_separator(true)
-        .build()
-        .with_context(|| format!("invalid path glob `{pattern}`"))
+/// with `.gitignore`'s rules (see [`crate::glob`]). An allow list must not be
+/// wider than it reads.
+pub fn glob_set(patterns: &[String]) -> Result<PathGlobs> {
+    PathGlobs::new(patterns)
 }
 
 #[cfg(test)]

@@ -11,10 +11,17 @@ pub mod checksum;
 pub mod entropy;
 pub mod randomness;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::Regex;
 
 use crate::rules::Rule;
+
+/// Inputs up to this size (in small-input mode) are prefiltered keyword by
+/// keyword instead of building the automaton.
+const SMALL_INPUT: usize = 4096;
 
 /// How far past its first line a multi-line rule (a PEM block) may match.
 const MULTILINE_WINDOW: usize = 64 * 1024;
@@ -37,7 +44,14 @@ pub struct Match {
 /// Compiled rules plus the keyword prefilter over them.
 pub struct Detector {
     rules: Vec<Rule>,
-    keywords: AhoCorasick,
+    /// Lower-cased keywords, one per automaton pattern.
+    patterns: Vec<String>,
+    /// Built on first use: a commit that adds nothing scannable never pays.
+    keywords: OnceLock<AhoCorasick>,
+    /// `None` lets aho-corasick choose (a DFA: slower to build, fastest to
+    /// run, for large scans); the hook asks for an NFA that builds in
+    /// microseconds, since it scans a few lines.
+    automaton_kind: Option<AhoCorasickKind>,
     /// For each keyword pattern, the rules that listed it.
     keyword_rules: Vec<Vec<usize>>,
     /// Rules without keywords: they run on every line.
@@ -53,6 +67,7 @@ impl Detector {
 
     pub fn with_allowed_values(rules: Vec<Rule>, allowed_values: Vec<Regex>) -> Detector {
         let mut patterns: Vec<String> = Vec::new();
+        let mut pattern_index: HashMap<String, usize> = HashMap::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         let mut unfiltered_rules = Vec::new();
         for (index, rule) in rules.iter().enumerate() {
@@ -61,21 +76,43 @@ impl Detector {
             }
             for keyword in &rule.keywords {
                 let keyword = keyword.to_ascii_lowercase();
-                match patterns.iter().position(|p| *p == keyword) {
-                    Some(i) => keyword_rules[i].push(index),
+                match pattern_index.get(&keyword) {
+                    Some(&i) => keyword_rules[i].push(index),
                     None => {
+                        pattern_index.insert(keyword.clone(), patterns.len());
                         patterns.push(keyword);
                         keyword_rules.push(vec![index]);
                     }
                 }
             }
         }
-        let keywords = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)
-            .expect("keyword automaton is small and always builds");
-        Detector { rules, keywords, keyword_rules, unfiltered_rules, allowed_values }
+        Detector {
+            rules,
+            patterns,
+            keywords: OnceLock::new(),
+            automaton_kind: None,
+            keyword_rules,
+            unfiltered_rules,
+            allowed_values,
+        }
+    }
+
+    /// Tunes the detector for a few lines of input (the hook): cheap to
+    /// start, rather than fastest per megabyte.
+    pub fn for_small_inputs(mut self) -> Detector {
+        self.automaton_kind = Some(AhoCorasickKind::NoncontiguousNFA);
+        self
+    }
+
+    fn automaton(&self) -> &AhoCorasick {
+        self.keywords.get_or_init(|| {
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .kind(self.automaton_kind)
+                .build(&self.patterns)
+                .expect("keyword automaton is small and always builds")
+        })
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -184,10 +221,25 @@ impl Detector {
     /// (line start offset, rule index) pairs worth running a regex on.
     fn candidates(&self, bytes: &[u8]) -> Vec<(usize, usize)> {
         let mut candidates = Vec::new();
-        for hit in self.keywords.find_overlapping_iter(bytes) {
-            let line_start = memchr::memrchr(b'\n', &bytes[..hit.start()]).map_or(0, |i| i + 1);
-            for &rule in &self.keyword_rules[hit.pattern().as_usize()] {
+        let mut push = |start: usize, pattern: usize| {
+            let line_start = memchr::memrchr(b'\n', &bytes[..start]).map_or(0, |i| i + 1);
+            for &rule in &self.keyword_rules[pattern] {
                 candidates.push((line_start, rule));
+            }
+        };
+        let is_small = self.automaton_kind.is_some() && self.keywords.get().is_none() && bytes.len() <= SMALL_INPUT;
+        if is_small {
+            // A few lines from the hook: searching each keyword directly
+            // (SIMD memmem) is done before an automaton would be built.
+            let lower = bytes.to_ascii_lowercase();
+            for (pattern, keyword) in self.patterns.iter().enumerate() {
+                for start in memchr::memmem::find_iter(&lower, keyword.as_bytes()) {
+                    push(start, pattern);
+                }
+            }
+        } else {
+            for hit in self.automaton().find_overlapping_iter(bytes) {
+                push(hit.start(), hit.pattern().as_usize());
             }
         }
         if !self.unfiltered_rules.is_empty() {
@@ -275,6 +327,17 @@ mod tests {
         let mut out = Vec::new();
         d.scan_into("toy_ab12cd34 # keyguard:allow\ntoy_ab12cd35\n", 1, &mut out);
         assert_eq!(out.iter().map(|m| m.line).collect::<Vec<_>>(), [2]);
+    }
+
+    #[test]
+    fn small_input_prefilter_finds_what_the_automaton_finds() {
+        let text = format!("a\nTOY_x toy_{} # toy_\n", "ab12cd34");
+        let mut direct = Vec::new();
+        detector(TOY).for_small_inputs().scan_into(&text, 1, &mut direct);
+        let mut automaton = Vec::new();
+        detector(TOY).scan_into(&text, 1, &mut automaton);
+        assert_eq!(direct, automaton);
+        assert_eq!(direct.len(), 1);
     }
 
     #[test]

@@ -25,6 +25,16 @@ pub struct ChangedFile {
     pub content: ChangedContent,
 }
 
+impl ChangedFile {
+    /// Bytes of added text (0 for binary files).
+    pub fn added_len(&self) -> usize {
+        match &self.content {
+            ChangedContent::Binary => 0,
+            ChangedContent::Text { added, .. } => added.iter().map(|run| run.end - run.start).sum(),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub enum ChangedContent {
     Binary,
