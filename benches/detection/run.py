@@ -151,6 +151,13 @@ def sentry_token(g: G) -> str:
 
 
 def sentry_dsn(g: G) -> str:
+    # A DSN with its secret part (the legacy `public:secret@` form) is a
+    # credential; the modern public-key-only DSN is documented as safe to
+    # expose in client code, so it is a hard negative (see public_sentry_dsn).
+    return f"https://{g.hexs(32)}:{g.hexs(32)}@o{g.digits(6, 7)}.ingest.us.sentry.io/{g.digits(7, 7)}"
+
+
+def public_sentry_dsn(g: G) -> str:
     return f"https://{g.hexs(32)}@o{g.digits(6, 7)}.ingest.us.sentry.io/{g.digits(7, 7)}"
 
 
@@ -1014,6 +1021,11 @@ def negatives(g: G) -> dict:
     ssh_rsa = base64.b64encode(b"\x00\x00\x00\x07ssh-rsa\x00\x00\x00\x03\x01\x00\x01\x00\x00\x01\x01\x00" + g.b(256)).decode()
     ssh_ed = base64.b64encode(b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + g.b(32)).decode()
     F["certs/ca.crt"] = [pem_begin("CERTIFICATE"), *wrap(cert, 64), pem_end("CERTIFICATE")]
+    # Sentry documents public-key-only DSNs as safe to ship in client code.
+    F["web/src/sentry.ts"] = [
+        "import * as Sentry from '@sentry/browser';",
+        f'Sentry.init({{ dsn: "{public_sentry_dsn(g)}" }});',
+    ]
     F["certs/signing.pub.pem"] = [pem_begin("PUBLIC KEY"), *wrap(pub, 64), pem_end("PUBLIC KEY")]
     F["deploy/authorized_keys"] = [f"ssh-rsa {ssh_rsa} deploy@ci", f"ssh-ed25519 {ssh_ed} alice@laptop"]
     F["deploy/known_hosts"] = [f"github.com ssh-ed25519 {ssh_ed}", f"|1|{base64.b64encode(g.b(20)).decode()}|"
