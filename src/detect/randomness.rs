@@ -13,7 +13,8 @@
 //!   that are among the most common English bigrams. Words and identifiers
 //!   score about 0.6 and up; uniformly random letters about 0.2.
 //!
-//! `benches/detection/run.py --randomness` compares them with entropy.
+//! `cargo run --release --example randomness` compares them with entropy
+//! on generated keys against the tokens of real code.
 
 /// The most frequent letter pairs in English text and identifiers.
 const COMMON_BIGRAMS: &[&[u8; 2]] = &[
