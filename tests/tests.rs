@@ -28,3 +28,5 @@ mod encoding;
 // The reliability scenarios: every way a commit happens, renames and modes,
 // user git config, content shapes, faults, never writing, and a property test.
 mod scenarios;
+// Every output format, for every rule's examples, holds no full secret.
+mod redaction;
