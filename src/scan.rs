@@ -15,7 +15,12 @@ use crate::git::staged::{ChangedContent, ChangedFile};
 use crate::git::Repo;
 use crate::rules::{compile_regex, RuleSpec, BUILTIN_RULES};
 use crate::secret_files::{glob_set, SecretFiles};
-use crate::text::{decode, Decoded};
+use crate::text::{decode, is_binary, Decoded};
+
+/// Files larger than this are read block by block (see
+/// `Scanner::scan_large_file`), so that memory stays bounded.
+const LARGE_FILE: u64 = 32 << 20;
+const LARGE_FILE_BLOCK: usize = 8 << 20;
 
 /// Counters for the summary line and the JSON `stats`.
 #[derive(Debug, Default, Clone, serde::Serialize)]
@@ -193,6 +198,11 @@ impl Scanner {
                 finding.path = display.to_string();
             }
         }
+        if metadata.len() > LARGE_FILE {
+            return self
+                .scan_large_file(display, path, result)
+                .map_err(|e| format!("cannot read {display}: {e}"));
+        }
         let bytes = std::fs::read(path).map_err(|e| format!("cannot read {display}: {e}"))?;
         match decode(&bytes) {
             Decoded::Binary => result.binary = true,
@@ -202,6 +212,57 @@ impl Scanner {
             }
         }
         Ok(result)
+    }
+
+    /// Scans a file too large to hold whole, block by block, each block
+    /// ending at a line end, so memory stays bounded whatever its size.
+    fn scan_large_file(&self, display: &str, path: &Path, mut result: FileResult) -> std::io::Result<FileResult> {
+        use std::io::Read;
+        let mut file = std::fs::File::open(path)?;
+        let mut block = vec![0u8; LARGE_FILE_BLOCK];
+        let mut pending: Vec<u8> = Vec::new();
+        let mut line = 1u32;
+        let mut first = true;
+        loop {
+            let read = file.read(&mut block)?;
+            let at_end = read == 0;
+            if first {
+                first = false;
+                // UTF-16 cannot be cut at a byte `\n`: read it whole.
+                if block[..read].starts_with(b"\xFF\xFE") || block[..read].starts_with(b"\xFE\xFF") || is_binary(&block[..read]) {
+                    drop(block);
+                    let bytes = std::fs::read(path)?;
+                    match decode(&bytes) {
+                        Decoded::Binary => result.binary = true,
+                        Decoded::Text(text) => {
+                            result.scanned = true;
+                            self.scan_text(display, &text, 1, Source::Worktree, &mut result);
+                        }
+                    }
+                    return Ok(result);
+                }
+                result.scanned = true;
+            }
+            pending.extend_from_slice(&block[..read]);
+            let cut = if at_end {
+                pending.len()
+            } else {
+                match memchr::memrchr(b'\n', &pending) {
+                    Some(i) => i + 1,
+                    None => continue, // one very long line: keep reading
+                }
+            };
+            let rest = pending.split_off(cut);
+            let chunk = std::mem::replace(&mut pending, rest);
+            let lines_in_chunk = memchr::memchr_iter(b'\n', &chunk).count() as u32;
+            if let Some(text) = crate::text::decode_owned(chunk) {
+                self.scan_text(display, &text, line, Source::Worktree, &mut result);
+            }
+            line += lines_in_chunk;
+            if at_end {
+                return Ok(result);
+            }
+        }
     }
 
     fn check_file_name(&self, path: &str, source: Source, result: &mut FileResult) {

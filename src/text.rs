@@ -53,6 +53,28 @@ pub fn decode(bytes: &[u8]) -> Decoded<'_> {
     }
 }
 
+/// Like [`decode`], but takes ownership, so that the common case (UTF-8)
+/// reuses the buffer instead of copying it: staged files can be large.
+/// `None` means binary.
+pub fn decode_owned(mut bytes: Vec<u8>) -> Option<String> {
+    if utf16_bom(&bytes).is_none() && is_binary(&bytes) {
+        return None;
+    }
+    if utf16_bom(&bytes).is_none() {
+        if bytes.starts_with(b"\xEF\xBB\xBF") {
+            bytes.drain(..3);
+        }
+        return Some(match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => e.into_bytes().iter().map(|&b| b as char).collect(),
+        });
+    }
+    match decode(&bytes) {
+        Decoded::Text(text) => Some(text.into_owned()),
+        Decoded::Binary => None,
+    }
+}
+
 fn decode_utf16(body: &[u8], little_endian: bool) -> String {
     let units = body.chunks_exact(2).map(|pair| {
         if little_endian {
@@ -95,6 +117,14 @@ mod tests {
         assert_eq!(text(&le), "ké=1\n");
         assert_eq!(text(&be), "ké=1\n");
         assert!(!is_binary(&le));
+    }
+
+    #[test]
+    fn owned_decoding_agrees_with_borrowed() {
+        for bytes in [&b"abc"[..], b"\xEF\xBB\xBFabc", b"caf\xE9", b"\xFF\xFEa\0"] {
+            assert_eq!(decode_owned(bytes.to_vec()).unwrap(), text(bytes));
+        }
+        assert_eq!(decode_owned(b"a\0b".to_vec()), None);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use git2::{Oid, Repository};
 
 use super::{path_text, read_blob, Repo};
-use crate::text::{decode, Decoded};
+use crate::text::{decode, decode_owned, Decoded};
 
 /// One file that a change (the staged index, a commit) adds or modifies.
 #[derive(Debug)]
@@ -112,7 +112,7 @@ pub(super) fn changed_files(
 
         let new_bytes = read_blob(repo, new.id(), &path)?;
         let old_bytes = if old_is_blob { Some(read_blob(repo, old.id(), &path)?) } else { None };
-        let content = added_content(old_bytes.as_deref(), &new_bytes)
+        let content = added_content(old_bytes.as_deref(), new_bytes)
             .with_context(|| format!("cannot diff {path}"))?;
         files.push(ChangedFile { path, old_path, content });
     }
@@ -120,10 +120,9 @@ pub(super) fn changed_files(
 }
 
 /// Decodes both sides and finds the added lines of `new`.
-fn added_content(old: Option<&[u8]>, new: &[u8]) -> Result<ChangedContent> {
-    let text = match decode(new) {
-        Decoded::Binary => return Ok(ChangedContent::Binary),
-        Decoded::Text(text) => text.into_owned(),
+fn added_content(old: Option<&[u8]>, new: Vec<u8>) -> Result<ChangedContent> {
+    let Some(text) = decode_owned(new) else {
+        return Ok(ChangedContent::Binary);
     };
     let old_text = match old.map(decode) {
         Some(Decoded::Text(old_text)) => old_text,
@@ -153,13 +152,12 @@ pub fn added_lines(old: &str, new: &str) -> Result<Vec<AddedLines>> {
     // it) is not a new line; neither is a line whose only change is its
     // line ending (CRLF to LF) or trailing whitespace. Both sides are
     // compared with a final newline and line ends ignored.
-    let with_newline = |text: &str| -> String {
-        let mut owned = text.to_string();
-        if !owned.is_empty() && !owned.ends_with('\n') {
-            owned.push('\n');
+    fn with_newline(text: &str) -> std::borrow::Cow<'_, str> {
+        if text.is_empty() || text.ends_with('\n') {
+            return std::borrow::Cow::Borrowed(text);
         }
-        owned
-    };
+        std::borrow::Cow::Owned(format!("{text}\n"))
+    }
     let (old_text, new_text) = (with_newline(old), with_newline(new));
     let mut options = DiffOptions::new();
     options.context_lines(0).force_text(true).ignore_whitespace_eol(true);
@@ -226,6 +224,6 @@ mod tests {
 
     #[test]
     fn binary_new_side() {
-        assert!(matches!(added_content(None, b"\0\x01\x02").unwrap(), ChangedContent::Binary));
+        assert!(matches!(added_content(None, b"\0\x01\x02".to_vec()).unwrap(), ChangedContent::Binary));
     }
 }
