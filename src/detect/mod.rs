@@ -222,8 +222,15 @@ impl Detector {
     fn candidates(&self, bytes: &[u8]) -> Vec<(usize, usize)> {
         let mut candidates = Vec::new();
         let mut push = |start: usize, pattern: usize| {
+            let hit = &bytes[start..start + self.patterns[pattern].len()];
             let line_start = memchr::memrchr(b'\n', &bytes[..start]).map_or(0, |i| i + 1);
             for &rule in &self.keyword_rules[pattern] {
+                // A case-sensitive rule can only match where its keyword
+                // appears as written (`AKIA`, not `akia`).
+                let rule_ref = &self.rules[rule];
+                if rule_ref.case_sensitive_keywords && !rule_ref.keywords.iter().any(|k| k.as_bytes() == hit) {
+                    continue;
+                }
                 candidates.push((line_start, rule));
             }
         };

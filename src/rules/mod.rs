@@ -52,6 +52,7 @@ impl BuiltinRule {
             generic: self.generic,
             multiline: self.multiline,
             env_var: self.env_var.map(str::to_string),
+            case_sensitive_keywords: has_case_sensitive_keywords(self.regex, self.keywords.iter().copied()),
             pattern: self.regex.to_string(),
             allow_patterns: self.allow.iter().map(|a| a.to_string()).collect(),
             compiled: OnceLock::new(),
@@ -128,6 +129,9 @@ pub struct Rule {
     pub generic: bool,
     pub multiline: bool,
     pub env_var: Option<String>,
+    /// The regex matches case-sensitively, so its keywords need only be
+    /// looked for exactly as written.
+    pub case_sensitive_keywords: bool,
     pattern: String,
     allow_patterns: Vec<String>,
     compiled: OnceLock<CompiledRule>,
@@ -149,13 +153,31 @@ impl Rule {
     /// building cannot fail here.
     pub fn compiled(&self) -> &CompiledRule {
         self.compiled.get_or_init(|| {
-            build(&self.id, &self.pattern, &self.allow_patterns)
+            build(&self.id, &self.pattern, &self.allow_patterns, self.multiline)
                 .unwrap_or_else(|e| panic!("rule `{}` was validated but does not compile: {e:#}", self.id))
         })
     }
 }
 
-fn build(id: &str, pattern: &str, allow: &[String]) -> Result<CompiledRule> {
+/// A case-sensitive regex that spells out each of its keywords can only
+/// match where a keyword appears exactly as written.
+fn has_case_sensitive_keywords<'a>(regex: &str, mut keywords: impl Iterator<Item = &'a str>) -> bool {
+    !regex.contains("(?i") && keywords.all(|k| regex.contains(k))
+}
+
+fn build(id: &str, pattern: &str, allow: &[String], multiline: bool) -> Result<CompiledRule> {
+    // The detector runs a multi-line rule from the start of a line with a
+    // keyword hit, over the text that follows. Anchoring the match to start
+    // on that line keeps the search from scanning ahead through the window
+    // for a match that belongs to some later line.
+    let anchored;
+    let pattern = if multiline {
+        compile_regex(pattern).with_context(|| format!("rule `{id}`: invalid regex"))?;
+        anchored = format!("^[^\\n]*?(?:{pattern})");
+        anchored.as_str()
+    } else {
+        pattern
+    };
     let regex = compile_regex(pattern).with_context(|| format!("rule `{id}`: invalid regex"))?;
     // `secret`, or alternatives `secret_quoted`, `secret_bare`, ...: one
     // regex can find the value in several syntaxes.
@@ -183,7 +205,7 @@ impl RuleSpec {
     /// rules from a user's configuration).
     pub fn compile(&self) -> Result<Rule> {
         let rule = self.compile_lazily()?;
-        let compiled = build(&self.id, &self.regex, &self.allow)?;
+        let compiled = build(&self.id, &self.regex, &self.allow, self.multiline)?;
         rule.compiled.set(compiled).expect("fresh rule");
         Ok(rule)
     }
@@ -204,6 +226,7 @@ impl RuleSpec {
             generic: self.generic,
             multiline: self.multiline,
             env_var: self.env_var.clone(),
+            case_sensitive_keywords: has_case_sensitive_keywords(&self.regex, self.keywords.iter().map(String::as_str)),
             pattern: self.regex.clone(),
             allow_patterns: self.allow.clone(),
             compiled: OnceLock::new(),
