@@ -22,7 +22,9 @@ use crate::report::Format;
         keyguard install         install the pre-commit hook in this repository\n  \
         keyguard rules           list the built-in rules\n  \
         keyguard init            add .env and key files to .gitignore, write .keyguard.toml\n  \
-        keyguard baseline        accept today's findings (hashes only) so they stop blocking\n\n\
+        keyguard baseline        accept today's findings (hashes only) so they stop blocking\n  \
+        keyguard completions bash > /etc/bash_completion.d/keyguard\n  \
+        keyguard man > /usr/local/share/man/man1/keyguard.1\n\n\
         Exit status: 0 nothing found, 1 secrets found, 2 the scan could not be done.",
     args_conflicts_with_subcommands = true
 )]
@@ -102,6 +104,13 @@ pub enum Command {
     Rules,
     /// Write a starter .keyguard.toml, add the protective lines to .gitignore, and a .env.example for an existing .env.
     Init,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), generated from this command line.
+    Man,
     /// Record the current findings (of `--all`) in .keyguard-baseline.json, so that they stop blocking.
     Baseline {
         /// Also drop entries whose secret is no longer found.

@@ -66,6 +66,16 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Some(Command::Uninstall { pre_push }) => cmd_uninstall(pre_push),
         Some(Command::Rules) => cmd_rules(&cli.global),
         Some(Command::Init) => cmd_init(),
+        Some(Command::Completions { shell }) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "keyguard", &mut std::io::stdout());
+            Ok(Outcome::Clean)
+        }
+        Some(Command::Man) => {
+            let command = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(command).render(&mut std::io::stdout()).context("cannot write the man page")?;
+            Ok(Outcome::Clean)
+        }
         Some(Command::Baseline { prune }) => cmd_baseline(prune, &cli.global),
         None => {
             let target = if let Some(args) = cli.pre_push {

@@ -362,3 +362,29 @@ fn quiet_prints_nothing_when_clean_but_still_reports_findings() {
     repo.add(&["b.py"]);
     repo.keyguard(&["-q"]).assert_code(1).assert_human_finding(Stream::Stderr, "b.py", 1, 7, "github-token", &token);
 }
+
+// ---- completions and man page ---------------------------------------------------
+
+#[test]
+fn completions_are_valid_shell_and_the_man_page_is_roff() {
+    let run = keyguard_outside_repo(&["completions", "bash"], |_| {});
+    run.assert_code(0);
+    assert!(run.stdout.contains("_keyguard()"), "{}", run.stdout);
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("keyguard.bash");
+    fs::write(&script, &run.stdout).unwrap();
+    let syntax = std::process::Command::new("bash").arg("-n").arg(&script).output().unwrap();
+    assert!(syntax.status.success(), "bash -n: {}", String::from_utf8_lossy(&syntax.stderr));
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let run = keyguard_outside_repo(&["completions", shell], |_| {});
+        run.assert_code(0);
+        assert!(run.stdout.contains("keyguard"), "{shell}");
+    }
+
+    let man = keyguard_outside_repo(&["man"], |_| {});
+    man.assert_code(0);
+    assert!(man.stdout.contains(".TH keyguard 1"), "{}", man.stdout);
+    for flag in ["--all", "--history", "--format", "--baseline"] {
+        assert!(man.stdout.contains(&flag.replace('-', "\\-")), "man page lacks {flag}");
+    }
+}
