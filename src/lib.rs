@@ -16,6 +16,7 @@ pub mod secret_files;
 pub mod finding;
 pub mod scan;
 pub mod report;
+pub mod progress;
 pub mod install;
 pub mod baseline;
 pub mod init;
@@ -158,12 +159,18 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
                 .into_iter()
                 .map(|p| scan::DiskFile::in_repo(root, p))
                 .collect();
-            scanner.scan_files(&files)
+            let progress = progress::Progress::start("files", files.len(), shows_progress(global));
+            scanner.scan_files(&files, &progress)
         }
-        Target::Paths(paths) => scanner.scan_files(&scan::files_under(&paths, root.as_deref())?),
+        Target::Paths(paths) => {
+            let files = scan::files_under(&paths, root.as_deref())?;
+            let progress = progress::Progress::start("files", files.len(), shows_progress(global));
+            scanner.scan_files(&files, &progress)
+        }
         Target::History(range) => {
             let history = repo.as_ref().expect("opened above").history(range.as_deref())?;
-            scanner.scan_history(&history)?
+            let progress = progress::Progress::start("commits", history.len(), shows_progress(global));
+            scanner.scan_history(&history, &progress)?
         }
         Target::PrePush { remote } => {
             let mut input = String::new();
@@ -171,7 +178,7 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
                 .context("cannot read the pushed refs from standard input")?;
             let refs = git::history::PushedRef::parse_lines(&input)?;
             let history = repo.as_ref().expect("opened above").pushed_history(&remote, &refs)?;
-            scanner.scan_history(&history)?
+            scanner.scan_history(&history, &progress::Progress::hidden())?
         }
     };
     timer.mark("scan");
@@ -197,6 +204,12 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
     } else {
         Outcome::Findings
     })
+}
+
+/// A progress line only where a person watches: stderr on a terminal,
+/// not quiet.
+fn shows_progress(global: &GlobalArgs) -> bool {
+    !global.quiet && std::io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -307,7 +320,7 @@ fn cmd_baseline(prune: bool, global: &GlobalArgs) -> Result<Outcome> {
     let scanner = Scanner::from_config(&loaded.config)?;
     let files: Vec<scan::DiskFile> =
         repo.tracked_and_untracked_files()?.into_iter().map(|p| scan::DiskFile::in_repo(root, p)).collect();
-    let report = scanner.scan_files(&files);
+    let report = scanner.scan_files(&files, &progress::Progress::hidden());
     if !report.errors.is_empty() {
         anyhow::bail!("cannot write a baseline from an incomplete scan: {}", report.errors.join("; "));
     }

@@ -13,6 +13,7 @@ use crate::finding::{Finding, Source};
 use crate::git::history::History;
 use crate::git::staged::{ChangedContent, ChangedFile};
 use crate::git::Repo;
+use crate::progress::Progress;
 use crate::rules::{compile_regex, RuleSpec, BUILTIN_RULES};
 use crate::secret_files::{glob_set, SecretFiles};
 use crate::text::{decode, is_binary, Decoded};
@@ -110,7 +111,7 @@ impl Scanner {
     }
 
     /// Scans the lines each commit of `history` added, commits in parallel.
-    pub fn scan_history(&self, history: &History) -> Result<ScanReport> {
+    pub fn scan_history(&self, history: &History, progress: &Progress) -> Result<ScanReport> {
         let started = Instant::now();
         let ids = history.commit_ids();
         let per_commit: Vec<Result<Vec<FileResult>>> = ids
@@ -120,6 +121,7 @@ impl Scanner {
                 |reader, id| {
                     let reader = reader.as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?;
                     let files = reader.changes(id)?;
+                    progress.inc();
                     Ok(files.iter().map(|f| self.scan_changed_file(f, Source::Commit, Some(id))).collect())
                 },
             )
@@ -162,12 +164,16 @@ impl Scanner {
     }
 
     /// Scans files on disk.
-    pub fn scan_files(&self, files: &[DiskFile]) -> ScanReport {
+    pub fn scan_files(&self, files: &[DiskFile], progress: &Progress) -> ScanReport {
         let started = Instant::now();
         let outcomes: Vec<Result<FileResult, String>> = files
             .par_iter()
             .filter(|file| !self.allowed_paths.is_match(&file.repo_path))
-            .map(|file| self.scan_file_on_disk(file))
+            .map(|file| {
+                let outcome = self.scan_file_on_disk(file);
+                progress.inc();
+                outcome
+            })
             .collect();
         let mut results = Vec::with_capacity(outcomes.len());
         let mut errors = Vec::new();

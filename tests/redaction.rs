@@ -23,7 +23,7 @@ fn no_format_prints_a_full_secret_for_any_rule_example() {
         }
     }
     let scanner = Scanner::from_config(&Default::default()).unwrap();
-    let report = scanner.scan_files(&files);
+    let report = scanner.scan_files(&files, &keyguard::progress::Progress::hidden());
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     // Every rule example is found, so every rule's secrets are checked.
     assert!(report.findings.len() >= files.len(), "{} findings for {} examples", report.findings.len(), files.len());

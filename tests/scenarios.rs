@@ -1167,7 +1167,7 @@ fn g_property_a_key_in_generated_text_is_found_at_its_line_and_column() {
         expected.insert(name.clone(), (line, col, token));
         files.push(DiskFile { display: name.clone(), path, repo_path: name });
     }
-    let report = scanner.scan_files(&files);
+    let report = scanner.scan_files(&files, &keyguard::progress::Progress::hidden());
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert_eq!(report.stats.files_scanned, 200);
 

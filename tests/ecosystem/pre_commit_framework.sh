@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# The pre-commit framework (https://pre-commit.com), the real tool from PyPI,
+# running this checkout's .pre-commit-hooks.yaml in throwaway repositories.
+#
+# The hooks come from `repo: <this checkout>` at `rev: <its HEAD commit>`:
+# pre-commit clones that commit and builds it with `cargo install`
+# (`language: rust`) once, into PRE_COMMIT_HOME, and every case reuses that
+# build. Uncommitted changes in the checkout are therefore not what is tested;
+# KEYGUARD_ECO_TRY_REPO=1 adds a `pre-commit try-repo` case, which does test
+# the working tree (at the cost of a second build).
+#
+# Cases:
+#   a) at commit time a staged fake key blocks `git commit` and the output
+#      names the rule; a clean change passes; an unstaged key is not judged;
+#      a staged .env is blocked by its name
+#   b) `pre-commit run --all-files` finds a key in a committed file
+#   c) `pre-commit run --files X` finds a key in X with nothing staged
+#   d) hook id keyguard-pre-push blocks `git push` of a commit with a key to a
+#      local bare remote, and lets a clean push through
+#
+# Usage: bash tests/ecosystem/pre_commit_framework.sh   (run.sh runs it)
+# KEYGUARD_ECO_FAST_BUILD=0 builds the hook with the crate's release profile
+# (fat LTO) instead of a quicker one; the behaviour tested is the same.
+set -euo pipefail
+# shellcheck source=tests/ecosystem/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+eco_tmpdir pre-commit
+eco_isolate_git
+eco_python_tools
+
+checkout=$ECO_ROOT
+rev=$(git -C "$checkout" rev-parse HEAD)
+echo "pre-commit version: $(pre-commit --version)"
+echo "hooks from: $checkout at $rev"
+if [ -n "$(git -C "$checkout" status --porcelain --untracked-files=no)" ]; then
+    echo "note: the checkout has uncommitted changes; the hooks are built from $rev"
+fi
+
+# One build for every case: a shared PRE_COMMIT_HOME (run.sh passes one).
+export PRE_COMMIT_HOME=${KEYGUARD_ECO_PRE_COMMIT_HOME:-$ECO_TMP/pre-commit-home}
+if [ "${KEYGUARD_ECO_FAST_BUILD:-1}" = 1 ]; then
+    # Inherited by the `cargo install` that pre-commit runs: a thin, parallel
+    # release build instead of the crate's fat-LTO one (minutes less on 2 cores).
+    export CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+fi
+unset CARGO_TARGET_DIR
+export NO_COLOR=1
+
+write_config() {
+    cat >.pre-commit-config.yaml <<EOF
+repos:
+  - repo: $checkout
+    rev: $rev
+    hooks:
+      - id: keyguard
+      - id: keyguard-pre-push
+EOF
+}
+
+# A repository with the config committed and the hooks installed.
+new_hooked_repo() {
+    eco_new_repo "$1"
+    cd "$1"
+    write_config
+    git add .pre-commit-config.yaml
+    git commit -q --no-verify -m "add pre-commit config"
+    pre-commit install --hook-type pre-commit --hook-type pre-push >/dev/null
+}
+
+# expect_blocked NAME RULE_ID SECRET: OUT/RC hold a run that must fail and
+# name RULE_ID, without printing SECRET.
+expect_blocked() {
+    local name=$1 rule=$2 secret=$3
+    if [ "$RC" -eq 0 ]; then
+        eco_fail "$name" "expected a non-zero exit, got 0"
+        eco_show "$OUT"
+    elif [[ $OUT != *"$rule"* ]]; then
+        eco_fail "$name" "exit $RC, but the output does not name rule $rule"
+        eco_show "$OUT"
+    elif [ -n "$secret" ] && [[ $OUT == *"$secret"* ]]; then
+        eco_fail "$name" "the output prints the full secret"
+    else
+        eco_pass "$name"
+    fi
+}
+expect_ok() {
+    local name=$1
+    if [ "$RC" -eq 0 ]; then
+        eco_pass "$name"
+    else
+        eco_fail "$name" "expected exit 0, got $RC"
+        eco_show "$OUT"
+    fi
+}
+
+# ---------------------------------------------------------------- build once
+eco_section "building the hook environment (language: rust, cargo install)"
+new_hooked_repo "$ECO_TMP/commit"
+start=$SECONDS
+eco_capture pre-commit install-hooks
+if [ "$RC" -ne 0 ]; then
+    eco_fail "pre-commit install-hooks builds keyguard" "exit $RC"
+    eco_show "$OUT" 40
+    [ -f "$PRE_COMMIT_HOME/pre-commit.log" ] && eco_show "$(cat "$PRE_COMMIT_HOME/pre-commit.log")" 40
+    eco_finish pre_commit_framework
+    exit 1
+fi
+eco_pass "pre-commit install-hooks builds keyguard ($((SECONDS - start)) s)"
+
+# ------------------------------------------------------- a) at commit time
+eco_section "a) git commit with pre-commit's keyguard hook"
+cd "$ECO_TMP/commit"
+key=$(eco_stripe_key)
+mkdir -p app
+printf 'import os\n\nSTRIPE_SECRET_KEY = "%s"\n' "$key" >app/settings.py
+git add app/settings.py
+head_before=$(git rev-parse HEAD)
+eco_capture git commit -m "add settings"
+expect_blocked "a1 a staged Stripe key blocks the commit" stripe-secret-key "$key"
+if [ "$(git rev-parse HEAD)" = "$head_before" ]; then
+    eco_pass "a1 no commit was made"
+else
+    eco_fail "a1 no commit was made" "HEAD moved to $(git rev-parse HEAD)"
+fi
+
+printf 'import os\n\nSTRIPE_SECRET_KEY = os.environ["STRIPE_SECRET_KEY"]\n' >app/settings.py
+git add app/settings.py
+eco_capture git commit -m "add settings"
+expect_ok "a2 a clean change commits"
+if [ "$(git rev-parse HEAD)" != "$head_before" ]; then
+    eco_pass "a2 the commit was made"
+else
+    eco_fail "a2 the commit was made" "HEAD did not move"
+fi
+
+# An unstaged key in a file that is also partly staged: pre-commit stashes the
+# unstaged part, so the hook judges what is committed, and puts it back.
+printf 'DEBUG = False\n' >app/flags.py
+git add app/flags.py
+aws=$(eco_aws_key_id)
+printf 'aws_access_key_id = %s\n' "$aws" >>app/flags.py
+eco_capture git commit -m "add flags"
+expect_ok "a3 a key that is only in the working tree (unstaged) does not block"
+if grep -q "$aws" app/flags.py; then
+    eco_pass "a3 pre-commit restored the unstaged change"
+else
+    eco_fail "a3 pre-commit restored the unstaged change" "app/flags.py lost its unstaged line"
+fi
+git checkout -q -- app/flags.py
+
+printf 'API_TOKEN=\n' >.env
+git add .env
+eco_capture git commit -m "add env"
+expect_blocked "a4 a staged .env is blocked by its name" secret-file ""
+git rm -q --cached .env
+rm .env
+
+# ------------------------------------------------- b) run --all-files
+eco_section "b) pre-commit run --all-files"
+cd "$ECO_TMP/commit"
+eco_capture pre-commit run --all-files
+expect_ok "b1 --all-files on a clean repository passes"
+key=$(eco_stripe_key)
+mkdir -p deploy
+printf 'stripe:\n  secret_key: "%s"\n' "$key" >deploy/values.yaml
+git add deploy/values.yaml
+git commit -q --no-verify -m "committed past the hook"
+eco_capture pre-commit run --all-files
+expect_blocked "b2 --all-files finds a key in a committed file" stripe-secret-key "$key"
+if [[ $OUT == *deploy/values.yaml* ]]; then
+    eco_pass "b2 the finding names deploy/values.yaml"
+else
+    eco_fail "b2 the finding names deploy/values.yaml"
+    eco_show "$OUT"
+fi
+git rm -q deploy/values.yaml
+git commit -q --no-verify -m "remove it again"
+
+# ---------------------------------------------------- c) run --files X
+eco_section "c) pre-commit run --files X, nothing staged"
+cd "$ECO_TMP/commit"
+aws=$(eco_aws_key_id)
+printf '[default]\naws_access_key_id = %s\n' "$aws" >notes.ini
+if [ -z "$(git diff --cached --name-only)" ]; then
+    eco_capture pre-commit run --files notes.ini
+    expect_blocked "c1 --files finds a key in an untracked file" aws-access-key-id "$aws"
+else
+    eco_fail "c1 precondition: nothing staged" "$(git diff --cached --name-only)"
+fi
+rm notes.ini
+aws=$(eco_aws_key_id)
+printf 'AWS_KEY = "%s"\n' "$aws" >>app/settings.py
+eco_capture pre-commit run --files app/settings.py
+expect_blocked "c2 --files finds a key in an unstaged change to a tracked file" aws-access-key-id "$aws"
+eco_capture pre-commit run --files README.md
+expect_ok "c3 --files on a clean file passes"
+git checkout -q -- app/settings.py
+
+# ------------------------------------------------------- d) pre-push
+eco_section "d) hook id keyguard-pre-push, git push to a local bare remote"
+git init -q --bare "$ECO_TMP/remote.git"
+new_hooked_repo "$ECO_TMP/push"
+git remote add origin "$ECO_TMP/remote.git"
+eco_capture git push -q origin main
+expect_ok "d1 a clean push goes through"
+printf 'print("hello")\n' >hello.py
+git add hello.py
+git commit -q -m "hello"
+eco_capture git push -q origin main
+expect_ok "d2 pushing a clean commit goes through"
+remote_before=$(git --git-dir="$ECO_TMP/remote.git" rev-parse main)
+key=$(eco_stripe_key)
+printf 'import stripe\nstripe.api_key = "%s"\n' "$key" >billing.py
+git add billing.py
+git commit -q --no-verify -m "billing (committed past the pre-commit hook)"
+eco_capture git push origin main
+expect_blocked "d3 pushing a commit with a key is blocked" stripe-secret-key "$key"
+if [ "$(git --git-dir="$ECO_TMP/remote.git" rev-parse main)" = "$remote_before" ]; then
+    eco_pass "d3 the remote did not receive the commit"
+else
+    eco_fail "d3 the remote did not receive the commit" "remote main moved"
+fi
+
+# ------------------------------------------ optional: try-repo (working tree)
+if [ "${KEYGUARD_ECO_TRY_REPO:-0}" = 1 ]; then
+    eco_section "try-repo: the checkout's working tree"
+    eco_new_repo "$ECO_TMP/try"
+    cd "$ECO_TMP/try"
+    key=$(eco_stripe_key)
+    printf 'STRIPE_SECRET_KEY=%s\n' "$key" >config.sh
+    git add config.sh
+    eco_capture pre-commit try-repo "$checkout" keyguard
+    expect_blocked "try-repo: the working tree's hook blocks a staged key" stripe-secret-key "$key"
+fi
+
+eco_finish pre_commit_framework
