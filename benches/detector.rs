@@ -16,7 +16,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use keyguard::detect::{Detector, Match};
 use keyguard::rules::examples::{expand, Rng};
-use keyguard::rules::{builtin_specs, RuleSpec};
+use keyguard::rules::{builtin_specs, RuleSpec, BUILTIN_RULES};
 
 /// An ordinary added line that contains none of the rules' keywords, so the
 /// prefilter alone decides (checked at start-up: a new keyword that makes it
@@ -185,8 +185,36 @@ fn rule_loading(c: &mut Criterion) {
             Detector::new(rules).rules().len()
         })
     });
+    // What the hook does since the rules became build-time statics: no TOML.
+    group.bench_function("statics_to_detector", |b| {
+        b.iter(|| Detector::new(BUILTIN_RULES.iter().map(|r| r.to_rule()).collect()).rules().len())
+    });
     let mut rng = Rng::seeded(3);
     let key_line = format!("token = \"{}\"\n", expand("ghp_{{b62crc:30}}", &mut rng).expect("template"));
+    // A fresh hook-tuned detector's first scan of one plain line and of one
+    // key line: prefilter set-up plus, for the key, that rule's regex build.
+    group.bench_function("first_scan_plain_small_inputs", |b| {
+        b.iter_batched(
+            || Detector::new(BUILTIN_RULES.iter().map(|r| r.to_rule()).collect()).for_small_inputs(),
+            |detector| {
+                let mut out = Vec::new();
+                detector.scan_into(PLAIN_LINE, 1, &mut out);
+                out.len()
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("first_scan_one_key_small_inputs", |b| {
+        b.iter_batched(
+            || Detector::new(BUILTIN_RULES.iter().map(|r| r.to_rule()).collect()).for_small_inputs(),
+            |detector| {
+                let mut out = Vec::new();
+                detector.scan_into(&key_line, 1, &mut out);
+                out.len()
+            },
+            BatchSize::PerIteration,
+        )
+    });
     group.bench_function("first_scan_one_key", |b| {
         b.iter_batched(
             || {

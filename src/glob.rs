@@ -10,8 +10,10 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 /// A list of globs, each anchored as [`anchor`] describes.
 pub struct PathGlobs {
-    /// Simple globs, anchored, with the index of the pattern they came from.
-    simple: Vec<(Vec<Token>, usize)>,
+    /// Simple globs, anchored, with the longest literal run each requires
+    /// (a cheap test that rules most paths out before matching) and the
+    /// index of the pattern they came from.
+    simple: Vec<(Vec<Token>, Vec<u8>, usize)>,
     /// The rest, compiled by globset, and their pattern indexes.
     complex: Option<(GlobSet, Vec<usize>)>,
 }
@@ -44,7 +46,9 @@ impl PathGlobs {
                 complex_builder.add(glob);
                 complex_indexes.push(index);
             } else {
-                simple.push((tokenize(&anchored), index));
+                let tokens = tokenize(&anchored);
+                let required = longest_literal(&tokens);
+                simple.push((tokens, required, index));
             }
         }
         let complex = if complex_indexes.is_empty() {
@@ -61,7 +65,14 @@ impl PathGlobs {
 
     /// The index of the first pattern (in the order given) matching `path`.
     pub fn first_match(&self, path: &str) -> Option<usize> {
-        let simple = self.simple.iter().find(|(tokens, _)| matches(tokens, path.as_bytes())).map(|(_, i)| *i);
+        let bytes = path.as_bytes();
+        let simple = self
+            .simple
+            .iter()
+            .find(|(tokens, required, _)| {
+                (required.is_empty() || memchr::memmem::find(bytes, required).is_some()) && matches(tokens, bytes)
+            })
+            .map(|(_, _, i)| *i);
         let complex = self
             .complex
             .as_ref()
@@ -119,6 +130,27 @@ fn tokenize(glob: &str) -> Vec<Token> {
         }
     }
     tokens
+}
+
+/// The longest run of literal bytes in a glob: every match contains it.
+fn longest_literal(tokens: &[Token]) -> Vec<u8> {
+    let mut best = Vec::new();
+    let mut run = Vec::new();
+    for token in tokens {
+        match token {
+            Token::Literal(b) => run.push(*b),
+            _ => {
+                if run.len() > best.len() {
+                    best = std::mem::take(&mut run);
+                }
+                run.clear();
+            }
+        }
+    }
+    if run.len() > best.len() {
+        best = run;
+    }
+    best
 }
 
 /// Backtracking match; paths and globs are short.

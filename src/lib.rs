@@ -159,6 +159,7 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
                 .into_iter()
                 .map(|p| scan::DiskFile::in_repo(root, p))
                 .collect();
+            timer.mark("list files");
             let progress = progress::Progress::start("files", files.len(), shows_progress(global));
             scanner.scan_files(&files, &progress)
         }
@@ -168,7 +169,13 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
             scanner.scan_files(&files, &progress)
         }
         Target::History(range) => {
-            let history = repo.as_ref().expect("opened above").history(range.as_deref())?;
+            let repo = repo.as_ref().expect("opened above");
+            let history = match (range, pre_commit_push_range()) {
+                // The pre-commit framework's pre-push stage names the pushed
+                // range in its environment: scan exactly that, not HEAD.
+                (None, Some((remote, pushed))) => repo.pushed_history(&remote, &[pushed])?,
+                (range, _) => repo.history(range.as_deref())?,
+            };
             let progress = progress::Progress::start("commits", history.len(), shows_progress(global));
             scanner.scan_history(&history, &progress)?
         }
@@ -204,6 +211,25 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
     } else {
         Outcome::Findings
     })
+}
+
+/// `PRE_COMMIT_FROM_REF`/`PRE_COMMIT_TO_REF`, which the pre-commit
+/// framework sets for its pre-push stage, as a pushed ref.
+fn pre_commit_push_range() -> Option<(String, git::history::PushedRef)> {
+    let to = std::env::var("PRE_COMMIT_TO_REF").ok().filter(|s| !s.is_empty())?;
+    let from = std::env::var("PRE_COMMIT_FROM_REF").unwrap_or_default();
+    let remote = std::env::var("PRE_COMMIT_REMOTE_NAME").unwrap_or_else(|_| "origin".to_string());
+    let resolve = |rev: &str| -> String {
+        std::process::Command::new("git")
+            .args(["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_else(|| "0".repeat(40))
+    };
+    let pushed = git::history::PushedRef { local_sha: resolve(&to), remote_sha: resolve(&from) };
+    Some((remote, pushed))
 }
 
 /// A progress line only where a person watches: stderr on a terminal,

@@ -48,10 +48,11 @@ pub struct Detector {
     patterns: Vec<String>,
     /// Built on first use: a commit that adds nothing scannable never pays.
     keywords: OnceLock<AhoCorasick>,
-    /// `None` lets aho-corasick choose (a DFA: slower to build, fastest to
-    /// run, for large scans); the hook asks for an NFA that builds in
-    /// microseconds, since it scans a few lines.
-    automaton_kind: Option<AhoCorasickKind>,
+    /// A DFA for large scans (slower to build, fastest to run); the hook
+    /// asks for an NFA that builds in microseconds, since it scans a few
+    /// lines, and for small inputs skips the automaton altogether.
+    automaton_kind: AhoCorasickKind,
+    small_inputs: bool,
     /// For each keyword pattern, the rules that listed it.
     keyword_rules: Vec<Vec<usize>>,
     /// Rules without keywords: they run on every line.
@@ -90,7 +91,8 @@ impl Detector {
             rules,
             patterns,
             keywords: OnceLock::new(),
-            automaton_kind: None,
+            automaton_kind: AhoCorasickKind::DFA,
+            small_inputs: false,
             keyword_rules,
             unfiltered_rules,
             allowed_values,
@@ -100,7 +102,8 @@ impl Detector {
     /// Tunes the detector for a few lines of input (the hook): cheap to
     /// start, rather than fastest per megabyte.
     pub fn for_small_inputs(mut self) -> Detector {
-        self.automaton_kind = Some(AhoCorasickKind::NoncontiguousNFA);
+        self.automaton_kind = AhoCorasickKind::NoncontiguousNFA;
+        self.small_inputs = true;
         self
     }
 
@@ -109,7 +112,7 @@ impl Detector {
             AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
-                .kind(self.automaton_kind)
+                .kind(Some(self.automaton_kind))
                 .build(&self.patterns)
                 .expect("keyword automaton is small and always builds")
         })
@@ -234,7 +237,7 @@ impl Detector {
                 candidates.push((line_start, rule));
             }
         };
-        let is_small = self.automaton_kind.is_some() && self.keywords.get().is_none() && bytes.len() <= SMALL_INPUT;
+        let is_small = self.small_inputs && self.keywords.get().is_none() && bytes.len() <= SMALL_INPUT;
         if is_small {
             // A few lines from the hook: searching each keyword directly
             // (SIMD memmem) is done before an automaton would be built.

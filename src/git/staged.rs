@@ -54,11 +54,33 @@ pub struct AddedLines {
     pub end: usize,
 }
 
+/// An index this large (bytes; about 10,000 entries) is compared with HEAD
+/// by git itself, which skips unchanged folders through the index's
+/// cache-tree; libgit2 walks every entry and every tree instead (tens of
+/// milliseconds in a 30,000-file repository).
+const LARGE_INDEX: u64 = 1 << 20;
+
+/// One file a change adds or modifies: blob ids and paths, before loading.
+struct FileDelta {
+    new_id: Oid,
+    new_path: String,
+    /// The blob it replaces (same path, or the rename/copy source).
+    old_id: Option<Oid>,
+    /// Set when the file was renamed or copied from another path.
+    old_path: Option<String>,
+}
+
 impl Repo {
     /// Every file the next commit adds or changes, with its added lines.
     /// Deletions add nothing and are left out; so are submodules and
     /// symlinks, whose "content" is a commit id or a path.
     pub fn staged_files(&self) -> Result<Vec<ChangedFile>> {
+        if self.index_size() > LARGE_INDEX {
+            if let Ok(deltas) = self.staged_deltas_from_git_cli() {
+                return load_changed_files(&self.repo, deltas, None);
+            }
+            // No usable git on PATH: libgit2 gives the same answer, slower.
+        }
         let index = self.index_to_commit()?;
         let head_tree = self.head_tree()?;
         let mut options = DiffOptions::new();
@@ -70,9 +92,74 @@ impl Repo {
         // Exact and near renames: a moved file adds only what changed in it.
         diff.find_similar(Some(DiffFindOptions::new().renames(true)))
             .context("cannot detect renamed files")?;
-
         changed_files(&self.repo, &diff, None)
     }
+
+    fn index_size(&self) -> u64 {
+        let path = std::env::var_os("GIT_INDEX_FILE")
+            .filter(|p| !p.is_empty())
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| self.repo.path().join("index"));
+        std::fs::metadata(path).map_or(0, |m| m.len())
+    }
+
+    /// `git diff --cached --raw -z -M`: git's own comparison of the index
+    /// (`GIT_INDEX_FILE` is inherited) with HEAD, read without any user
+    /// diff settings (external tools, colour, prefixes) and without locks.
+    fn staged_deltas_from_git_cli(&self) -> Result<Vec<FileDelta>> {
+        let mut command = std::process::Command::new("git");
+        command
+            .args(["diff", "--cached", "--raw", "-z", "-M", "--no-abbrev", "--no-ext-diff", "--no-color"])
+            .arg("--ignore-submodules=all")
+            .env("GIT_OPTIONAL_LOCKS", "0")
+            .stdin(std::process::Stdio::null());
+        if let Some(workdir) = self.repo.workdir() {
+            command.current_dir(workdir);
+        }
+        let output = command.output().context("cannot run git")?;
+        if !output.status.success() {
+            anyhow::bail!("git diff --cached failed: {}", String::from_utf8_lossy(&output.stderr).trim());
+        }
+        parse_raw_diff(&output.stdout)
+    }
+}
+
+/// Parses `git diff --raw -z` records:
+/// `:<old mode> <new mode> <old id> <new id> <status>\0<path>\0`, with a
+/// second path for renames and copies (`R100\0<old>\0<new>\0`).
+fn parse_raw_diff(raw: &[u8]) -> Result<Vec<FileDelta>> {
+    let mut fields = raw.split(|&b| b == 0);
+    let mut deltas = Vec::new();
+    while let Some(header) = fields.next() {
+        if header.is_empty() {
+            continue;
+        }
+        let header = std::str::from_utf8(header).context("unexpected git diff output")?;
+        let parts: Vec<&str> = header.trim_start_matches(':').split(' ').collect();
+        let [_old_mode, new_mode, old_id, new_id, status] = parts.as_slice() else {
+            anyhow::bail!("unexpected git diff record: {header}");
+        };
+        let first = fields.next().context("git diff record without a path")?;
+        let (old_path, path) = if status.starts_with('R') || status.starts_with('C') {
+            let second = fields.next().context("git diff rename without a target")?;
+            (Some(path_text(first)), path_text(second))
+        } else {
+            (None, path_text(first))
+        };
+        let is_blob = matches!(*new_mode, "100644" | "100755");
+        if status.starts_with('D') || !is_blob {
+            continue;
+        }
+        let old_id = Oid::from_str(old_id)?;
+        let old_is_blob = !old_id.is_zero() && matches!(parts[0].trim_start_matches(':'), "100644" | "100755");
+        deltas.push(FileDelta {
+            new_id: Oid::from_str(new_id)?,
+            new_path: path,
+            old_id: old_is_blob.then_some(old_id),
+            old_path,
+        });
+    }
+    Ok(deltas)
 }
 
 /// The files a diff adds or changes, with their added lines. Deletions add
@@ -84,7 +171,7 @@ pub(super) fn changed_files(
     diff: &git2::Diff<'_>,
     seen: Option<&Mutex<HashSet<(Oid, Oid)>>>,
 ) -> Result<Vec<ChangedFile>> {
-    let mut files = Vec::new();
+    let mut deltas = Vec::new();
     for delta in diff.deltas() {
         if !matches!(
             delta.status(),
@@ -98,23 +185,39 @@ pub(super) fn changed_files(
         }
         let old = delta.old_file();
         let old_is_blob = matches!(old.mode(), FileMode::Blob | FileMode::BlobExecutable) && !old.id().is_zero();
-        if let Some(seen) = seen {
-            let pair = (if old_is_blob { old.id() } else { Oid::ZERO_SHA1 }, new.id());
-            if !seen.lock().unwrap_or_else(|e| e.into_inner()).insert(pair) {
-                continue;
-            }
-        }
         let path = path_text(new.path_bytes().unwrap_or_default());
         let old_path = old
             .path_bytes()
             .map(path_text)
             .filter(|p| matches!(delta.status(), Delta::Renamed | Delta::Copied) && *p != path);
+        deltas.push(FileDelta { new_id: new.id(), new_path: path, old_id: old_is_blob.then(|| old.id()), old_path });
+    }
+    load_changed_files(repo, deltas, seen)
+}
 
-        let new_bytes = read_blob(repo, new.id(), &path)?;
-        let old_bytes = if old_is_blob { Some(read_blob(repo, old.id(), &path)?) } else { None };
+/// Reads both sides of each delta and keeps the added lines.
+fn load_changed_files(
+    repo: &Repository,
+    deltas: Vec<FileDelta>,
+    seen: Option<&Mutex<HashSet<(Oid, Oid)>>>,
+) -> Result<Vec<ChangedFile>> {
+    let mut files = Vec::new();
+    for delta in deltas {
+        if let Some(seen) = seen {
+            let pair = (delta.old_id.unwrap_or(Oid::ZERO_SHA1), delta.new_id);
+            if !seen.lock().unwrap_or_else(|e| e.into_inner()).insert(pair) {
+                continue;
+            }
+        }
+        let path = delta.new_path;
+        let new_bytes = read_blob(repo, delta.new_id, &path)?;
+        let old_bytes = match delta.old_id {
+            Some(id) => Some(read_blob(repo, id, &path)?),
+            None => None,
+        };
         let content = added_content(old_bytes.as_deref(), new_bytes)
             .with_context(|| format!("cannot diff {path}"))?;
-        files.push(ChangedFile { path, old_path, content });
+        files.push(ChangedFile { path, old_path: delta.old_path, content });
     }
     Ok(files)
 }
@@ -220,6 +323,22 @@ mod tests {
     #[test]
     fn crlf_lines() {
         assert_eq!(added("a\r\nb\r\n", "a\r\nnew\r\nb\r\n"), [(2, "new\r\n".into())]);
+    }
+
+    #[test]
+    fn parses_raw_diff_records() {
+        let a = "a".repeat(40);
+        let b = "b".repeat(40);
+        let zero = "0".repeat(40);
+        let raw = format!(
+            ":100644 100644 {a} {b} M\0src/x.py\0:000000 100644 {zero} {b} A\0new file.txt\0\
+             :100644 100644 {a} {b} R087\0old.py\0moved.py\0:100644 000000 {a} {zero} D\0gone.py\0\
+             :120000 120000 {a} {b} M\0link\0"
+        );
+        let deltas = parse_raw_diff(raw.as_bytes()).unwrap();
+        let summary: Vec<(&str, Option<&str>, bool)> =
+            deltas.iter().map(|d| (d.new_path.as_str(), d.old_path.as_deref(), d.old_id.is_some())).collect();
+        assert_eq!(summary, [("src/x.py", None, true), ("new file.txt", None, false), ("moved.py", Some("old.py"), true)]);
     }
 
     #[test]

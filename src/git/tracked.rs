@@ -13,8 +13,16 @@ const MODE_SYMLINK: u32 = 0o120000;
 const MODE_GITLINK: u32 = 0o160000;
 
 impl Repo {
-    /// Repository-relative paths, sorted, without symlinks or submodules.
+    /// Repository-relative paths, sorted. Symlinks and submodules are
+    /// listed by git but skipped when read (they are not regular files).
     pub fn tracked_and_untracked_files(&self) -> Result<Vec<String>> {
+        // One `git ls-files -co` is the fastest listing there is (git's
+        // untracked cache, fsmonitor); libgit2 is the fallback where no git
+        // is on PATH.
+        if let Ok(paths) = self.ls_files(&["--cached", "--others", "--exclude-standard"]) {
+            let unique: BTreeSet<String> = paths.into_iter().collect();
+            return Ok(unique.into_iter().collect());
+        }
         let index = self.index_to_commit()?;
         let mut paths = BTreeSet::new();
         for entry in index.iter() {
@@ -24,33 +32,23 @@ impl Repo {
             paths.insert(path_text(&entry.path));
         }
         let mut options = StatusOptions::new();
-        options
-            .include_untracked(true)
-            .recurse_untracked_dirs(true)
-            .include_ignored(false)
-            .exclude_submodules(true);
-        match self.repo.statuses(Some(&mut options)) {
-            Ok(statuses) => {
-                for entry in statuses.iter() {
-                    if entry.status().contains(Status::WT_NEW) {
-                        paths.insert(path_text(entry.path_bytes()));
-                    }
-                }
-            }
-            // An index libgit2 cannot read (split, sparse): ask git.
-            Err(libgit2_error) => {
-                let untracked = self.untracked_from_git_cli().map_err(|e| {
-                    anyhow!("cannot list untracked files: {} ({e:#})", libgit2_error.message())
-                })?;
-                paths.extend(untracked);
+        options.include_untracked(true).recurse_untracked_dirs(true).include_ignored(false).exclude_submodules(true);
+        let statuses = self
+            .repo
+            .statuses(Some(&mut options))
+            .map_err(|e| anyhow!("cannot list untracked files: {}", e.message()))?;
+        for entry in statuses.iter() {
+            if entry.status().contains(Status::WT_NEW) {
+                paths.insert(path_text(entry.path_bytes()));
             }
         }
         Ok(paths.into_iter().collect())
     }
 
-    fn untracked_from_git_cli(&self) -> Result<Vec<String>> {
+    /// `git ls-files -z` with `args`, run at the working tree root.
+    fn ls_files(&self, args: &[&str]) -> Result<Vec<String>> {
         let mut command = std::process::Command::new("git");
-        command.args(["ls-files", "--others", "--exclude-standard", "-z"]).stdin(std::process::Stdio::null());
+        command.arg("ls-files").arg("-z").args(args).stdin(std::process::Stdio::null());
         if let Some(workdir) = self.repo.workdir() {
             command.current_dir(workdir);
         }

@@ -16,7 +16,9 @@
 #   b) `pre-commit run --all-files` finds a key in a committed file
 #   c) `pre-commit run --files X` finds a key in X with nothing staged
 #   d) hook id keyguard-pre-push blocks `git push` of a commit with a key to a
-#      local bare remote, and lets a clean push through
+#      local bare remote, and lets a clean push through; d4/d5: the pushed
+#      range is what is scanned (a key on another branch is caught, an old key
+#      already on the remote does not block later pushes)
 #
 # Usage: bash tests/ecosystem/pre_commit_framework.sh   (run.sh runs it)
 # KEYGUARD_ECO_FAST_BUILD=0 builds the hook with the crate's release profile
@@ -42,7 +44,8 @@ export PRE_COMMIT_HOME=${KEYGUARD_ECO_PRE_COMMIT_HOME:-$ECO_TMP/pre-commit-home}
 if [ "${KEYGUARD_ECO_FAST_BUILD:-1}" = 1 ]; then
     # Inherited by the `cargo install` that pre-commit runs: a thin, parallel
     # release build instead of the crate's fat-LTO one (minutes less on 2 cores).
-    export CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+    export CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+        CARGO_PROFILE_RELEASE_OPT_LEVEL=1
 fi
 unset CARGO_TARGET_DIR
 export NO_COLOR=1
@@ -206,7 +209,8 @@ eco_capture git push -q origin main
 expect_ok "d1 a clean push goes through"
 printf 'print("hello")\n' >hello.py
 git add hello.py
-git commit -q -m "hello"
+eco_capture git commit -q -m "hello"
+[ "$RC" -eq 0 ] || { eco_fail "d2 committing a clean file (through the hook)" "exit $RC"; eco_show "$OUT"; }
 eco_capture git push -q origin main
 expect_ok "d2 pushing a clean commit goes through"
 remote_before=$(git --git-dir="$ECO_TMP/remote.git" rev-parse main)
@@ -221,6 +225,29 @@ if [ "$(git --git-dir="$ECO_TMP/remote.git" rev-parse main)" = "$remote_before" 
 else
     eco_fail "d3 the remote did not receive the commit" "remote main moved"
 fi
+
+# The entry is `keyguard --history`; under pre-commit's pre-push stage it
+# scans the pushed range that pre-commit names in PRE_COMMIT_FROM_REF/_TO_REF,
+# not HEAD's history.
+git reset -q --hard origin/main
+git checkout -q -b feature
+key=$(eco_stripe_key)
+printf 'STRIPE_SECRET_KEY=%s\n' "$key" >deploy.sh
+git add deploy.sh
+git commit -q --no-verify -m "deploy script with a key"
+git checkout -q main
+eco_capture git push origin feature
+rc_d4=1
+[ "$RC" -ne 0 ] && [[ $OUT == *stripe-secret-key* ]] && rc_d4=0
+eco_check "d4 pushing another branch than the checked-out one, with a key, is blocked" test "$rc_d4" -eq 0
+git push -q --no-verify origin feature 2>/dev/null || true
+git checkout -q feature
+printf 'x = 1\n' >x.py
+git add x.py
+eco_capture git commit -q -m "a clean commit"
+[ "$RC" -eq 0 ] || { eco_fail "d5 committing a clean file (through the hook)" "exit $RC"; eco_show "$OUT"; }
+eco_capture git push origin feature
+eco_check "d5 after a key reached the remote, pushing a clean commit goes through" test "$RC" -eq 0
 
 # ------------------------------------------ optional: try-repo (working tree)
 if [ "${KEYGUARD_ECO_TRY_REPO:-0}" = 1 ]; then
