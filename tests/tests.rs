@@ -30,3 +30,5 @@ mod encoding;
 mod scenarios;
 // Every output format, for every rule's examples, holds no full secret.
 mod redaction;
+// Adopting keyguard: init, baselines, the .env warning, --verbose.
+mod team;

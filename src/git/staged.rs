@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 
 use git2::{Oid, Repository};
+use rayon::prelude::*;
 
 use super::{path_text, read_blob, Repo};
 use crate::text::{decode, decode_owned, Decoded};
@@ -201,25 +202,45 @@ fn load_changed_files(
     deltas: Vec<FileDelta>,
     seen: Option<&Mutex<HashSet<(Oid, Oid)>>>,
 ) -> Result<Vec<ChangedFile>> {
-    let mut files = Vec::new();
-    for delta in deltas {
-        if let Some(seen) = seen {
-            let pair = (delta.old_id.unwrap_or(Oid::ZERO_SHA1), delta.new_id);
-            if !seen.lock().unwrap_or_else(|e| e.into_inner()).insert(pair) {
-                continue;
-            }
-        }
-        let path = delta.new_path;
-        let new_bytes = read_blob(repo, delta.new_id, &path)?;
-        let old_bytes = match delta.old_id {
-            Some(id) => Some(read_blob(repo, id, &path)?),
-            None => None,
-        };
-        let content = added_content(old_bytes.as_deref(), new_bytes)
-            .with_context(|| format!("cannot diff {path}"))?;
-        files.push(ChangedFile { path, old_path: delta.old_path, content });
+    let deltas: Vec<FileDelta> = match seen {
+        Some(seen) => deltas
+            .into_iter()
+            .filter(|d| {
+                let pair = (d.old_id.unwrap_or(Oid::ZERO_SHA1), d.new_id);
+                seen.lock().unwrap_or_else(|e| e.into_inner()).insert(pair)
+            })
+            .collect(),
+        None => deltas,
+    };
+    // Many files (a large staged change): read and diff them on every core,
+    // one repository handle per worker, since git2 handles are not shared
+    // between threads.
+    if deltas.len() >= PARALLEL_LOAD_FILES {
+        let git_dir = repo.path().to_path_buf();
+        return deltas
+            .into_par_iter()
+            .map_init(|| Repository::open(&git_dir), |worker, delta| match worker {
+                Ok(worker) => load_changed_file(worker, delta),
+                Err(e) => Err(anyhow::anyhow!("cannot open {}: {}", git_dir.display(), e.message())),
+            })
+            .collect();
     }
-    Ok(files)
+    deltas.into_iter().map(|delta| load_changed_file(repo, delta)).collect()
+}
+
+/// From this many changed files on, they are loaded in parallel.
+const PARALLEL_LOAD_FILES: usize = 16;
+
+fn load_changed_file(repo: &Repository, delta: FileDelta) -> Result<ChangedFile> {
+    let path = delta.new_path;
+    let new_bytes = read_blob(repo, delta.new_id, &path)?;
+    let old_bytes = match delta.old_id {
+        Some(id) => Some(read_blob(repo, id, &path)?),
+        None => None,
+    };
+    let content =
+        added_content(old_bytes.as_deref(), new_bytes).with_context(|| format!("cannot diff {path}"))?;
+    Ok(ChangedFile { path, old_path: delta.old_path, content })
 }
 
 /// Decodes both sides and finds the added lines of `new`.
