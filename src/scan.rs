@@ -102,6 +102,7 @@ impl Scanner {
         let files = repo.staged_files()?;
         // Starting the thread pool costs more than scanning a few files.
         let added_bytes: usize = files.iter().map(ChangedFile::added_len).sum();
+        self.detector.expect_bytes(added_bytes);
         let results: Vec<FileResult> = if files.len() <= 4 && added_bytes < 256 * 1024 {
             files.iter().map(|file| self.scan_changed_file(file, Source::Staged, None)).collect()
         } else {

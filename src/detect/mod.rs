@@ -12,6 +12,7 @@ pub mod entropy;
 pub mod randomness;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
@@ -22,6 +23,10 @@ use crate::rules::Rule;
 /// Inputs up to this size (in small-input mode) are prefiltered keyword by
 /// keyword instead of building the automaton.
 const SMALL_INPUT: usize = 4096;
+
+/// A scan of more than this many bytes builds a DFA whatever the mode: it
+/// costs a millisecond or two and then runs several times faster.
+const LARGE_INPUT: usize = 1 << 20;
 
 /// How far past its first line a multi-line rule (a PEM block) may match.
 const MULTILINE_WINDOW: usize = 64 * 1024;
@@ -53,6 +58,9 @@ pub struct Detector {
     /// lines, and for small inputs skips the automaton altogether.
     automaton_kind: AhoCorasickKind,
     small_inputs: bool,
+    /// How much text is about to be scanned, when known: a large staged
+    /// change is worth a DFA even in small-input mode.
+    expected_bytes: AtomicUsize,
     /// For each keyword pattern, the rules that listed it.
     keyword_rules: Vec<Vec<usize>>,
     /// Rules without keywords: they run on every line.
@@ -93,6 +101,7 @@ impl Detector {
             keywords: OnceLock::new(),
             automaton_kind: AhoCorasickKind::DFA,
             small_inputs: false,
+            expected_bytes: AtomicUsize::new(0),
             keyword_rules,
             unfiltered_rules,
             allowed_values,
@@ -107,12 +116,23 @@ impl Detector {
         self
     }
 
+    /// Tells the detector how much text the coming scan holds, so that it
+    /// can pick the automaton that pays off for that much.
+    pub fn expect_bytes(&self, bytes: usize) {
+        self.expected_bytes.store(bytes, Ordering::Relaxed);
+    }
+
     fn automaton(&self) -> &AhoCorasick {
         self.keywords.get_or_init(|| {
+            let kind = if self.expected_bytes.load(Ordering::Relaxed) > LARGE_INPUT {
+                AhoCorasickKind::DFA
+            } else {
+                self.automaton_kind
+            };
             AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
-                .kind(Some(self.automaton_kind))
+                .kind(Some(kind))
                 .build(&self.patterns)
                 .expect("keyword automaton is small and always builds")
         })
@@ -237,7 +257,10 @@ impl Detector {
                 candidates.push((line_start, rule));
             }
         };
-        let is_small = self.small_inputs && self.keywords.get().is_none() && bytes.len() <= SMALL_INPUT;
+        let is_small = self.small_inputs
+            && self.keywords.get().is_none()
+            && bytes.len() <= SMALL_INPUT
+            && self.expected_bytes.load(Ordering::Relaxed) <= LARGE_INPUT;
         if is_small {
             // A few lines from the hook: searching each keyword directly
             // (SIMD memmem) is done before an automaton would be built.

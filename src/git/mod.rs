@@ -19,6 +19,10 @@ impl Repo {
     /// Opens the repository from the environment: `GIT_DIR`, `GIT_WORK_TREE`
     /// and the current directory, as git sets them for hooks.
     pub fn open_from_env() -> Result<Repo> {
+        // Reading an object need not re-hash it to check its id: keyguard
+        // only reads what git wrote, and SHA-1 (with collision detection)
+        // was a quarter of the time of a large staged scan.
+        git2::opts::strict_hash_verification(false);
         let repo = Repository::open_from_env().map_err(|e| {
             anyhow!(
                 "not inside a git repository ({}).\n\
