@@ -32,3 +32,5 @@ mod scenarios;
 mod redaction;
 // Adopting keyguard: init, baselines, the .env warning, --verbose.
 mod team;
+// Large repositories, where git compares the index with HEAD.
+mod large_index;
