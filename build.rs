@@ -8,7 +8,18 @@ use std::path::Path;
 
 /// Fields a built-in rule needs at run time; examples and references are
 /// only for the tests, which read the TOML itself.
-const RUNTIME_FIELDS: &[&str] = &["id", "description", "regex", "keywords", "entropy", "allow", "checksum", "generic", "multiline", "env_var"];
+const RUNTIME_FIELDS: &[&str] = &[
+    "id",
+    "description",
+    "regex",
+    "keywords",
+    "entropy",
+    "allow",
+    "checksum",
+    "generic",
+    "multiline",
+    "env_var",
+];
 
 fn main() {
     let rules_dir = Path::new("rules");
@@ -30,7 +41,13 @@ fn main() {
     for name in &files {
         println!("cargo:rerun-if-changed=rules/{name}");
         let path = format!("{manifest_dir}/rules/{name}");
-        writeln!(out, "    ({:?}, include_str!({:?})),", format!("rules/{name}"), path).unwrap();
+        writeln!(
+            out,
+            "    ({:?}, include_str!({:?})),",
+            format!("rules/{name}"),
+            path
+        )
+        .unwrap();
     }
     out.push_str("];\n\n");
 
@@ -39,23 +56,36 @@ fn main() {
     for name in &files {
         let text = std::fs::read_to_string(rules_dir.join(name)).expect("readable rule file");
         let doc: toml::Table = text.parse().unwrap_or_else(|e| panic!("rules/{name}: {e}"));
-        let Some(rules) = doc.get("rules").and_then(|r| r.as_array()) else { continue };
+        let Some(rules) = doc.get("rules").and_then(|r| r.as_array()) else {
+            continue;
+        };
         for rule in rules {
-            let rule = rule.as_table().unwrap_or_else(|| panic!("rules/{name}: [[rules]] must be tables"));
+            let rule = rule
+                .as_table()
+                .unwrap_or_else(|| panic!("rules/{name}: [[rules]] must be tables"));
             for key in rule.keys() {
                 let known = RUNTIME_FIELDS.contains(&key.as_str())
-                    || matches!(key.as_str(), "examples" | "negative_examples" | "references");
+                    || matches!(
+                        key.as_str(),
+                        "examples" | "negative_examples" | "references"
+                    );
                 assert!(known, "rules/{name}: unknown key `{key}`");
             }
             let string = |key: &str| rule.get(key).and_then(|v| v.as_str()).map(str::to_string);
             let strings = |key: &str| -> Vec<String> {
                 rule.get(key)
                     .and_then(|v| v.as_array())
-                    .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_string))
+                            .collect()
+                    })
                     .unwrap_or_default()
             };
             let flag = |key: &str| rule.get(key).and_then(|v| v.as_bool()).unwrap_or(false);
-            let entropy = rule.get("entropy").and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)));
+            let entropy = rule
+                .get("entropy")
+                .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)));
             writeln!(
                 out,
                 "    BuiltinRule {{ id: {:?}, description: {:?}, regex: {:?}, keywords: &{:?}, entropy: {}, \

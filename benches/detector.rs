@@ -22,12 +22,14 @@ use keyguard::rules::{builtin_specs, RuleSpec, BUILTIN_RULES};
 /// prefilter alone decides (checked at start-up: a new keyword that makes it
 /// a keyword line fails the benchmark loudly rather than measuring the wrong
 /// thing).
-const PLAIN_LINE: &str = "    let total = items.iter().map(|item| item.price * item.quantity).sum::<u64>();\n";
+const PLAIN_LINE: &str =
+    "    let total = items.iter().map(|item| item.price * item.quantity).sum::<u64>();\n";
 
 /// A line with keywords (`key`, `token`, `password`-like names are common in
 /// real code) whose value is a variable look-up, not a secret: the keyword
 /// stage passes it to the regexes, which then find nothing.
-const KEYWORD_LINE: &str = "    let api_key = std::env::var(\"API_KEY\").context(\"set API_KEY to your key\")?;\n";
+const KEYWORD_LINE: &str =
+    "    let api_key = std::env::var(\"API_KEY\").context(\"set API_KEY to your key\")?;\n";
 
 /// Pieces of ordinary source code: the 1 MB inputs are drawn from these.
 /// Some hit keywords (as real code does), none holds a secret.
@@ -73,7 +75,10 @@ const SOURCE_LINES: &[&str] = &[
 
 fn specs_and_detector() -> (Vec<RuleSpec>, Detector) {
     let specs = builtin_specs();
-    let rules = specs.iter().map(|s| s.compile_lazily().expect("built-in rule")).collect();
+    let rules = specs
+        .iter()
+        .map(|s| s.compile_lazily().expect("built-in rule"))
+        .collect();
     (specs, Detector::new(rules))
 }
 
@@ -87,7 +92,10 @@ fn source_text(size: usize, seed: u64) -> String {
         // Vary identifiers a little so that the text is not one block repeated.
         n += 1;
         if n % 7 == 0 {
-            text.push_str(&format!("    let item_{n} = compute_{}(&state, {n});\n", rng.below(1000)));
+            text.push_str(&format!(
+                "    let item_{n} = compute_{}(&state, {n});\n",
+                rng.below(1000)
+            ));
         }
         text.push_str(line);
         text.push('\n');
@@ -98,7 +106,10 @@ fn source_text(size: usize, seed: u64) -> String {
 /// Lines that hold fake keys: the first example of every `step`-th rule,
 /// expanded with fresh random characters.
 fn key_lines(specs: &[RuleSpec], count: usize, rng: &mut Rng) -> Vec<String> {
-    let with_examples: Vec<&RuleSpec> = specs.iter().filter(|s| !s.examples.is_empty() && !s.multiline).collect();
+    let with_examples: Vec<&RuleSpec> = specs
+        .iter()
+        .filter(|s| !s.examples.is_empty() && !s.multiline)
+        .collect();
     let step = (with_examples.len() / count).max(1);
     with_examples
         .iter()
@@ -116,27 +127,50 @@ fn scan(detector: &Detector, text: &str, out: &mut Vec<Match>) -> usize {
 
 fn contains_keyword(specs: &[RuleSpec], line: &str) -> bool {
     let lower = line.to_ascii_lowercase();
-    specs.iter().flat_map(|s| &s.keywords).any(|k| lower.contains(&k.to_ascii_lowercase()))
+    specs
+        .iter()
+        .flat_map(|s| &s.keywords)
+        .any(|k| lower.contains(&k.to_ascii_lowercase()))
 }
 
 fn per_line(c: &mut Criterion) {
     let (specs, detector) = specs_and_detector();
     let mut out = Vec::new();
 
-    assert!(!contains_keyword(&specs, PLAIN_LINE), "PLAIN_LINE now contains a rule keyword: pick another line");
-    assert!(contains_keyword(&specs, KEYWORD_LINE), "KEYWORD_LINE no longer contains a keyword");
-    assert_eq!(scan(&detector, KEYWORD_LINE, &mut out), 0, "KEYWORD_LINE is now a finding");
+    assert!(
+        !contains_keyword(&specs, PLAIN_LINE),
+        "PLAIN_LINE now contains a rule keyword: pick another line"
+    );
+    assert!(
+        contains_keyword(&specs, KEYWORD_LINE),
+        "KEYWORD_LINE no longer contains a keyword"
+    );
+    assert_eq!(
+        scan(&detector, KEYWORD_LINE, &mut out),
+        0,
+        "KEYWORD_LINE is now a finding"
+    );
     let mut rng = Rng::seeded(1);
     let key_line = format!(
         "    let client = Client::new(\"{}\");\n",
         expand("ghp_{{b62crc:30}}", &mut rng).expect("template")
     );
-    assert_eq!(scan(&detector, &key_line, &mut out), 1, "the key line should be exactly one finding");
+    assert_eq!(
+        scan(&detector, &key_line, &mut out),
+        1,
+        "the key line should be exactly one finding"
+    );
 
     let mut group = c.benchmark_group("per_line");
-    group.bench_function("plain_no_keyword", |b| b.iter(|| scan(&detector, PLAIN_LINE, &mut out)));
-    group.bench_function("keyword_no_match", |b| b.iter(|| scan(&detector, KEYWORD_LINE, &mut out)));
-    group.bench_function("one_key", |b| b.iter(|| scan(&detector, &key_line, &mut out)));
+    group.bench_function("plain_no_keyword", |b| {
+        b.iter(|| scan(&detector, PLAIN_LINE, &mut out))
+    });
+    group.bench_function("keyword_no_match", |b| {
+        b.iter(|| scan(&detector, KEYWORD_LINE, &mut out))
+    });
+    group.bench_function("one_key", |b| {
+        b.iter(|| scan(&detector, &key_line, &mut out))
+    });
     group.finish();
 }
 
@@ -145,7 +179,11 @@ fn per_mb(c: &mut Criterion) {
     let mut out = Vec::new();
 
     let clean = source_text(1 << 20, 7);
-    assert_eq!(scan(&detector, &clean, &mut out), 0, "the clean megabyte has findings");
+    assert_eq!(
+        scan(&detector, &clean, &mut out),
+        0,
+        "the clean megabyte has findings"
+    );
 
     // The same megabyte with a few keys spread through it (one every ~100 KB).
     let mut rng = Rng::seeded(2);
@@ -158,13 +196,21 @@ fn per_mb(c: &mut Criterion) {
     let mut with_keys = lines.join("\n");
     with_keys.push('\n');
     let found = scan(&detector, &with_keys, &mut out);
-    assert!(found >= keys.len() / 2, "only {found} of {} planted keys found", keys.len());
+    assert!(
+        found >= keys.len() / 2,
+        "only {found} of {} planted keys found",
+        keys.len()
+    );
 
     let mut group = c.benchmark_group("per_mb");
     group.throughput(Throughput::Bytes(clean.len() as u64));
-    group.bench_function("source_no_match", |b| b.iter(|| scan(&detector, &clean, &mut out)));
+    group.bench_function("source_no_match", |b| {
+        b.iter(|| scan(&detector, &clean, &mut out))
+    });
     group.throughput(Throughput::Bytes(with_keys.len() as u64));
-    group.bench_function("source_few_matches", |b| b.iter(|| scan(&detector, &with_keys, &mut out)));
+    group.bench_function("source_few_matches", |b| {
+        b.iter(|| scan(&detector, &with_keys, &mut out))
+    });
     group.finish();
 }
 
@@ -174,28 +220,49 @@ fn per_mb(c: &mut Criterion) {
 /// needs.
 fn rule_loading(c: &mut Criterion) {
     let mut group = c.benchmark_group("rules");
-    group.bench_function("builtin_specs", |b| b.iter(|| black_box(builtin_specs()).len()));
+    group.bench_function("builtin_specs", |b| {
+        b.iter(|| black_box(builtin_specs()).len())
+    });
     let specs = builtin_specs();
     group.bench_function("compile_lazily_all", |b| {
-        b.iter(|| specs.iter().map(|s| s.compile_lazily().unwrap()).collect::<Vec<_>>().len())
+        b.iter(|| {
+            specs
+                .iter()
+                .map(|s| s.compile_lazily().unwrap())
+                .collect::<Vec<_>>()
+                .len()
+        })
     });
     group.bench_function("specs_to_detector", |b| {
         b.iter(|| {
-            let rules = builtin_specs().iter().map(|s| s.compile_lazily().unwrap()).collect();
+            let rules = builtin_specs()
+                .iter()
+                .map(|s| s.compile_lazily().unwrap())
+                .collect();
             Detector::new(rules).rules().len()
         })
     });
     // What the hook does since the rules became build-time statics: no TOML.
     group.bench_function("statics_to_detector", |b| {
-        b.iter(|| Detector::new(BUILTIN_RULES.iter().map(|r| r.to_rule()).collect()).rules().len())
+        b.iter(|| {
+            Detector::new(BUILTIN_RULES.iter().map(|r| r.to_rule()).collect())
+                .rules()
+                .len()
+        })
     });
     let mut rng = Rng::seeded(3);
-    let key_line = format!("token = \"{}\"\n", expand("ghp_{{b62crc:30}}", &mut rng).expect("template"));
+    let key_line = format!(
+        "token = \"{}\"\n",
+        expand("ghp_{{b62crc:30}}", &mut rng).expect("template")
+    );
     // A fresh hook-tuned detector's first scan of one plain line and of one
     // key line: prefilter set-up plus, for the key, that rule's regex build.
     group.bench_function("first_scan_plain_small_inputs", |b| {
         b.iter_batched(
-            || Detector::new(BUILTIN_RULES.iter().map(|r| r.to_rule()).collect()).for_small_inputs(),
+            || {
+                Detector::new(BUILTIN_RULES.iter().map(|r| r.to_rule()).collect())
+                    .for_small_inputs()
+            },
             |detector| {
                 let mut out = Vec::new();
                 detector.scan_into(PLAIN_LINE, 1, &mut out);
@@ -206,7 +273,10 @@ fn rule_loading(c: &mut Criterion) {
     });
     group.bench_function("first_scan_one_key_small_inputs", |b| {
         b.iter_batched(
-            || Detector::new(BUILTIN_RULES.iter().map(|r| r.to_rule()).collect()).for_small_inputs(),
+            || {
+                Detector::new(BUILTIN_RULES.iter().map(|r| r.to_rule()).collect())
+                    .for_small_inputs()
+            },
             |detector| {
                 let mut out = Vec::new();
                 detector.scan_into(&key_line, 1, &mut out);
@@ -218,7 +288,10 @@ fn rule_loading(c: &mut Criterion) {
     group.bench_function("first_scan_one_key", |b| {
         b.iter_batched(
             || {
-                let rules = builtin_specs().iter().map(|s| s.compile_lazily().unwrap()).collect();
+                let rules = builtin_specs()
+                    .iter()
+                    .map(|s| s.compile_lazily().unwrap())
+                    .collect();
                 Detector::new(rules)
             },
             |detector| {

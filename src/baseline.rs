@@ -41,16 +41,28 @@ pub struct BaselineEntry {
 
 impl Baseline {
     pub fn new() -> Baseline {
-        Baseline { version: BASELINE_FORMAT_VERSION, salt: random_salt(), findings: Vec::new() }
+        Baseline {
+            version: BASELINE_FORMAT_VERSION,
+            salt: random_salt(),
+            findings: Vec::new(),
+        }
     }
 
     pub fn load(path: &Path) -> Result<Baseline> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("cannot read baseline {}", path.display()))?;
-        let baseline: Baseline = serde_json::from_str(&text)
-            .with_context(|| format!("invalid baseline {}; delete it and run `keyguard baseline` again", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read baseline {}", path.display()))?;
+        let baseline: Baseline = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "invalid baseline {}; delete it and run `keyguard baseline` again",
+                path.display()
+            )
+        })?;
         if baseline.version != BASELINE_FORMAT_VERSION {
-            bail!("baseline {} has version {}, this keyguard reads version {BASELINE_FORMAT_VERSION}", path.display(), baseline.version);
+            bail!(
+                "baseline {} has version {}, this keyguard reads version {BASELINE_FORMAT_VERSION}",
+                path.display(),
+                baseline.version
+            );
         }
         Ok(baseline)
     }
@@ -58,7 +70,8 @@ impl Baseline {
     pub fn save(&self, path: &Path) -> Result<()> {
         let mut text = serde_json::to_string_pretty(self)?;
         text.push('\n');
-        std::fs::write(path, text).with_context(|| format!("cannot write baseline {}", path.display()))
+        std::fs::write(path, text)
+            .with_context(|| format!("cannot write baseline {}", path.display()))
     }
 
     /// The entry a finding would have in this baseline.
@@ -71,7 +84,10 @@ impl Baseline {
     }
 
     fn fingerprint(&self, rule_id: &str, secret: &str) -> String {
-        let mut digest = hmac_sha256(self.salt.as_bytes(), format!("{rule_id}\0{secret}").as_bytes());
+        let mut digest = hmac_sha256(
+            self.salt.as_bytes(),
+            format!("{rule_id}\0{secret}").as_bytes(),
+        );
         for _ in 1..HMAC_ROUNDS {
             digest = hmac_sha256(self.salt.as_bytes(), &digest);
         }
@@ -103,7 +119,9 @@ impl Baseline {
                 added += 1;
             }
         }
-        self.findings.sort_by(|a, b| (&a.file, &a.rule_id, &a.fingerprint).cmp(&(&b.file, &b.rule_id, &b.fingerprint)));
+        self.findings.sort_by(|a, b| {
+            (&a.file, &a.rule_id, &a.fingerprint).cmp(&(&b.file, &b.rule_id, &b.fingerprint))
+        });
         (added, pruned)
     }
 }
@@ -153,7 +171,12 @@ fn random_salt() -> String {
         .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes))
         .is_ok();
     if !from_os {
-        let seed = format!("{:?}{}{:p}", std::time::SystemTime::now(), std::process::id(), &bytes);
+        let seed = format!(
+            "{:?}{}{:p}",
+            std::time::SystemTime::now(),
+            std::process::id(),
+            &bytes
+        );
         bytes.copy_from_slice(&Sha256::digest(seed.as_bytes())[..16]);
     }
     hex(&bytes)
@@ -182,7 +205,10 @@ mod tests {
     #[test]
     fn hmac_matches_rfc_4231_case_2() {
         let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
-        assert_eq!(hex(&mac), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        assert_eq!(
+            hex(&mac),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
     }
 
     #[test]
@@ -190,13 +216,22 @@ mod tests {
         let secret_a = ["aa", "bb", "cc", "dd"].concat();
         let secret_b = ["ee", "ff", "gg", "hh"].concat();
         let mut baseline = Baseline::new();
-        assert_eq!(baseline.update(&[finding("f", 3, &secret_a), finding("f", 9, &secret_b)], false), (2, 0));
+        assert_eq!(
+            baseline.update(
+                &[finding("f", 3, &secret_a), finding("f", 9, &secret_b)],
+                false
+            ),
+            (2, 0)
+        );
 
         let mut later = vec![finding("f", 30, &secret_a), finding("g", 1, &secret_a)];
         assert_eq!(baseline.filter(&mut later), 1);
         assert_eq!(later[0].path, "g", "same secret in another file is new");
 
-        assert_eq!(baseline.update(&[finding("f", 30, &secret_a)], true), (0, 1));
+        assert_eq!(
+            baseline.update(&[finding("f", 30, &secret_a)], true),
+            (0, 1)
+        );
         assert_eq!(baseline.findings.len(), 1);
     }
 
@@ -208,7 +243,10 @@ mod tests {
         let entry = a.entry_for(&finding("f", 1, &secret));
         assert!(!serde_json::to_string(&a).unwrap().contains(&secret));
         assert!(!entry.fingerprint.contains(&secret));
-        assert_ne!(entry.fingerprint, b.entry_for(&finding("f", 1, &secret)).fingerprint);
+        assert_ne!(
+            entry.fingerprint,
+            b.entry_for(&finding("f", 1, &secret)).fingerprint
+        );
         assert_ne!(a.salt, b.salt);
     }
 }

@@ -63,7 +63,8 @@ pub struct LoadedConfig {
 
 impl Config {
     pub fn parse(text: &str, origin: &Path) -> Result<Config> {
-        toml::from_str(text).with_context(|| format!("invalid configuration in {}", origin.display()))
+        toml::from_str(text)
+            .with_context(|| format!("invalid configuration in {}", origin.display()))
     }
 }
 
@@ -76,12 +77,18 @@ pub fn load(explicit: Option<&Path>, root: Option<&Path>) -> Result<LoadedConfig
         (None, None) => None,
     };
     let Some(path) = path else {
-        return Ok(LoadedConfig { config: Config::default(), path: None });
+        return Ok(LoadedConfig {
+            config: Config::default(),
+            path: None,
+        });
     };
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read configuration file {}", path.display()))?;
     let config = Config::parse(&text, &path)?;
-    Ok(LoadedConfig { config, path: Some(path) })
+    Ok(LoadedConfig {
+        config,
+        path: Some(path),
+    })
 }
 
 #[cfg(test)]
@@ -100,8 +107,11 @@ mod tests {
 
     #[test]
     fn unknown_key_names_file_line_and_key() {
-        let err = Config::parse("disabled_rules = []\n\n[allow]\npath = ['x']\n", Path::new("/r/.keyguard.toml"))
-            .unwrap_err();
+        let err = Config::parse(
+            "disabled_rules = []\n\n[allow]\npath = ['x']\n",
+            Path::new("/r/.keyguard.toml"),
+        )
+        .unwrap_err();
         let msg = format!("{err:#}");
         assert!(msg.contains("/r/.keyguard.toml"), "{msg}");
         assert!(msg.contains("line 4"), "{msg}");

@@ -45,11 +45,18 @@ impl Finding {
     /// a truncated SHA-256 over rule, path and secret.
     pub fn fingerprint(&self) -> String {
         let mut hasher = Sha256::new();
-        for part in [self.rule_id.as_str(), self.path.as_str(), self.secret.as_str()] {
+        for part in [
+            self.rule_id.as_str(),
+            self.path.as_str(),
+            self.secret.as_str(),
+        ] {
             hasher.update(part.as_bytes());
             hasher.update([0u8]);
         }
-        hasher.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
+        hasher.finalize()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }
 
@@ -73,7 +80,10 @@ mod tests {
 
     #[test]
     fn redaction_never_shows_much() {
-        assert_eq!(redact("abcdefghijklmnopqrstuvwxyz"), "abcd…(redacted, 26 chars)");
+        assert_eq!(
+            redact("abcdefghijklmnopqrstuvwxyz"),
+            "abcd…(redacted, 26 chars)"
+        );
         assert_eq!(redact("hunter22x"), "hu…(redacted, 9 chars)");
         assert_eq!(redact("pw1"), "…(redacted, 3 chars)");
     }

@@ -38,7 +38,10 @@ impl PathGlobs {
         let mut complex_indexes = Vec::new();
         for (index, pattern) in patterns.iter().enumerate() {
             let anchored = anchor(pattern);
-            if anchored.bytes().any(|b| matches!(b, b'[' | b']' | b'{' | b'}' | b'\\')) {
+            if anchored
+                .bytes()
+                .any(|b| matches!(b, b'[' | b']' | b'{' | b'}' | b'\\'))
+            {
                 let glob = GlobBuilder::new(&anchored)
                     .literal_separator(true)
                     .build()
@@ -54,7 +57,12 @@ impl PathGlobs {
         let complex = if complex_indexes.is_empty() {
             None
         } else {
-            Some((complex_builder.build().context("cannot compile path globs")?, complex_indexes))
+            Some((
+                complex_builder
+                    .build()
+                    .context("cannot compile path globs")?,
+                complex_indexes,
+            ))
         };
         Ok(PathGlobs { simple, complex })
     }
@@ -70,7 +78,8 @@ impl PathGlobs {
             .simple
             .iter()
             .find(|(tokens, required, _)| {
-                (required.is_empty() || memchr::memmem::find(bytes, required).is_some()) && matches(tokens, bytes)
+                (required.is_empty() || memchr::memmem::find(bytes, required).is_some())
+                    && matches(tokens, bytes)
             })
             .map(|(_, _, i)| *i);
         let complex = self
@@ -158,7 +167,9 @@ fn matches(tokens: &[Token], path: &[u8]) -> bool {
     match tokens.split_first() {
         None => path.is_empty(),
         Some((Token::Literal(b), rest)) => path.first() == Some(b) && matches(rest, &path[1..]),
-        Some((Token::One, rest)) => path.first().is_some_and(|&b| b != b'/') && matches(rest, &path[1..]),
+        Some((Token::One, rest)) => {
+            path.first().is_some_and(|&b| b != b'/') && matches(rest, &path[1..])
+        }
         Some((Token::Star, rest)) => {
             let run = path.iter().take_while(|&&b| b != b'/').count();
             (0..=run).any(|n| matches(rest, &path[n..]))
@@ -166,7 +177,10 @@ fn matches(tokens: &[Token], path: &[u8]) -> bool {
         Some((Token::AnyFolders, rest)) => {
             // Zero folders, or skip through each `/` in turn.
             matches(rest, path)
-                || path.iter().enumerate().any(|(i, &b)| b == b'/' && matches(rest, &path[i + 1..]))
+                || path
+                    .iter()
+                    .enumerate()
+                    .any(|(i, &b)| b == b'/' && matches(rest, &path[i + 1..]))
         }
         Some((Token::AnyBelow, rest)) => {
             debug_assert!(rest.is_empty());
@@ -217,6 +231,9 @@ mod tests {
         assert!(g.is_match("b.key"));
         assert!(g.is_match("home/id_rsa"));
         assert!(!g.is_match("id_ecdsa"));
-        assert_eq!(globs(&["*.py", "*.{pem,key}"]).first_match("a.key"), Some(1));
+        assert_eq!(
+            globs(&["*.py", "*.{pem,key}"]).first_match("a.key"),
+            Some(1)
+        );
     }
 }

@@ -12,8 +12,14 @@ use anyhow::{Context, Result};
 use crate::config::CONFIG_FILE_NAME;
 
 /// The lines `.gitignore` should hold, in order.
-pub const PROTECTIVE_GITIGNORE_LINES: &[&str] =
-    &[".env", ".env.*", "!.env.example", "*.key", "config/secrets.json", "**/private/*.json"];
+pub const PROTECTIVE_GITIGNORE_LINES: &[&str] = &[
+    ".env",
+    ".env.*",
+    "!.env.example",
+    "*.key",
+    "config/secrets.json",
+    "**/private/*.json",
+];
 
 const STARTER_CONFIG: &str = r#"# keyguard configuration. keyguard works without it; every key is optional.
 # config.example.toml in keyguard's repository documents each one.
@@ -42,7 +48,8 @@ pub fn run(root: &Path) -> Result<Vec<String>> {
     if config.exists() {
         done.push(format!("{CONFIG_FILE_NAME} already exists; left as it is"));
     } else {
-        fs::write(&config, STARTER_CONFIG).with_context(|| format!("cannot write {}", config.display()))?;
+        fs::write(&config, STARTER_CONFIG)
+            .with_context(|| format!("cannot write {}", config.display()))?;
         done.push(format!("wrote {CONFIG_FILE_NAME}"));
     }
 
@@ -53,8 +60,11 @@ pub fn run(root: &Path) -> Result<Vec<String>> {
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", gitignore.display())),
     };
     let present: Vec<&str> = existing.lines().map(str::trim).collect();
-    let missing: Vec<&str> =
-        PROTECTIVE_GITIGNORE_LINES.iter().copied().filter(|line| !present.contains(line)).collect();
+    let missing: Vec<&str> = PROTECTIVE_GITIGNORE_LINES
+        .iter()
+        .copied()
+        .filter(|line| !present.contains(line))
+        .collect();
     if missing.is_empty() {
         done.push(".gitignore already keeps secrets out".to_string());
     } else {
@@ -70,7 +80,8 @@ pub fn run(root: &Path) -> Result<Vec<String>> {
             text.push_str(line);
             text.push('\n');
         }
-        fs::write(&gitignore, text).with_context(|| format!("cannot write {}", gitignore.display()))?;
+        fs::write(&gitignore, text)
+            .with_context(|| format!("cannot write {}", gitignore.display()))?;
         done.push(format!("added to .gitignore: {}", missing.join(" ")));
     }
 
@@ -130,8 +141,14 @@ mod tests {
         assert!(first.starts_with("target\n.env\n"));
         assert_eq!(first.matches(".env\n").count(), 1, "{first}");
         assert!(first.contains("!.env.example\n"));
-        assert_eq!(fs::read_to_string(dir.path().join(".env.example")).unwrap(), "A=\n");
+        assert_eq!(
+            fs::read_to_string(dir.path().join(".env.example")).unwrap(),
+            "A=\n"
+        );
         run(dir.path()).unwrap();
-        assert_eq!(fs::read_to_string(dir.path().join(".gitignore")).unwrap(), first);
+        assert_eq!(
+            fs::read_to_string(dir.path().join(".gitignore")).unwrap(),
+            first
+        );
     }
 }

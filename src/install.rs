@@ -69,8 +69,13 @@ pub fn hooks_dir() -> Result<PathBuf> {
             String::from_utf8_lossy(&output.stderr).trim()
         );
     }
-    let path = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim_end_matches(['\n', '\r']));
-    Ok(if path.is_absolute() { path } else { std::env::current_dir()?.join(path) })
+    let path =
+        PathBuf::from(String::from_utf8_lossy(&output.stdout).trim_end_matches(['\n', '\r']));
+    Ok(if path.is_absolute() {
+        path
+    } else {
+        std::env::current_dir()?.join(path)
+    })
 }
 
 /// The shim text for the binary at `binary`.
@@ -98,7 +103,8 @@ fn chained_path(hooks: &Path, kind: Hook) -> PathBuf {
 
 /// Puts the shim into `hooks`, chaining whatever hook was there.
 pub fn install(hooks: &Path, kind: Hook, binary: &Path, force: bool) -> Result<Installed> {
-    fs::create_dir_all(hooks).with_context(|| format!("cannot create the hooks folder {}", hooks.display()))?;
+    fs::create_dir_all(hooks)
+        .with_context(|| format!("cannot create the hooks folder {}", hooks.display()))?;
     let hook = hooks.join(kind.file_name());
     let shim = shim_for(kind, binary);
     let exists = hook.symlink_metadata().is_ok();
@@ -125,8 +131,9 @@ pub fn install(hooks: &Path, kind: Hook, binary: &Path, force: bool) -> Result<I
                 );
             }
             let backup = chained.with_extension("keyguard-chained.bak");
-            fs::rename(&chained, &backup)
-                .with_context(|| format!("cannot move {} to {}", chained.display(), backup.display()))?;
+            fs::rename(&chained, &backup).with_context(|| {
+                format!("cannot move {} to {}", chained.display(), backup.display())
+            })?;
         }
         fs::rename(&hook, &chained)
             .with_context(|| format!("cannot move the existing hook {} aside", hook.display()))?;
@@ -135,7 +142,10 @@ pub fn install(hooks: &Path, kind: Hook, binary: &Path, force: bool) -> Result<I
             let _ = fs::rename(&chained, &hook);
             return Err(e);
         }
-        return Ok(Installed::Chained { hook, previous: chained });
+        return Ok(Installed::Chained {
+            hook,
+            previous: chained,
+        });
     }
 
     write_executable(&hook, &shim)?;
@@ -154,8 +164,9 @@ pub fn uninstall(hooks: &Path, kind: Hook) -> Result<Uninstalled> {
         fs::remove_file(&hook).with_context(|| format!("cannot remove {}", hook.display()))?;
     }
     if chained.symlink_metadata().is_ok() {
-        fs::rename(&chained, &hook)
-            .with_context(|| format!("cannot restore {} to {}", chained.display(), hook.display()))?;
+        fs::rename(&chained, &hook).with_context(|| {
+            format!("cannot restore {} to {}", chained.display(), hook.display())
+        })?;
         return Ok(Uninstalled::Restored { hook });
     }
     if ours {
@@ -168,8 +179,13 @@ pub fn uninstall(hooks: &Path, kind: Hook) -> Result<Uninstalled> {
 /// Writes through a temporary file and a rename, so a hook is never left
 /// half-written.
 fn write_executable(path: &Path, text: &str) -> Result<()> {
-    let dir = path.parent().ok_or_else(|| anyhow!("{} has no parent folder", path.display()))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .ok_or_else(|| anyhow!("{} has no parent folder", path.display()))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let temp = dir.join(format!(".{name}.keyguard-tmp"));
     fs::write(&temp, text).with_context(|| format!("cannot write {}", temp.display()))?;
     #[cfg(unix)]
@@ -197,16 +213,34 @@ mod tests {
         assert!(matches!(first, Installed::Chained { .. }), "{first:?}");
         let after_first = fs::read_to_string(hooks.join("pre-commit")).unwrap();
         assert!(after_first.contains("/opt/key\\ guard/bin/keyguard"));
-        assert_eq!(fs::read_to_string(chained_path(&hooks, Hook::PreCommit)).unwrap(), "#!/bin/sh\necho theirs\n");
+        assert_eq!(
+            fs::read_to_string(chained_path(&hooks, Hook::PreCommit)).unwrap(),
+            "#!/bin/sh\necho theirs\n"
+        );
 
         let second = install(&hooks, Hook::PreCommit, bin, false).unwrap();
-        assert!(matches!(second, Installed::AlreadyInstalled { .. }), "{second:?}");
-        assert_eq!(fs::read_to_string(hooks.join("pre-commit")).unwrap(), after_first);
+        assert!(
+            matches!(second, Installed::AlreadyInstalled { .. }),
+            "{second:?}"
+        );
+        assert_eq!(
+            fs::read_to_string(hooks.join("pre-commit")).unwrap(),
+            after_first
+        );
 
-        assert!(matches!(uninstall(&hooks, Hook::PreCommit).unwrap(), Uninstalled::Restored { .. }));
-        assert_eq!(fs::read_to_string(hooks.join("pre-commit")).unwrap(), "#!/bin/sh\necho theirs\n");
+        assert!(matches!(
+            uninstall(&hooks, Hook::PreCommit).unwrap(),
+            Uninstalled::Restored { .. }
+        ));
+        assert_eq!(
+            fs::read_to_string(hooks.join("pre-commit")).unwrap(),
+            "#!/bin/sh\necho theirs\n"
+        );
         assert!(!chained_path(&hooks, Hook::PreCommit).exists());
-        assert!(matches!(uninstall(&hooks, Hook::PreCommit).unwrap(), Uninstalled::NotInstalled { .. }));
+        assert!(matches!(
+            uninstall(&hooks, Hook::PreCommit).unwrap(),
+            Uninstalled::NotInstalled { .. }
+        ));
     }
 
     #[test]
@@ -216,7 +250,13 @@ mod tests {
         fs::write(hooks.join("pre-commit"), "new foreign").unwrap();
         fs::write(chained_path(hooks, Hook::PreCommit), "old foreign").unwrap();
         assert!(install(hooks, Hook::PreCommit, Path::new("/bin/keyguard"), false).is_err());
-        assert_eq!(fs::read_to_string(hooks.join("pre-commit")).unwrap(), "new foreign");
-        assert_eq!(fs::read_to_string(chained_path(hooks, Hook::PreCommit)).unwrap(), "old foreign");
+        assert_eq!(
+            fs::read_to_string(hooks.join("pre-commit")).unwrap(),
+            "new foreign"
+        );
+        assert_eq!(
+            fs::read_to_string(chained_path(hooks, Hook::PreCommit)).unwrap(),
+            "old foreign"
+        );
     }
 }

@@ -5,21 +5,21 @@
 //! `detect`, `secret_files`) → findings (`finding`, `scan`) → report
 //! (`report`) → exit code (`main.rs`).
 
+pub mod baseline;
 pub mod cli;
 pub mod config;
-pub mod git;
-pub mod text;
-pub mod rules;
 pub mod detect;
-pub mod glob;
-pub mod secret_files;
 pub mod finding;
-pub mod scan;
-pub mod report;
-pub mod progress;
-pub mod install;
-pub mod baseline;
+pub mod git;
+pub mod glob;
 pub mod init;
+pub mod install;
+pub mod progress;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod secret_files;
+pub mod text;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -58,7 +58,9 @@ enum Target {
     Paths(Vec<PathBuf>),
     History(Option<String>),
     /// The commits a `git push` is about to send (pre-push hook).
-    PrePush { remote: String },
+    PrePush {
+        remote: String,
+    },
 }
 
 pub fn run(cli: Cli) -> Result<Outcome> {
@@ -74,13 +76,17 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         }
         Some(Command::Man) => {
             let command = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(command).render(&mut std::io::stdout()).context("cannot write the man page")?;
+            clap_mangen::Man::new(command)
+                .render(&mut std::io::stdout())
+                .context("cannot write the man page")?;
             Ok(Outcome::Clean)
         }
         Some(Command::Baseline { prune }) => cmd_baseline(prune, &cli.global),
         None => {
             let target = if let Some(args) = cli.pre_push {
-                Target::PrePush { remote: args.first().cloned().unwrap_or_default() }
+                Target::PrePush {
+                    remote: args.first().cloned().unwrap_or_default(),
+                }
             } else if let Some(range) = cli.history {
                 Target::History(Some(range).filter(|r| !r.is_empty()))
             } else if cli.all {
@@ -103,13 +109,19 @@ struct PhaseTimer {
 
 impl PhaseTimer {
     fn new() -> PhaseTimer {
-        PhaseTimer { enabled: std::env::var_os("KEYGUARD_TIMING").is_some(), last: std::time::Instant::now() }
+        PhaseTimer {
+            enabled: std::env::var_os("KEYGUARD_TIMING").is_some(),
+            last: std::time::Instant::now(),
+        }
     }
 
     fn mark(&mut self, phase: &str) {
         if self.enabled {
             let now = std::time::Instant::now();
-            eprintln!("keyguard: timing: {phase}: {} µs", (now - self.last).as_micros());
+            eprintln!(
+                "keyguard: timing: {phase}: {} µs",
+                (now - self.last).as_micros()
+            );
             self.last = now;
         }
     }
@@ -123,7 +135,10 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
         _ => Some(Repo::open_from_env()?),
     };
     timer.mark("open repository");
-    let root = repo.as_ref().and_then(|r| r.workdir()).map(Path::to_path_buf);
+    let root = repo
+        .as_ref()
+        .and_then(|r| r.workdir())
+        .map(Path::to_path_buf);
     let loaded = config::load(global.config.as_deref(), root.as_deref())?;
     if global.verbose {
         describe_config(&loaded);
@@ -153,7 +168,9 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
         Target::Staged => scanner.scan_staged(repo.as_ref().expect("opened above"))?,
         Target::All => {
             let repo = repo.as_ref().expect("opened above");
-            let root = root.as_ref().context("--all needs a working tree; this repository is bare")?;
+            let root = root
+                .as_ref()
+                .context("--all needs a working tree; this repository is bare")?;
             let files: Vec<scan::DiskFile> = repo
                 .tracked_and_untracked_files()?
                 .into_iter()
@@ -176,7 +193,8 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
                 (None, Some((remote, pushed))) => repo.pushed_history(&remote, &[pushed])?,
                 (range, _) => repo.history(range.as_deref())?,
             };
-            let progress = progress::Progress::start("commits", history.len(), shows_progress(global));
+            let progress =
+                progress::Progress::start("commits", history.len(), shows_progress(global));
             scanner.scan_history(&history, &progress)?
         }
         Target::PrePush { remote } => {
@@ -184,7 +202,10 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
             std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
                 .context("cannot read the pushed refs from standard input")?;
             let refs = git::history::PushedRef::parse_lines(&input)?;
-            let history = repo.as_ref().expect("opened above").pushed_history(&remote, &refs)?;
+            let history = repo
+                .as_ref()
+                .expect("opened above")
+                .pushed_history(&remote, &refs)?;
             scanner.scan_history(&history, &progress::Progress::hidden())?
         }
     };
@@ -193,7 +214,10 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
     if let Some(path) = &baseline_path {
         let accepted = baseline::Baseline::load(path)?.filter(&mut report.findings);
         if global.verbose {
-            eprintln!("keyguard: {accepted} finding(s) accepted by the baseline {}", path.display());
+            eprintln!(
+                "keyguard: {accepted} finding(s) accepted by the baseline {}",
+                path.display()
+            );
         }
     }
     // A reader that stops early (`keyguard --all | head`) is not a failed
@@ -216,31 +240,45 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
 /// `PRE_COMMIT_FROM_REF`/`PRE_COMMIT_TO_REF`, which the pre-commit
 /// framework sets for its pre-push stage, as a pushed ref.
 fn pre_commit_push_range() -> Option<(String, git::history::PushedRef)> {
-    let to = std::env::var("PRE_COMMIT_TO_REF").ok().filter(|s| !s.is_empty())?;
+    let to = std::env::var("PRE_COMMIT_TO_REF")
+        .ok()
+        .filter(|s| !s.is_empty())?;
     let from = std::env::var("PRE_COMMIT_FROM_REF").unwrap_or_default();
     let remote = std::env::var("PRE_COMMIT_REMOTE_NAME").unwrap_or_else(|_| "origin".to_string());
     let resolve = |rev: &str| -> String {
         std::process::Command::new("git")
-            .args(["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])
+            .args([
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                &format!("{rev}^{{commit}}"),
+            ])
             .output()
             .ok()
             .filter(|o| o.status.success())
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
             .unwrap_or_else(|| "0".repeat(40))
     };
-    let pushed = git::history::PushedRef { local_sha: resolve(&to), remote_sha: resolve(&from) };
+    let pushed = git::history::PushedRef {
+        local_sha: resolve(&to),
+        remote_sha: resolve(&from),
+    };
     Some((remote, pushed))
 }
 
 /// A progress line only where a person watches: stderr on a terminal,
 /// not quiet.
 fn shows_progress(global: &GlobalArgs) -> bool {
-    !global.quiet && std::io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+    !global.quiet
+        && std::io::stderr().is_terminal()
+        && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
-        cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
             || cause
                 .downcast_ref::<serde_json::Error>()
                 .is_some_and(|e| e.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
@@ -253,7 +291,12 @@ fn emit(report: &ScanReport, global: &GlobalArgs, blocking: Option<&'static str>
     match global.format {
         Format::Json | Format::Sarif => {
             let mut out = std::io::stdout().lock();
-            report::write_report(global.format, report, human_style(global, false, None), &mut out)?;
+            report::write_report(
+                global.format,
+                report,
+                human_style(global, false, None),
+                &mut out,
+            )?;
             for error in &report.errors {
                 eprintln!("keyguard: error: {error}");
             }
@@ -273,8 +316,16 @@ fn emit(report: &ScanReport, global: &GlobalArgs, blocking: Option<&'static str>
     Ok(())
 }
 
-fn human_style(global: &GlobalArgs, is_terminal: bool, blocking: Option<&'static str>) -> HumanStyle {
-    HumanStyle { color: use_color(global, is_terminal), quiet: global.quiet, blocking }
+fn human_style(
+    global: &GlobalArgs,
+    is_terminal: bool,
+    blocking: Option<&'static str>,
+) -> HumanStyle {
+    HumanStyle {
+        color: use_color(global, is_terminal),
+        quiet: global.quiet,
+        blocking,
+    }
 }
 
 /// Colour only on a terminal, never with `--no-color`, `NO_COLOR` (set to
@@ -298,19 +349,31 @@ fn describe_config(loaded: &LoadedConfig) {
         None => eprintln!("keyguard: configuration: built-in defaults (no .keyguard.toml)"),
     }
     if !config.disabled_rules.is_empty() {
-        eprintln!("keyguard: rules disabled by configuration: {}", config.disabled_rules.join(", "));
+        eprintln!(
+            "keyguard: rules disabled by configuration: {}",
+            config.disabled_rules.join(", ")
+        );
     }
     if !config.allow.paths.is_empty() {
-        eprintln!("keyguard: paths never scanned: {}", config.allow.paths.join(", "));
+        eprintln!(
+            "keyguard: paths never scanned: {}",
+            config.allow.paths.join(", ")
+        );
     }
     if !config.allow.values.is_empty() {
-        eprintln!("keyguard: values allowed by regex: {}", config.allow.values.join(", "));
+        eprintln!(
+            "keyguard: values allowed by regex: {}",
+            config.allow.values.join(", ")
+        );
     }
     if config.secret_files.patterns.is_some() {
         eprintln!("keyguard: the built-in secret-file list is replaced by configuration");
     }
     if !config.secret_files.allow.is_empty() {
-        eprintln!("keyguard: secret files allowed: {}", config.secret_files.allow.join(", "));
+        eprintln!(
+            "keyguard: secret files allowed: {}",
+            config.secret_files.allow.join(", ")
+        );
     }
     if !config.rules.is_empty() {
         let ids: Vec<&str> = config.rules.iter().map(|r| r.id.as_str()).collect();
@@ -332,7 +395,9 @@ fn warn_about_unignored_env(repo: &Repo) {
 
 fn cmd_init() -> Result<Outcome> {
     let repo = Repo::open_from_env()?;
-    let root = repo.workdir().context("keyguard init needs a working tree; this repository is bare")?;
+    let root = repo
+        .workdir()
+        .context("keyguard init needs a working tree; this repository is bare")?;
     for line in init::run(root)? {
         eprintln!("keyguard: {line}");
     }
@@ -341,17 +406,32 @@ fn cmd_init() -> Result<Outcome> {
 
 fn cmd_baseline(prune: bool, global: &GlobalArgs) -> Result<Outcome> {
     let repo = Repo::open_from_env()?;
-    let root = repo.workdir().context("keyguard baseline needs a working tree; this repository is bare")?;
+    let root = repo
+        .workdir()
+        .context("keyguard baseline needs a working tree; this repository is bare")?;
     let loaded = config::load(global.config.as_deref(), Some(root))?;
     let scanner = Scanner::from_config(&loaded.config)?;
-    let files: Vec<scan::DiskFile> =
-        repo.tracked_and_untracked_files()?.into_iter().map(|p| scan::DiskFile::in_repo(root, p)).collect();
+    let files: Vec<scan::DiskFile> = repo
+        .tracked_and_untracked_files()?
+        .into_iter()
+        .map(|p| scan::DiskFile::in_repo(root, p))
+        .collect();
     let report = scanner.scan_files(&files, &progress::Progress::hidden());
     if !report.errors.is_empty() {
-        anyhow::bail!("cannot write a baseline from an incomplete scan: {}", report.errors.join("; "));
+        anyhow::bail!(
+            "cannot write a baseline from an incomplete scan: {}",
+            report.errors.join("; ")
+        );
     }
-    let path = global.baseline.clone().unwrap_or_else(|| root.join(baseline::BASELINE_FILE_NAME));
-    let mut baseline = if path.exists() { baseline::Baseline::load(&path)? } else { baseline::Baseline::new() };
+    let path = global
+        .baseline
+        .clone()
+        .unwrap_or_else(|| root.join(baseline::BASELINE_FILE_NAME));
+    let mut baseline = if path.exists() {
+        baseline::Baseline::load(&path)?
+    } else {
+        baseline::Baseline::new()
+    };
     let (added, pruned) = baseline.update(&report.findings, prune);
     baseline.save(&path)?;
     eprintln!(
@@ -363,7 +443,9 @@ fn cmd_baseline(prune: bool, global: &GlobalArgs) -> Result<Outcome> {
 }
 
 fn cmd_rules(global: &GlobalArgs) -> Result<Outcome> {
-    let root = Repo::open_from_env().ok().and_then(|r| r.workdir().map(Path::to_path_buf));
+    let root = Repo::open_from_env()
+        .ok()
+        .and_then(|r| r.workdir().map(Path::to_path_buf));
     let loaded = config::load(global.config.as_deref(), root.as_deref())?;
     let scanner = Scanner::from_config(&loaded.config)?;
     let mut out = std::io::stdout().lock();
@@ -372,7 +454,11 @@ fn cmd_rules(global: &GlobalArgs) -> Result<Outcome> {
     for rule in rules {
         writeln!(out, "{:width$}  {}", rule.id, rule.description)?;
     }
-    writeln!(out, "{:width$}  {}", "secret-file", "File whose name marks it as a secrets file (.env, id_rsa, *.key, ...)")?;
+    writeln!(
+        out,
+        "{:width$}  {}",
+        "secret-file", "File whose name marks it as a secrets file (.env, id_rsa, *.key, ...)"
+    )?;
     Ok(Outcome::Clean)
 }
 
@@ -388,14 +474,22 @@ fn cmd_install(force: bool, pre_push: bool) -> Result<Outcome> {
 
 fn install_hook(hooks: &Path, kind: install::Hook, binary: &Path, force: bool) -> Result<()> {
     let message = match install::install(hooks, kind, binary, force)? {
-        install::Installed::New { hook } => format!("installed the {} hook at {}", kind.file_name(), hook.display()),
+        install::Installed::New { hook } => format!(
+            "installed the {} hook at {}",
+            kind.file_name(),
+            hook.display()
+        ),
         install::Installed::Chained { hook, previous } => format!(
             "installed the {} hook at {}; the hook that was there runs first, from {}",
             kind.file_name(),
             hook.display(),
             previous.display()
         ),
-        install::Installed::Updated { hook } => format!("updated the {} hook at {}", kind.file_name(), hook.display()),
+        install::Installed::Updated { hook } => format!(
+            "updated the {} hook at {}",
+            kind.file_name(),
+            hook.display()
+        ),
         install::Installed::AlreadyInstalled { hook } => {
             format!("already installed at {}; nothing changed", hook.display())
         }
@@ -415,12 +509,20 @@ fn cmd_uninstall(pre_push: bool) -> Result<Outcome> {
 
 fn uninstall_hook(hooks: &Path, kind: install::Hook) -> Result<()> {
     let message = match install::uninstall(hooks, kind)? {
-        install::Uninstalled::Removed { hook } => format!("removed the {} hook {}", kind.file_name(), hook.display()),
+        install::Uninstalled::Removed { hook } => {
+            format!("removed the {} hook {}", kind.file_name(), hook.display())
+        }
         install::Uninstalled::Restored { hook } => {
-            format!("removed keyguard and restored the previous hook at {}", hook.display())
+            format!(
+                "removed keyguard and restored the previous hook at {}",
+                hook.display()
+            )
         }
         install::Uninstalled::NotInstalled { hook } => {
-            format!("keyguard is not installed at {}; nothing changed", hook.display())
+            format!(
+                "keyguard is not installed at {}; nothing changed",
+                hook.display()
+            )
         }
     };
     eprintln!("keyguard: {message}");

@@ -28,7 +28,11 @@ impl Progress {
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     let mut err = std::io::stderr().lock();
-                    let _ = write!(err, "\r\x1b[2Kkeyguard: {label}: {}/{total}", done.load(Ordering::Relaxed));
+                    let _ = write!(
+                        err,
+                        "\r\x1b[2Kkeyguard: {label}: {}/{total}",
+                        done.load(Ordering::Relaxed)
+                    );
                     let _ = err.flush();
                     drop(err);
                     std::thread::sleep(REDRAW_EVERY);

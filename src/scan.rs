@@ -70,13 +70,18 @@ impl Scanner {
         let user = config.rules.iter().map(RuleSpec::compile);
         let rules = builtin
             .chain(user)
-            .filter(|rule| rule.as_ref().map_or(true, |r| !config.disabled_rules.contains(&r.id)))
+            .filter(|rule| {
+                rule.as_ref()
+                    .map_or(true, |r| !config.disabled_rules.contains(&r.id))
+            })
             .collect::<Result<Vec<_>>>()?;
         let allowed_values = config
             .allow
             .values
             .iter()
-            .map(|v| compile_regex(v).with_context(|| format!("[allow] values: invalid regex `{v}`")))
+            .map(|v| {
+                compile_regex(v).with_context(|| format!("[allow] values: invalid regex `{v}`"))
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(Scanner {
             detector: Detector::with_allowed_values(rules, allowed_values),
@@ -104,9 +109,15 @@ impl Scanner {
         let added_bytes: usize = files.iter().map(ChangedFile::added_len).sum();
         self.detector.expect_bytes(added_bytes);
         let results: Vec<FileResult> = if files.len() <= 4 && added_bytes < 256 * 1024 {
-            files.iter().map(|file| self.scan_changed_file(file, Source::Staged, None)).collect()
+            files
+                .iter()
+                .map(|file| self.scan_changed_file(file, Source::Staged, None))
+                .collect()
         } else {
-            files.par_iter().map(|file| self.scan_changed_file(file, Source::Staged, None)).collect()
+            files
+                .par_iter()
+                .map(|file| self.scan_changed_file(file, Source::Staged, None))
+                .collect()
         };
         Ok(assemble(results, Vec::new(), started))
     }
@@ -123,7 +134,10 @@ impl Scanner {
                     let reader = reader.as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?;
                     let files = reader.changes(id)?;
                     progress.inc();
-                    Ok(files.iter().map(|f| self.scan_changed_file(f, Source::Commit, Some(id))).collect())
+                    Ok(files
+                        .iter()
+                        .map(|f| self.scan_changed_file(f, Source::Commit, Some(id)))
+                        .collect())
                 },
             )
             .collect();
@@ -134,7 +148,12 @@ impl Scanner {
         Ok(assemble(results, Vec::new(), started))
     }
 
-    fn scan_changed_file(&self, file: &ChangedFile, source: Source, commit: Option<&str>) -> FileResult {
+    fn scan_changed_file(
+        &self,
+        file: &ChangedFile,
+        source: Source,
+        commit: Option<&str>,
+    ) -> FileResult {
         let mut result = FileResult::default();
         if self.allowed_paths.is_match(&file.path) {
             return result;
@@ -146,12 +165,21 @@ impl Scanner {
                 result.scanned = true;
                 // A file moved out of an allowed path is new to the scan: all
                 // of it is checked, so a rename cannot launder a secret.
-                let moved_in = file.old_path.as_deref().is_some_and(|old| self.allowed_paths.is_match(old));
+                let moved_in = file
+                    .old_path
+                    .as_deref()
+                    .is_some_and(|old| self.allowed_paths.is_match(old));
                 if moved_in {
                     self.scan_text(&file.path, text, 1, source, &mut result);
                 } else {
                     for run in added {
-                        self.scan_text(&file.path, &text[run.start..run.end], run.first_line, source, &mut result);
+                        self.scan_text(
+                            &file.path,
+                            &text[run.start..run.end],
+                            run.first_line,
+                            source,
+                            &mut result,
+                        );
                     }
                 }
             }
@@ -199,7 +227,11 @@ impl Scanner {
         if !metadata.is_file() {
             return Ok(result); // symlinks are not followed; folders are submodules
         }
-        if self.secret_files.matching_pattern(&file.repo_path).is_some() {
+        if self
+            .secret_files
+            .matching_pattern(&file.repo_path)
+            .is_some()
+        {
             self.check_file_name(&file.repo_path, Source::Worktree, &mut result);
             if let Some(finding) = result.findings.last_mut() {
                 finding.path = display.to_string();
@@ -223,7 +255,12 @@ impl Scanner {
 
     /// Scans a file too large to hold whole, block by block, each block
     /// ending at a line end, so memory stays bounded whatever its size.
-    fn scan_large_file(&self, display: &str, path: &Path, mut result: FileResult) -> std::io::Result<FileResult> {
+    fn scan_large_file(
+        &self,
+        display: &str,
+        path: &Path,
+        mut result: FileResult,
+    ) -> std::io::Result<FileResult> {
         use std::io::Read;
         let mut file = std::fs::File::open(path)?;
         let mut block = vec![0u8; LARGE_FILE_BLOCK];
@@ -236,7 +273,10 @@ impl Scanner {
             if first {
                 first = false;
                 // UTF-16 cannot be cut at a byte `\n`: read it whole.
-                if block[..read].starts_with(b"\xFF\xFE") || block[..read].starts_with(b"\xFE\xFF") || is_binary(&block[..read]) {
+                if block[..read].starts_with(b"\xFF\xFE")
+                    || block[..read].starts_with(b"\xFE\xFF")
+                    || is_binary(&block[..read])
+                {
                     drop(block);
                     let bytes = std::fs::read(path)?;
                     match decode(&bytes) {
@@ -289,7 +329,14 @@ impl Scanner {
         }
     }
 
-    fn scan_text(&self, path: &str, text: &str, first_line: u32, source: Source, result: &mut FileResult) {
+    fn scan_text(
+        &self,
+        path: &str,
+        text: &str,
+        first_line: u32,
+        source: Source,
+        result: &mut FileResult,
+    ) {
         result.scanned_bytes += text.len() as u64;
         let mut matches: Vec<Match> = Vec::new();
         self.detector.scan_into(text, first_line, &mut matches);
@@ -313,7 +360,10 @@ impl Scanner {
 }
 
 fn assemble(results: Vec<FileResult>, errors: Vec<String>, started: Instant) -> ScanReport {
-    let mut report = ScanReport { errors, ..ScanReport::default() };
+    let mut report = ScanReport {
+        errors,
+        ..ScanReport::default()
+    };
     for result in results {
         report.stats.files_scanned += u64::from(result.scanned);
         report.stats.binary_skipped += u64::from(result.binary);
@@ -321,12 +371,13 @@ fn assemble(results: Vec<FileResult>, errors: Vec<String>, started: Instant) -> 
         report.findings.extend(result.findings);
     }
     report.findings.sort_by(|a, b| {
-        (&a.commit, &a.path, a.line, a.column, &a.rule_id).cmp(&(&b.commit, &b.path, b.line, b.column, &b.rule_id))
+        (&a.commit, &a.path, a.line, a.column, &a.rule_id)
+            .cmp(&(&b.commit, &b.path, b.line, b.column, &b.rule_id))
     });
     // Two rules may report the same secret at the same place: keep one.
-    report
-        .findings
-        .dedup_by(|b, a| a.commit == b.commit && a.path == b.path && a.line == b.line && a.secret == b.secret);
+    report.findings.dedup_by(|b, a| {
+        a.commit == b.commit && a.path == b.path && a.line == b.line && a.secret == b.secret
+    });
     report.stats.duration_ms = started.elapsed().as_millis() as u64;
     report
 }
@@ -346,7 +397,11 @@ pub struct DiskFile {
 impl DiskFile {
     /// A file named by its repository-relative path under `root`.
     pub fn in_repo(root: &Path, repo_path: String) -> DiskFile {
-        DiskFile { display: repo_path.clone(), path: root.join(&repo_path), repo_path }
+        DiskFile {
+            display: repo_path.clone(),
+            path: root.join(&repo_path),
+            repo_path,
+        }
     }
 }
 
@@ -367,11 +422,16 @@ pub fn files_under(paths: &[PathBuf], root: Option<&Path>) -> Result<Vec<DiskFil
                 Some(display_path(relative))
             })
             .unwrap_or_else(|| display.clone());
-        DiskFile { display, path: path.to_path_buf(), repo_path }
+        DiskFile {
+            display,
+            path: path.to_path_buf(),
+            repo_path,
+        }
     };
     let mut files = Vec::new();
     for path in paths {
-        let metadata = std::fs::metadata(path).with_context(|| format!("cannot scan {}", path.display()))?;
+        let metadata =
+            std::fs::metadata(path).with_context(|| format!("cannot scan {}", path.display()))?;
         if metadata.is_file() {
             files.push(disk_file(path));
             continue;

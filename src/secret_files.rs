@@ -1,8 +1,8 @@
 //! Files whose name alone marks them as secrets (`.env`, `id_rsa`, `*.key`):
 //! staging one blocks the commit whatever it holds.
 
-use anyhow::{Context, Result};
 use crate::glob::PathGlobs;
+use anyhow::{Context, Result};
 
 use crate::config::SecretFilesConfig;
 
@@ -69,7 +69,9 @@ impl SecretFiles {
         if self.exempt.is_match(path) {
             return None;
         }
-        self.secret.first_match(path).map(|i| self.patterns[i].as_str())
+        self.secret
+            .first_match(path)
+            .map(|i| self.patterns[i].as_str())
     }
 }
 
@@ -91,8 +93,17 @@ mod tests {
     #[test]
     fn env_files_and_keys_are_secret() {
         let s = defaults();
-        for path in [".env", "app/.env", ".env.local", ".env.production", "certs/server.key",
-                     "home/.ssh/id_rsa", "config/secrets.json", "svc/config/secrets.json", "a/private/x.json"] {
+        for path in [
+            ".env",
+            "app/.env",
+            ".env.local",
+            ".env.production",
+            "certs/server.key",
+            "home/.ssh/id_rsa",
+            "config/secrets.json",
+            "svc/config/secrets.json",
+            "a/private/x.json",
+        ] {
             assert!(s.matching_pattern(path).is_some(), "{path}");
         }
     }
@@ -100,9 +111,20 @@ mod tests {
     #[test]
     fn templates_and_lookalikes_are_not() {
         let s = defaults();
-        for path in [".env.example", "web/.env.sample", ".env.template", ".env.dist", ".env.local.example",
-                     "environment.ts", "src/env.rs", "keys.rs", "config/secrets.json.example",
-                     "private/deep/x.json", "id_rsa.pub", "monkey.txt"] {
+        for path in [
+            ".env.example",
+            "web/.env.sample",
+            ".env.template",
+            ".env.dist",
+            ".env.local.example",
+            "environment.ts",
+            "src/env.rs",
+            "keys.rs",
+            "config/secrets.json.example",
+            "private/deep/x.json",
+            "id_rsa.pub",
+            "monkey.txt",
+        ] {
             assert_eq!(s.matching_pattern(path), None, "{path}");
         }
     }
@@ -129,7 +151,10 @@ mod tests {
         assert!(s.matching_pattern("a/b.secret").is_some());
         assert!(s.matching_pattern("deploy/creds.yml").is_some());
         assert!(s.matching_pattern("x/deploy/creds.yml").is_none());
-        assert!(s.matching_pattern("app/fixtures/b.secret").is_some(), "a glob with / is anchored");
+        assert!(
+            s.matching_pattern("app/fixtures/b.secret").is_some(),
+            "a glob with / is anchored"
+        );
         assert!(s.matching_pattern("fixtures/b.secret").is_none());
     }
 }

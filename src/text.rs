@@ -112,8 +112,14 @@ mod tests {
 
     #[test]
     fn utf16_both_endians() {
-        let le: Vec<u8> = [0xFF, 0xFE].into_iter().chain("ké=1\n".encode_utf16().flat_map(u16::to_le_bytes)).collect();
-        let be: Vec<u8> = [0xFE, 0xFF].into_iter().chain("ké=1\n".encode_utf16().flat_map(u16::to_be_bytes)).collect();
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("ké=1\n".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain("ké=1\n".encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
         assert_eq!(text(&le), "ké=1\n");
         assert_eq!(text(&be), "ké=1\n");
         assert!(!is_binary(&le));

@@ -10,8 +10,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-
-use crate::util::{isolated_command, keyguard_bin, position_of, redacted, Keys, Run, Stream, TempRepo};
+use crate::util::{
+    isolated_command, keyguard_bin, position_of, redacted, Keys, Run, Stream, TempRepo,
+};
 
 /// `keyguard args` in a fresh folder that is not inside any repository.
 fn keyguard_outside_repo(args: &[&str], setup: impl FnOnce(&Path)) -> Run {
@@ -51,7 +52,9 @@ fn clean_exits_0_and_findings_exit_1() {
     repo.keyguard(&[]).assert_code(0);
     repo.write("a.py", "x = 1\n");
     repo.add(&["a.py"]);
-    repo.keyguard(&[]).assert_code(0).assert_stderr_contains("0 findings");
+    repo.keyguard(&[])
+        .assert_code(0)
+        .assert_stderr_contains("0 findings");
     let token = Keys::for_test("exit_codes").github();
     repo.write("b.py", format!("GH = \"{token}\"\n"));
     repo.add(&["b.py"]);
@@ -63,8 +66,12 @@ fn clean_exits_0_and_findings_exit_1() {
 #[test]
 fn version_and_help_exit_0() {
     let repo = TempRepo::new();
-    repo.keyguard(&["--version"]).assert_success().assert_stdout_contains("keyguard");
-    repo.keyguard(&["--help"]).assert_success().assert_stdout_contains("--all");
+    repo.keyguard(&["--version"])
+        .assert_success()
+        .assert_stdout_contains("keyguard");
+    repo.keyguard(&["--help"])
+        .assert_success()
+        .assert_stdout_contains("--all");
 }
 
 // ---- JSON ---------------------------------------------------------------------
@@ -89,23 +96,40 @@ fn json_report_has_the_spec_fields_and_a_redacted_secret() {
     let f = &findings[0];
     let (line, col) = position_of(&content, &token);
     assert_eq!(f["rule_id"], "github-token");
-    assert!(f["description"].as_str().is_some_and(|d| !d.is_empty()), "{f:#}");
+    assert!(
+        f["description"].as_str().is_some_and(|d| !d.is_empty()),
+        "{f:#}"
+    );
     assert_eq!(f["file"], "src/app.py");
     assert_eq!(f["line"], line as u64);
     assert_eq!(f["column"], col as u64);
     assert_eq!(f["secret"], redacted(&token).as_str());
     let fingerprint = f["fingerprint"].as_str().expect("fingerprint is a string");
-    assert!(!fingerprint.is_empty() && !fingerprint.contains(&token[4..]), "{fingerprint}");
+    assert!(
+        !fingerprint.is_empty() && !fingerprint.contains(&token[4..]),
+        "{fingerprint}"
+    );
     assert_eq!(f["source"], "staged");
     assert!(f["commit"].is_null(), "{f:#}");
 
     let stats = &doc["stats"];
-    for field in ["files_scanned", "bytes_scanned", "binary_skipped", "duration_ms"] {
-        assert!(stats[field].is_u64(), "stats.{field} is not a count: {stats:#}");
+    for field in [
+        "files_scanned",
+        "bytes_scanned",
+        "binary_skipped",
+        "duration_ms",
+    ] {
+        assert!(
+            stats[field].is_u64(),
+            "stats.{field} is not a count: {stats:#}"
+        );
     }
     assert_eq!(stats["files_scanned"], 2);
     assert_eq!(stats["binary_skipped"], 0);
-    assert!(stats["bytes_scanned"].as_u64().unwrap() >= content.len() as u64, "{stats:#}");
+    assert!(
+        stats["bytes_scanned"].as_u64().unwrap() >= content.len() as u64,
+        "{stats:#}"
+    );
 
     // Stable: the same finding has the same fingerprint on the next run.
     let again = repo.keyguard(&["--format", "json"]).json();
@@ -132,7 +156,10 @@ fn json_report_names_a_secret_file_without_its_content() {
     let f = &doc["findings"][0];
     assert_eq!(f["rule_id"], "secret-file");
     assert_eq!(f["file"], ".env");
-    assert_eq!((f["line"].as_u64(), f["column"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(1), Some(1))
+    );
 }
 
 // ---- --all --------------------------------------------------------------------
@@ -157,19 +184,58 @@ fn all_scans_tracked_and_untracked_files_on_disk_but_not_ignored_ones() {
 
     let run = repo.keyguard(&["--all"]);
     run.assert_code(1);
-    run.assert_human_finding(Stream::Stdout, "committed.py", 1, 7, "github-token", &committed);
-    run.assert_human_finding(Stream::Stdout, "modified.py", 2, 7, "github-token", &modified);
+    run.assert_human_finding(
+        Stream::Stdout,
+        "committed.py",
+        1,
+        7,
+        "github-token",
+        &committed,
+    );
+    run.assert_human_finding(
+        Stream::Stdout,
+        "modified.py",
+        2,
+        7,
+        "github-token",
+        &modified,
+    );
     run.assert_human_finding(Stream::Stdout, "staged.py", 1, 7, "github-token", &staged);
-    run.assert_human_finding(Stream::Stdout, "sub/untracked.py", 1, 7, "github-token", &untracked);
+    run.assert_human_finding(
+        Stream::Stdout,
+        "sub/untracked.py",
+        1,
+        7,
+        "github-token",
+        &untracked,
+    );
     run.assert_output_lacks("ignored.py");
     run.assert_output_lacks("build/out.py");
     run.assert_no_leak(&ignored);
 
-    let doc = repo.keyguard(&["--all", "--format", "json"]).assert_code(1).json();
+    let doc = repo
+        .keyguard(&["--all", "--format", "json"])
+        .assert_code(1)
+        .json();
     let findings = doc["findings"].as_array().unwrap();
-    let files: Vec<&str> = findings.iter().map(|f| f["file"].as_str().unwrap()).collect();
-    assert_eq!(files, ["committed.py", "modified.py", "staged.py", "sub/untracked.py"], "{doc:#}");
-    assert!(findings.iter().all(|f| f["source"] == "worktree"), "{doc:#}");
+    let files: Vec<&str> = findings
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "committed.py",
+            "modified.py",
+            "staged.py",
+            "sub/untracked.py"
+        ],
+        "{doc:#}"
+    );
+    assert!(
+        findings.iter().all(|f| f["source"] == "worktree"),
+        "{doc:#}"
+    );
 }
 
 #[test]
@@ -177,7 +243,9 @@ fn all_in_a_clean_repository_exits_0() {
     let repo = TempRepo::new();
     repo.seed(&[("a.py", b"x = 1\n")]);
     repo.write("b.py", "y = 2\n");
-    repo.keyguard(&["--all"]).assert_code(0).assert_stdout_contains("0 findings in 2 files");
+    repo.keyguard(&["--all"])
+        .assert_code(0)
+        .assert_stdout_contains("0 findings in 2 files");
 }
 
 // ---- PATH arguments -----------------------------------------------------------
@@ -193,15 +261,31 @@ fn path_arguments_scan_files_and_folders_on_disk() {
 
     let run = repo.keyguard(&["dir", "one.py"]);
     run.assert_code(1);
-    run.assert_human_finding(Stream::Stdout, "dir/nested/a.py", 2, 7, "github-token", &in_dir);
-    run.assert_human_finding(Stream::Stdout, "one.py", 1, 11, "stripe-secret-key", &in_file);
+    run.assert_human_finding(
+        Stream::Stdout,
+        "dir/nested/a.py",
+        2,
+        7,
+        "github-token",
+        &in_dir,
+    );
+    run.assert_human_finding(
+        Stream::Stdout,
+        "one.py",
+        1,
+        11,
+        "stripe-secret-key",
+        &in_file,
+    );
     run.assert_output_lacks("other/b.py");
     run.assert_no_leak(&elsewhere);
 
     repo.keyguard(&["other"]).assert_code(1);
     repo.write("clean/c.py", "x = 1\n");
     repo.keyguard(&["clean"]).assert_code(0);
-    repo.keyguard(&["does-not-exist"]).assert_code(2).assert_stderr_contains("does-not-exist");
+    repo.keyguard(&["does-not-exist"])
+        .assert_code(2)
+        .assert_stderr_contains("does-not-exist");
 }
 
 #[test]
@@ -209,7 +293,11 @@ fn path_arguments_work_outside_a_repository() {
     let token = Keys::for_test("paths_outside").github();
     let run = keyguard_outside_repo(&["--format", "json", "project"], |dir| {
         fs::create_dir_all(dir.join("project/src")).unwrap();
-        fs::write(dir.join("project/src/app.py"), format!("GH = \"{token}\"\n")).unwrap();
+        fs::write(
+            dir.join("project/src/app.py"),
+            format!("GH = \"{token}\"\n"),
+        )
+        .unwrap();
         fs::write(dir.join("project/.env"), "DEBUG=1\n").unwrap();
     });
     run.assert_code(1);
@@ -219,12 +307,20 @@ fn path_arguments_work_outside_a_repository() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["file"].as_str().unwrap().to_string(), f["rule_id"].as_str().unwrap().to_string()))
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_string(),
+                f["rule_id"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     found.sort();
     assert_eq!(
         found,
-        [("project/.env".to_string(), "secret-file".to_string()), ("project/src/app.py".to_string(), "github-token".to_string())],
+        [
+            ("project/.env".to_string(), "secret-file".to_string()),
+            ("project/src/app.py".to_string(), "github-token".to_string())
+        ],
         "{doc:#}"
     );
 }
@@ -248,25 +344,47 @@ fn repo_with_staged_key(test: &str) -> (TempRepo, String) {
 #[test]
 fn output_to_a_pipe_has_no_ansi_escapes() {
     let (repo, _) = repo_with_staged_key("no_ansi_pipe");
-    for args in [&[][..], &["--all"][..], &["app.py"][..], &["--format", "json"][..]] {
+    for args in [
+        &[][..],
+        &["--all"][..],
+        &["app.py"][..],
+        &["--format", "json"][..],
+    ] {
         let run = repo.keyguard(args);
         run.assert_code(1);
-        assert!(!has_ansi(&run.stdout) && !has_ansi(&run.stderr), "escape codes in {args:?}\n{}", run.dump());
+        assert!(
+            !has_ansi(&run.stdout) && !has_ansi(&run.stderr),
+            "escape codes in {args:?}\n{}",
+            run.dump()
+        );
     }
     // Even when something forces colour, NO_COLOR wins.
     let mut cmd = repo.keyguard_command(&["--all"]);
     cmd.env("NO_COLOR", "1").env("CLICOLOR_FORCE", "1");
     let run = Run::of(cmd);
     run.assert_code(1);
-    assert!(!has_ansi(&run.all_output()), "escape codes with NO_COLOR\n{}", run.dump());
+    assert!(
+        !has_ansi(&run.all_output()),
+        "escape codes with NO_COLOR\n{}",
+        run.dump()
+    );
 }
 
 /// Runs keyguard under a pseudo-terminal with `script(1)`, when it exists.
 fn keyguard_on_a_terminal(repo: &TempRepo, args: &str, env: &[(&str, &str)]) -> Option<Run> {
-    let script = ["/usr/bin/script", "/bin/script"].into_iter().map(PathBuf::from).find(|p| p.exists())?;
+    let script = ["/usr/bin/script", "/bin/script"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())?;
     let command = format!("'{}' {args}", keyguard_bin().display());
     let mut cmd = isolated_command(script, &repo.home);
-    cmd.current_dir(&repo.root).env("TERM", "xterm").args(["-q", "-e", "-c", &command, "/dev/null"]);
+    cmd.current_dir(&repo.root).env("TERM", "xterm").args([
+        "-q",
+        "-e",
+        "-c",
+        &command,
+        "/dev/null",
+    ]);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -282,16 +400,28 @@ fn on_a_terminal_no_color_and_the_flag_turn_colour_off() {
     };
     coloured.assert_code(1);
     coloured.assert_no_leak(&token);
-    assert!(has_ansi(&coloured.stdout), "no colour on a terminal (is the pty working?)\n{}", coloured.dump());
+    assert!(
+        has_ansi(&coloured.stdout),
+        "no colour on a terminal (is the pty working?)\n{}",
+        coloured.dump()
+    );
 
     let run = keyguard_on_a_terminal(&repo, "--all", &[("NO_COLOR", "1")]).unwrap();
     run.assert_code(1);
     run.assert_stdout_contains("app.py:1:7");
-    assert!(!has_ansi(&run.stdout), "colour despite NO_COLOR\n{}", run.dump());
+    assert!(
+        !has_ansi(&run.stdout),
+        "colour despite NO_COLOR\n{}",
+        run.dump()
+    );
 
     let run = keyguard_on_a_terminal(&repo, "--all --no-color", &[]).unwrap();
     run.assert_code(1);
-    assert!(!has_ansi(&run.stdout), "colour despite --no-color\n{}", run.dump());
+    assert!(
+        !has_ansi(&run.stdout),
+        "colour despite --no-color\n{}",
+        run.dump()
+    );
 }
 
 // ---- scenario 13: a scan never writes -------------------------------------------
@@ -308,7 +438,10 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, (SystemTime, Vec<u8>)> {
                 stack.push(entry.path());
             } else {
                 let content = fs::read(entry.path()).unwrap_or_default();
-                out.insert(entry.path().strip_prefix(root).unwrap().to_path_buf(), (meta.modified().unwrap(), content));
+                out.insert(
+                    entry.path().strip_prefix(root).unwrap().to_path_buf(),
+                    (meta.modified().unwrap(), content),
+                );
             }
         }
     }
@@ -329,15 +462,33 @@ fn a_scan_never_writes_the_index_or_anything_else() {
     // Put the index's mtime in the past, so any rewrite would show.
     let index = repo.path(".git/index");
     let past = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
-    fs::File::options().write(true).open(&index).unwrap().set_modified(past).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&index)
+        .unwrap()
+        .set_modified(past)
+        .unwrap();
     let index_before = fs::read(&index).unwrap();
     let everything_before = snapshot(repo.base());
 
-    for args in [&[][..], &["--staged", "--format", "json"][..], &["--all"][..], &["."][..]] {
+    for args in [
+        &[][..],
+        &["--staged", "--format", "json"][..],
+        &["--all"][..],
+        &["."][..],
+    ] {
         let run = repo.keyguard(args);
         run.assert_code(1);
-        assert_eq!(fs::read(&index).unwrap(), index_before, "keyguard {args:?} changed the index bytes");
-        assert_eq!(fs::metadata(&index).unwrap().modified().unwrap(), past, "keyguard {args:?} touched the index");
+        assert_eq!(
+            fs::read(&index).unwrap(),
+            index_before,
+            "keyguard {args:?} changed the index bytes"
+        );
+        assert_eq!(
+            fs::metadata(&index).unwrap().modified().unwrap(),
+            past,
+            "keyguard {args:?} touched the index"
+        );
     }
     let everything_after = snapshot(repo.base());
     let changed: Vec<_> = everything_before
@@ -355,12 +506,24 @@ fn quiet_prints_nothing_when_clean_but_still_reports_findings() {
     repo.add(&["a.py"]);
     let run = repo.keyguard(&["-q"]);
     run.assert_code(0);
-    assert_eq!(run.all_output(), "", "quiet printed something\n{}", run.dump());
+    assert_eq!(
+        run.all_output(),
+        "",
+        "quiet printed something\n{}",
+        run.dump()
+    );
 
     let token = Keys::for_test("quiet").github();
     repo.write("b.py", format!("GH = \"{token}\"\n"));
     repo.add(&["b.py"]);
-    repo.keyguard(&["-q"]).assert_code(1).assert_human_finding(Stream::Stderr, "b.py", 1, 7, "github-token", &token);
+    repo.keyguard(&["-q"]).assert_code(1).assert_human_finding(
+        Stream::Stderr,
+        "b.py",
+        1,
+        7,
+        "github-token",
+        &token,
+    );
 }
 
 // ---- completions and man page ---------------------------------------------------
@@ -373,8 +536,16 @@ fn completions_are_valid_shell_and_the_man_page_is_roff() {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("keyguard.bash");
     fs::write(&script, &run.stdout).unwrap();
-    let syntax = std::process::Command::new("bash").arg("-n").arg(&script).output().unwrap();
-    assert!(syntax.status.success(), "bash -n: {}", String::from_utf8_lossy(&syntax.stderr));
+    let syntax = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        syntax.status.success(),
+        "bash -n: {}",
+        String::from_utf8_lossy(&syntax.stderr)
+    );
     for shell in ["zsh", "fish", "elvish", "powershell"] {
         let run = keyguard_outside_repo(&["completions", shell], |_| {});
         run.assert_code(0);
@@ -385,6 +556,9 @@ fn completions_are_valid_shell_and_the_man_page_is_roff() {
     man.assert_code(0);
     assert!(man.stdout.contains(".TH keyguard 1"), "{}", man.stdout);
     for flag in ["--all", "--history", "--format", "--baseline"] {
-        assert!(man.stdout.contains(&flag.replace('-', "\\-")), "man page lacks {flag}");
+        assert!(
+            man.stdout.contains(&flag.replace('-', "\\-")),
+            "man page lacks {flag}"
+        );
     }
 }

@@ -33,7 +33,14 @@ fn disabled_rules_are_not_reported() {
     repo.add(&["pay.py"]);
     let run = repo.commit("stripe", &[]);
     run.assert_code(1);
-    run.assert_human_finding(Stream::Stderr, "pay.py", 1, 11, "stripe-secret-key", &stripe);
+    run.assert_human_finding(
+        Stream::Stderr,
+        "pay.py",
+        1,
+        11,
+        "stripe-secret-key",
+        &stripe,
+    );
     assert_eq!(repo.commit_count(), 1);
 }
 
@@ -72,7 +79,10 @@ fn allowed_values_are_not_reported() {
     run.assert_no_leak(&allowed);
     assert_eq!(repo.commit_count(), 1);
 
-    repo.write("pay.py", format!("TEST = \"{allowed}\"\nLIVE = \"{other}\"\n"));
+    repo.write(
+        "pay.py",
+        format!("TEST = \"{allowed}\"\nLIVE = \"{other}\"\n"),
+    );
     repo.add(&["pay.py"]);
     let run = repo.commit("live key", &[]);
     run.assert_code(1);
@@ -101,32 +111,49 @@ fn a_custom_rule_blocks_like_a_built_in_one() {
     let run = repo.commit("acme", &[]);
     run.assert_code(1);
     let (line, col) = position_of(&content, &token);
-    run.assert_human_finding(Stream::Stderr, "client.py", line, col, "acme-internal-token", &token);
+    run.assert_human_finding(
+        Stream::Stderr,
+        "client.py",
+        line,
+        col,
+        "acme-internal-token",
+        &token,
+    );
     run.assert_stderr_contains("ACME internal API token");
     run.assert_stderr_contains("os.environ[\"ACME_TOKEN\"]");
     assert!(repo.head_is_unborn());
 
     // `keyguard rules` lists it; JSON reports it; an inline marker allows it.
-    repo.keyguard(&["rules"]).assert_success().assert_stdout_contains("acme-internal-token");
+    repo.keyguard(&["rules"])
+        .assert_success()
+        .assert_stdout_contains("acme-internal-token");
     let json = repo.keyguard(&["--format", "json"]).assert_code(1).json();
     assert_eq!(json["findings"][0]["rule_id"], "acme-internal-token");
-    repo.write("client.py", format!("import os\nACME = \"{token}\"  # keyguard:allow\n"));
+    repo.write(
+        "client.py",
+        format!("import os\nACME = \"{token}\"  # keyguard:allow\n"),
+    );
     repo.add(&["client.py"]);
     repo.commit("allowed", &[]).assert_success();
 }
 
 #[test]
 fn a_custom_rule_can_be_disabled_too() {
-    let repo = repo_with_config(&format!("disabled_rules = [\"acme-internal-token\"]\n{ACME_RULE}"));
+    let repo = repo_with_config(&format!(
+        "disabled_rules = [\"acme-internal-token\"]\n{ACME_RULE}"
+    ));
     let token = Keys::for_test("custom_rule_disabled").expand("acme_{{b62:32}}");
     repo.write("client.py", format!("ACME = \"{token}\"\n"));
     repo.add(&["client.py"]);
-    repo.commit("acme", &[]).assert_success().assert_no_leak(&token);
+    repo.commit("acme", &[])
+        .assert_success()
+        .assert_no_leak(&token);
 }
 
 #[test]
 fn secret_files_extra_and_allow() {
-    let config = "[secret_files]\nextra = [\"deploy/*.secrets.yml\"]\nallow = [\"fixtures/.env.test\"]\n";
+    let config =
+        "[secret_files]\nextra = [\"deploy/*.secrets.yml\"]\nallow = [\"fixtures/.env.test\"]\n";
 
     let repo = repo_with_config(config);
     repo.write("deploy/prod.secrets.yml", "db: {}\n");
@@ -146,7 +173,9 @@ fn secret_files_extra_and_allow() {
     let repo = repo_with_config(config);
     repo.write(".env", "DEBUG=1\n");
     repo.add(&[".env"]);
-    repo.commit("builtin", &[]).assert_code(1).assert_stderr_contains(".env:1:1  secret-file");
+    repo.commit("builtin", &[])
+        .assert_code(1)
+        .assert_stderr_contains(".env:1:1  secret-file");
 }
 
 // ---- invalid configuration ---------------------------------------------------
@@ -160,7 +189,10 @@ fn broken_config_runs(config: &str) -> (TempRepo, crate::util::Run, crate::util:
     repo.add(&["app.py"]);
     let commit = repo.commit("clean", &[]);
     commit.assert_failure();
-    assert!(repo.head_is_unborn(), "a commit went through with a broken config");
+    assert!(
+        repo.head_is_unborn(),
+        "a commit went through with a broken config"
+    );
     let scan = repo.keyguard(&[]);
     scan.assert_code(2);
     (repo, commit, scan)
@@ -168,7 +200,8 @@ fn broken_config_runs(config: &str) -> (TempRepo, crate::util::Run, crate::util:
 
 #[test]
 fn unknown_config_key_is_an_error_naming_file_line_and_key() {
-    let (repo, commit, scan) = broken_config_runs("# keyguard\n\ndisabled_rule = [\"github-token\"]\n");
+    let (repo, commit, scan) =
+        broken_config_runs("# keyguard\n\ndisabled_rule = [\"github-token\"]\n");
     let file = repo.path(".keyguard.toml").display().to_string();
     for run in [&commit, &scan] {
         run.assert_stderr_contains(".keyguard.toml");
@@ -190,7 +223,8 @@ fn unknown_key_in_a_table_is_an_error() {
 
 #[test]
 fn malformed_toml_is_an_error_naming_file_and_line() {
-    let (_repo, commit, scan) = broken_config_runs("disabled_rules = []\n[allow]\npaths = \"unterminated\n");
+    let (_repo, commit, scan) =
+        broken_config_runs("disabled_rules = []\n[allow]\npaths = \"unterminated\n");
     for run in [&commit, &scan] {
         run.assert_stderr_contains(".keyguard.toml");
         run.assert_stderr_contains("line 3");
@@ -219,7 +253,9 @@ fn bad_allow_value_regex_is_an_error() {
 #[test]
 fn missing_explicit_config_file_is_an_error() {
     let repo = TempRepo::new();
-    repo.keyguard(&["--config", "nope.toml"]).assert_code(2).assert_stderr_contains("nope.toml");
+    repo.keyguard(&["--config", "nope.toml"])
+        .assert_code(2)
+        .assert_stderr_contains("nope.toml");
 }
 
 // ---- where allow-list paths apply --------------------------------------------
@@ -228,7 +264,10 @@ fn missing_explicit_config_file_is_an_error() {
 fn a_file_moved_out_of_an_allowed_path_is_scanned_in_full() {
     let repo = repo_with_config("[allow]\npaths = [\"fixtures/**\"]\n");
     let token = Keys::for_test("moved_out_of_allowed").github();
-    repo.seed(&[("fixtures/tokens.py", format!("x = 1\nGH = \"{token}\"\n").as_bytes())]);
+    repo.seed(&[(
+        "fixtures/tokens.py",
+        format!("x = 1\nGH = \"{token}\"\n").as_bytes(),
+    )]);
     // A pure rename adds no lines, but the key is now outside the allowed path.
     repo.git(&["mv", "fixtures/tokens.py", "tokens.py"]);
 
@@ -253,7 +292,14 @@ fn an_allowed_path_with_a_slash_is_relative_to_the_root() {
 
     let run = repo.commit("fixtures", &[]);
     run.assert_code(1);
-    run.assert_human_finding(Stream::Stderr, "app/fixtures/b.py", 1, 7, "github-token", &nested);
+    run.assert_human_finding(
+        Stream::Stderr,
+        "app/fixtures/b.py",
+        1,
+        7,
+        "github-token",
+        &nested,
+    );
     run.assert_output_lacks("fixtures/a.py:");
     run.assert_no_leak(&top);
 }
@@ -268,7 +314,9 @@ fn allowed_paths_apply_to_path_scans_run_from_a_subdirectory() {
     repo.write("fixtures/tokens.py", format!("GH = \"{token}\"\n"));
 
     // From the root: allowed.
-    repo.keyguard(&["fixtures"]).assert_code(0).assert_no_leak(&token);
+    repo.keyguard(&["fixtures"])
+        .assert_code(0)
+        .assert_no_leak(&token);
     // From inside the folder: the same file, the same answer.
     let mut cmd = repo.keyguard_command(&["."]);
     cmd.current_dir(repo.path("fixtures"));

@@ -76,7 +76,11 @@ fn private_key_block_is_blocked() {
     // Either is a fair place to point at.
     let at_header = run.stderr.contains("deploy/keys.py:2:");
     let at_body = run.stderr.contains("deploy/keys.py:3:1 ");
-    assert!(at_header || at_body, "finding not at the key block\n{}", run.dump());
+    assert!(
+        at_header || at_body,
+        "finding not at the key block\n{}",
+        run.dump()
+    );
     run.assert_stderr_contains("private-key");
     for line in block.lines().filter(|l| !l.starts_with("-----")) {
         run.assert_no_leak(line);
@@ -89,7 +93,12 @@ fn private_key_block_is_blocked() {
 fn generic_api_key_assignment_is_blocked() {
     let value = Keys::for_test("generic").generic_value();
     let content = format!("settings = {{}}\napi_key = \"{value}\"\n");
-    assert_commit_blocked("app/settings.py", &content, &value, "generic-secret-assignment");
+    assert_commit_blocked(
+        "app/settings.py",
+        &content,
+        &value,
+        "generic-secret-assignment",
+    );
 }
 
 #[test]
@@ -123,7 +132,14 @@ fn several_keys_in_one_commit_are_all_reported() {
     let run = repo.commit("many", &[]);
     run.assert_code(1);
     run.assert_human_finding(Stream::Stderr, "a.py", 1, 11, "github-token", &github);
-    run.assert_human_finding(Stream::Stderr, "b/b.py", 2, 11, "stripe-secret-key", &stripe);
+    run.assert_human_finding(
+        Stream::Stderr,
+        "b/b.py",
+        2,
+        11,
+        "stripe-secret-key",
+        &stripe,
+    );
     run.assert_human_finding(Stream::Stderr, "b/b.py", 3, 8, "aws-access-key-id", &aws);
     run.assert_stderr_contains("3 findings");
 }
@@ -171,7 +187,10 @@ fn a_secret_file_committed_with_the_rest_blocks_the_whole_commit() {
 #[test]
 fn env_example_with_empty_values_is_allowed() {
     let repo = TempRepo::with_hook();
-    repo.write(".env.example", "OPENAI_API_KEY=\nDATABASE_URL=\nDEBUG=false\n");
+    repo.write(
+        ".env.example",
+        "OPENAI_API_KEY=\nDATABASE_URL=\nDEBUG=false\n",
+    );
     repo.add(&[".env.example"]);
 
     let run = repo.commit("template", &[]);
@@ -190,7 +209,14 @@ fn env_example_holding_a_real_looking_key_is_blocked_by_the_key_rule() {
 
     let run = repo.commit("template", &[]);
     run.assert_code(1);
-    run.assert_human_finding(Stream::Stderr, ".env.example", 2, 19, "stripe-secret-key", &key);
+    run.assert_human_finding(
+        Stream::Stderr,
+        ".env.example",
+        2,
+        19,
+        "stripe-secret-key",
+        &key,
+    );
     run.assert_output_lacks("secret-file");
     assert!(repo.head_is_unborn());
 }
@@ -201,7 +227,9 @@ fn env_example_holding_a_real_looking_key_is_blocked_by_the_key_rule() {
 fn secret_file_names_are_recognised_in_path_scans_from_a_subdirectory() {
     let repo = TempRepo::new();
     repo.write("config/secrets.json", "{}\n");
-    repo.keyguard(&["config/secrets.json"]).assert_code(1).assert_stdout_contains("secret-file");
+    repo.keyguard(&["config/secrets.json"])
+        .assert_code(1)
+        .assert_stdout_contains("secret-file");
 
     let mut cmd = repo.keyguard_command(&["secrets.json"]);
     cmd.current_dir(repo.path("config"));

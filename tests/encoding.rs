@@ -53,7 +53,10 @@ fn utf16_file_gets_only_its_added_lines_scanned() {
     let (old, new) = (keys.github(), keys.github());
     let before = format!("a = 1\nOLD = \"{old}\"\n");
     repo.seed(&[("conf.txt", &utf16le_with_bom(&before))]);
-    repo.write("conf.txt", utf16le_with_bom(&format!("{before}b = 2\nNEW = \"{new}\"\n")));
+    repo.write(
+        "conf.txt",
+        utf16le_with_bom(&format!("{before}b = 2\nNEW = \"{new}\"\n")),
+    );
     repo.add(&["conf.txt"]);
 
     let run = repo.commit("more", &[]);
@@ -69,8 +72,14 @@ fn latin1_file_is_scanned_and_columns_count_characters() {
     let token = Keys::for_test("latin1").github();
     // Built through a Rust string, then narrowed to one byte per character.
     let text = format!("# caf\u{e9} cr\u{e8}me\nok = 1\n\u{e9}t\u{e9} = \"{token}\"\n");
-    let latin1: Vec<u8> = text.chars().map(|c| u8::try_from(u32::from(c)).expect("Latin-1")).collect();
-    assert!(std::str::from_utf8(&latin1).is_err(), "the fixture must not be valid UTF-8");
+    let latin1: Vec<u8> = text
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).expect("Latin-1"))
+        .collect();
+    assert!(
+        std::str::from_utf8(&latin1).is_err(),
+        "the fixture must not be valid UTF-8"
+    );
     // `été = "` is 7 characters (9 bytes in UTF-8, 7 in Latin-1).
     assert_blocked_at("notes.txt", &latin1, &token, 3, 8);
 }
@@ -115,7 +124,10 @@ fn binary_file_is_skipped_and_counted() {
     assert_eq!(doc["stats"]["files_scanned"], 1, "{doc:#}");
 
     // Same on disk with --all.
-    let doc = repo.keyguard(&["--all", "--format", "json"]).assert_code(0).json();
+    let doc = repo
+        .keyguard(&["--all", "--format", "json"])
+        .assert_code(0)
+        .json();
     assert_eq!(doc["stats"]["binary_skipped"], 1, "{doc:#}");
 
     let run = repo.commit("logo", &[]);

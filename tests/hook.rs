@@ -25,10 +25,20 @@ fn first_commit_with_a_github_token_is_blocked_and_head_stays_unborn() {
     run.assert_code(1);
     let (line, col) = position_of(&content, &token);
     assert_eq!((line, col), (4, 11));
-    run.assert_human_finding(Stream::Stderr, "app/client.py", line, col, "github-token", &token);
+    run.assert_human_finding(
+        Stream::Stderr,
+        "app/client.py",
+        line,
+        col,
+        "github-token",
+        &token,
+    );
     run.assert_stderr_contains("1 finding");
 
-    assert!(repo.head_is_unborn(), "a blocked first commit must not create HEAD");
+    assert!(
+        repo.head_is_unborn(),
+        "a blocked first commit must not create HEAD"
+    );
     // Nothing was lost: the file is still staged as it was.
     assert_eq!(repo.show_index("app/client.py"), content);
 }
@@ -36,7 +46,10 @@ fn first_commit_with_a_github_token_is_blocked_and_head_stays_unborn() {
 #[test]
 fn first_commit_of_a_clean_file_goes_ahead() {
     let repo = TempRepo::with_hook();
-    repo.write("app/client.py", "import os\n\nTOKEN = os.environ[\"GITHUB_TOKEN\"]\n");
+    repo.write(
+        "app/client.py",
+        "import os\n\nTOKEN = os.environ[\"GITHUB_TOKEN\"]\n",
+    );
     repo.add(&["app/client.py"]);
 
     let run = repo.commit("add client", &[]);
@@ -104,7 +117,14 @@ fn a_new_key_below_a_committed_one_is_reported_at_its_own_line() {
 
     let run = repo.commit("add another", &[]);
     run.assert_code(1);
-    run.assert_human_finding(Stream::Stderr, "settings.py", 6, 10, "github-token", &new_token);
+    run.assert_human_finding(
+        Stream::Stderr,
+        "settings.py",
+        6,
+        10,
+        "github-token",
+        &new_token,
+    );
     assert_eq!(position_of(&edited, &new_token), (6, 10));
     // The committed key is not added by this commit: not reported.
     run.assert_output_lacks("settings.py:2:");
@@ -187,7 +207,11 @@ fn commit_with_a_pathspec_scans_that_path() {
     let token = Keys::for_test("commit_pathspec").github();
     repo.write("app.py", format!("x = 1\nGITHUB = \"{token}\"\n"));
 
-    for extra in [&["app.py"][..], &["--only", "app.py"][..], &["-o", "--", "app.py"][..]] {
+    for extra in [
+        &["app.py"][..],
+        &["--only", "app.py"][..],
+        &["-o", "--", "app.py"][..],
+    ] {
         let run = repo.commit("paths", extra);
         run.assert_code(1);
         run.assert_human_finding(Stream::Stderr, "app.py", 2, 11, "github-token", &token);
@@ -240,16 +264,30 @@ fn commit_include_adds_to_the_index_and_so_scans_the_staged_key() {
 
 #[test]
 fn inline_allow_markers_let_a_key_through() {
-    for (i, marker) in ["# keyguard:allow", "// gitleaks:allow", "# pragma: allowlist secret"].iter().enumerate() {
+    for (i, marker) in [
+        "# keyguard:allow",
+        "// gitleaks:allow",
+        "# pragma: allowlist secret",
+    ]
+    .iter()
+    .enumerate()
+    {
         let repo = TempRepo::with_hook();
         let token = Keys::for_test(&format!("inline_allow/{i}")).github();
-        repo.write("fixture.txt", format!("header\nGITHUB = \"{token}\"  {marker}\n"));
+        repo.write(
+            "fixture.txt",
+            format!("header\nGITHUB = \"{token}\"  {marker}\n"),
+        );
         repo.add(&["fixture.txt"]);
 
         let run = repo.commit("allowed", &[]);
         run.assert_success();
         run.assert_no_leak(&token);
-        assert_eq!(repo.commit_count(), 1, "marker {marker:?} did not allow the line");
+        assert_eq!(
+            repo.commit_count(),
+            1,
+            "marker {marker:?} did not allow the line"
+        );
     }
 }
 
@@ -264,7 +302,14 @@ fn an_inline_allow_marker_covers_only_its_own_line() {
 
     let run = repo.commit("half allowed", &[]);
     run.assert_code(1);
-    run.assert_human_finding(Stream::Stderr, "fixture.py", 2, 6, "github-token", &reported);
+    run.assert_human_finding(
+        Stream::Stderr,
+        "fixture.py",
+        2,
+        6,
+        "github-token",
+        &reported,
+    );
     run.assert_output_lacks("fixture.py:1:");
     run.assert_no_leak(&allowed);
     assert!(repo.head_is_unborn());
@@ -331,7 +376,10 @@ fn a_commit_in_a_linked_worktree_is_scanned() {
     let run = in_worktree(&["commit", "-m", "from the worktree"]);
     run.assert_code(1);
     run.assert_human_finding(Stream::Stderr, "wt.py", 1, 7, "github-token", &token);
-    assert_eq!(in_worktree(&["rev-list", "--count", "HEAD"]).stdout.trim(), "1");
+    assert_eq!(
+        in_worktree(&["rev-list", "--count", "HEAD"]).stdout.trim(),
+        "1"
+    );
 }
 
 // ---- index formats git may write ---------------------------------------------

@@ -55,7 +55,10 @@ fn install_writes_an_executable_shim_with_the_binary_path() {
     assert_eq!(mode_of(&hook) & 0o111, 0o111, "the shim is not executable");
     let shim = fs::read_to_string(&hook).unwrap();
     assert!(shim.starts_with("#!/bin/sh"), "{shim}");
-    assert!(shim.contains(&keyguard_bin().display().to_string()), "the shim does not name the binary:\n{shim}");
+    assert!(
+        shim.contains(&keyguard_bin().display().to_string()),
+        "the shim does not name the binary:\n{shim}"
+    );
     run.assert_stderr_contains("installed");
 }
 
@@ -70,16 +73,33 @@ fn existing_hook_is_chained_run_first_and_restored_on_uninstall() {
     let first = repo.install();
     first.assert_stderr_contains("installed");
     let after_first = fs::read(&hook).unwrap();
-    assert_ne!(after_first, original, "install left the foreign hook in place of the shim");
-    let mut listing_after_first: Vec<_> = fs::read_dir(repo.hooks_dir()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_ne!(
+        after_first, original,
+        "install left the foreign hook in place of the shim"
+    );
+    let mut listing_after_first: Vec<_> = fs::read_dir(repo.hooks_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     listing_after_first.sort();
 
     // Installing again changes nothing at all.
     let second = repo.install();
-    assert_eq!(fs::read(&hook).unwrap(), after_first, "second install changed the shim\n{}", second.dump());
-    let mut listing_after_second: Vec<_> = fs::read_dir(repo.hooks_dir()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(
+        fs::read(&hook).unwrap(),
+        after_first,
+        "second install changed the shim\n{}",
+        second.dump()
+    );
+    let mut listing_after_second: Vec<_> = fs::read_dir(repo.hooks_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     listing_after_second.sort();
-    assert_eq!(listing_after_first, listing_after_second, "second install added or removed files");
+    assert_eq!(
+        listing_after_first, listing_after_second,
+        "second install added or removed files"
+    );
 
     // A clean commit: the foreign hook runs, then keyguard.
     let wrapper = logging_keyguard(&repo, &marker);
@@ -100,15 +120,25 @@ fn existing_hook_is_chained_run_first_and_restored_on_uninstall() {
     let run = crate::util::Run::of(cmd);
     run.assert_code(1);
     run.assert_human_finding(Stream::Stderr, "app.py", 2, 7, "github-token", &token);
-    assert_eq!(fs::read_to_string(&marker).unwrap(), "foreign\nkeyguard\nforeign\nkeyguard\n");
+    assert_eq!(
+        fs::read_to_string(&marker).unwrap(),
+        "foreign\nkeyguard\nforeign\nkeyguard\n"
+    );
     assert_eq!(repo.commit_count(), 1);
 
     // Uninstall puts the original back, bytes and mode.
     let run = repo.keyguard(&["uninstall"]);
     run.assert_success();
-    assert_eq!(fs::read(&hook).unwrap(), original, "uninstall did not restore the hook byte for byte");
+    assert_eq!(
+        fs::read(&hook).unwrap(),
+        original,
+        "uninstall did not restore the hook byte for byte"
+    );
     assert_eq!(mode_of(&hook), 0o750);
-    let mut listing: Vec<_> = fs::read_dir(repo.hooks_dir()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let mut listing: Vec<_> = fs::read_dir(repo.hooks_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     listing.retain(|n| !n.to_string_lossy().ends_with(".sample"));
     assert_eq!(listing, ["pre-commit"], "uninstall left files behind");
 
@@ -158,8 +188,14 @@ fn install_honours_core_hooks_path() {
     let repo = TempRepo::new();
     repo.git(&["config", "core.hooksPath", ".githooks"]);
     repo.install();
-    assert!(repo.path(".githooks/pre-commit").exists(), "the shim is not in core.hooksPath");
-    assert!(!repo.path(".git/hooks/pre-commit").exists(), "the shim went to .git/hooks");
+    assert!(
+        repo.path(".githooks/pre-commit").exists(),
+        "the shim is not in core.hooksPath"
+    );
+    assert!(
+        !repo.path(".git/hooks/pre-commit").exists(),
+        "the shim went to .git/hooks"
+    );
 
     let token = Keys::for_test("hooks_path").github();
     repo.write("app.py", format!("GH = \"{token}\"\n"));
@@ -220,7 +256,8 @@ fn shim_with_keyguard_bin_set_to_a_missing_file_and_none_on_path_blocks() {
     repo.write("app.py", "x = 1\n");
     repo.add(&["app.py"]);
     let mut cmd = repo.git_command(&["commit", "-m", "clean"]);
-    cmd.env("PATH", path_without_keyguard()).env("KEYGUARD_BIN", "/nonexistent/keyguard");
+    cmd.env("PATH", path_without_keyguard())
+        .env("KEYGUARD_BIN", "/nonexistent/keyguard");
     let run = crate::util::Run::of(cmd);
     run.assert_failure();
     run.assert_stderr_contains("cannot find the keyguard binary");
@@ -231,18 +268,36 @@ fn shim_with_keyguard_bin_set_to_a_missing_file_and_none_on_path_blocks() {
 fn a_symlinked_hook_is_chained_and_restored_as_the_same_symlink() {
     let repo = TempRepo::new();
     let marker = repo.base().join("marker");
-    write_hook(&repo.path("scripts/pre-commit"), &foreign_hook(&marker, 0), 0o755);
+    write_hook(
+        &repo.path("scripts/pre-commit"),
+        &foreign_hook(&marker, 0),
+        0o755,
+    );
     let hook = repo.hooks_dir().join("pre-commit");
     let target = Path::new("../../scripts/pre-commit");
     std::os::unix::fs::symlink(target, &hook).unwrap();
 
     repo.install();
-    assert!(!fs::symlink_metadata(&hook).unwrap().file_type().is_symlink(), "the shim should replace the link");
+    assert!(
+        !fs::symlink_metadata(&hook)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the shim should replace the link"
+    );
     repo.write("app.py", "x = 1\n");
     repo.add(&["app.py"]);
     repo.commit("clean", &[]).assert_success();
-    assert_eq!(fs::read_to_string(&marker).unwrap(), "foreign\n", "the linked hook did not run");
+    assert_eq!(
+        fs::read_to_string(&marker).unwrap(),
+        "foreign\n",
+        "the linked hook did not run"
+    );
 
     repo.keyguard(&["uninstall"]).assert_success();
-    assert_eq!(fs::read_link(&hook).unwrap(), target, "the symlink was not restored as it was");
+    assert_eq!(
+        fs::read_link(&hook).unwrap(),
+        target,
+        "the symlink was not restored as it was"
+    );
 }

@@ -50,7 +50,10 @@ fn the_git_comparison_path_blocks_keys_and_scans_only_added_lines() {
     run.assert_code(0);
     let doc = run.json();
     assert_eq!(doc["stats"]["files_scanned"], 1, "{doc:#}");
-    assert_eq!(doc["stats"]["bytes_scanned"], 5, "only `five\\n` is added: {doc:#}");
+    assert_eq!(
+        doc["stats"]["bytes_scanned"], 5,
+        "only `five\\n` is added: {doc:#}"
+    );
 }
 
 #[test]
@@ -63,7 +66,14 @@ fn the_git_comparison_path_skips_deletions_symlinks_and_binary_files() {
     commit_via_git_path(&repo, &["commit", "--no-verify", "-m", "old key"]).assert_code(0);
 
     repo.git(&["rm", "-q", "gone.py"]);
-    repo.write("blob.bin", [0u8, 1, 2, 3].iter().chain(line(&keys.stripe()).as_bytes()).copied().collect::<Vec<u8>>());
+    repo.write(
+        "blob.bin",
+        [0u8, 1, 2, 3]
+            .iter()
+            .chain(line(&keys.stripe()).as_bytes())
+            .copied()
+            .collect::<Vec<u8>>(),
+    );
     #[cfg(unix)]
     std::os::unix::fs::symlink("/etc/hostname", repo.path("link")).unwrap();
     repo.git(&["add", "-A"]);

@@ -26,9 +26,18 @@ fn no_format_prints_a_full_secret_for_any_rule_example() {
     let report = scanner.scan_files(&files, &keyguard::progress::Progress::hidden());
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     // Every rule example is found, so every rule's secrets are checked.
-    assert!(report.findings.len() >= files.len(), "{} findings for {} examples", report.findings.len(), files.len());
+    assert!(
+        report.findings.len() >= files.len(),
+        "{} findings for {} examples",
+        report.findings.len(),
+        files.len()
+    );
 
-    let style = HumanStyle { color: false, quiet: false, blocking: Some("commit") };
+    let style = HumanStyle {
+        color: false,
+        quiet: false,
+        blocking: Some("commit"),
+    };
     let mut outputs = Vec::new();
     for format in [Format::Human, Format::Json, Format::Sarif] {
         let mut out = Vec::new();
@@ -37,7 +46,10 @@ fn no_format_prints_a_full_secret_for_any_rule_example() {
     }
     let mut baseline = Baseline::new();
     baseline.update(&report.findings, false);
-    outputs.push(("baseline".to_string(), serde_json::to_string(&baseline).unwrap()));
+    outputs.push((
+        "baseline".to_string(),
+        serde_json::to_string(&baseline).unwrap(),
+    ));
 
     let mut leaks = Vec::new();
     for finding in &report.findings {
@@ -52,5 +64,9 @@ fn no_format_prints_a_full_secret_for_any_rule_example() {
             }
         }
     }
-    assert!(leaks.is_empty(), "full secrets printed:\n{}", leaks.join("\n"));
+    assert!(
+        leaks.is_empty(),
+        "full secrets printed:\n{}",
+        leaks.join("\n")
+    );
 }

@@ -126,7 +126,10 @@ fn a_amending_only_the_message_is_allowed_even_when_head_holds_a_key() {
     run.assert_success();
     run.assert_no_leak(&token);
     run.assert_output_lacks("github-token");
-    assert_eq!(repo.git(&["log", "-1", "--format=%s"]).trim(), "a better message");
+    assert_eq!(
+        repo.git(&["log", "-1", "--format=%s"]).trim(),
+        "a better message"
+    );
     assert_eq!(repo.commit_count(), 2);
 
     // The key is still in history, and the history scan says so.
@@ -158,22 +161,39 @@ fn a_concluding_a_merge_that_brings_a_key_from_the_other_branch_is_blocked() {
     run.assert_human_finding(Stream::Stderr, "settings.py", 3, 7, "github-token", &token);
     run.assert_stderr_contains("1 finding");
     assert_eq!(head(&repo), before, "the merge commit was made");
-    assert!(repo.path(".git/MERGE_HEAD").exists(), "the merge state was lost");
+    assert!(
+        repo.path(".git/MERGE_HEAD").exists(),
+        "the merge state was lost"
+    );
 
     // Without the key, the same merge goes through as a two-parent commit.
     repo.write("settings.py", "x = 1\ny = 2\n");
     repo.add(&["settings.py"]);
     repo.commit("merge feature", &[]).assert_success();
-    assert_eq!(repo.git(&["rev-list", "--parents", "-n1", "HEAD"]).split_whitespace().count(), 3);
+    assert_eq!(
+        repo.git(&["rev-list", "--parents", "-n1", "HEAD"])
+            .split_whitespace()
+            .count(),
+        3
+    );
 }
 
 #[test]
 fn a_merge_conflict_resolved_with_a_key_is_blocked() {
-    let repo = diverged("app.py", "a = 0\nb = 0\n", "a = 1\nb = 0\n", "a = 2\nb = 0\n");
+    let repo = diverged(
+        "app.py",
+        "a = 0\nb = 0\n",
+        "a = 1\nb = 0\n",
+        "a = 2\nb = 0\n",
+    );
     let before = head(&repo);
     let run = repo.git_run(&["merge", "feature"]);
     run.assert_code(1);
-    assert!(run.stdout.contains("CONFLICT"), "expected a conflict\n{}", run.dump());
+    assert!(
+        run.stdout.contains("CONFLICT"),
+        "expected a conflict\n{}",
+        run.dump()
+    );
 
     let token = Keys::for_test("scenario/merge_conflict").github();
     let resolved = format!("a = 2\n{}b = 0\n", key_line(&token));
@@ -197,9 +217,17 @@ fn a_merge_conflict_resolved_with_a_key_is_blocked() {
 /// verified).
 #[test]
 fn a_cherry_pick_stopped_by_a_conflict_is_scanned_when_concluded() {
-    for conclude in [&["commit", "--no-edit"][..], &["cherry-pick", "--continue"][..]] {
+    for conclude in [
+        &["commit", "--no-edit"][..],
+        &["cherry-pick", "--continue"][..],
+    ] {
         let token = Keys::for_test("scenario/cherry_pick").github();
-        let repo = diverged("f.py", "a = 1\n", &format!("a = 2\n{}", key_line(&token)), "a = 3\n");
+        let repo = diverged(
+            "f.py",
+            "a = 1\n",
+            &format!("a = 2\n{}", key_line(&token)),
+            "a = 3\n",
+        );
         let before = head(&repo);
         let run = repo.git_run(&["cherry-pick", "feature"]);
         assert_ne!(run.code, 0, "expected a conflict\n{}", run.dump());
@@ -243,10 +271,20 @@ fn a_rebase_stopped_by_a_conflict_blocks_git_commit_and_history_catches_continue
     let with_key = format!("a = 3\n{}", key_line(&token));
 
     // `git commit` while the rebase is stopped.
-    let repo = diverged("f.py", "a = 1\n", &format!("a = 2\n{}", key_line(&token)), "a = 3\n");
+    let repo = diverged(
+        "f.py",
+        "a = 1\n",
+        &format!("a = 2\n{}", key_line(&token)),
+        "a = 3\n",
+    );
     repo.git(&["checkout", "-q", "feature"]);
     let run = git_env(&repo, &["rebase", "main"], NO_EDITOR);
-    assert_ne!(run.code, 0, "expected the rebase to stop on a conflict\n{}", run.dump());
+    assert_ne!(
+        run.code,
+        0,
+        "expected the rebase to stop on a conflict\n{}",
+        run.dump()
+    );
     let stopped_at = head(&repo);
     repo.write("f.py", &with_key);
     repo.add(&["f.py"]);
@@ -276,10 +314,18 @@ fn a_separate_git_dir_repository_is_protected() {
     let repo = TempRepo::new();
     repo.seed(&[("app.py", b"x = 1\n")]);
     let git_dir = repo.base().join("elsewhere.git");
-    repo.git(&["init", "-q", "--separate-git-dir", git_dir.to_str().unwrap()]);
+    repo.git(&[
+        "init",
+        "-q",
+        "--separate-git-dir",
+        git_dir.to_str().unwrap(),
+    ]);
     assert!(repo.path(".git").is_file(), ".git should now be a gitfile");
     repo.install();
-    assert!(git_dir.join("hooks/pre-commit").exists(), "the shim is not in the separate git dir");
+    assert!(
+        git_dir.join("hooks/pre-commit").exists(),
+        "the shim is not in the separate git dir"
+    );
 
     let token = Keys::for_test("scenario/separate_git_dir").github();
     repo.write("key.py", key_line(&token));
@@ -318,7 +364,15 @@ fn a_submodule_gitlink_adds_no_lines_and_the_superproject_is_still_scanned() {
     git_in(&repo, &origin, &["add", "lib.py"]).assert_success();
     git_in(&repo, &origin, &["commit", "-q", "-m", "lib"]).assert_success();
 
-    repo.git(&["-c", "protocol.file.allow=always", "submodule", "add", "-q", origin.to_str().unwrap(), "lib"]);
+    repo.git(&[
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        origin.to_str().unwrap(),
+        "lib",
+    ]);
     let run = repo.commit("add the submodule", &[]);
     run.assert_success();
     assert_eq!(repo.commit_count(), 2);
@@ -327,10 +381,20 @@ fn a_submodule_gitlink_adds_no_lines_and_the_superproject_is_still_scanned() {
     let token = Keys::for_test("scenario/submodule").github();
     let sub = repo.path("lib");
     git_in(&repo, &sub, &["config", "user.name", "Sub"]).assert_success();
-    git_in(&repo, &sub, &["config", "user.email", "sub@example.invalid"]).assert_success();
+    git_in(
+        &repo,
+        &sub,
+        &["config", "user.email", "sub@example.invalid"],
+    )
+    .assert_success();
     fs::write(sub.join("settings.py"), key_line(&token)).unwrap();
     git_in(&repo, &sub, &["add", "settings.py"]).assert_success();
-    git_in(&repo, &sub, &["commit", "-q", "--no-verify", "-m", "key in the submodule"]).assert_success();
+    git_in(
+        &repo,
+        &sub,
+        &["commit", "-q", "--no-verify", "-m", "key in the submodule"],
+    )
+    .assert_success();
     repo.add(&["lib"]);
     let run = repo.commit("bump lib", &[]);
     run.assert_success();
@@ -357,8 +421,16 @@ fn a_sparse_checkout_non_cone_without_sparse_index() {
     let repo = TempRepo::with_hook();
     repo.seed(&[("a/app.py", b"x = 1\n"), ("b/other.py", b"y = 1\n")]);
     repo.git(&["sparse-checkout", "set", "--no-cone", "/a/"]);
-    assert!(!repo.path("b/other.py").exists(), "b/ should be outside the sparse checkout");
-    assert_ne!(repo.git_run(&["config", "--get", "index.sparse"]).stdout.trim(), "true");
+    assert!(
+        !repo.path("b/other.py").exists(),
+        "b/ should be outside the sparse checkout"
+    );
+    assert_ne!(
+        repo.git_run(&["config", "--get", "index.sparse"])
+            .stdout
+            .trim(),
+        "true"
+    );
 
     repo.write("a/clean.py", "z = 1\n");
     repo.add(&["a/clean.py"]);
@@ -386,7 +458,10 @@ fn a_sparse_checkout_non_cone_without_sparse_index() {
 #[test]
 fn a_commit_from_a_subfolder_reports_root_relative_paths_and_uses_the_root_config() {
     let repo = TempRepo::with_hook();
-    repo.seed(&[(".keyguard.toml", b"[allow]\npaths = [\"fixtures/**\"]\n"), ("src/deep/mod.py", b"x = 1\n")]);
+    repo.seed(&[
+        (".keyguard.toml", b"[allow]\npaths = [\"fixtures/**\"]\n"),
+        ("src/deep/mod.py", b"x = 1\n"),
+    ]);
     let deep = repo.path("src/deep");
     let mut keys = Keys::for_test("scenario/subfolder");
     let (in_src, in_fixture) = (keys.github(), keys.github());
@@ -396,7 +471,14 @@ fn a_commit_from_a_subfolder_reports_root_relative_paths_and_uses_the_root_confi
 
     let run = git_in(&repo, &deep, &["commit", "-m", "from deep"]);
     run.assert_code(1);
-    run.assert_human_finding(Stream::Stderr, "src/deep/app.py", 1, 7, "github-token", &in_src);
+    run.assert_human_finding(
+        Stream::Stderr,
+        "src/deep/app.py",
+        1,
+        7,
+        "github-token",
+        &in_src,
+    );
     run.assert_output_lacks("fixtures/");
     run.assert_no_leak(&in_fixture);
     run.assert_stderr_contains("1 finding");
@@ -404,7 +486,14 @@ fn a_commit_from_a_subfolder_reports_root_relative_paths_and_uses_the_root_confi
     // A pathspec relative to the subfolder (a temporary index).
     let run = git_in(&repo, &deep, &["commit", "-m", "only app", "app.py"]);
     run.assert_code(1);
-    run.assert_human_finding(Stream::Stderr, "src/deep/app.py", 1, 7, "github-token", &in_src);
+    run.assert_human_finding(
+        Stream::Stderr,
+        "src/deep/app.py",
+        1,
+        7,
+        "github-token",
+        &in_src,
+    );
     assert_eq!(repo.commit_count(), 1);
 }
 
@@ -417,15 +506,25 @@ fn a_global_core_hooks_path_is_honoured_by_install_and_commit() {
     repo.seed(&[("app.py", b"x = 1\n")]);
     let hooks = repo.base().join("global-hooks");
     let global = repo.home.join("global.gitconfig");
-    fs::write(&global, format!("[core]\n\thooksPath = {}\n", hooks.display())).unwrap();
+    fs::write(
+        &global,
+        format!("[core]\n\thooksPath = {}\n", hooks.display()),
+    )
+    .unwrap();
     let global = global.to_str().unwrap().to_string();
     let env = [("GIT_CONFIG_GLOBAL", global.as_str())];
 
     let mut cmd = repo.keyguard_command(&["install"]);
     cmd.env("GIT_CONFIG_GLOBAL", &global);
     Run::of(cmd).assert_success();
-    assert!(hooks.join("pre-commit").exists(), "the shim is not in the global hooks path");
-    assert!(!repo.path(".git/hooks/pre-commit").exists(), "the shim went to .git/hooks");
+    assert!(
+        hooks.join("pre-commit").exists(),
+        "the shim is not in the global hooks path"
+    );
+    assert!(
+        !repo.path(".git/hooks/pre-commit").exists(),
+        "the shim went to .git/hooks"
+    );
 
     let token = Keys::for_test("scenario/global_hooks_path").github();
     repo.write("key.py", key_line(&token));
@@ -464,7 +563,11 @@ fn a_detached_head_commits_are_scanned() {
     repo.add(&["app.py"]);
     repo.commit("clean", &[]).assert_success();
     assert_ne!(head(&repo), detached_at);
-    assert_ne!(repo.git_run(&["symbolic-ref", "-q", "HEAD"]).code, 0, "HEAD should still be detached");
+    assert_ne!(
+        repo.git_run(&["symbolic-ref", "-q", "HEAD"]).code,
+        0,
+        "HEAD should still be detached"
+    );
 }
 
 // ==== B. renames, copies, modes, symlinks ==============================================
@@ -518,7 +621,9 @@ fn b_mode_only_change_is_allowed() {
     let path = repo.path("run.sh");
     fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
     repo.add(&["run.sh"]);
-    assert!(repo.git(&["diff", "--cached", "--summary"]).contains("mode change 100644 => 100755"));
+    assert!(repo
+        .git(&["diff", "--cached", "--summary"])
+        .contains("mode change 100644 => 100755"));
 
     let run = repo.commit("make it executable", &[]);
     run.assert_success();
@@ -538,7 +643,9 @@ fn b_symlink_to_a_key_file_outside_the_repository_is_not_followed() {
     fs::write(&outside, key_line(&token)).unwrap();
     std::os::unix::fs::symlink(&outside, repo.path("linked.py")).unwrap();
     repo.add(&["linked.py"]);
-    assert!(repo.git(&["ls-files", "-s", "linked.py"]).starts_with("120000 "));
+    assert!(repo
+        .git(&["ls-files", "-s", "linked.py"])
+        .starts_with("120000 "));
 
     let run = repo.commit("a link", &[]);
     run.assert_success();
@@ -570,7 +677,14 @@ fn b_rename_laundering_out_of_an_allowed_path_is_blocked() {
     repo.add(&["src/tokens.py"]);
     let run = repo.commit("move into src", &[]);
     run.assert_code(1);
-    run.assert_human_finding(Stream::Stderr, "src/tokens.py", 2, 7, "github-token", &token);
+    run.assert_human_finding(
+        Stream::Stderr,
+        "src/tokens.py",
+        2,
+        7,
+        "github-token",
+        &token,
+    );
     assert_eq!(repo.commit_count(), 1);
 
     // Copied instead of moved.
@@ -602,10 +716,17 @@ fn assert_config_does_not_matter(test: &str, settings: &[(&str, &str)], path: &s
     repo.add(&[path]);
     let run = repo.commit("clean", &[]);
     run.assert_success();
-    assert_eq!(repo.commit_count(), 2, "{settings:?}: the clean commit did not go through");
+    assert_eq!(
+        repo.commit_count(),
+        2,
+        "{settings:?}: the clean commit did not go through"
+    );
 
     let token = Keys::for_test(test).github();
-    repo.write(path, format!("import os{eol}{eol}y = 2{eol}z = 3{eol}  GH = \"{token}\"{eol}"));
+    repo.write(
+        path,
+        format!("import os{eol}{eol}y = 2{eol}z = 3{eol}  GH = \"{token}\"{eol}"),
+    );
     repo.add(&[path]);
     let run = repo.commit("key", &[]);
     run.assert_code(1);
@@ -616,29 +737,54 @@ fn assert_config_does_not_matter(test: &str, settings: &[(&str, &str)], path: &s
 
 #[test]
 fn c_color_ui_always() {
-    assert_config_does_not_matter("scenario/color_ui", &[("color.ui", "always"), ("color.diff", "always")], "app.py", false);
+    assert_config_does_not_matter(
+        "scenario/color_ui",
+        &[("color.ui", "always"), ("color.diff", "always")],
+        "app.py",
+        false,
+    );
 }
 
 #[test]
 fn c_diff_noprefix() {
-    assert_config_does_not_matter("scenario/noprefix", &[("diff.noprefix", "true")], "app.py", false);
+    assert_config_does_not_matter(
+        "scenario/noprefix",
+        &[("diff.noprefix", "true")],
+        "app.py",
+        false,
+    );
 }
 
 #[test]
 fn c_diff_external_false() {
-    assert_config_does_not_matter("scenario/diff_external", &[("diff.external", "/bin/false")], "app.py", false);
+    assert_config_does_not_matter(
+        "scenario/diff_external",
+        &[("diff.external", "/bin/false")],
+        "app.py",
+        false,
+    );
 }
 
 #[test]
 fn c_diff_mnemonic_prefix() {
-    assert_config_does_not_matter("scenario/mnemonic", &[("diff.mnemonicPrefix", "true")], "app.py", false);
+    assert_config_does_not_matter(
+        "scenario/mnemonic",
+        &[("diff.mnemonicPrefix", "true")],
+        "app.py",
+        false,
+    );
 }
 
 #[test]
 fn c_other_diff_settings() {
     assert_config_does_not_matter(
         "scenario/diff_settings",
-        &[("diff.algorithm", "patience"), ("diff.renames", "false"), ("diff.context", "0"), ("core.bigFileThreshold", "1k")],
+        &[
+            ("diff.algorithm", "patience"),
+            ("diff.renames", "false"),
+            ("diff.context", "0"),
+            ("core.bigFileThreshold", "1k"),
+        ],
         "app.py",
         false,
     );
@@ -648,14 +794,24 @@ fn c_other_diff_settings() {
 /// stderr); the line and column are those of the staged file.
 #[test]
 fn c_core_autocrlf_with_a_crlf_file() {
-    assert_config_does_not_matter("scenario/autocrlf", &[("core.autocrlf", "true")], "win.py", true);
+    assert_config_does_not_matter(
+        "scenario/autocrlf",
+        &[("core.autocrlf", "true")],
+        "win.py",
+        true,
+    );
 }
 
 /// git quotes such a name (`"donn\303\251es/..."`) in its own output; the
 /// report shows it as it is.
 #[test]
 fn c_core_quote_path_with_a_unicode_name() {
-    assert_config_does_not_matter("scenario/quotepath", &[("core.quotePath", "true")], "données/clé ü.py", false);
+    assert_config_does_not_matter(
+        "scenario/quotepath",
+        &[("core.quotePath", "true")],
+        "données/clé ü.py",
+        false,
+    );
 }
 
 // ==== D. content shapes ==================================================================
@@ -720,7 +876,10 @@ fn d_mixed_crlf_and_lf_line_ends_report_the_right_line() {
 
     // Committed, then a key inserted after CRLF lines: its own line only.
     repo.commit_no_verify("mixed, unguarded");
-    let edited = content.replace("d = 4\n", &format!("d = 4\r\ne = 5\r\n  X = \"{second}\"\n"));
+    let edited = content.replace(
+        "d = 4\n",
+        &format!("d = 4\r\ne = 5\r\n  X = \"{second}\"\n"),
+    );
     repo.write("mixed.py", &edited);
     repo.add(&["mixed.py"]);
     let run = repo.commit("more", &[]);
@@ -737,7 +896,9 @@ fn d_a_single_5_mb_line_with_a_key_near_its_end() {
     let token = Keys::for_test("scenario/minified").github();
     let mut rng = Rng::seeded(5);
     let alphabet = b"abcdefghij;,(){}=+ ";
-    let mut line: String = (0..5 * 1024 * 1024).map(|_| alphabet[rng.below(alphabet.len())] as char).collect();
+    let mut line: String = (0..5 * 1024 * 1024)
+        .map(|_| alphabet[rng.below(alphabet.len())] as char)
+        .collect();
     let col = line.len() + "var t=\"".len() + 1;
     line.push_str(&format!("var t=\"{token}\";{}\n", "x".repeat(200)));
     repo.write("dist/app.min.js", &line);
@@ -745,7 +906,14 @@ fn d_a_single_5_mb_line_with_a_key_near_its_end() {
 
     let run = repo.commit("bundle", &[]);
     run.assert_code(1);
-    run.assert_human_finding(Stream::Stderr, "dist/app.min.js", 1, col, "github-token", &token);
+    run.assert_human_finding(
+        Stream::Stderr,
+        "dist/app.min.js",
+        1,
+        col,
+        "github-token",
+        &token,
+    );
     assert!(repo.head_is_unborn());
 }
 
@@ -757,7 +925,9 @@ fn d_a_60_mb_file_with_a_key_on_the_last_line() {
     let mut text = String::with_capacity(61 * 1024 * 1024);
     let mut lines = 0usize;
     while text.len() < 60 * 1024 * 1024 {
-        text.push_str(&format!("const value_{lines} = compute(alpha, beta, gamma) + {lines}; // filler\n"));
+        text.push_str(&format!(
+            "const value_{lines} = compute(alpha, beta, gamma) + {lines}; // filler\n"
+        ));
         lines += 1;
     }
     text.push_str(&key_line(&token));
@@ -767,7 +937,14 @@ fn d_a_60_mb_file_with_a_key_on_the_last_line() {
 
     let run = repo.commit("huge", &[]);
     run.assert_code(1);
-    run.assert_human_finding(Stream::Stderr, "data/huge.js", lines + 1, 7, "github-token", &token);
+    run.assert_human_finding(
+        Stream::Stderr,
+        "data/huge.js",
+        lines + 1,
+        7,
+        "github-token",
+        &token,
+    );
     assert!(repo.head_is_unborn());
 }
 
@@ -787,7 +964,14 @@ fn d_3000_staged_files_with_one_key() {
     repo.git(&["add", "-A"]);
     let run = repo.commit("many", &[]);
     run.assert_code(1);
-    run.assert_human_finding(Stream::Stderr, &format!("pkg20/mod{chosen:04}.py"), 3, 7, "github-token", &token);
+    run.assert_human_finding(
+        Stream::Stderr,
+        &format!("pkg20/mod{chosen:04}.py"),
+        3,
+        7,
+        "github-token",
+        &token,
+    );
     run.assert_stderr_contains("1 finding in 3000 files scanned");
     assert!(repo.head_is_unborn());
 }
@@ -797,7 +981,15 @@ fn d_3000_staged_files_with_one_key() {
 /// JSON report gives the exact name.
 #[test]
 fn d_odd_file_names_are_found_with_the_right_path() {
-    let names = ["say \"hi\".py", "it's.py", "-rf.py", "--help.py", "tab\there.py", "back\\slash.py", "line\nbreak.py"];
+    let names = [
+        "say \"hi\".py",
+        "it's.py",
+        "-rf.py",
+        "--help.py",
+        "tab\there.py",
+        "back\\slash.py",
+        "line\nbreak.py",
+    ];
     let repo = TempRepo::with_hook();
     let mut keys = Keys::for_test("scenario/odd_names");
     let tokens: Vec<String> = names.iter().map(|_| keys.github()).collect();
@@ -821,10 +1013,17 @@ fn d_odd_file_names_are_found_with_the_right_path() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["file"].as_str().unwrap().to_string(), f["line"].as_u64().unwrap(), f["column"].as_u64().unwrap()))
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+            )
+        })
         .collect();
     found.sort();
-    let mut expected: Vec<(String, u64, u64)> = names.iter().map(|n| (n.to_string(), 1, 7)).collect();
+    let mut expected: Vec<(String, u64, u64)> =
+        names.iter().map(|n| (n.to_string(), 1, 7)).collect();
     expected.sort();
     assert_eq!(found, expected, "{doc:#}");
 }
@@ -847,7 +1046,11 @@ fn d_a_newline_in_a_file_name_cannot_forge_a_report_line() {
         .lines()
         .filter(|l| l.starts_with("innocent.py:1:1") || l.starts_with("break.py:"))
         .collect();
-    assert!(forged.is_empty(), "the file name broke the report into forged lines: {forged:?}\n{}", run.dump());
+    assert!(
+        forged.is_empty(),
+        "the file name broke the report into forged lines: {forged:?}\n{}",
+        run.dump()
+    );
 }
 
 // ==== E. faults fail closed ===============================================================
@@ -875,11 +1078,17 @@ fn e_a_corrupt_index_exits_2_and_says_how_to_fix_it() {
     run.assert_stderr_contains("index");
     run.assert_stderr_contains("git reset");
     run.assert_no_leak(&token);
-    assert_eq!(fs::read(&index).unwrap(), garbage, "keyguard changed the corrupt index");
+    assert_eq!(
+        fs::read(&index).unwrap(),
+        garbage,
+        "keyguard changed the corrupt index"
+    );
 
     // Plain text in place of the index: the same.
     fs::write(&index, "not an index at all\n").unwrap();
-    repo.keyguard(&[]).assert_code(2).assert_stderr_contains("index");
+    repo.keyguard(&[])
+        .assert_code(2)
+        .assert_stderr_contains("index");
 
     let run = repo.commit("on a corrupt index", &[]);
     run.assert_failure();
@@ -898,7 +1107,11 @@ fn e_an_index_lock_does_not_stop_a_read_only_scan() {
     let run = repo.keyguard(&[]);
     run.assert_code(1);
     run.assert_human_finding(Stream::Stderr, "app.py", 2, 7, "github-token", &token);
-    assert_eq!(fs::read(&lock).unwrap(), b"in progress", "keyguard touched index.lock");
+    assert_eq!(
+        fs::read(&lock).unwrap(),
+        b"in progress",
+        "keyguard touched index.lock"
+    );
 
     let run = repo.commit("while locked", &[]);
     run.assert_failure();
@@ -960,7 +1173,9 @@ fn e_an_unreadable_config_exits_2_and_blocks_the_commit() {
     fs::set_permissions(&config, fs::Permissions::from_mode(0o000)).unwrap();
     if fs::read(&config).is_ok() {
         // Root (or CAP_DAC_OVERRIDE) reads it anyway: nothing to test.
-        eprintln!("running with privileges that ignore file modes: skipping the unreadable-config check");
+        eprintln!(
+            "running with privileges that ignore file modes: skipping the unreadable-config check"
+        );
         fs::set_permissions(&config, fs::Permissions::from_mode(0o644)).unwrap();
         return;
     }
@@ -988,9 +1203,16 @@ fn e_a_keyguard_killed_by_a_signal_blocks_the_commit() {
     repo.write("app.py", "x = 1\n");
     repo.add(&["app.py"]);
 
-    let run = git_env(&repo, &["commit", "-m", "clean, but the scanner dies"], &[("KEYGUARD_BIN", killer.to_str().unwrap())]);
+    let run = git_env(
+        &repo,
+        &["commit", "-m", "clean, but the scanner dies"],
+        &[("KEYGUARD_BIN", killer.to_str().unwrap())],
+    );
     run.assert_failure();
-    assert!(repo.head_is_unborn(), "a commit went through with the scanner killed");
+    assert!(
+        repo.head_is_unborn(),
+        "a commit went through with the scanner killed"
+    );
 
     // The same commit with the real binary goes through: the setup is sound.
     repo.commit("clean", &[]).assert_success();
@@ -1013,7 +1235,9 @@ fn list_files(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else { continue };
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries {
             let entry = entry.unwrap();
             if entry.file_type().unwrap().is_dir() {
@@ -1029,9 +1253,18 @@ fn list_files(root: &Path) -> Vec<PathBuf> {
 
 fn repo_state(repo: &TempRepo) -> RepoState {
     let index_path = repo.path(".git/index");
-    let index = fs::read(&index_path).ok().map(|bytes| (bytes, fs::metadata(&index_path).unwrap().modified().unwrap()));
+    let index = fs::read(&index_path).ok().map(|bytes| {
+        (
+            bytes,
+            fs::metadata(&index_path).unwrap().modified().unwrap(),
+        )
+    });
     // GIT_OPTIONAL_LOCKS=0: `git status` itself must not refresh the index.
-    let status = git_env(repo, &["status", "--porcelain=v1", "--untracked-files=all"], &[("GIT_OPTIONAL_LOCKS", "0")]);
+    let status = git_env(
+        repo,
+        &["status", "--porcelain=v1", "--untracked-files=all"],
+        &[("GIT_OPTIONAL_LOCKS", "0")],
+    );
     let objects = list_files(&repo.path(".git/objects"))
         .into_iter()
         .map(|p| {
@@ -1047,7 +1280,12 @@ fn repo_state(repo: &TempRepo) -> RepoState {
             (p, (content, meta.permissions().mode()))
         })
         .collect();
-    RepoState { index, status: format!("{}{}", status.code, status.stdout), objects, hooks }
+    RepoState {
+        index,
+        status: format!("{}{}", status.code, status.stdout),
+        objects,
+        hooks,
+    }
 }
 
 #[track_caller]
@@ -1055,10 +1293,20 @@ fn assert_scans_never_write(label: &str, repo: &TempRepo, expected_code: i32) {
     let index = repo.path(".git/index");
     if index.exists() {
         let past = SystemTime::UNIX_EPOCH + Duration::from_secs(1_200_000_000);
-        fs::File::options().write(true).open(&index).unwrap().set_modified(past).unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&index)
+            .unwrap()
+            .set_modified(past)
+            .unwrap();
     }
     let before = repo_state(repo);
-    for args in [&[][..], &["--staged", "--format", "json"][..], &["--format", "sarif"][..], &["-q"][..]] {
+    for args in [
+        &[][..],
+        &["--staged", "--format", "json"][..],
+        &["--format", "sarif"][..],
+        &["-q"][..],
+    ] {
         let run = repo.keyguard(args);
         run.assert_code(expected_code);
         let after = repo_state(repo);
@@ -1066,7 +1314,10 @@ fn assert_scans_never_write(label: &str, repo: &TempRepo, expected_code: i32) {
     }
     // `--all` scans the working tree: same promise.
     repo.keyguard(&["--all"]);
-    assert!(repo_state(repo) == before, "{label}: keyguard --all changed the repository");
+    assert!(
+        repo_state(repo) == before,
+        "{label}: keyguard --all changed the repository"
+    );
 }
 
 #[test]
@@ -1117,13 +1368,21 @@ fn random_line(rng: &mut Rng) -> String {
     (0..len)
         .map(|_| {
             let c = (0x20 + rng.below(0x5f)) as u8 as char;
-            if c == '"' { '\'' } else { c }
+            if c == '"' {
+                '\''
+            } else {
+                c
+            }
         })
         .collect()
 }
 
 fn random_eol(rng: &mut Rng) -> &'static str {
-    if rng.below(2) == 0 { "\n" } else { "\r\n" }
+    if rng.below(2) == 0 {
+        "\n"
+    } else {
+        "\r\n"
+    }
 }
 
 /// Text of random lines with random line ends, and the key inserted in one
@@ -1165,7 +1424,11 @@ fn g_property_a_key_in_generated_text_is_found_at_its_line_and_column() {
         let path = dir.path().join(&name);
         fs::write(&path, &text).unwrap();
         expected.insert(name.clone(), (line, col, token));
-        files.push(DiskFile { display: name.clone(), path, repo_path: name });
+        files.push(DiskFile {
+            display: name.clone(),
+            path,
+            repo_path: name,
+        });
     }
     let report = scanner.scan_files(&files, &keyguard::progress::Progress::hidden());
     assert!(report.errors.is_empty(), "{:?}", report.errors);
@@ -1173,16 +1436,24 @@ fn g_property_a_key_in_generated_text_is_found_at_its_line_and_column() {
 
     let mut by_file: BTreeMap<&str, Vec<(u32, usize, &str)>> = BTreeMap::new();
     for f in &report.findings {
-        by_file.entry(f.path.as_str()).or_default().push((f.line, f.column, f.rule_id.as_str()));
+        by_file
+            .entry(f.path.as_str())
+            .or_default()
+            .push((f.line, f.column, f.rule_id.as_str()));
     }
     for (name, (line, col, _)) in &expected {
         let got = by_file.get(name.as_str()).cloned().unwrap_or_default();
         assert!(
             got.contains(&(*line as u32, *col, "github-token")),
             "{name}: key at {line}:{col} not found; findings: {got:?}\n{}",
-            fs::read_to_string(dir.path().join(name)).unwrap().replace(&expected[name].2, "<<KEY>>")
+            fs::read_to_string(dir.path().join(name))
+                .unwrap()
+                .replace(&expected[name].2, "<<KEY>>")
         );
-        assert!(got.iter().all(|(l, _, _)| *l as usize == *line), "{name}: findings on other lines: {got:?}");
+        assert!(
+            got.iter().all(|(l, _, _)| *l as usize == *line),
+            "{name}: findings on other lines: {got:?}"
+        );
     }
 }
 
@@ -1201,7 +1472,9 @@ fn g_property_an_inserted_key_line_is_the_only_added_line_and_is_found_there() {
         // The old text always ends its last line: appending after a line
         // without a newline changes that line too (see the D scenario).
         let lines = 1 + rng.below(40);
-        let mut old_lines: Vec<String> = (0..lines).map(|_| format!("{}{}", random_line(&mut rng), random_eol(&mut rng))).collect();
+        let mut old_lines: Vec<String> = (0..lines)
+            .map(|_| format!("{}{}", random_line(&mut rng), random_eol(&mut rng)))
+            .collect();
         // Make lines distinct so the diff has one answer.
         for (i, l) in old_lines.iter_mut().enumerate() {
             l.insert_str(0, &format!("{i}:"));
@@ -1222,8 +1495,10 @@ fn g_property_an_inserted_key_line_is_the_only_added_line_and_is_found_there() {
 
         let mut matches = Vec::new();
         detector.scan_into(&new[run.start..run.end], run.first_line, &mut matches);
-        let found: Vec<(u32, usize, &str)> =
-            matches.iter().map(|m| (m.line, m.column, detector.rules()[m.rule].id.as_str())).collect();
+        let found: Vec<(u32, usize, &str)> = matches
+            .iter()
+            .map(|m| (m.line, m.column, detector.rules()[m.rule].id.as_str()))
+            .collect();
         assert!(
             found.contains(&((at + 1) as u32, prefix.chars().count() + 3, "github-token")),
             "case {case}: {found:?}"

@@ -17,7 +17,10 @@ fn baseline_accepts_todays_findings_keeps_blocking_new_ones_and_prunes() {
     repo.keyguard(&["baseline"]).assert_code(0);
     let baseline = String::from_utf8(repo.read(".keyguard-baseline.json")).unwrap();
     assert!(!baseline.contains(&old), "the baseline holds the secret");
-    assert!(baseline.contains("stripe-secret-key") && baseline.contains("\"salt\""), "{baseline}");
+    assert!(
+        baseline.contains("stripe-secret-key") && baseline.contains("\"salt\""),
+        "{baseline}"
+    );
     repo.keyguard(&["--all"]).assert_code(0);
 
     // The accepted secret moves down a line: still accepted.
@@ -46,7 +49,10 @@ fn init_guards_env_files_and_writes_a_template_without_values() {
     let repo = TempRepo::new();
     let mut keys = Keys::for_test("team/init");
     let value = keys.stripe();
-    repo.write(".env", format!("# payments\nSTRIPE_SECRET_KEY={value}\nDEBUG=1\n"));
+    repo.write(
+        ".env",
+        format!("# payments\nSTRIPE_SECRET_KEY={value}\nDEBUG=1\n"),
+    );
     repo.write(".gitignore", "target/\n");
 
     // Before init: a warning, not a block, that .env is one `git add .` away.
@@ -56,8 +62,18 @@ fn init_guards_env_files_and_writes_a_template_without_values() {
 
     repo.keyguard(&["init"]).assert_code(0);
     let gitignore = String::from_utf8(repo.read(".gitignore")).unwrap();
-    for line in [".env", ".env.*", "!.env.example", "*.key", "config/secrets.json", "**/private/*.json"] {
-        assert!(gitignore.lines().any(|l| l == line), "{line} missing from:\n{gitignore}");
+    for line in [
+        ".env",
+        ".env.*",
+        "!.env.example",
+        "*.key",
+        "config/secrets.json",
+        "**/private/*.json",
+    ] {
+        assert!(
+            gitignore.lines().any(|l| l == line),
+            "{line} missing from:\n{gitignore}"
+        );
     }
     assert!(gitignore.starts_with("target/\n"));
     let example = String::from_utf8(repo.read(".env.example")).unwrap();
@@ -67,7 +83,11 @@ fn init_guards_env_files_and_writes_a_template_without_values() {
     // After init: ignored, so no warning; and a second init changes nothing.
     let run = repo.keyguard(&[]);
     run.assert_code(0);
-    assert!(!run.stderr.contains(".env is not ignored"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains(".env is not ignored"),
+        "{}",
+        run.stderr
+    );
     let before = fs::read(repo.path(".gitignore")).unwrap();
     repo.keyguard(&["init"]).assert_code(0);
     assert_eq!(fs::read(repo.path(".gitignore")).unwrap(), before);

@@ -7,7 +7,10 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let split = text.find('\u{1}').unwrap_or(text.len() / 2);
-    let split = (0..=split).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+    let split = (0..=split)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
     let (old, new) = text.split_at(split);
     let runs = added_lines(old, new).expect("diffing text never fails");
     let mut previous_end = 0;

@@ -8,7 +8,9 @@ use keyguard::scan::Scanner;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(config) = Config::parse(text, Path::new("fuzz.toml")) {
         if let Ok(scanner) = Scanner::from_config(&config) {
             let mut found = Vec::new();

@@ -7,8 +7,14 @@ use keyguard::detect::Detector;
 use keyguard::rules::builtin_specs;
 use libfuzzer_sys::fuzz_target;
 
-static DETECTOR: LazyLock<Detector> =
-    LazyLock::new(|| Detector::new(builtin_specs().iter().map(|s| s.compile().unwrap()).collect()));
+static DETECTOR: LazyLock<Detector> = LazyLock::new(|| {
+    Detector::new(
+        builtin_specs()
+            .iter()
+            .map(|s| s.compile().unwrap())
+            .collect(),
+    )
+});
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

@@ -8,14 +8,51 @@ use super::randomness;
 
 /// Markers that suppress every finding on their line. `gitleaks:allow` and
 /// detect-secrets' pragma are honoured so people can move over unchanged.
-const INLINE_ALLOW_MARKERS: &[&str] = &["keyguard:allow", "gitleaks:allow", "pragma: allowlist secret"];
+const INLINE_ALLOW_MARKERS: &[&str] = &[
+    "keyguard:allow",
+    "gitleaks:allow",
+    "pragma: allowlist secret",
+];
 
 /// Lower-case fragments that mark a value as a stand-in, not a credential.
 const PLACEHOLDER_WORDS: &[&str] = &[
-    "xxxx", "****", "...", "…", "your", "example", "sample", "changeme", "change_me", "change-me",
-    "placeholder", "dummy", "redacted", "replace", "insert", "fake", "password", "passwd",
-    "secret", "todo", "fixme", "null", "none", "undefined", "foobar", "lorem", "notreal",
-    "not-a-real", "not_a_real", "mock", "<", ">", "${", "{{", "$(", "%(", "#{",
+    "xxxx",
+    "****",
+    "...",
+    "…",
+    "your",
+    "example",
+    "sample",
+    "changeme",
+    "change_me",
+    "change-me",
+    "placeholder",
+    "dummy",
+    "redacted",
+    "replace",
+    "insert",
+    "fake",
+    "password",
+    "passwd",
+    "secret",
+    "todo",
+    "fixme",
+    "null",
+    "none",
+    "undefined",
+    "foobar",
+    "lorem",
+    "notreal",
+    "not-a-real",
+    "not_a_real",
+    "mock",
+    "<",
+    ">",
+    "${",
+    "{{",
+    "$(",
+    "%(",
+    "#{",
 ];
 
 /// Suffixes of a variable name that say its value is not the secret itself
@@ -28,13 +65,18 @@ const NON_SECRET_NAME_SUFFIXES: &[&str] = &[
 
 /// Searchers for the markers, built once: building one costs more than
 /// searching a line.
-static INLINE_ALLOW_FINDERS: LazyLock<Vec<memchr::memmem::Finder<'static>>> =
-    LazyLock::new(|| INLINE_ALLOW_MARKERS.iter().map(|m| memchr::memmem::Finder::new(m.as_bytes())).collect());
+static INLINE_ALLOW_FINDERS: LazyLock<Vec<memchr::memmem::Finder<'static>>> = LazyLock::new(|| {
+    INLINE_ALLOW_MARKERS
+        .iter()
+        .map(|m| memchr::memmem::Finder::new(m.as_bytes()))
+        .collect()
+});
 
 /// Does this line carry an inline allow marker?
 pub fn has_inline_allow(line: &[u8]) -> bool {
     // Every marker contains `allow`: one cheap search rules most lines out.
-    static ALLOW: LazyLock<memchr::memmem::Finder<'static>> = LazyLock::new(|| memchr::memmem::Finder::new(b"allow"));
+    static ALLOW: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"allow"));
     ALLOW.find(line).is_some() && INLINE_ALLOW_FINDERS.iter().any(|f| f.find(line).is_some())
 }
 
@@ -42,7 +84,9 @@ pub fn has_inline_allow(line: &[u8]) -> bool {
 /// documented "EXAMPLE" keys. Random key bodies essentially never hit these.
 pub fn is_obvious_placeholder(secret: &[u8]) -> bool {
     let lower = secret.to_ascii_lowercase();
-    let has_long_run = lower.windows(6).any(|w| w.iter().all(|&b| b == w[0]) && !w[0].is_ascii_digit())
+    let has_long_run = lower
+        .windows(6)
+        .any(|w| w.iter().all(|&b| b == w[0]) && !w[0].is_ascii_digit())
         || lower.windows(10).any(|w| w.iter().all(|&b| b == w[0]));
     has_long_run
         || memchr::memmem::find(&lower, b"example").is_some()
@@ -52,7 +96,10 @@ pub fn is_obvious_placeholder(secret: &[u8]) -> bool {
 /// For loose `name = value` rules: does the name say the value is not a
 /// secret (an id, a file name, a URL, a length)?
 pub fn is_non_secret_name(name: &[u8]) -> bool {
-    let end = name.iter().rposition(|b| b.is_ascii_alphanumeric()).map_or(0, |i| i + 1);
+    let end = name
+        .iter()
+        .rposition(|b| b.is_ascii_alphanumeric())
+        .map_or(0, |i| i + 1);
     let name = &name[..end];
     NON_SECRET_NAME_SUFFIXES.iter().any(|suffix| {
         let Some(start) = name.len().checked_sub(suffix.len()) else {
@@ -74,7 +121,9 @@ pub fn is_non_secret_name(name: &[u8]) -> bool {
 /// generated, only not like a placeholder or an identifier.
 fn is_password_name(name: &[u8]) -> bool {
     let lower = name.to_ascii_lowercase();
-    [&b"passw"[..], b"pwd", b"passwd"].iter().any(|p| memchr::memmem::find(&lower, p).is_some())
+    [&b"passw"[..], b"pwd", b"passwd"]
+        .iter()
+        .any(|p| memchr::memmem::find(&lower, p).is_some())
 }
 
 /// For loose `name = value` rules: could `value` be a real credential?
@@ -94,7 +143,12 @@ pub fn looks_like_credential(value: &[u8], name: Option<&[u8]>) -> bool {
         return false;
     }
     // Paths and plain URLs.
-    if value.starts_with(b"/") || value.starts_with(b"./") || value.starts_with(b"../") || value.starts_with(b"~/") || value.contains(&b'\\') {
+    if value.starts_with(b"/")
+        || value.starts_with(b"./")
+        || value.starts_with(b"../")
+        || value.starts_with(b"~/")
+        || value.contains(&b'\\')
+    {
         return false;
     }
     if lower.starts_with(b"http://") || lower.starts_with(b"https://") {
@@ -106,7 +160,9 @@ pub fn looks_like_credential(value: &[u8], name: Option<&[u8]>) -> bool {
         value.iter().any(u8::is_ascii_digit),
         // `_`, `-` and `.` join words in identifiers; they don't make a
         // value more password-like.
-        value.iter().any(|b| !b.is_ascii_alphanumeric() && !matches!(b, b'_' | b'-' | b'.')),
+        value
+            .iter()
+            .any(|b| !b.is_ascii_alphanumeric() && !matches!(b, b'_' | b'-' | b'.')),
     ]
     .iter()
     .filter(|&&c| c)
@@ -120,7 +176,9 @@ pub fn looks_like_credential(value: &[u8], name: Option<&[u8]>) -> bool {
     // `cache_key`, `idempotency_key`, `sort_key`: a name that says "key"
     // but not what for holds hashes and composite keys far more often than
     // credentials; only a plain generated value counts there.
-    if name.is_some_and(is_vague_key_name) && (value.iter().all(u8::is_ascii_hexdigit) || value.contains(&b':')) {
+    if name.is_some_and(is_vague_key_name)
+        && (value.iter().all(u8::is_ascii_hexdigit) || value.contains(&b':'))
+    {
         return false;
     }
     if is_password {
@@ -142,17 +200,40 @@ fn is_uuid(value: &[u8]) -> bool {
 /// A name whose only credential word is a bare `key` (`cache_key`).
 fn is_vague_key_name(name: &[u8]) -> bool {
     let lower = name.to_ascii_lowercase();
-    let strong = [&b"api"[..], b"secret", b"private", b"access", b"auth", b"token", b"passw", b"pwd", b"credential",
-        b"client", b"signing", b"encryption", b"master", b"service", b"license"];
-    !strong.iter().any(|w| memchr::memmem::find(&lower, w).is_some())
+    let strong = [
+        &b"api"[..],
+        b"secret",
+        b"private",
+        b"access",
+        b"auth",
+        b"token",
+        b"passw",
+        b"pwd",
+        b"credential",
+        b"client",
+        b"signing",
+        b"encryption",
+        b"master",
+        b"service",
+        b"license",
+    ];
+    !strong
+        .iter()
+        .any(|w| memchr::memmem::find(&lower, w).is_some())
 }
 
 /// `name(...)` or `name[...]`: a call or an index, i.e. code.
 fn is_call(value: &[u8]) -> bool {
-    let head = value.iter().take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'!')).count();
+    let head = value
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'!'))
+        .count();
     let opens = matches!(value.get(head), Some(b'(' | b'['));
     // A call runs to the end of the value; a key with a `(` in it goes on.
-    let closes = value.ends_with(b")") || value.ends_with(b"]") || value.ends_with(b"(") || value.ends_with(b"[");
+    let closes = value.ends_with(b")")
+        || value.ends_with(b"]")
+        || value.ends_with(b"(")
+        || value.ends_with(b"[");
     head > 0 && opens && closes
 }
 
@@ -171,21 +252,40 @@ mod tests {
     #[test]
     fn placeholders_and_lookups_are_not_credentials() {
         for value in [
-            "your-key-here", "xxxxxxxxxxxx", "<API_KEY>", "${API_KEY}", "changeme123",
-            "os.environ['KEY']", "process.env.TOKEN", "settings.api_token", "getenv(\"X\")",
-            "/var/run/secrets/token", "https://example.org/token", "MY_API_TOKEN",
-            "someLongIdentifierName", "{{ .Values.password }}",
+            "your-key-here",
+            "xxxxxxxxxxxx",
+            "<API_KEY>",
+            "${API_KEY}",
+            "changeme123",
+            "os.environ['KEY']",
+            "process.env.TOKEN",
+            "settings.api_token",
+            "getenv(\"X\")",
+            "/var/run/secrets/token",
+            "https://example.org/token",
+            "MY_API_TOKEN",
+            "someLongIdentifierName",
+            "{{ .Values.password }}",
         ] {
-            assert!(!looks_like_credential(value.as_bytes(), Some(b"api_key")), "{value}");
+            assert!(
+                !looks_like_credential(value.as_bytes(), Some(b"api_key")),
+                "{value}"
+            );
         }
     }
 
     #[test]
     fn random_values_are_credentials() {
         for value in ["a8Fk2mQ9zX7pL3vB", "9f86d081884c7d659a2feaa0c55ad015"] {
-            assert!(looks_like_credential(value.as_bytes(), Some(b"api_key")), "{value}");
+            assert!(
+                looks_like_credential(value.as_bytes(), Some(b"api_key")),
+                "{value}"
+            );
         }
-        assert!(looks_like_credential(b"Tr0ub4dor&3x!", Some(b"DB_PASSWORD")));
+        assert!(looks_like_credential(
+            b"Tr0ub4dor&3x!",
+            Some(b"DB_PASSWORD")
+        ));
         assert!(!looks_like_credential(b"Troubadour", Some(b"DB_PASSWORD")));
     }
 
@@ -202,7 +302,9 @@ mod tests {
     #[test]
     fn obvious_placeholders() {
         assert!(is_obvious_placeholder(b"AKIAIOSFODNN7EXAMPLE"));
-        assert!(is_obvious_placeholder(b"ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"));
+        assert!(is_obvious_placeholder(
+            b"ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+        ));
         let random_token = format!("ghp_{}1234", "a8Fk2mQ9zX7pL3vB".repeat(2));
         assert!(!is_obvious_placeholder(random_token.as_bytes()));
     }

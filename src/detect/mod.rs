@@ -166,7 +166,8 @@ impl Detector {
             if line_start == skip_line_start {
                 continue;
             }
-            let line_end = memchr::memchr(b'\n', &bytes[line_start..]).map_or(bytes.len(), |i| line_start + i);
+            let line_end =
+                memchr::memchr(b'\n', &bytes[line_start..]).map_or(bytes.len(), |i| line_start + i);
             let line = &bytes[line_start..line_end];
             if allowlist::has_inline_allow(line) {
                 skip_line_start = line_start;
@@ -184,8 +185,14 @@ impl Detector {
                 if whole.start() > line.len() {
                     break; // starts on a later line: found from that line
                 }
-                let Some(secret) = compiled.secret_groups.iter().find_map(|&g| caps.get(g)) else { continue };
-                if !self.is_reportable(rule, secret.as_bytes(), caps.name("name").map(|n| n.as_bytes())) {
+                let Some(secret) = compiled.secret_groups.iter().find_map(|&g| caps.get(g)) else {
+                    continue;
+                };
+                if !self.is_reportable(
+                    rule,
+                    secret.as_bytes(),
+                    caps.name("name").map(|n| n.as_bytes()),
+                ) {
                     // A value a specific rule recognised and then rejected
                     // (bad checksum, documented example) is not a secret for
                     // the generic rules either.
@@ -197,9 +204,10 @@ impl Detector {
                 // The secret may start on a later line than the match (the
                 // body of a PEM block): report the line and column it starts on.
                 let secret_start = line_start + secret.start();
-                let extra_lines = memchr::memchr_iter(b'\n', &bytes[line_start..secret_start]).count();
-                let secret_line_start =
-                    memchr::memrchr(b'\n', &bytes[line_start..secret_start]).map_or(line_start, |i| line_start + i + 1);
+                let extra_lines =
+                    memchr::memchr_iter(b'\n', &bytes[line_start..secret_start]).count();
+                let secret_line_start = memchr::memrchr(b'\n', &bytes[line_start..secret_start])
+                    .map_or(line_start, |i| line_start + i + 1);
                 // Regexes run over bytes of a &str; a match can only split a
                 // character if a user pattern matches raw bytes, so step back
                 // to a boundary rather than panic.
@@ -210,7 +218,10 @@ impl Detector {
                 out.push(Match {
                     rule: rule_index,
                     line: line_no + extra_lines as u32,
-                    column: crate::text::column_of(&text[secret_line_start..], boundary - secret_line_start),
+                    column: crate::text::column_of(
+                        &text[secret_line_start..],
+                        boundary - secret_line_start,
+                    ),
                     secret: String::from_utf8_lossy(secret.as_bytes()).into_owned(),
                     span: (line_start + secret.start(), line_start + secret.end()),
                 });
@@ -222,11 +233,17 @@ impl Detector {
     /// Where a specific rule and a loose `name = value` rule report the same
     /// secret, keep only the specific one: it names the provider. Where a
     /// specific rule rejected the value (`vetoed`), drop the generic match.
-    fn drop_generic_overlaps(&self, out: &mut Vec<Match>, first_new: usize, vetoed: &[(usize, usize)]) {
+    fn drop_generic_overlaps(
+        &self,
+        out: &mut Vec<Match>,
+        first_new: usize,
+        vetoed: &[(usize, usize)],
+    ) {
         let new = &out[first_new..];
         let overlaps = |a: (usize, usize), b: (usize, usize)| a.0 < b.1 && b.0 < a.1;
         let overlaps_specific = |m: &Match| {
-            new.iter().any(|other| !self.rules[other.rule].generic && overlaps(other.span, m.span))
+            new.iter()
+                .any(|other| !self.rules[other.rule].generic && overlaps(other.span, m.span))
                 || vetoed.iter().any(|&span| overlaps(span, m.span))
         };
         let keep: Vec<bool> = new
@@ -251,7 +268,9 @@ impl Detector {
                 // A case-sensitive rule can only match where its keyword
                 // appears as written (`AKIA`, not `akia`).
                 let rule_ref = &self.rules[rule];
-                if rule_ref.case_sensitive_keywords && !rule_ref.keywords.iter().any(|k| k.as_bytes() == hit) {
+                if rule_ref.case_sensitive_keywords
+                    && !rule_ref.keywords.iter().any(|k| k.as_bytes() == hit)
+                {
                     continue;
                 }
                 candidates.push((line_start, rule));
@@ -296,7 +315,13 @@ impl Detector {
         if rule.checksum.is_some_and(|c| !c.verifies(secret)) {
             return false;
         }
-        if rule.compiled().allow.iter().chain(&self.allowed_values).any(|a| a.is_match(secret)) {
+        if rule
+            .compiled()
+            .allow
+            .iter()
+            .chain(&self.allowed_values)
+            .any(|a| a.is_match(secret))
+        {
             return false;
         }
         if rule.generic {
@@ -315,7 +340,10 @@ impl Detector {
     pub fn rule_ids_found_in(&self, text: &str) -> Vec<String> {
         let mut found = Vec::new();
         self.scan_into(text, 1, &mut found);
-        found.into_iter().map(|m| self.rules[m.rule].id.clone()).collect()
+        found
+            .into_iter()
+            .map(|m| self.rules[m.rule].id.clone())
+            .collect()
     }
 }
 
@@ -326,7 +354,13 @@ mod tests {
 
     fn detector(toml_rules: &str) -> Detector {
         let specs = crate::rules::parse_rule_file("test", toml_rules).unwrap();
-        Detector::new(specs.iter().map(RuleSpec::compile).collect::<anyhow::Result<_>>().unwrap())
+        Detector::new(
+            specs
+                .iter()
+                .map(RuleSpec::compile)
+                .collect::<anyhow::Result<_>>()
+                .unwrap(),
+        )
     }
 
     const TOY: &str = r#"
@@ -351,7 +385,10 @@ mod tests {
     fn keyword_is_case_insensitive_but_regex_decides() {
         let d = detector(TOY);
         assert!(d.rule_ids_found_in("TOY_ab12cd34").is_empty());
-        assert_eq!(d.rule_ids_found_in("x toy_ab12cd34 y toy_ff12cd34"), ["toy", "toy"]);
+        assert_eq!(
+            d.rule_ids_found_in("x toy_ab12cd34 y toy_ff12cd34"),
+            ["toy", "toy"]
+        );
     }
 
     #[test]
@@ -366,7 +403,9 @@ mod tests {
     fn small_input_prefilter_finds_what_the_automaton_finds() {
         let text = format!("a\nTOY_x toy_{} # toy_\n", "ab12cd34");
         let mut direct = Vec::new();
-        detector(TOY).for_small_inputs().scan_into(&text, 1, &mut direct);
+        detector(TOY)
+            .for_small_inputs()
+            .scan_into(&text, 1, &mut direct);
         let mut automaton = Vec::new();
         detector(TOY).scan_into(&text, 1, &mut automaton);
         assert_eq!(direct, automaton);
@@ -396,6 +435,9 @@ mod tests {
             "[[rules]]\nid='specific'\ndescription='d'\nregex='tk_[a-z0-9]{8}'\nkeywords=['tk_']\n\
              [[rules]]\nid='loose'\ndescription='d'\nregex='token = (\\S+)'\nkeywords=['token']\ngeneric=true\n",
         );
-        assert_eq!(d.rule_ids_found_in(&format!("token = tk_{}", "a1b2c3d4")), ["specific"]);
+        assert_eq!(
+            d.rule_ids_found_in(&format!("token = tk_{}", "a1b2c3d4")),
+            ["specific"]
+        );
     }
 }

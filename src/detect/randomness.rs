@@ -18,15 +18,16 @@
 
 /// The most frequent letter pairs in English text and identifiers.
 const COMMON_BIGRAMS: &[&[u8; 2]] = &[
-    b"th", b"he", b"in", b"er", b"an", b"re", b"on", b"at", b"en", b"nd", b"ti", b"es", b"or", b"te",
-    b"of", b"ed", b"is", b"it", b"al", b"ar", b"st", b"to", b"nt", b"ng", b"se", b"ha", b"as", b"ou",
-    b"io", b"le", b"ve", b"co", b"me", b"de", b"hi", b"ri", b"ro", b"ic", b"ne", b"ea", b"ra", b"ce",
-    b"li", b"ch", b"ll", b"be", b"ma", b"si", b"om", b"ur", b"ca", b"el", b"ta", b"la", b"ns", b"di",
-    b"fo", b"ho", b"pe", b"ec", b"pr", b"no", b"ct", b"us", b"ac", b"ot", b"il", b"tr", b"ly", b"nc",
-    b"et", b"ut", b"ss", b"so", b"rs", b"un", b"lo", b"wa", b"ge", b"ie", b"wh", b"ee", b"wi", b"em",
-    b"ad", b"ol", b"rt", b"po", b"we", b"na", b"ul", b"ni", b"ts", b"mo", b"ow", b"pa", b"im", b"mi",
-    b"ai", b"sh", b"ir", b"su", b"id", b"os", b"iv", b"ia", b"am", b"fi", b"ci", b"vi", b"pl", b"ig",
-    b"tu", b"ev", b"ke", b"ey", b"ok", b"ex", b"ue", b"ag", b"ap", b"ab", b"ty", b"up", b"ry", b"mp",
+    b"th", b"he", b"in", b"er", b"an", b"re", b"on", b"at", b"en", b"nd", b"ti", b"es", b"or",
+    b"te", b"of", b"ed", b"is", b"it", b"al", b"ar", b"st", b"to", b"nt", b"ng", b"se", b"ha",
+    b"as", b"ou", b"io", b"le", b"ve", b"co", b"me", b"de", b"hi", b"ri", b"ro", b"ic", b"ne",
+    b"ea", b"ra", b"ce", b"li", b"ch", b"ll", b"be", b"ma", b"si", b"om", b"ur", b"ca", b"el",
+    b"ta", b"la", b"ns", b"di", b"fo", b"ho", b"pe", b"ec", b"pr", b"no", b"ct", b"us", b"ac",
+    b"ot", b"il", b"tr", b"ly", b"nc", b"et", b"ut", b"ss", b"so", b"rs", b"un", b"lo", b"wa",
+    b"ge", b"ie", b"wh", b"ee", b"wi", b"em", b"ad", b"ol", b"rt", b"po", b"we", b"na", b"ul",
+    b"ni", b"ts", b"mo", b"ow", b"pa", b"im", b"mi", b"ai", b"sh", b"ir", b"su", b"id", b"os",
+    b"iv", b"ia", b"am", b"fi", b"ci", b"vi", b"pl", b"ig", b"tu", b"ev", b"ke", b"ey", b"ok",
+    b"ex", b"ue", b"ag", b"ap", b"ab", b"ty", b"up", b"ry", b"mp",
 ];
 
 /// Share of adjacent letter pairs (case-folded, within runs of letters)
@@ -69,7 +70,8 @@ fn word_pieces(value: &[u8]) -> Vec<&[u8]> {
             && b.is_ascii_uppercase()
             && (value[i - 1].is_ascii_lowercase()
                 || value[i - 1].is_ascii_digit()
-                || (value[i - 1].is_ascii_uppercase() && value.get(i + 1).is_some_and(u8::is_ascii_lowercase)));
+                || (value[i - 1].is_ascii_uppercase()
+                    && value.get(i + 1).is_some_and(u8::is_ascii_lowercase)));
         if hump {
             pieces.push(&value[start..i]);
             start = i;
@@ -116,13 +118,21 @@ pub fn is_identifier_like(value: &[u8]) -> bool {
         let pieces = word_pieces(segment);
         let has_lower = segment.iter().any(u8::is_ascii_lowercase);
         let has_upper = segment.iter().any(u8::is_ascii_uppercase);
-        let single_letters = pieces.iter().filter(|p| p.len() == 1 && p[0].is_ascii_alphabetic()).count();
-        let caps_runs = pieces.iter().filter(|p| p.iter().filter(|b| b.is_ascii_uppercase()).count() >= 2).count();
+        let single_letters = pieces
+            .iter()
+            .filter(|p| p.len() == 1 && p[0].is_ascii_alphabetic())
+            .count();
+        let caps_runs = pieces
+            .iter()
+            .filter(|p| p.iter().filter(|b| b.is_ascii_uppercase()).count() >= 2)
+            .count();
         let pieces_with_digits = pieces
             .iter()
             .filter(|p| p.iter().any(u8::is_ascii_digit) && p.iter().any(u8::is_ascii_alphabetic))
             .count();
-        single_letters >= 2 || (has_lower && caps_runs >= 2) || (has_lower && has_upper && pieces_with_digits >= 2)
+        single_letters >= 2
+            || (has_lower && caps_runs >= 2)
+            || (has_lower && has_upper && pieces_with_digits >= 2)
     };
     // Judged per separator-delimited segment: `pseudo_AF_KEY` is three
     // tidy segments, not one noisy one.
@@ -144,7 +154,9 @@ pub fn looks_random(value: &[u8]) -> bool {
     let (natural, pairs) = naturalness(value);
     let has_digit = value.iter().any(u8::is_ascii_digit);
     let has_letter = value.iter().any(u8::is_ascii_alphabetic);
-    (has_digit && has_letter) || (pairs >= 6 && natural < 0.45) || (!has_letter && value.len() >= 16)
+    (has_digit && has_letter)
+        || (pairs >= 6 && natural < 0.45)
+        || (!has_letter && value.len() >= 16)
 }
 
 #[cfg(test)]
@@ -154,11 +166,26 @@ mod tests {
     #[test]
     fn identifiers_and_words_are_not_random() {
         for value in [
-            "SuperSecretPassword42", "_bindgen_ty_7", "colon2_token", "crate::__u32", "getHTTPResponse2",
-            "IFLA_INET6_TOKEN", "RecursiveZeroOrMore", "node.colon2_token", "prod-db-credentials-2024",
-            "my_application_secret_name", "ObjectIdentifier", "bpki-ct-setpwd-req", "default_val",
-            "LIBSSH2_KNOWNHOST_KEY_ED25519", "NL80211_KEY_DEFAULT_BEACON", "id-skd-glKey", "uddiv3BusinessKey",
-            "pkcs-9-at-pkcs15Token", "crate::__u32", "pseudo_AF_KEY",
+            "SuperSecretPassword42",
+            "_bindgen_ty_7",
+            "colon2_token",
+            "crate::__u32",
+            "getHTTPResponse2",
+            "IFLA_INET6_TOKEN",
+            "RecursiveZeroOrMore",
+            "node.colon2_token",
+            "prod-db-credentials-2024",
+            "my_application_secret_name",
+            "ObjectIdentifier",
+            "bpki-ct-setpwd-req",
+            "default_val",
+            "LIBSSH2_KNOWNHOST_KEY_ED25519",
+            "NL80211_KEY_DEFAULT_BEACON",
+            "id-skd-glKey",
+            "uddiv3BusinessKey",
+            "pkcs-9-at-pkcs15Token",
+            "crate::__u32",
+            "pseudo_AF_KEY",
         ] {
             assert!(is_identifier_like(value.as_bytes()), "{value}");
             assert!(!looks_random(value.as_bytes()), "{value}");
@@ -168,8 +195,14 @@ mod tests {
     #[test]
     fn generated_keys_are_random() {
         for value in [
-            "aB3dE9fGh2Kq7LmN", "9f86d081884c7d659a2feaa0c55ad015", "qwhfkzpxmvtrbgcj", "x7Rt_2mQp-Zk9aLw",
-            "kP4x/Q7+zR2mW9vB", "zxcvqwrtplkjhgfd", "HETCPFI7SDzLGGYfXlqHQ", "Zf#JwaXCTG80LRe7",
+            "aB3dE9fGh2Kq7LmN",
+            "9f86d081884c7d659a2feaa0c55ad015",
+            "qwhfkzpxmvtrbgcj",
+            "x7Rt_2mQp-Zk9aLw",
+            "kP4x/Q7+zR2mW9vB",
+            "zxcvqwrtplkjhgfd",
+            "HETCPFI7SDzLGGYfXlqHQ",
+            "Zf#JwaXCTG80LRe7",
         ] {
             assert!(looks_random(value.as_bytes()), "{value}");
         }
@@ -181,10 +214,20 @@ mod tests {
     fn random_strings_rarely_look_like_identifiers() {
         use crate::rules::examples::{alphabet, random_string, Rng};
         let mut rng = Rng::seeded(7);
-        for (name, length, max_rate) in [("b62", 12, 0.08), ("b62", 16, 0.02), ("b62", 24, 0.01), ("b64url", 32, 0.01), ("hex", 32, 0.001)] {
+        for (name, length, max_rate) in [
+            ("b62", 12, 0.08),
+            ("b62", 16, 0.02),
+            ("b62", 24, 0.01),
+            ("b64url", 32, 0.01),
+            ("hex", 32, 0.001),
+        ] {
             let draws = 5000;
             let identifier_like = (0..draws)
-                .filter(|_| is_identifier_like(random_string(alphabet(name).unwrap(), length, &mut rng).as_bytes()))
+                .filter(|_| {
+                    is_identifier_like(
+                        random_string(alphabet(name).unwrap(), length, &mut rng).as_bytes(),
+                    )
+                })
                 .count();
             let rate = identifier_like as f64 / draws as f64;
             assert!(rate <= max_rate, "{name}:{length}: {rate}");

@@ -64,7 +64,8 @@ impl Repo {
     /// ancestry), or all of HEAD's history when `None`.
     pub fn history(&self, range: Option<&str>) -> Result<History> {
         let mut walk = self.repo.revwalk().context("cannot walk history")?;
-        walk.set_sorting(Sort::TOPOLOGICAL).context("cannot walk history")?;
+        walk.set_sorting(Sort::TOPOLOGICAL)
+            .context("cannot walk history")?;
         match range {
             Some(range) if range.contains("..") => walk
                 .push_range(range)
@@ -83,7 +84,9 @@ impl Repo {
                 walk.push_head().context("cannot walk from HEAD")?;
             }
         }
-        let commits = walk.collect::<Result<Vec<_>, _>>().context("cannot walk history")?;
+        let commits = walk
+            .collect::<Result<Vec<_>, _>>()
+            .context("cannot walk history")?;
         Ok(self.history_of(commits))
     }
 
@@ -102,7 +105,9 @@ impl Repo {
             let local = Oid::from_str(&pushed.local_sha)
                 .with_context(|| format!("bad sha in pre-push input: {}", pushed.local_sha))?;
             walk.push(local)?;
-            let remote_tip = Oid::from_str(&pushed.remote_sha).ok().filter(|_| !is_zero_sha(&pushed.remote_sha));
+            let remote_tip = Oid::from_str(&pushed.remote_sha)
+                .ok()
+                .filter(|_| !is_zero_sha(&pushed.remote_sha));
             match remote_tip.filter(|id| self.repo.find_commit(*id).is_ok()) {
                 Some(id) => walk.hide(id)?,
                 // A new branch, or a remote tip we don't have: send only what
@@ -122,7 +127,11 @@ impl Repo {
     }
 
     fn history_of(&self, commits: Vec<Oid>) -> History {
-        History { git_dir: self.repo.path().to_path_buf(), commits, seen_pairs: Mutex::new(HashSet::new()) }
+        History {
+            git_dir: self.repo.path().to_path_buf(),
+            commits,
+            seen_pairs: Mutex::new(HashSet::new()),
+        }
     }
 }
 
@@ -144,7 +153,10 @@ impl History {
     pub fn reader(&self) -> Result<CommitReader<'_>> {
         let repo = Repository::open(&self.git_dir)
             .with_context(|| format!("cannot open {}", self.git_dir.display()))?;
-        Ok(CommitReader { history: self, repo })
+        Ok(CommitReader {
+            history: self,
+            repo,
+        })
     }
 }
 
@@ -154,17 +166,29 @@ impl CommitReader<'_> {
     /// what they bring in was added, and scanned, in the merged commits.
     pub fn changes(&self, id: &str) -> Result<Vec<ChangedFile>> {
         let oid = Oid::from_str(id)?;
-        let commit = self.repo.find_commit(oid).with_context(|| format!("cannot read commit {id}"))?;
+        let commit = self
+            .repo
+            .find_commit(oid)
+            .with_context(|| format!("cannot read commit {id}"))?;
         if commit.parent_count() > 1 {
             return Ok(Vec::new());
         }
-        let tree = commit.tree().with_context(|| format!("cannot read the tree of {id}"))?;
+        let tree = commit
+            .tree()
+            .with_context(|| format!("cannot read the tree of {id}"))?;
         let parent_tree = match commit.parent(0) {
-            Ok(parent) => Some(parent.tree().with_context(|| format!("cannot read the parent of {id}"))?),
+            Ok(parent) => Some(
+                parent
+                    .tree()
+                    .with_context(|| format!("cannot read the parent of {id}"))?,
+            ),
             Err(_) => None,
         };
         let mut options = DiffOptions::new();
-        options.include_typechange(true).ignore_submodules(true).context_lines(0);
+        options
+            .include_typechange(true)
+            .ignore_submodules(true)
+            .context_lines(0);
         let mut diff = self
             .repo
             .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut options))
@@ -185,7 +209,10 @@ mod tests {
         let input = format!("refs/heads/main {a} refs/heads/main {zeros}\n\n");
         assert_eq!(
             PushedRef::parse_lines(&input).unwrap(),
-            [PushedRef { local_sha: a, remote_sha: zeros }]
+            [PushedRef {
+                local_sha: a,
+                remote_sha: zeros
+            }]
         );
         assert!(PushedRef::parse_lines("garbage").is_err());
     }

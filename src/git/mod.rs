@@ -40,7 +40,9 @@ impl Repo {
 
     /// Would git ignore this (repository-relative) path?
     pub fn is_ignored(&self, path: &str) -> bool {
-        self.repo.status_should_ignore(Path::new(path)).unwrap_or(false)
+        self.repo
+            .status_should_ignore(Path::new(path))
+            .unwrap_or(false)
     }
 
     /// The `.git` directory (or the worktree's private git dir).
@@ -52,10 +54,14 @@ impl Repo {
     fn head_tree(&self) -> Result<Option<Tree<'_>>> {
         match self.repo.head() {
             Ok(head) => {
-                let tree = head.peel_to_tree().context("cannot read the tree of HEAD")?;
+                let tree = head
+                    .peel_to_tree()
+                    .context("cannot read the tree of HEAD")?;
                 Ok(Some(tree))
             }
-            Err(e) if e.code() == ErrorCode::UnbornBranch || e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) if e.code() == ErrorCode::UnbornBranch || e.code() == ErrorCode::NotFound => {
+                Ok(None)
+            }
             Err(e) => Err(anyhow!("cannot resolve HEAD: {}", e.message())),
         }
     }
@@ -101,7 +107,9 @@ impl Repo {
     /// `GIT_INDEX_FILE`).
     fn index_from_git_cli(&self) -> Result<git2::Index> {
         let mut command = std::process::Command::new("git");
-        command.args(["ls-files", "--stage", "-z"]).stdin(std::process::Stdio::null());
+        command
+            .args(["ls-files", "--stage", "-z"])
+            .stdin(std::process::Stdio::null());
         if let Some(workdir) = self.repo.workdir() {
             command.current_dir(workdir);
         }
@@ -111,8 +119,12 @@ impl Repo {
         }
         let mut index = git2::Index::new()?;
         for record in output.stdout.split(|&b| b == 0).filter(|r| !r.is_empty()) {
-            let entry = parse_stage_record(record)
-                .with_context(|| format!("unexpected git ls-files output: {}", String::from_utf8_lossy(record)))?;
+            let entry = parse_stage_record(record).with_context(|| {
+                format!(
+                    "unexpected git ls-files output: {}",
+                    String::from_utf8_lossy(record)
+                )
+            })?;
             if let Some(entry) = entry {
                 index.add(&entry)?;
             }

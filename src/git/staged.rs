@@ -85,7 +85,10 @@ impl Repo {
         let index = self.index_to_commit()?;
         let head_tree = self.head_tree()?;
         let mut options = DiffOptions::new();
-        options.include_typechange(true).ignore_submodules(true).context_lines(0);
+        options
+            .include_typechange(true)
+            .ignore_submodules(true)
+            .context_lines(0);
         let mut diff = self
             .repo
             .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut options))
@@ -100,7 +103,10 @@ impl Repo {
     /// `KEYGUARD_LARGE_INDEX_BYTES` overrides it (tests use 0 to take
     /// git's path in small repositories).
     fn large_index_threshold() -> u64 {
-        std::env::var("KEYGUARD_LARGE_INDEX_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(LARGE_INDEX)
+        std::env::var("KEYGUARD_LARGE_INDEX_BYTES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(LARGE_INDEX)
     }
 
     fn index_size(&self) -> u64 {
@@ -118,7 +124,16 @@ impl Repo {
     fn staged_deltas_from_git_cli(&self) -> Result<Vec<FileDelta>> {
         let mut command = std::process::Command::new("git");
         command
-            .args(["diff-index", "--cached", "--raw", "-z", "-M", "--no-abbrev", "--ignore-submodules=all", "HEAD"])
+            .args([
+                "diff-index",
+                "--cached",
+                "--raw",
+                "-z",
+                "-M",
+                "--no-abbrev",
+                "--ignore-submodules=all",
+                "HEAD",
+            ])
             .env("GIT_OPTIONAL_LOCKS", "0")
             .stdin(std::process::Stdio::null());
         if let Some(workdir) = self.repo.workdir() {
@@ -126,7 +141,10 @@ impl Repo {
         }
         let output = command.output().context("cannot run git")?;
         if !output.status.success() {
-            anyhow::bail!("git diff-index --cached failed: {}", String::from_utf8_lossy(&output.stderr).trim());
+            anyhow::bail!(
+                "git diff-index --cached failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
         }
         parse_raw_diff(&output.stdout)
     }
@@ -159,7 +177,8 @@ fn parse_raw_diff(raw: &[u8]) -> Result<Vec<FileDelta>> {
             continue;
         }
         let old_id = Oid::from_str(old_id)?;
-        let old_is_blob = !old_id.is_zero() && matches!(parts[0].trim_start_matches(':'), "100644" | "100755");
+        let old_is_blob =
+            !old_id.is_zero() && matches!(parts[0].trim_start_matches(':'), "100644" | "100755");
         deltas.push(FileDelta {
             new_id: Oid::from_str(new_id)?,
             new_path: path,
@@ -192,13 +211,19 @@ pub(super) fn changed_files(
             continue;
         }
         let old = delta.old_file();
-        let old_is_blob = matches!(old.mode(), FileMode::Blob | FileMode::BlobExecutable) && !old.id().is_zero();
+        let old_is_blob =
+            matches!(old.mode(), FileMode::Blob | FileMode::BlobExecutable) && !old.id().is_zero();
         let path = path_text(new.path_bytes().unwrap_or_default());
         let old_path = old
             .path_bytes()
             .map(path_text)
             .filter(|p| matches!(delta.status(), Delta::Renamed | Delta::Copied) && *p != path);
-        deltas.push(FileDelta { new_id: new.id(), new_path: path, old_id: old_is_blob.then(|| old.id()), old_path });
+        deltas.push(FileDelta {
+            new_id: new.id(),
+            new_path: path,
+            old_id: old_is_blob.then(|| old.id()),
+            old_path,
+        });
     }
     load_changed_files(repo, deltas, seen)
 }
@@ -226,13 +251,23 @@ fn load_changed_files(
         let git_dir = repo.path().to_path_buf();
         return deltas
             .into_par_iter()
-            .map_init(|| Repository::open(&git_dir), |worker, delta| match worker {
-                Ok(worker) => load_changed_file(worker, delta),
-                Err(e) => Err(anyhow::anyhow!("cannot open {}: {}", git_dir.display(), e.message())),
-            })
+            .map_init(
+                || Repository::open(&git_dir),
+                |worker, delta| match worker {
+                    Ok(worker) => load_changed_file(worker, delta),
+                    Err(e) => Err(anyhow::anyhow!(
+                        "cannot open {}: {}",
+                        git_dir.display(),
+                        e.message()
+                    )),
+                },
+            )
             .collect();
     }
-    deltas.into_iter().map(|delta| load_changed_file(repo, delta)).collect()
+    deltas
+        .into_iter()
+        .map(|delta| load_changed_file(repo, delta))
+        .collect()
 }
 
 /// From this many changed files on, they are loaded in parallel.
@@ -245,9 +280,13 @@ fn load_changed_file(repo: &Repository, delta: FileDelta) -> Result<ChangedFile>
         Some(id) => Some(read_blob(repo, id, &path)?),
         None => None,
     };
-    let content =
-        added_content(old_bytes.as_deref(), new_bytes).with_context(|| format!("cannot diff {path}"))?;
-    Ok(ChangedFile { path, old_path: delta.old_path, content })
+    let content = added_content(old_bytes.as_deref(), new_bytes)
+        .with_context(|| format!("cannot diff {path}"))?;
+    Ok(ChangedFile {
+        path,
+        old_path: delta.old_path,
+        content,
+    })
 }
 
 /// Decodes both sides and finds the added lines of `new`.
@@ -262,7 +301,11 @@ fn added_content(old: Option<&[u8]>, new: Vec<u8>) -> Result<ChangedContent> {
             let added = if text.is_empty() {
                 Vec::new()
             } else {
-                vec![AddedLines { first_line: 1, start: 0, end: text.len() }]
+                vec![AddedLines {
+                    first_line: 1,
+                    start: 0,
+                    end: text.len(),
+                }]
             };
             return Ok(ChangedContent::Text { text, added });
         }
@@ -291,9 +334,18 @@ pub fn added_lines(old: &str, new: &str) -> Result<Vec<AddedLines>> {
     }
     let (old_text, new_text) = (with_newline(old), with_newline(new));
     let mut options = DiffOptions::new();
-    options.context_lines(0).force_text(true).ignore_whitespace_eol(true);
-    let patch = Patch::from_buffers(old_text.as_bytes(), None, new_text.as_bytes(), None, Some(&mut options))
-        .context("diff failed")?;
+    options
+        .context_lines(0)
+        .force_text(true)
+        .ignore_whitespace_eol(true);
+    let patch = Patch::from_buffers(
+        old_text.as_bytes(),
+        None,
+        new_text.as_bytes(),
+        None,
+        Some(&mut options),
+    )
+    .context("diff failed")?;
     let mut runs: Vec<AddedLines> = Vec::new();
     for hunk_index in 0..patch.num_hunks() {
         let (hunk, _) = patch.hunk(hunk_index)?;
@@ -329,7 +381,10 @@ mod tests {
 
     #[test]
     fn only_added_lines_with_new_line_numbers() {
-        assert_eq!(added("a\nb\nc\n", "a\nX\nb\nc\nY\n"), [(2, "X\n".into()), (5, "Y\n".into())]);
+        assert_eq!(
+            added("a\nb\nc\n", "a\nX\nb\nc\nY\n"),
+            [(2, "X\n".into()), (5, "Y\n".into())]
+        );
     }
 
     #[test]
@@ -344,13 +399,19 @@ mod tests {
 
     #[test]
     fn appending_after_a_last_line_without_newline_adds_only_the_new_lines() {
-        assert_eq!(added("x = 1\nkey", "x = 1\nkey\ny = 2\n"), [(3, "y = 2\n".into())]);
+        assert_eq!(
+            added("x = 1\nkey", "x = 1\nkey\ny = 2\n"),
+            [(3, "y = 2\n".into())]
+        );
         assert_eq!(added("a\r\nb\r\n", "a\nb\n"), []);
     }
 
     #[test]
     fn crlf_lines() {
-        assert_eq!(added("a\r\nb\r\n", "a\r\nnew\r\nb\r\n"), [(2, "new\r\n".into())]);
+        assert_eq!(
+            added("a\r\nb\r\n", "a\r\nnew\r\nb\r\n"),
+            [(2, "new\r\n".into())]
+        );
     }
 
     #[test]
@@ -364,13 +425,31 @@ mod tests {
              :120000 120000 {a} {b} M\0link\0"
         );
         let deltas = parse_raw_diff(raw.as_bytes()).unwrap();
-        let summary: Vec<(&str, Option<&str>, bool)> =
-            deltas.iter().map(|d| (d.new_path.as_str(), d.old_path.as_deref(), d.old_id.is_some())).collect();
-        assert_eq!(summary, [("src/x.py", None, true), ("new file.txt", None, false), ("moved.py", Some("old.py"), true)]);
+        let summary: Vec<(&str, Option<&str>, bool)> = deltas
+            .iter()
+            .map(|d| {
+                (
+                    d.new_path.as_str(),
+                    d.old_path.as_deref(),
+                    d.old_id.is_some(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("src/x.py", None, true),
+                ("new file.txt", None, false),
+                ("moved.py", Some("old.py"), true)
+            ]
+        );
     }
 
     #[test]
     fn binary_new_side() {
-        assert!(matches!(added_content(None, b"\0\x01\x02".to_vec()).unwrap(), ChangedContent::Binary));
+        assert!(matches!(
+            added_content(None, b"\0\x01\x02".to_vec()).unwrap(),
+            ChangedContent::Binary
+        ));
     }
 }

@@ -32,7 +32,11 @@ impl Repo {
             paths.insert(path_text(&entry.path));
         }
         let mut options = StatusOptions::new();
-        options.include_untracked(true).recurse_untracked_dirs(true).include_ignored(false).exclude_submodules(true);
+        options
+            .include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .include_ignored(false)
+            .exclude_submodules(true);
         let statuses = self
             .repo
             .statuses(Some(&mut options))
@@ -48,7 +52,11 @@ impl Repo {
     /// `git ls-files -z` with `args`, run at the working tree root.
     fn ls_files(&self, args: &[&str]) -> Result<Vec<String>> {
         let mut command = std::process::Command::new("git");
-        command.arg("ls-files").arg("-z").args(args).stdin(std::process::Stdio::null());
+        command
+            .arg("ls-files")
+            .arg("-z")
+            .args(args)
+            .stdin(std::process::Stdio::null());
         if let Some(workdir) = self.repo.workdir() {
             command.current_dir(workdir);
         }
@@ -56,6 +64,11 @@ impl Repo {
         if !output.status.success() {
             anyhow::bail!("{}", String::from_utf8_lossy(&output.stderr).trim());
         }
-        Ok(output.stdout.split(|&b| b == 0).filter(|p| !p.is_empty()).map(path_text).collect())
+        Ok(output
+            .stdout
+            .split(|&b| b == 0)
+            .filter(|p| !p.is_empty())
+            .map(path_text)
+            .collect())
     }
 }

@@ -14,7 +14,12 @@ pub fn write(report: &ScanReport, style: HumanStyle, out: &mut dyn Write) -> Res
     for finding in &report.findings {
         let path = quote_path(&finding.path);
         let location = match &finding.commit {
-            Some(commit) => format!("{} {path}:{}:{}", &commit[..commit.len().min(12)], finding.line, finding.column),
+            Some(commit) => format!(
+                "{} {path}:{}:{}",
+                &commit[..commit.len().min(12)],
+                finding.line,
+                finding.column
+            ),
             None => format!("{path}:{}:{}", finding.line, finding.column),
         };
         writeln!(
@@ -56,12 +61,21 @@ pub fn write(report: &ScanReport, style: HumanStyle, out: &mut dyn Write) -> Res
         }
     }
     if let Some(action) = style.blocking.filter(|_| has_findings) {
-        writeln!(out, "{}", paint.bold(&format!("The {action} was blocked: it would add the secrets above.")))?;
+        writeln!(
+            out,
+            "{}",
+            paint.bold(&format!(
+                "The {action} was blocked: it would add the secrets above."
+            ))
+        )?;
         writeln!(out, "  - Take the secret out of the file (load it from the environment), then `git add` the file again,")?;
         writeln!(out, "    or unstage the file: git restore --staged <file>")?;
         writeln!(out, "  - If the secret was ever pushed or shared, rotate it: deleting it does not make it secret again.")?;
         writeln!(out, "  - Not a secret? Add `keyguard:allow` in a comment on that line, or allow it in .keyguard.toml.")?;
-        writeln!(out, "  - To {action} anyway (not recommended): git {action} --no-verify")?;
+        writeln!(
+            out,
+            "  - To {action} anyway (not recommended): git {action} --no-verify"
+        )?;
     }
     Ok(())
 }
@@ -90,7 +104,11 @@ fn quote_path(path: &str) -> String {
 }
 
 fn plural(n: u64) -> &'static str {
-    if n == 1 { "" } else { "s" }
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 /// What to do about this finding, in the idiom of the file's language.
@@ -108,7 +126,10 @@ fn hint(finding: &Finding) -> String {
 }
 
 fn env_lookup(path: &str, var: &str) -> String {
-    let extension = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    let extension = path
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
     match extension.as_str() {
         "py" | "ipynb" => format!("os.environ[\"{var}\"]"),
         "js" | "mjs" | "cjs" | "ts" | "tsx" | "jsx" => format!("process.env.{var}"),
@@ -128,19 +149,39 @@ struct Painter(bool);
 
 impl Painter {
     fn bold(&self, s: &str) -> String {
-        if self.0 { s.bold().to_string() } else { s.to_string() }
+        if self.0 {
+            s.bold().to_string()
+        } else {
+            s.to_string()
+        }
     }
     fn red(&self, s: &str) -> String {
-        if self.0 { s.red().to_string() } else { s.to_string() }
+        if self.0 {
+            s.red().to_string()
+        } else {
+            s.to_string()
+        }
     }
     fn green(&self, s: &str) -> String {
-        if self.0 { s.green().to_string() } else { s.to_string() }
+        if self.0 {
+            s.green().to_string()
+        } else {
+            s.to_string()
+        }
     }
     fn yellow(&self, s: &str) -> String {
-        if self.0 { s.yellow().to_string() } else { s.to_string() }
+        if self.0 {
+            s.yellow().to_string()
+        } else {
+            s.to_string()
+        }
     }
     fn dim(&self, s: &str) -> String {
-        if self.0 { s.dimmed().to_string() } else { s.to_string() }
+        if self.0 {
+            s.dimmed().to_string()
+        } else {
+            s.to_string()
+        }
     }
 }
 
@@ -156,7 +197,10 @@ mod tests {
 
     #[test]
     fn hints_speak_the_file_language() {
-        assert_eq!(env_lookup("app/main.py", "OPENAI_API_KEY"), "os.environ[\"OPENAI_API_KEY\"]");
+        assert_eq!(
+            env_lookup("app/main.py", "OPENAI_API_KEY"),
+            "os.environ[\"OPENAI_API_KEY\"]"
+        );
         assert_eq!(env_lookup("index.ts", "X"), "process.env.X");
         assert_eq!(env_lookup("Makefile", "X"), "$X");
     }

@@ -49,7 +49,11 @@ pub fn write(report: &ScanReport, out: &mut dyn Write) -> Result<()> {
             commit: f.commit.as_deref(),
         })
         .collect();
-    let doc = JsonReport { version: JSON_FORMAT_VERSION, findings, stats: &report.stats };
+    let doc = JsonReport {
+        version: JSON_FORMAT_VERSION,
+        findings,
+        stats: &report.stats,
+    };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)?;
     Ok(())

@@ -29,7 +29,12 @@ pub struct HumanStyle {
     pub blocking: Option<&'static str>,
 }
 
-pub fn write_report(format: Format, report: &ScanReport, style: HumanStyle, out: &mut dyn Write) -> Result<()> {
+pub fn write_report(
+    format: Format,
+    report: &ScanReport,
+    style: HumanStyle,
+    out: &mut dyn Write,
+) -> Result<()> {
     match format {
         Format::Human => human::write(report, style, out),
         Format::Json => json::write(report, out),

@@ -17,9 +17,12 @@ pub fn write(report: &ScanReport, out: &mut dyn Write) -> Result<()> {
     // Rules that have results, in a stable order; results point at them by index.
     let mut rules: BTreeMap<&str, &str> = BTreeMap::new();
     for finding in &report.findings {
-        rules.entry(&finding.rule_id).or_insert(&finding.description);
+        rules
+            .entry(&finding.rule_id)
+            .or_insert(&finding.description);
     }
-    let rule_index: BTreeMap<&str, usize> = rules.keys().enumerate().map(|(i, id)| (*id, i)).collect();
+    let rule_index: BTreeMap<&str, usize> =
+        rules.keys().enumerate().map(|(i, id)| (*id, i)).collect();
     let rules_json: Vec<Value> = rules
         .iter()
         .map(|(id, description)| {

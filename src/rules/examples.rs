@@ -87,10 +87,9 @@ pub fn expand(template: &str, rng: &mut Rng) -> Result<String> {
             .with_context(|| format!("unclosed {{{{ in example `{template}`"))?;
         // Only `{{word:arg}}` is a template; anything else (a GitHub
         // Actions `${{ secrets.X }}`, say) is ordinary text.
-        let Some((kind, arg)) = after[..end]
-            .split_once(':')
-            .filter(|(kind, _)| !kind.is_empty() && kind.bytes().all(|b| b.is_ascii_alphanumeric()))
-        else {
+        let Some((kind, arg)) = after[..end].split_once(':').filter(|(kind, _)| {
+            !kind.is_empty() && kind.bytes().all(|b| b.is_ascii_alphanumeric())
+        }) else {
             out.push_str(&rest[start..start + 2 + end + 2]);
             rest = &after[end + 2..];
             continue;
@@ -140,6 +139,9 @@ mod tests {
         assert!(expand("{{nope:3}}", &mut rng).is_err());
         assert!(expand("{{hex:x}}", &mut rng).is_err());
         assert!(expand("{{hex:3", &mut rng).is_err());
-        assert_eq!(expand("${{ secrets.TOKEN }}", &mut rng).unwrap(), "${{ secrets.TOKEN }}");
+        assert_eq!(
+            expand("${{ secrets.TOKEN }}", &mut rng).unwrap(),
+            "${{ secrets.TOKEN }}"
+        );
     }
 }

@@ -52,7 +52,10 @@ impl BuiltinRule {
             generic: self.generic,
             multiline: self.multiline,
             env_var: self.env_var.map(str::to_string),
-            case_sensitive_keywords: has_case_sensitive_keywords(self.regex, self.keywords.iter().copied()),
+            case_sensitive_keywords: has_case_sensitive_keywords(
+                self.regex,
+                self.keywords.iter().copied(),
+            ),
             pattern: self.regex.to_string(),
             allow_patterns: self.allow.iter().map(|a| a.to_string()).collect(),
             compiled: OnceLock::new(),
@@ -153,15 +156,28 @@ impl Rule {
     /// building cannot fail here.
     pub fn compiled(&self) -> &CompiledRule {
         self.compiled.get_or_init(|| {
-            build(&self.id, &self.pattern, &self.allow_patterns, self.multiline)
-                .unwrap_or_else(|e| panic!("rule `{}` was validated but does not compile: {e:#}", self.id))
+            build(
+                &self.id,
+                &self.pattern,
+                &self.allow_patterns,
+                self.multiline,
+            )
+            .unwrap_or_else(|e| {
+                panic!(
+                    "rule `{}` was validated but does not compile: {e:#}",
+                    self.id
+                )
+            })
         })
     }
 }
 
 /// A case-sensitive regex that spells out each of its keywords can only
 /// match where a keyword appears exactly as written.
-fn has_case_sensitive_keywords<'a>(regex: &str, mut keywords: impl Iterator<Item = &'a str>) -> bool {
+fn has_case_sensitive_keywords<'a>(
+    regex: &str,
+    mut keywords: impl Iterator<Item = &'a str>,
+) -> bool {
     !regex.contains("(?i") && keywords.all(|k| regex.contains(k))
 }
 
@@ -197,7 +213,11 @@ fn build(id: &str, pattern: &str, allow: &[String], multiline: bool) -> Result<C
         .map(|a| compile_regex(a))
         .collect::<Result<Vec<_>>>()
         .with_context(|| format!("rule `{id}`: invalid allow regex"))?;
-    Ok(CompiledRule { regex, secret_groups, allow })
+    Ok(CompiledRule {
+        regex,
+        secret_groups,
+        allow,
+    })
 }
 
 impl RuleSpec {
@@ -226,7 +246,10 @@ impl RuleSpec {
             generic: self.generic,
             multiline: self.multiline,
             env_var: self.env_var.clone(),
-            case_sensitive_keywords: has_case_sensitive_keywords(&self.regex, self.keywords.iter().map(String::as_str)),
+            case_sensitive_keywords: has_case_sensitive_keywords(
+                &self.regex,
+                self.keywords.iter().map(String::as_str),
+            ),
             pattern: self.regex.clone(),
             allow_patterns: self.allow.clone(),
             compiled: OnceLock::new(),
@@ -251,7 +274,9 @@ pub fn compile_regex(pattern: &str) -> Result<Regex> {
 
 fn check_id(id: &str) -> Result<()> {
     let ok = !id.is_empty()
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !id.starts_with('-')
         && !id.ends_with('-');
     if !ok {
@@ -288,11 +313,27 @@ mod tests {
         let specs = builtin_specs();
         let mut seen = HashSet::new();
         for spec in &specs {
-            assert!(seen.insert(spec.id.clone()), "rule id {} is not unique", spec.id);
+            assert!(
+                seen.insert(spec.id.clone()),
+                "rule id {} is not unique",
+                spec.id
+            );
             spec.compile().unwrap();
-            assert!(!spec.keywords.is_empty(), "rule {} has no keywords", spec.id);
-            assert!(!spec.examples.is_empty(), "rule {} has no examples", spec.id);
-            assert!(!spec.negative_examples.is_empty(), "rule {} has no negative examples", spec.id);
+            assert!(
+                !spec.keywords.is_empty(),
+                "rule {} has no keywords",
+                spec.id
+            );
+            assert!(
+                !spec.examples.is_empty(),
+                "rule {} has no examples",
+                spec.id
+            );
+            assert!(
+                !spec.negative_examples.is_empty(),
+                "rule {} has no negative examples",
+                spec.id
+            );
         }
     }
 
@@ -316,21 +357,35 @@ mod tests {
                 }
                 for negative in &spec.negative_examples {
                     let line = examples::expand(negative, &mut rng).unwrap();
-                    if detector.rule_ids_found_in(&line).iter().any(|id| id == &spec.id) {
+                    if detector
+                        .rule_ids_found_in(&line)
+                        .iter()
+                        .any(|id| id == &spec.id)
+                    {
                         failures.push(format!("{}: negative example found: {negative}", spec.id));
                     }
                 }
             }
         }
         failures.dedup();
-        assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "{} failures:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
     }
 
     /// The rule files themselves hold nothing a rule would report, so the
     /// repository stays clean under its own hook.
     #[test]
     fn rule_files_hold_no_literal_secrets() {
-        let detector = Detector::new(builtin_specs().iter().map(|s| s.compile().unwrap()).collect());
+        let detector = Detector::new(
+            builtin_specs()
+                .iter()
+                .map(|s| s.compile().unwrap())
+                .collect(),
+        );
         for (name, text) in BUILTIN_RULE_FILES {
             for (i, line) in text.lines().enumerate() {
                 let ids = detector.rule_ids_found_in(line);
@@ -354,14 +409,18 @@ mod tests {
             assert_eq!(from_toml.entropy, from_static.entropy);
             assert_eq!(from_toml.allow_patterns, from_static.allow_patterns);
             assert_eq!(from_toml.checksum, from_static.checksum);
-            assert_eq!((from_toml.generic, from_toml.multiline), (from_static.generic, from_static.multiline));
+            assert_eq!(
+                (from_toml.generic, from_toml.multiline),
+                (from_static.generic, from_static.multiline)
+            );
             assert_eq!(from_toml.env_var, from_static.env_var);
         }
     }
 
     #[test]
     fn bad_regex_names_the_rule() {
-        let spec: RuleSpec = toml::from_str("id='my-rule'\ndescription='d'\nregex='(unclosed'").unwrap();
+        let spec: RuleSpec =
+            toml::from_str("id='my-rule'\ndescription='d'\nregex='(unclosed'").unwrap();
         let err = format!("{:#}", spec.compile().unwrap_err());
         assert!(err.contains("my-rule"), "{err}");
     }

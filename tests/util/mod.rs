@@ -104,7 +104,9 @@ impl Run {
     /// Runs `cmd`, capturing stdout and stderr.
     pub fn of(mut cmd: Command) -> Run {
         let what = describe(&cmd);
-        let output = cmd.output().unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+        let output = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
         Run::from_output(what, output)
     }
 
@@ -141,19 +143,31 @@ impl Run {
 
     #[track_caller]
     pub fn assert_stderr_contains(&self, needle: &str) -> &Run {
-        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}\n{}", self.dump());
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}\n{}",
+            self.dump()
+        );
         self
     }
 
     #[track_caller]
     pub fn assert_stdout_contains(&self, needle: &str) -> &Run {
-        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}\n{}", self.dump());
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}\n{}",
+            self.dump()
+        );
         self
     }
 
     #[track_caller]
     pub fn assert_output_lacks(&self, needle: &str) -> &Run {
-        assert!(!self.all_output().contains(needle), "output contains {needle:?}\n{}", self.dump());
+        assert!(
+            !self.all_output().contains(needle),
+            "output contains {needle:?}\n{}",
+            self.dump()
+        );
         self
     }
 
@@ -171,22 +185,39 @@ impl Run {
     /// The human report (on `stream`) names `rule` at `path:line:col`, shows
     /// the redacted preview, and never the whole secret.
     #[track_caller]
-    pub fn assert_human_finding(&self, stream: Stream, path: &str, line: usize, col: usize, rule: &str, secret: &str) -> &Run {
+    pub fn assert_human_finding(
+        &self,
+        stream: Stream,
+        path: &str,
+        line: usize,
+        col: usize,
+        rule: &str,
+        secret: &str,
+    ) -> &Run {
         let text = match stream {
             Stream::Stdout => &self.stdout,
             Stream::Stderr => &self.stderr,
         };
         let location = format!("{path}:{line}:{col}  {rule}");
-        assert!(text.contains(&location), "{stream:?} lacks {location:?}\n{}", self.dump().replace(secret, "<<THE SECRET>>"));
+        assert!(
+            text.contains(&location),
+            "{stream:?} lacks {location:?}\n{}",
+            self.dump().replace(secret, "<<THE SECRET>>")
+        );
         let preview = redacted(secret);
-        assert!(text.contains(&preview), "{stream:?} lacks the preview {preview:?}\n{}", self.dump().replace(secret, "<<THE SECRET>>"));
+        assert!(
+            text.contains(&preview),
+            "{stream:?} lacks the preview {preview:?}\n{}",
+            self.dump().replace(secret, "<<THE SECRET>>")
+        );
         self.assert_no_leak(secret)
     }
 
     /// Parses stdout as JSON.
     #[track_caller]
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON: {e}\n{}", self.dump()))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON: {e}\n{}", self.dump()))
     }
 }
 
@@ -219,7 +250,9 @@ pub fn redacted(secret: &str) -> String {
 /// `needle` in `text`.
 #[track_caller]
 pub fn position_of(text: &str, needle: &str) -> (usize, usize) {
-    let at = text.find(needle).unwrap_or_else(|| panic!("{needle:?} is not in the text"));
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} is not in the text"));
     let before = &text[..at];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
@@ -238,13 +271,20 @@ pub struct TempRepo {
 impl TempRepo {
     /// `git init` on branch `main`, with a fixed identity and no signing.
     pub fn new() -> TempRepo {
-        let dir = tempfile::Builder::new().prefix("keyguard-it-").tempdir().expect("temp dir");
+        let dir = tempfile::Builder::new()
+            .prefix("keyguard-it-")
+            .tempdir()
+            .expect("temp dir");
         let base = dir.path().canonicalize().expect("canonical temp dir");
         let root = base.join("repo");
         let home = base.join("home");
         std::fs::create_dir_all(&root).unwrap();
         std::fs::create_dir_all(&home).unwrap();
-        let repo = TempRepo { _dir: dir, root, home };
+        let repo = TempRepo {
+            _dir: dir,
+            root,
+            home,
+        };
         repo.git(&["init", "-q", "-b", "main"]);
         repo.git(&["config", "user.name", "Keyguard Test"]);
         repo.git(&["config", "user.email", "keyguard-test@example.invalid"]);
@@ -276,7 +316,8 @@ impl TempRepo {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).unwrap();
         }
-        std::fs::write(&path, contents).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        std::fs::write(&path, contents)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
     }
 
     pub fn read(&self, rel: &str) -> Vec<u8> {
@@ -347,7 +388,10 @@ impl TempRepo {
         if self.head_is_unborn() {
             return 0;
         }
-        self.git(&["rev-list", "--count", "HEAD"]).trim().parse().unwrap()
+        self.git(&["rev-list", "--count", "HEAD"])
+            .trim()
+            .parse()
+            .unwrap()
     }
 
     /// The committed content of `path` at HEAD.
@@ -408,7 +452,9 @@ impl Keys {
             seed ^= u64::from(b);
             seed = seed.wrapping_mul(0x0100_0000_01b3);
         }
-        Keys { rng: Rng::seeded(seed) }
+        Keys {
+            rng: Rng::seeded(seed),
+        }
     }
 
     /// Expands a `{{alphabet:length}}` template.
@@ -424,7 +470,9 @@ impl Keys {
     /// An OpenAI project key (carries the `T3BlbkFJ` marker).
     pub fn openai(&mut self) -> String {
         let marker = ["T3Blb", "kFJ"].concat();
-        self.expand(&format!("sk-proj-{{{{b64url:74}}}}{marker}{{{{b64url:74}}}}"))
+        self.expand(&format!(
+            "sk-proj-{{{{b64url:74}}}}{marker}{{{{b64url:74}}}}"
+        ))
     }
 
     pub fn anthropic(&mut self) -> String {
@@ -466,5 +514,8 @@ pub fn path_without_keyguard() -> String {
     let kept: Vec<PathBuf> = std::env::split_paths(&current)
         .filter(|dir| !dir.join("keyguard").exists())
         .collect();
-    std::env::join_paths(kept).unwrap().to_string_lossy().into_owned()
+    std::env::join_paths(kept)
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
 }
