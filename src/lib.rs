@@ -187,7 +187,7 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
         }
         Target::History(range) => {
             let repo = repo.as_ref().expect("opened above");
-            let history = match (range, pre_commit_push_range()) {
+            let history = match (range, pre_commit_push_range(repo)) {
                 // The pre-commit framework's pre-push stage names the pushed
                 // range in its environment: scan exactly that, not HEAD.
                 (None, Some((remote, pushed))) => repo.pushed_history(&remote, &[pushed])?,
@@ -239,26 +239,13 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
 
 /// `PRE_COMMIT_FROM_REF`/`PRE_COMMIT_TO_REF`, which the pre-commit
 /// framework sets for its pre-push stage, as a pushed ref.
-fn pre_commit_push_range() -> Option<(String, git::history::PushedRef)> {
+fn pre_commit_push_range(repo: &Repo) -> Option<(String, git::history::PushedRef)> {
     let to = std::env::var("PRE_COMMIT_TO_REF")
         .ok()
         .filter(|s| !s.is_empty())?;
     let from = std::env::var("PRE_COMMIT_FROM_REF").unwrap_or_default();
     let remote = std::env::var("PRE_COMMIT_REMOTE_NAME").unwrap_or_else(|_| "origin".to_string());
-    let resolve = |rev: &str| -> String {
-        std::process::Command::new("git")
-            .args([
-                "rev-parse",
-                "--verify",
-                "--quiet",
-                &format!("{rev}^{{commit}}"),
-            ])
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-            .unwrap_or_else(|| "0".repeat(40))
-    };
+    let resolve = |rev: &str| repo.resolve_commit(rev).unwrap_or_else(|| "0".repeat(40));
     let pushed = git::history::PushedRef {
         local_sha: resolve(&to),
         remote_sha: resolve(&from),

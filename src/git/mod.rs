@@ -102,23 +102,42 @@ impl Repo {
         })
     }
 
-    /// An in-memory index built from `git ls-files --stage -z`, which reads
-    /// whatever index format the installed git writes (and honours
-    /// `GIT_INDEX_FILE`).
-    fn index_from_git_cli(&self) -> Result<git2::Index> {
+    /// Runs the `git` on PATH at the working tree root (it inherits
+    /// `GIT_DIR` and `GIT_INDEX_FILE`), without locks or standard input, and
+    /// returns its standard output; a failure carries git's message.
+    fn git_output(&self, args: &[&str]) -> Result<Vec<u8>> {
         let mut command = std::process::Command::new("git");
         command
-            .args(["ls-files", "--stage", "-z"])
+            .args(args)
+            .env("GIT_OPTIONAL_LOCKS", "0")
             .stdin(std::process::Stdio::null());
         if let Some(workdir) = self.repo.workdir() {
             command.current_dir(workdir);
         }
         let output = command.output().context("cannot run git")?;
         if !output.status.success() {
-            bail!("{}", String::from_utf8_lossy(&output.stderr).trim());
+            bail!(
+                "git {} failed: {}",
+                args[0],
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
         }
+        Ok(output.stdout)
+    }
+
+    /// The commit id `rev` names, if it names one here.
+    pub fn resolve_commit(&self, rev: &str) -> Option<String> {
+        let object = self.repo.revparse_single(rev).ok()?;
+        Some(object.peel_to_commit().ok()?.id().to_string())
+    }
+
+    /// An in-memory index built from `git ls-files --stage -z`, which reads
+    /// whatever index format the installed git writes (and honours
+    /// `GIT_INDEX_FILE`).
+    fn index_from_git_cli(&self) -> Result<git2::Index> {
+        let stdout = self.git_output(&["ls-files", "--stage", "-z"])?;
         let mut index = git2::Index::new()?;
-        for record in output.stdout.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+        for record in stdout.split(|&b| b == 0).filter(|r| !r.is_empty()) {
             let entry = parse_stage_record(record).with_context(|| {
                 format!(
                     "unexpected git ls-files output: {}",

@@ -122,31 +122,17 @@ impl Repo {
     /// command reads no user diff settings (external tools, colour,
     /// prefixes) and starts faster than `git diff`; no locks are taken.
     fn staged_deltas_from_git_cli(&self) -> Result<Vec<FileDelta>> {
-        let mut command = std::process::Command::new("git");
-        command
-            .args([
-                "diff-index",
-                "--cached",
-                "--raw",
-                "-z",
-                "-M",
-                "--no-abbrev",
-                "--ignore-submodules=all",
-                "HEAD",
-            ])
-            .env("GIT_OPTIONAL_LOCKS", "0")
-            .stdin(std::process::Stdio::null());
-        if let Some(workdir) = self.repo.workdir() {
-            command.current_dir(workdir);
-        }
-        let output = command.output().context("cannot run git")?;
-        if !output.status.success() {
-            anyhow::bail!(
-                "git diff-index --cached failed: {}",
-                String::from_utf8_lossy(&output.stderr).trim()
-            );
-        }
-        parse_raw_diff(&output.stdout)
+        let raw = self.git_output(&[
+            "diff-index",
+            "--cached",
+            "--raw",
+            "-z",
+            "-M",
+            "--no-abbrev",
+            "--ignore-submodules=all",
+            "HEAD",
+        ])?;
+        parse_raw_diff(&raw)
     }
 }
 

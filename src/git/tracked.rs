@@ -51,21 +51,8 @@ impl Repo {
 
     /// `git ls-files -z` with `args`, run at the working tree root.
     fn ls_files(&self, args: &[&str]) -> Result<Vec<String>> {
-        let mut command = std::process::Command::new("git");
-        command
-            .arg("ls-files")
-            .arg("-z")
-            .args(args)
-            .stdin(std::process::Stdio::null());
-        if let Some(workdir) = self.repo.workdir() {
-            command.current_dir(workdir);
-        }
-        let output = command.output()?;
-        if !output.status.success() {
-            anyhow::bail!("{}", String::from_utf8_lossy(&output.stderr).trim());
-        }
+        let output = self.git_output(&[&["ls-files", "-z"], args].concat())?;
         Ok(output
-            .stdout
             .split(|&b| b == 0)
             .filter(|p| !p.is_empty())
             .map(path_text)
