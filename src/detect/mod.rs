@@ -335,8 +335,8 @@ impl Detector {
         true
     }
 
-    /// The ids of the rules that report something in `text` (for tests and
-    /// `keyguard rules --check`-style checks).
+    /// The ids of the rules that report something in `text` (the rule
+    /// example tests use it).
     pub fn rule_ids_found_in(&self, text: &str) -> Vec<String> {
         let mut found = Vec::new();
         self.scan_into(text, 1, &mut found);
