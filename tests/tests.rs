@@ -32,5 +32,5 @@ mod scenarios;
 mod redaction;
 // Adopting keyguard: init, baselines, the .env warning, --verbose.
 mod team;
-// Large repositories, where git compares the index with HEAD.
-mod large_index;
+// The three ways of comparing the index with HEAD give the same answers.
+mod comparison_paths;

@@ -2,6 +2,8 @@
 //! get owned paths and text.
 
 pub mod history;
+mod index_diff;
+pub mod index_file;
 pub mod staged;
 pub mod tracked;
 

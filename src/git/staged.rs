@@ -10,7 +10,7 @@ use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Patch};
 use std::collections::HashSet;
 use std::sync::Mutex;
 
-use git2::{Oid, Repository};
+use git2::{Oid, Repository, Tree};
 use rayon::prelude::*;
 
 use super::{path_text, read_blob, Repo};
@@ -62,13 +62,13 @@ pub struct AddedLines {
 const LARGE_INDEX: u64 = 1 << 20;
 
 /// One file a change adds or modifies: blob ids and paths, before loading.
-struct FileDelta {
-    new_id: Oid,
-    new_path: String,
+pub(super) struct FileDelta {
+    pub(super) new_id: Oid,
+    pub(super) new_path: String,
     /// The blob it replaces (same path, or the rename/copy source).
-    old_id: Option<Oid>,
+    pub(super) old_id: Option<Oid>,
     /// Set when the file was renamed or copied from another path.
-    old_path: Option<String>,
+    pub(super) old_path: Option<String>,
 }
 
 impl Repo {
@@ -76,14 +76,19 @@ impl Repo {
     /// Deletions add nothing and are left out; so are submodules and
     /// symlinks, whose "content" is a commit id or a path.
     pub fn staged_files(&self) -> Result<Vec<ChangedFile>> {
-        if self.index_size() > Self::large_index_threshold() && self.head_tree()?.is_some() {
+        let head_tree = self.head_tree()?;
+        if let Some(deltas) = self.staged_deltas_from_cache_tree(head_tree.as_ref()) {
+            note_comparison("the index file and its cache-tree");
+            return load_changed_files(&self.repo, deltas, None);
+        }
+        if self.index_size() > Self::large_index_threshold() && head_tree.is_some() {
             if let Ok(deltas) = self.staged_deltas_from_git_cli() {
+                note_comparison("git diff-index");
                 return load_changed_files(&self.repo, deltas, None);
             }
             // No usable git on PATH: libgit2 gives the same answer, slower.
         }
         let index = self.index_to_commit()?;
-        let head_tree = self.head_tree()?;
         let mut options = DiffOptions::new();
         options
             .include_typechange(true)
@@ -96,7 +101,16 @@ impl Repo {
         // Exact and near renames: a moved file adds only what changed in it.
         diff.find_similar(Some(DiffFindOptions::new().renames(true)))
             .context("cannot detect renamed files")?;
-        changed_files(&self.repo, &diff, None)
+        note_comparison("libgit2");
+        // `git add -N` entries are placeholders that a commit leaves out.
+        let intent_to_add: HashSet<String> = index
+            .iter()
+            .filter(|e| e.flags_extended & INDEX_ENTRY_INTENT_TO_ADD != 0)
+            .map(|e| path_text(&e.path))
+            .collect();
+        let mut deltas = diff_deltas(&diff);
+        deltas.retain(|d| !intent_to_add.contains(&d.new_path));
+        load_changed_files(&self.repo, deltas, None)
     }
 
     /// The index size from which git compares it with HEAD;
@@ -110,11 +124,39 @@ impl Repo {
     }
 
     fn index_size(&self) -> u64 {
-        let path = std::env::var_os("GIT_INDEX_FILE")
+        std::fs::metadata(self.index_path()).map_or(0, |m| m.len())
+    }
+
+    /// The index file git is about to commit (see `index_to_commit`).
+    fn index_path(&self) -> std::path::PathBuf {
+        std::env::var_os("GIT_INDEX_FILE")
             .filter(|p| !p.is_empty())
             .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| self.repo.path().join("index"));
-        std::fs::metadata(path).map_or(0, |m| m.len())
+            .unwrap_or_else(|| self.repo.path().join("index"))
+    }
+
+    /// The staged change read straight from the index file, skipping
+    /// folders its cache-tree marks as unchanged (see `index_diff`).
+    /// `None` when that cannot answer (renames, a split or sparse index, a
+    /// corrupt file; or `KEYGUARD_NO_CACHE_TREE` is set, for tests): the
+    /// paths below then answer, and report errors.
+    fn staged_deltas_from_cache_tree(&self, head: Option<&Tree<'_>>) -> Option<Vec<FileDelta>> {
+        if std::env::var_os("KEYGUARD_NO_CACHE_TREE").is_some() {
+            return None;
+        }
+        let file = std::fs::File::open(self.index_path()).ok()?;
+        // Mapped, not read: a large index is then parsed without copying it.
+        // SAFETY: git never rewrites an index in place (it writes a new
+        // file and renames it over the old one), so the mapping cannot
+        // change or shrink under us.
+        let bytes = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+        super::index_diff::staged_deltas(&self.repo, &bytes, head)
+            .map_err(|why| {
+                note_comparison(&format!(
+                    "something else: the index file could not answer ({why})"
+                ))
+            })
+            .ok()
     }
 
     /// `git diff-index --cached --raw -z -M HEAD`: git's own comparison of
@@ -130,9 +172,19 @@ impl Repo {
             "-M",
             "--no-abbrev",
             "--ignore-submodules=all",
+            // `git add -N` placeholders are not part of the commit.
+            "--ita-invisible-in-index",
             "HEAD",
         ])?;
         parse_raw_diff(&raw)
+    }
+}
+
+/// `KEYGUARD_TIMING`: which of the three ways compared the index with HEAD
+/// (the tests check that the fast one is taken when it can be).
+fn note_comparison(how: &str) {
+    if std::env::var_os("KEYGUARD_TIMING").is_some() {
+        eprintln!("keyguard: timing: index compared with HEAD through {how}");
     }
 }
 
@@ -184,6 +236,14 @@ pub(super) fn changed_files(
     diff: &git2::Diff<'_>,
     seen: Option<&Mutex<HashSet<(Oid, Oid)>>>,
 ) -> Result<Vec<ChangedFile>> {
+    load_changed_files(repo, diff_deltas(diff), seen)
+}
+
+/// libgit2's `GIT_INDEX_ENTRY_INTENT_TO_ADD` extended flag.
+const INDEX_ENTRY_INTENT_TO_ADD: u16 = 1 << 13;
+
+/// The added and changed blobs of a diff, before loading.
+fn diff_deltas(diff: &git2::Diff<'_>) -> Vec<FileDelta> {
     let mut deltas = Vec::new();
     for delta in diff.deltas() {
         if !matches!(
@@ -211,7 +271,7 @@ pub(super) fn changed_files(
             old_path,
         });
     }
-    load_changed_files(repo, deltas, seen)
+    deltas
 }
 
 /// Reads both sides of each delta and keeps the added lines.
@@ -220,6 +280,12 @@ fn load_changed_files(
     deltas: Vec<FileDelta>,
     seen: Option<&Mutex<HashSet<(Oid, Oid)>>>,
 ) -> Result<Vec<ChangedFile>> {
+    // A mode change (same blob at the same path) adds no line. A rename
+    // without changes is kept: the scanner reads the whole file when it
+    // left an allowed path.
+    let deltas = deltas
+        .into_iter()
+        .filter(|d| d.old_path.is_some() || d.old_id != Some(d.new_id));
     let deltas: Vec<FileDelta> = match seen {
         Some(seen) => deltas
             .into_iter()
@@ -228,7 +294,7 @@ fn load_changed_files(
                 seen.lock().unwrap_or_else(|e| e.into_inner()).insert(pair)
             })
             .collect(),
-        None => deltas,
+        None => deltas.collect(),
     };
     // Many files (a large staged change): read and diff them on every core,
     // one repository handle per worker, since git2 handles are not shared
