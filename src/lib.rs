@@ -125,6 +125,17 @@ impl PhaseTimer {
             self.last = now;
         }
     }
+
+    /// Rule regexes are compiled on first use, inside the scan phases.
+    fn note_regex_builds(&self) {
+        if self.enabled {
+            let (count, time) = rules::regex_build_stats();
+            eprintln!(
+                "keyguard: timing: (of which compiling {count} rule regexes: {} µs)",
+                time.as_micros()
+            );
+        }
+    }
 }
 
 fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
@@ -165,7 +176,11 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
         _ => None,
     };
     let mut report = match target {
-        Target::Staged => scanner.scan_staged(repo.as_ref().expect("opened above"))?,
+        Target::Staged => {
+            let files = repo.as_ref().expect("opened above").staged_files()?;
+            timer.mark("read the staged change");
+            scanner.scan_staged(&files)
+        }
         Target::All => {
             let repo = repo.as_ref().expect("opened above");
             let root = root
@@ -210,6 +225,7 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
         }
     };
     timer.mark("scan");
+    timer.note_regex_builds();
     let baseline_path = baseline::locate(global.baseline.as_deref(), root.as_deref());
     if let Some(path) = &baseline_path {
         let accepted = baseline::Baseline::load(path)?.filter(&mut report.findings);

@@ -12,7 +12,6 @@ use crate::detect::{Detector, Match};
 use crate::finding::{Finding, Source};
 use crate::git::history::History;
 use crate::git::staged::{ChangedContent, ChangedFile};
-use crate::git::Repo;
 use crate::progress::Progress;
 use crate::rules::{compile_regex, RuleSpec, BUILTIN_RULES};
 use crate::secret_files::{glob_set, SecretFiles};
@@ -101,10 +100,9 @@ impl Scanner {
         self
     }
 
-    /// Scans what the next commit adds.
-    pub fn scan_staged(&self, repo: &Repo) -> Result<ScanReport> {
+    /// Scans what the next commit adds (from [`crate::git::Repo::staged_files`]).
+    pub fn scan_staged(&self, files: &[ChangedFile]) -> ScanReport {
         let started = Instant::now();
-        let files = repo.staged_files()?;
         // Starting the thread pool costs more than scanning a few files.
         let added_bytes: usize = files.iter().map(ChangedFile::added_len).sum();
         self.detector.expect_bytes(added_bytes);
@@ -119,7 +117,7 @@ impl Scanner {
                 .map(|file| self.scan_changed_file(file, Source::Staged, None))
                 .collect()
         };
-        Ok(assemble(results, Vec::new(), started))
+        assemble(results, Vec::new(), started)
     }
 
     /// Scans the lines each commit of `history` added, commits in parallel.

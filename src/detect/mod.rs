@@ -160,6 +160,8 @@ impl Detector {
         let mut line_no = first_line;
         let mut skip_line_start = usize::MAX;
         let mut vetoed: Vec<(usize, usize)> = Vec::new();
+        let widen_first =
+            self.small_inputs && self.expected_bytes.load(Ordering::Relaxed) <= LARGE_INPUT;
         for &(line_start, rule_index) in &candidates {
             line_no += memchr::memchr_iter(b'\n', &bytes[counted_to..line_start]).count() as u32;
             counted_to = line_start;
@@ -174,12 +176,17 @@ impl Detector {
                 continue;
             }
             let rule = &self.rules[rule_index];
-            let compiled = rule.compiled();
             let haystack = if rule.multiline {
                 &bytes[line_start..bytes.len().min(line_start + MULTILINE_WINDOW)]
             } else {
                 line
             };
+            // The hook's few lines: rule a line out with the widened regex
+            // before compiling the rule's own (see `rules::widen`).
+            if widen_first && !rule.may_match(haystack) {
+                continue;
+            }
+            let compiled = rule.compiled();
             for caps in compiled.regex.captures_iter(haystack) {
                 let whole = caps.get(0).expect("group 0 always matches");
                 if whole.start() > line.len() {

@@ -5,8 +5,11 @@
 //! compiled form the detector runs.
 
 pub mod examples;
+pub mod widen;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use regex::bytes::{Regex, RegexBuilder};
@@ -59,6 +62,7 @@ impl BuiltinRule {
             pattern: self.regex.to_string(),
             allow_patterns: self.allow.iter().map(|a| a.to_string()).collect(),
             compiled: OnceLock::new(),
+            widened: OnceLock::new(),
         }
     }
 }
@@ -138,6 +142,9 @@ pub struct Rule {
     pattern: String,
     allow_patterns: Vec<String>,
     compiled: OnceLock<CompiledRule>,
+    /// The widened prefilter (see [`widen`]), built on first use; `None`
+    /// inside when the pattern has nothing worth widening.
+    widened: OnceLock<Option<regex_automata::meta::Regex>>,
 }
 
 /// The parts of a rule that cost time to build.
@@ -156,6 +163,7 @@ impl Rule {
     /// building cannot fail here.
     pub fn compiled(&self) -> &CompiledRule {
         self.compiled.get_or_init(|| {
+            let _timed = RegexBuildTimer::start();
             build(
                 &self.id,
                 &self.pattern,
@@ -170,6 +178,73 @@ impl Rule {
             })
         })
     }
+}
+
+static REGEX_BUILDS: AtomicU64 = AtomicU64::new(0);
+static REGEX_BUILD_NANOS: AtomicU64 = AtomicU64::new(0);
+
+/// How many rules compiled their regexes on first use, and the time it
+/// took (`KEYGUARD_TIMING`).
+pub fn regex_build_stats() -> (u64, Duration) {
+    (
+        REGEX_BUILDS.load(Ordering::Relaxed),
+        Duration::from_nanos(REGEX_BUILD_NANOS.load(Ordering::Relaxed)),
+    )
+}
+
+struct RegexBuildTimer(Instant);
+
+impl RegexBuildTimer {
+    fn start() -> RegexBuildTimer {
+        RegexBuildTimer(Instant::now())
+    }
+}
+
+impl Drop for RegexBuildTimer {
+    fn drop(&mut self) {
+        REGEX_BUILDS.fetch_add(1, Ordering::Relaxed);
+        let nanos = u64::try_from(self.0.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        REGEX_BUILD_NANOS.fetch_add(nanos, Ordering::Relaxed);
+    }
+}
+
+impl Rule {
+    /// Whether the rule's regex may match `haystack`: `false` only when the
+    /// widened regex (which matches a superset) does not. For a few lines,
+    /// this is far cheaper than compiling the rule's own regex.
+    pub fn may_match(&self, haystack: &[u8]) -> bool {
+        let widened = self.widened.get_or_init(|| {
+            let _timed = RegexBuildTimer::start();
+            let wide = widen::widen_counted_repetitions(&self.pattern)?;
+            let wide = match self.multiline {
+                true => format!("^[^\\n]*?(?:{wide})"),
+                false => wide,
+            };
+            compile_prefilter(&wide).ok()
+        });
+        widened
+            .as_ref()
+            .is_none_or(|regex| regex.is_match(haystack))
+    }
+}
+
+/// A regex that only answers "is there a match", built for compile speed:
+/// an NFA run by the PikeVM, no DFAs.
+fn compile_prefilter(pattern: &str) -> Result<regex_automata::meta::Regex> {
+    use regex_automata::{meta, nfa::thompson::WhichCaptures, util::syntax};
+    meta::Builder::new()
+        .syntax(syntax::Config::new().unicode(false).utf8(false))
+        .configure(
+            meta::Config::new()
+                .which_captures(WhichCaptures::Implicit)
+                .utf8_empty(false)
+                .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
+                .hybrid(false)
+                .onepass(false)
+                .backtrack(false),
+        )
+        .build(pattern)
+        .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// A case-sensitive regex that spells out each of its keywords can only
@@ -253,6 +328,7 @@ impl RuleSpec {
             pattern: self.regex.clone(),
             allow_patterns: self.allow.clone(),
             compiled: OnceLock::new(),
+            widened: OnceLock::new(),
         })
     }
 }
