@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """keyguard performance benchmark: builds its own repositories, times keyguard
 and reference/peer tools on them, prints a table. Python 3.11 standard library
-only; git, and a keyguard binary (built with `cargo build --release` when
-missing), are the only requirements. Peers are used when installed.
+only; git, and a keyguard binary (built as install.sh builds it, static on
+Linux with glibc, unless --keyguard names one), are the only requirements.
+Peers are used when installed.
 
     python3 benches/perf/run.py                  # full run (~400 MB large repo; several minutes)
     python3 benches/perf/run.py --quick          # smoke run (small sizes, few runs)
@@ -661,12 +662,22 @@ def make_history_repo(env: Env, path: str, pool: Pool, rng: random.Random, commi
 
 
 def build_keyguard(args, work: str) -> tuple[str, str]:
+    """The binary to measure: --keyguard, or one built the way install.sh
+    builds it (static on Linux with glibc, which is what users run)."""
     exe = args.keyguard
     if not exe:
-        exe = os.path.join(ROOT, "target", "release", "keyguard")
-        if not os.path.isfile(exe):
-            log("no target/release/keyguard: running `cargo build --release`")
-            subprocess.run(["cargo", "build", "--release"], cwd=ROOT, check=True)
+        host = subprocess.run(["rustc", "-vV"], capture_output=True, text=True, check=True).stdout
+        host = next(line.split(": ", 1)[1] for line in host.splitlines() if line.startswith("host: "))
+        cmd = ["cargo", "build", "--release", "--locked"]
+        env = dict(os.environ)
+        if host.endswith("-linux-gnu"):
+            cmd += ["--target", host]
+            env["RUSTFLAGS"] = (env.get("RUSTFLAGS", "") + " -C target-feature=+crt-static").strip()
+            exe = os.path.join(ROOT, "target", host, "release", "keyguard")
+        else:
+            exe = os.path.join(ROOT, "target", "release", "keyguard")
+        log(f"building keyguard as install.sh does: {' '.join(cmd)}")
+        subprocess.run(cmd, cwd=ROOT, env=env, check=True)
     exe = os.path.abspath(exe)
     if not os.path.isfile(exe):
         raise SystemExit(f"keyguard binary not found: {exe}")
@@ -719,7 +730,7 @@ def main() -> int:
     ap.add_argument("--large-files", type=int, help="files in the large repository (default 29000)")
     ap.add_argument("--staged-mb", type=float, default=6.0, help="size of the large staged change (default 6)")
     ap.add_argument("--history-commits", type=int, help="commits in the history repository (default 2000)")
-    ap.add_argument("--keyguard", help="keyguard binary (default target/release/keyguard, built if missing)")
+    ap.add_argument("--keyguard", help="keyguard binary (default: built as install.sh builds it, static on Linux/glibc)")
     ap.add_argument("--keep", metavar="DIR", help="build everything in DIR and keep it (DIR must not exist)")
     ap.add_argument("--skip-peers", action="store_true", help="time only keyguard, git and ripgrep")
     ap.add_argument("--peer-path", action="append", metavar="DIR", help="look for peer tools here first")
