@@ -71,7 +71,7 @@ impl Scanner {
             .chain(user)
             .filter(|rule| {
                 rule.as_ref()
-                    .map_or(true, |r| !config.disabled_rules.contains(&r.id))
+                    .map_or(true, |r| !config.disabled_rules.iter().any(|d| *d == r.id))
             })
             .collect::<Result<Vec<_>>>()?;
         let allowed_values = config
@@ -342,15 +342,15 @@ impl Scanner {
         result.findings.extend(matches.into_iter().map(|m| {
             let rule = &rules[m.rule];
             Finding {
-                rule_id: rule.id.clone(),
-                description: rule.description.clone(),
+                rule_id: rule.id.to_string(),
+                description: rule.description.to_string(),
                 path: path.to_string(),
                 line: m.line,
                 column: m.column,
                 secret: m.secret,
                 source,
                 commit: None,
-                env_var: rule.env_var.clone(),
+                env_var: rule.env_var.as_deref().map(str::to_string),
                 is_secret_file: false,
             }
         }));

@@ -1497,7 +1497,7 @@ fn g_property_an_inserted_key_line_is_the_only_added_line_and_is_found_there() {
         detector.scan_into(&new[run.start..run.end], run.first_line, &mut matches);
         let found: Vec<(u32, usize, &str)> = matches
             .iter()
-            .map(|m| (m.line, m.column, detector.rules()[m.rule].id.as_str()))
+            .map(|m| (m.line, m.column, detector.rules()[m.rule].id.as_ref()))
             .collect();
         assert!(
             found.contains(&((at + 1) as u32, prefix.chars().count() + 3, "github-token")),

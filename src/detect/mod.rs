@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::Regex;
 
-use crate::rules::Rule;
+use crate::rules::{Rule, Text};
 
 /// Inputs up to this size (in small-input mode) are prefiltered keyword by
 /// keyword instead of building the automaton.
@@ -50,7 +50,7 @@ pub struct Match {
 pub struct Detector {
     rules: Vec<Rule>,
     /// Lower-cased keywords, one per automaton pattern.
-    patterns: Vec<String>,
+    patterns: Vec<Text>,
     /// Built on first use: a commit that adds nothing scannable never pays.
     keywords: OnceLock<AhoCorasick>,
     /// A DFA for large scans (slower to build, fastest to run); the hook
@@ -75,8 +75,8 @@ impl Detector {
     }
 
     pub fn with_allowed_values(rules: Vec<Rule>, allowed_values: Vec<Regex>) -> Detector {
-        let mut patterns: Vec<String> = Vec::new();
-        let mut pattern_index: HashMap<String, usize> = HashMap::new();
+        let mut patterns: Vec<Text> = Vec::new();
+        let mut pattern_index: HashMap<Text, usize> = HashMap::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         let mut unfiltered_rules = Vec::new();
         for (index, rule) in rules.iter().enumerate() {
@@ -84,7 +84,12 @@ impl Detector {
                 unfiltered_rules.push(index);
             }
             for keyword in &rule.keywords {
-                let keyword = keyword.to_ascii_lowercase();
+                // Built-in keywords are mostly lower case already: borrowed,
+                // not copied.
+                let keyword = match keyword.bytes().any(|b| b.is_ascii_uppercase()) {
+                    true => Text::Owned(keyword.to_ascii_lowercase()),
+                    false => keyword.clone(),
+                };
                 match pattern_index.get(&keyword) {
                     Some(&i) => keyword_rules[i].push(index),
                     None => {
@@ -133,7 +138,7 @@ impl Detector {
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
                 .kind(Some(kind))
-                .build(&self.patterns)
+                .build(self.patterns.iter().map(|p| p.as_bytes()))
                 .expect("keyword automaton is small and always builds")
         })
     }
@@ -349,7 +354,7 @@ impl Detector {
         self.scan_into(text, 1, &mut found);
         found
             .into_iter()
-            .map(|m| self.rules[m.rule].id.clone())
+            .map(|m| self.rules[m.rule].id.to_string())
             .collect()
     }
 }

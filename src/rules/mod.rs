@@ -7,6 +7,7 @@
 pub mod examples;
 pub mod widen;
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -44,9 +45,9 @@ impl BuiltinRule {
     /// The rule, ready to run; its regexes compile on first use.
     pub fn to_rule(&self) -> Rule {
         Rule {
-            id: self.id.to_string(),
-            description: self.description.to_string(),
-            keywords: self.keywords.iter().map(|k| k.to_string()).collect(),
+            id: Cow::Borrowed(self.id),
+            description: Cow::Borrowed(self.description),
+            keywords: self.keywords.iter().map(|&k| Cow::Borrowed(k)).collect(),
             entropy: self.entropy,
             checksum: self.checksum.map(|c| match c {
                 "base62-crc32" => Checksum::Base62Crc32,
@@ -54,13 +55,13 @@ impl BuiltinRule {
             }),
             generic: self.generic,
             multiline: self.multiline,
-            env_var: self.env_var.map(str::to_string),
+            env_var: self.env_var.map(Cow::Borrowed),
             case_sensitive_keywords: has_case_sensitive_keywords(
                 self.regex,
                 self.keywords.iter().copied(),
             ),
-            pattern: self.regex.to_string(),
-            allow_patterns: self.allow.iter().map(|a| a.to_string()).collect(),
+            pattern: Cow::Borrowed(self.regex),
+            allow_patterns: self.allow.iter().map(|&a| Cow::Borrowed(a)).collect(),
             compiled: OnceLock::new(),
             widened: OnceLock::new(),
         }
@@ -124,23 +125,27 @@ struct RuleFile {
     rules: Vec<RuleSpec>,
 }
 
+/// Text of a rule: borrowed from the built-in statics, owned for rules
+/// from a configuration file (loading 237 rules then allocates little).
+pub type Text = Cow<'static, str>;
+
 /// A rule ready to run. Its regexes are compiled on first use: a commit
 /// that touches one line should not pay for building 150 automata.
 #[derive(Debug)]
 pub struct Rule {
-    pub id: String,
-    pub description: String,
-    pub keywords: Vec<String>,
+    pub id: Text,
+    pub description: Text,
+    pub keywords: Vec<Text>,
     pub entropy: Option<f64>,
     pub checksum: Option<Checksum>,
     pub generic: bool,
     pub multiline: bool,
-    pub env_var: Option<String>,
+    pub env_var: Option<Text>,
     /// The regex matches case-sensitively, so its keywords need only be
     /// looked for exactly as written.
     pub case_sensitive_keywords: bool,
-    pattern: String,
-    allow_patterns: Vec<String>,
+    pattern: Text,
+    allow_patterns: Vec<Text>,
     compiled: OnceLock<CompiledRule>,
     /// The widened prefilter (see [`widen`]), built on first use; `None`
     /// inside when the pattern has nothing worth widening.
@@ -256,7 +261,12 @@ fn has_case_sensitive_keywords<'a>(
     !regex.contains("(?i") && keywords.all(|k| regex.contains(k))
 }
 
-fn build(id: &str, pattern: &str, allow: &[String], multiline: bool) -> Result<CompiledRule> {
+fn build(
+    id: &str,
+    pattern: &str,
+    allow: &[impl AsRef<str>],
+    multiline: bool,
+) -> Result<CompiledRule> {
     // The detector runs a multi-line rule from the start of a line with a
     // keyword hit, over the text that follows. Anchoring the match to start
     // on that line keeps the search from scanning ahead through the window
@@ -285,7 +295,7 @@ fn build(id: &str, pattern: &str, allow: &[String], multiline: bool) -> Result<C
     };
     let allow = allow
         .iter()
-        .map(|a| compile_regex(a))
+        .map(|a| compile_regex(a.as_ref()))
         .collect::<Result<Vec<_>>>()
         .with_context(|| format!("rule `{id}`: invalid allow regex"))?;
     Ok(CompiledRule {
@@ -313,20 +323,20 @@ impl RuleSpec {
             bail!("rule `{}`: keywords must not be empty strings", self.id);
         }
         Ok(Rule {
-            id: self.id.clone(),
-            description: self.description.clone(),
-            keywords: self.keywords.clone(),
+            id: Cow::Owned(self.id.clone()),
+            description: Cow::Owned(self.description.clone()),
+            keywords: self.keywords.iter().cloned().map(Cow::Owned).collect(),
             entropy: self.entropy,
             checksum: self.checksum,
             generic: self.generic,
             multiline: self.multiline,
-            env_var: self.env_var.clone(),
+            env_var: self.env_var.clone().map(Cow::Owned),
             case_sensitive_keywords: has_case_sensitive_keywords(
                 &self.regex,
                 self.keywords.iter().map(String::as_str),
             ),
-            pattern: self.regex.clone(),
-            allow_patterns: self.allow.clone(),
+            pattern: Cow::Owned(self.regex.clone()),
+            allow_patterns: self.allow.iter().cloned().map(Cow::Owned).collect(),
             compiled: OnceLock::new(),
             widened: OnceLock::new(),
         })
