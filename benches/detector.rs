@@ -285,6 +285,36 @@ fn rule_loading(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
+    // Common words that are keywords (`key`, `token`) on lines with no
+    // key: in the hook, the widened regexes rule these lines out before
+    // the generic rules' own regexes are built (see src/rules/widen.rs).
+    let keyword_lines =
+        "        Err(Error::key_not_string())\n    let token = next_token(&mut lexer)?;\n";
+    group.bench_function("first_scan_keyword_lines_small_inputs", |b| {
+        b.iter_batched(
+            || {
+                Detector::new(BUILTIN_RULES.iter().map(|r| r.to_rule()).collect())
+                    .for_small_inputs()
+            },
+            |detector| {
+                let mut out = Vec::new();
+                detector.scan_into(keyword_lines, 1, &mut out);
+                out.len()
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("first_scan_keyword_lines", |b| {
+        b.iter_batched(
+            || Detector::new(BUILTIN_RULES.iter().map(|r| r.to_rule()).collect()),
+            |detector| {
+                let mut out = Vec::new();
+                detector.scan_into(keyword_lines, 1, &mut out);
+                out.len()
+            },
+            BatchSize::PerIteration,
+        )
+    });
     group.bench_function("first_scan_one_key", |b| {
         b.iter_batched(
             || {

@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::Regex;
 
-use crate::rules::{Rule, Text};
+use crate::rules::{Engine, Rule, Text};
 
 /// Inputs up to this size (in small-input mode) are prefiltered keyword by
 /// keyword instead of building the automaton.
@@ -44,6 +44,27 @@ pub struct Match {
     pub secret: String,
     /// Byte range of the secret within the scanned text.
     pub span: (usize, usize),
+}
+
+/// A secret's bytes and range within the regex's haystack.
+struct Found<'h> {
+    bytes: &'h [u8],
+    start: usize,
+    end: usize,
+}
+
+impl<'h> Found<'h> {
+    fn as_bytes(&self) -> &'h [u8] {
+        self.bytes
+    }
+
+    fn start(&self) -> usize {
+        self.start
+    }
+
+    fn end(&self) -> usize {
+        self.end
+    }
 }
 
 /// Compiled rules plus the keyword prefilter over them.
@@ -167,6 +188,10 @@ impl Detector {
         let mut vetoed: Vec<(usize, usize)> = Vec::new();
         let widen_first =
             self.small_inputs && self.expected_bytes.load(Ordering::Relaxed) <= LARGE_INPUT;
+        let engine = match widen_first {
+            true => Engine::QuickToBuild,
+            false => Engine::FastToRun,
+        };
         for &(line_start, rule_index) in &candidates {
             line_no += memchr::memchr_iter(b'\n', &bytes[counted_to..line_start]).count() as u32;
             counted_to = line_start;
@@ -191,19 +216,28 @@ impl Detector {
             if widen_first && !rule.may_match(haystack) {
                 continue;
             }
-            let compiled = rule.compiled();
+            let compiled = rule.compiled(engine);
             for caps in compiled.regex.captures_iter(haystack) {
-                let whole = caps.get(0).expect("group 0 always matches");
+                let whole = caps.get_match().expect("a reported match has group 0");
                 if whole.start() > line.len() {
                     break; // starts on a later line: found from that line
                 }
-                let Some(secret) = compiled.secret_groups.iter().find_map(|&g| caps.get(g)) else {
+                let Some(secret) = compiled
+                    .secret_groups
+                    .iter()
+                    .find_map(|&g| caps.get_group(g))
+                else {
                     continue;
+                };
+                let secret = Found {
+                    bytes: &haystack[secret.range()],
+                    start: secret.start,
+                    end: secret.end,
                 };
                 if !self.is_reportable(
                     rule,
                     secret.as_bytes(),
-                    caps.name("name").map(|n| n.as_bytes()),
+                    caps.get_group_by_name("name").map(|n| &haystack[n.range()]),
                 ) {
                     // A value a specific rule recognised and then rejected
                     // (bad checksum, documented example) is not a secret for
@@ -328,7 +362,7 @@ impl Detector {
             return false;
         }
         if rule
-            .compiled()
+            .compiled(Engine::FastToRun)
             .allow
             .iter()
             .chain(&self.allowed_values)

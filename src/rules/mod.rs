@@ -155,18 +155,29 @@ pub struct Rule {
 /// The parts of a rule that cost time to build.
 #[derive(Debug)]
 pub struct CompiledRule {
-    pub regex: Regex,
+    pub regex: regex_automata::meta::Regex,
     /// Capture groups that may hold the secret, in order; the first that
     /// took part in a match is the secret (0 = the whole match).
     pub secret_groups: Vec<usize>,
     pub allow: Vec<Regex>,
 }
 
+/// How a rule's regex is built: the choice trades build time for speed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// With lazy DFAs: slower to build, fastest over many lines (scans).
+    FastToRun,
+    /// An NFA run by a backtracker or the PikeVM only: builds several times
+    /// faster, and a few lines (the hook) take microseconds either way.
+    QuickToBuild,
+}
+
 impl Rule {
-    /// The compiled regexes, built on first call. Rules are validated when
-    /// loaded ([`RuleSpec::compile`]) or by the built-in rule tests, so
-    /// building cannot fail here.
-    pub fn compiled(&self) -> &CompiledRule {
+    /// The compiled regexes, built on first call with `engine` (a later
+    /// call gets what the first built). Rules are validated when loaded
+    /// ([`RuleSpec::compile`]) or by the built-in rule tests, so building
+    /// cannot fail here.
+    pub fn compiled(&self, engine: Engine) -> &CompiledRule {
         self.compiled.get_or_init(|| {
             let _timed = RegexBuildTimer::start();
             build(
@@ -174,6 +185,7 @@ impl Rule {
                 &self.pattern,
                 &self.allow_patterns,
                 self.multiline,
+                engine,
             )
             .unwrap_or_else(|e| {
                 panic!(
@@ -233,6 +245,27 @@ impl Rule {
     }
 }
 
+/// A rule's regex, matched like every other (see [`compile_regex`]), built
+/// for `engine`.
+fn compile_rule_regex(pattern: &str, engine: Engine) -> Result<regex_automata::meta::Regex> {
+    use regex_automata::{meta, util::syntax};
+    let config = meta::Config::new()
+        .utf8_empty(false)
+        .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
+        .onepass_size_limit(Some(REGEX_SIZE_LIMIT))
+        .dfa_size_limit(Some(REGEX_SIZE_LIMIT))
+        .hybrid_cache_capacity(REGEX_SIZE_LIMIT);
+    let config = match engine {
+        Engine::FastToRun => config,
+        Engine::QuickToBuild => config.hybrid(false).dfa(false).onepass(false),
+    };
+    meta::Builder::new()
+        .syntax(syntax::Config::new().unicode(false).utf8(false))
+        .configure(config)
+        .build(pattern)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 /// A regex that only answers "is there a match", built for compile speed:
 /// an NFA run by the PikeVM, no DFAs.
 fn compile_prefilter(pattern: &str) -> Result<regex_automata::meta::Regex> {
@@ -266,6 +299,7 @@ fn build(
     pattern: &str,
     allow: &[impl AsRef<str>],
     multiline: bool,
+    engine: Engine,
 ) -> Result<CompiledRule> {
     // The detector runs a multi-line rule from the start of a line with a
     // keyword hit, over the text that follows. Anchoring the match to start
@@ -279,18 +313,24 @@ fn build(
     } else {
         pattern
     };
-    let regex = compile_regex(pattern).with_context(|| format!("rule `{id}`: invalid regex"))?;
+    let regex = compile_rule_regex(pattern, engine)
+        .with_context(|| format!("rule `{id}`: invalid regex"))?;
     // `secret`, or alternatives `secret_quoted`, `secret_bare`, ...: one
     // regex can find the value in several syntaxes.
-    let named: Vec<usize> = regex
-        .capture_names()
+    let names = regex
+        .group_info()
+        .pattern_names(regex_automata::PatternID::ZERO);
+    let named: Vec<usize> = names
         .enumerate()
         .filter(|(_, name)| name.is_some_and(|n| n.starts_with("secret")))
         .map(|(i, _)| i)
         .collect();
+    let group_count = regex
+        .group_info()
+        .group_len(regex_automata::PatternID::ZERO);
     let secret_groups = match named.is_empty() {
         false => named,
-        true if regex.captures_len() > 1 => vec![1],
+        true if group_count > 1 => vec![1],
         true => vec![0],
     };
     let allow = allow
@@ -310,7 +350,13 @@ impl RuleSpec {
     /// rules from a user's configuration).
     pub fn compile(&self) -> Result<Rule> {
         let rule = self.compile_lazily()?;
-        let compiled = build(&self.id, &self.regex, &self.allow, self.multiline)?;
+        let compiled = build(
+            &self.id,
+            &self.regex,
+            &self.allow,
+            self.multiline,
+            Engine::FastToRun,
+        )?;
         rule.compiled.set(compiled).expect("fresh rule");
         Ok(rule)
     }
@@ -430,9 +476,23 @@ mod tests {
     fn every_rule_matches_its_examples_and_not_its_negatives() {
         let specs = builtin_specs();
         let detector = Detector::new(specs.iter().map(|s| s.compile().unwrap()).collect());
+        check_examples(&specs, &detector);
+    }
+
+    /// The same through the hook's path: lazily built rules, widened
+    /// regexes first, rule regexes built for build speed.
+    #[test]
+    fn every_rule_matches_its_examples_and_not_its_negatives_in_the_hook() {
+        let specs = builtin_specs();
+        let detector = Detector::new(BUILTIN_RULES.iter().map(BuiltinRule::to_rule).collect())
+            .for_small_inputs();
+        check_examples(&specs, &detector);
+    }
+
+    fn check_examples(specs: &[RuleSpec], detector: &Detector) {
         let mut rng = examples::Rng::seeded(0x6b65_7967_7561_7264);
         let mut failures = Vec::new();
-        for spec in &specs {
+        for spec in specs {
             for _round in 0..5 {
                 for example in &spec.examples {
                     let line = examples::expand(example, &mut rng).unwrap();
@@ -515,6 +575,6 @@ mod tests {
     fn secret_group_prefers_the_named_group() {
         let spec: RuleSpec =
             toml::from_str("id='r'\ndescription='d'\nregex='(a)(?P<secret>b)'").unwrap();
-        assert_eq!(spec.compile().unwrap().compiled().secret_groups, [2]);
+        assert_eq!(spec.compile().unwrap().compiled(Engine::FastToRun).secret_groups, [2]);
     }
 }
