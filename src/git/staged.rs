@@ -5,7 +5,8 @@
 //! any other, and then only the added lines are kept.
 
 use anyhow::{Context, Result};
-use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Patch};
+use git2::{Delta, DiffFindOptions, DiffOptions, FileMode};
+use imara_diff::{Algorithm, Diff, InternedInput, TokenSource};
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -366,7 +367,13 @@ fn added_content(old: Option<&[u8]>, new: Vec<u8>) -> Result<ChangedContent> {
     Ok(ChangedContent::Text { text, added })
 }
 
-/// Runs of lines present in `new` but not in `old`, per git's diff.
+/// Runs of lines present in `new` but not in `old`.
+///
+/// Lines are compared without their line ending and trailing whitespace,
+/// as `git diff --ignore-space-at-eol` does: a line whose only change is
+/// CRLF to LF, or a last line that gains a final newline, is not added.
+/// The diff is imara-diff's histogram diff (git's `--histogram`): several
+/// times faster than libgit2's patch, which also hashed both buffers.
 pub fn added_lines(old: &str, new: &str) -> Result<Vec<AddedLines>> {
     let line_starts: Vec<usize> = std::iter::once(0)
         .chain(memchr::memchr_iter(b'\n', new.as_bytes()).map(|i| i + 1))
@@ -374,49 +381,42 @@ pub fn added_lines(old: &str, new: &str) -> Result<Vec<AddedLines>> {
         .collect();
     let line_end = |line: usize| line_starts.get(line).copied().unwrap_or(new.len());
 
-    // A last line without a newline that gains one (text appended after
-    // it) is not a new line; neither is a line whose only change is its
-    // line ending (CRLF to LF) or trailing whitespace. Both sides are
-    // compared with a final newline and line ends ignored.
-    fn with_newline(text: &str) -> std::borrow::Cow<'_, str> {
-        if text.is_empty() || text.ends_with('\n') {
-            return std::borrow::Cow::Borrowed(text);
-        }
-        std::borrow::Cow::Owned(format!("{text}\n"))
-    }
-    let (old_text, new_text) = (with_newline(old), with_newline(new));
-    let mut options = DiffOptions::new();
-    options
-        .context_lines(0)
-        .force_text(true)
-        .ignore_whitespace_eol(true);
-    let patch = Patch::from_buffers(
-        old_text.as_bytes(),
-        None,
-        new_text.as_bytes(),
-        None,
-        Some(&mut options),
-    )
-    .context("diff failed")?;
-    let mut runs: Vec<AddedLines> = Vec::new();
-    for hunk_index in 0..patch.num_hunks() {
-        let (hunk, _) = patch.hunk(hunk_index)?;
-        if hunk.new_lines() == 0 {
-            continue; // a pure deletion
-        }
-        let first = hunk.new_start() as usize; // 1-based
-        let last = first + hunk.new_lines() as usize - 1;
-        if first == 0 || first > line_starts.len() {
-            continue;
-        }
-        let last = last.min(line_starts.len());
-        runs.push(AddedLines {
-            first_line: first as u32,
-            start: line_starts[first - 1],
-            end: line_end(last),
-        });
-    }
+    let input = InternedInput::new(ComparableLines(old), ComparableLines(new));
+    let diff = Diff::compute(Algorithm::Histogram, &input);
+    let runs = diff
+        .hunks()
+        .filter(|hunk| !hunk.after.is_empty())
+        .map(|hunk| {
+            let (first, last) = (hunk.after.start as usize, hunk.after.end as usize - 1);
+            AddedLines {
+                first_line: hunk.after.start + 1,
+                start: line_starts[first],
+                end: line_end(last + 1),
+            }
+        })
+        .collect();
     Ok(runs)
+}
+
+/// A text's lines as the diff compares them: without the line ending and
+/// trailing spaces and tabs. One token per entry of `added_lines`'
+/// `line_starts`.
+struct ComparableLines<'a>(&'a str);
+
+impl<'a> TokenSource for ComparableLines<'a> {
+    type Token = &'a str;
+    type Tokenizer = std::iter::Map<std::str::SplitInclusive<'a, char>, fn(&'a str) -> &'a str>;
+
+    fn tokenize(&self) -> Self::Tokenizer {
+        fn comparable(line: &str) -> &str {
+            line.trim_end_matches(['\n', '\r', ' ', '\t'])
+        }
+        self.0.split_inclusive('\n').map(comparable)
+    }
+
+    fn estimate_tokens(&self) -> u32 {
+        u32::try_from(memchr::memchr_iter(b'\n', self.0.as_bytes()).count() + 1).unwrap_or(u32::MAX)
+    }
 }
 
 #[cfg(test)]

@@ -575,6 +575,12 @@ mod tests {
     fn secret_group_prefers_the_named_group() {
         let spec: RuleSpec =
             toml::from_str("id='r'\ndescription='d'\nregex='(a)(?P<secret>b)'").unwrap();
-        assert_eq!(spec.compile().unwrap().compiled(Engine::FastToRun).secret_groups, [2]);
+        assert_eq!(
+            spec.compile()
+                .unwrap()
+                .compiled(Engine::FastToRun)
+                .secret_groups,
+            [2]
+        );
     }
 }
