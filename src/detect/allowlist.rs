@@ -173,6 +173,16 @@ pub fn looks_like_credential(value: &[u8], name: Option<&[u8]>) -> bool {
     if is_uuid(value) || (randomness::is_identifier_like(value) && !(is_password && classes >= 3)) {
         return false;
     }
+    // Code, not a value: another variable (`token_idx1: token_idx1_backwards`)
+    // or a number (`ERROR_KEY_DOES_NOT_EXIST: WIN32_ERROR = 3758096900u32`).
+    if names_a_credential(value) {
+        return false;
+    }
+    match number_literal(value) {
+        Some(Number::Typed) => return false,
+        Some(Number::Plain) if name.is_some_and(is_vague_key_name) => return false,
+        _ => {}
+    }
     // `cache_key`, `idempotency_key`, `sort_key`: a name that says "key"
     // but not what for holds hashes and composite keys far more often than
     // credentials; only a plain generated value counts there.
@@ -185,6 +195,69 @@ pub fn looks_like_credential(value: &[u8], name: Option<&[u8]>) -> bool {
         return classes >= 2;
     }
     randomness::looks_random(value)
+}
+
+/// An identifier made of words, one of them a credential word
+/// (`token_idx1_backwards`, `api_key_from_env`): a variable that holds the
+/// secret, not the secret.
+fn names_a_credential(value: &[u8]) -> bool {
+    const WORDS: [&[u8]; 9] = [
+        b"token",
+        b"secret",
+        b"key",
+        b"password",
+        b"passwd",
+        b"pwd",
+        b"credential",
+        b"credentials",
+        b"apikey",
+    ];
+    let mut parts = value.split(|b| matches!(b, b'_' | b'.' | b'-'));
+    value.contains(&b'_') && parts.any(|part| WORDS.iter().any(|w| part.eq_ignore_ascii_case(w)))
+}
+
+enum Number {
+    /// With a type suffix or a radix prefix (`42u32`, `0xC021_0014`): code.
+    Typed,
+    /// Decimal digits (and `_` separators) only.
+    Plain,
+}
+
+/// A number as code writes it: optional `-`, decimal digits or a `0x`,
+/// `0o`, `0b` prefixed run, `_` separators, an optional type suffix (Rust,
+/// C, JavaScript BigInt).
+fn number_literal(value: &[u8]) -> Option<Number> {
+    const SUFFIXES: [&[u8]; 20] = [
+        b"u8", b"u16", b"u32", b"u64", b"u128", b"usize", b"i8", b"i16", b"i32", b"i64", b"i128",
+        b"isize", b"f32", b"f64", b"u", b"l", b"ul", b"ull", b"ll", b"n",
+    ];
+    let value = value.strip_prefix(b"-").unwrap_or(value);
+    let (body, prefixed) = match value {
+        [b'0', b'x' | b'X', rest @ ..] => (rest, true),
+        [b'0', b'o' | b'O' | b'b' | b'B', rest @ ..] => (rest, true),
+        _ => (value, false),
+    };
+    let is_digit = |b: &u8| match prefixed {
+        true => b.is_ascii_hexdigit() || *b == b'_',
+        false => b.is_ascii_digit() || *b == b'_',
+    };
+    let digits = body.iter().take_while(|b| is_digit(b)).count();
+    if digits == 0 || !body[0].is_ascii_alphanumeric() {
+        return None;
+    }
+    let suffix = &body[digits..];
+    let suffix = suffix.strip_prefix(b"_").unwrap_or(suffix);
+    if suffix.is_empty() {
+        return Some(if prefixed {
+            Number::Typed
+        } else {
+            Number::Plain
+        });
+    }
+    SUFFIXES
+        .iter()
+        .any(|s| suffix.eq_ignore_ascii_case(s))
+        .then_some(Number::Typed)
 }
 
 /// `8-4-4-4-12` hex: an identifier (request ids, idempotency keys), which
@@ -272,6 +345,35 @@ mod tests {
                 "{value}"
             );
         }
+    }
+
+    #[test]
+    fn numbers_and_variables_are_not_credentials() {
+        for value in ["3758096900u32", "0xC0210014_u32", "-42i64", "0x8007_0005"] {
+            assert!(
+                !looks_like_credential(value.as_bytes(), Some(b"api_token")),
+                "{value}"
+            );
+        }
+        assert!(!looks_like_credential(
+            b"218169630",
+            Some(b"OID_REMOVE_KEY")
+        ));
+        assert!(!looks_like_credential(
+            b"token_idx1_backwards",
+            Some(b"token_idx1")
+        ));
+        assert!(!looks_like_credential(
+            b"api_key_from_env",
+            Some(b"api_key")
+        ));
+        // Hex without `0x` may well be a key; digits under a strong name too.
+        assert_eq!(
+            number_literal(b"deadbeefcafe0123").map(|_| ()),
+            None,
+            "hex without a prefix is not a number literal"
+        );
+        assert!(matches!(number_literal(b"48213977"), Some(Number::Plain)));
     }
 
     #[test]
