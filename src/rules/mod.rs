@@ -279,7 +279,7 @@ fn compile_prefilter(pattern: &str) -> Result<regex_automata::meta::Regex> {
                 .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
                 .hybrid(false)
                 .onepass(false)
-                .backtrack(false),
+                .backtrack(true),
         )
         .build(pattern)
         .map_err(|e| anyhow::anyhow!("{e}"))
