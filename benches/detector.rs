@@ -255,66 +255,38 @@ fn rule_loading(c: &mut Criterion) {
         "token = \"{}\"\n",
         expand("ghp_{{b62crc:30}}", &mut rng).expect("template")
     );
-    // A fresh hook-tuned detector's first scan of one plain line and of one
-    // key line: prefilter set-up plus, for the key, that rule's regex build.
-    group.bench_function("first_scan_plain_small_inputs", |b| {
-        b.iter_batched(
-            || {
-                Detector::new(BUILTIN_RULES.iter().map(|r| r.to_rule()).collect())
-                    .for_small_inputs()
-            },
-            |detector| {
-                let mut out = Vec::new();
-                detector.scan_into(PLAIN_LINE, 1, &mut out);
-                out.len()
-            },
-            BatchSize::PerIteration,
-        )
-    });
-    group.bench_function("first_scan_one_key_small_inputs", |b| {
-        b.iter_batched(
-            || {
-                Detector::new(BUILTIN_RULES.iter().map(|r| r.to_rule()).collect())
-                    .for_small_inputs()
-            },
-            |detector| {
-                let mut out = Vec::new();
-                detector.scan_into(&key_line, 1, &mut out);
-                out.len()
-            },
-            BatchSize::PerIteration,
-        )
-    });
-    // Common words that are keywords (`key`, `token`) on lines with no
-    // key: in the hook, the widened regexes rule these lines out before
-    // the generic rules' own regexes are built (see src/rules/widen.rs).
+    // A fresh detector's first scan: prefilter set-up plus the regex builds
+    // of the rules whose keywords the text holds. `_small_inputs` is the
+    // hook's path (widened regexes first, rule regexes built for speed of
+    // building; see src/rules/widen.rs).
+    let statics = || Detector::new(BUILTIN_RULES.iter().map(|r| r.to_rule()).collect());
+    let hook = || statics().for_small_inputs();
+    // Common words that are keywords (`key`, `token`) on lines with no key.
     let keyword_lines =
         "        Err(Error::key_not_string())\n    let token = next_token(&mut lexer)?;\n";
-    group.bench_function("first_scan_keyword_lines_small_inputs", |b| {
-        b.iter_batched(
-            || {
-                Detector::new(BUILTIN_RULES.iter().map(|r| r.to_rule()).collect())
-                    .for_small_inputs()
-            },
-            |detector| {
-                let mut out = Vec::new();
-                detector.scan_into(keyword_lines, 1, &mut out);
-                out.len()
-            },
-            BatchSize::PerIteration,
-        )
-    });
-    group.bench_function("first_scan_keyword_lines", |b| {
-        b.iter_batched(
-            || Detector::new(BUILTIN_RULES.iter().map(|r| r.to_rule()).collect()),
-            |detector| {
-                let mut out = Vec::new();
-                detector.scan_into(keyword_lines, 1, &mut out);
-                out.len()
-            },
-            BatchSize::PerIteration,
-        )
-    });
+    let first_scans: [(&str, &dyn Fn() -> Detector, &str); 4] = [
+        ("first_scan_plain_small_inputs", &hook, PLAIN_LINE),
+        ("first_scan_one_key_small_inputs", &hook, &key_line),
+        (
+            "first_scan_keyword_lines_small_inputs",
+            &hook,
+            keyword_lines,
+        ),
+        ("first_scan_keyword_lines", &statics, keyword_lines),
+    ];
+    for (name, detector, text) in first_scans {
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                detector,
+                |detector| {
+                    let mut out = Vec::new();
+                    detector.scan_into(text, 1, &mut out);
+                    out.len()
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
     group.bench_function("first_scan_one_key", |b| {
         b.iter_batched(
             || {

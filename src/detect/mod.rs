@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::Regex;
 
-use crate::rules::{Engine, Rule, Text};
+use crate::rules::{CompiledRule, Engine, Rule, Text};
 
 /// Inputs up to this size (in small-input mode) are prefiltered keyword by
 /// keyword instead of building the automaton.
@@ -44,27 +44,6 @@ pub struct Match {
     pub secret: String,
     /// Byte range of the secret within the scanned text.
     pub span: (usize, usize),
-}
-
-/// A secret's bytes and range within the regex's haystack.
-struct Found<'h> {
-    bytes: &'h [u8],
-    start: usize,
-    end: usize,
-}
-
-impl<'h> Found<'h> {
-    fn as_bytes(&self) -> &'h [u8] {
-        self.bytes
-    }
-
-    fn start(&self) -> usize {
-        self.start
-    }
-
-    fn end(&self) -> usize {
-        self.end
-    }
 }
 
 /// Compiled rules plus the keyword prefilter over them.
@@ -229,27 +208,24 @@ impl Detector {
                 else {
                     continue;
                 };
-                let secret = Found {
-                    bytes: &haystack[secret.range()],
-                    start: secret.start,
-                    end: secret.end,
-                };
+                let secret_bytes = &haystack[secret.range()];
                 if !self.is_reportable(
                     rule,
-                    secret.as_bytes(),
+                    compiled,
+                    secret_bytes,
                     caps.get_group_by_name("name").map(|n| &haystack[n.range()]),
                 ) {
                     // A value a specific rule recognised and then rejected
                     // (bad checksum, documented example) is not a secret for
                     // the generic rules either.
                     if !rule.generic {
-                        vetoed.push((line_start + secret.start(), line_start + secret.end()));
+                        vetoed.push((line_start + secret.start, line_start + secret.end));
                     }
                     continue;
                 }
                 // The secret may start on a later line than the match (the
                 // body of a PEM block): report the line and column it starts on.
-                let secret_start = line_start + secret.start();
+                let secret_start = line_start + secret.start;
                 let extra_lines =
                     memchr::memchr_iter(b'\n', &bytes[line_start..secret_start]).count();
                 let secret_line_start = memchr::memrchr(b'\n', &bytes[line_start..secret_start])
@@ -268,8 +244,8 @@ impl Detector {
                         &text[secret_line_start..],
                         boundary - secret_line_start,
                     ),
-                    secret: String::from_utf8_lossy(secret.as_bytes()).into_owned(),
-                    span: (line_start + secret.start(), line_start + secret.end()),
+                    secret: String::from_utf8_lossy(secret_bytes).into_owned(),
+                    span: (line_start + secret.start, line_start + secret.end),
                 });
             }
         }
@@ -349,7 +325,13 @@ impl Detector {
         candidates
     }
 
-    fn is_reportable(&self, rule: &Rule, secret: &[u8], name: Option<&[u8]>) -> bool {
+    fn is_reportable(
+        &self,
+        rule: &Rule,
+        compiled: &CompiledRule,
+        secret: &[u8],
+        name: Option<&[u8]>,
+    ) -> bool {
         if secret.is_empty() || allowlist::is_obvious_placeholder(secret) {
             return false;
         }
@@ -361,8 +343,7 @@ impl Detector {
         if rule.checksum.is_some_and(|c| !c.verifies(secret)) {
             return false;
         }
-        if rule
-            .compiled(Engine::FastToRun)
+        if compiled
             .allow
             .iter()
             .chain(&self.allowed_values)

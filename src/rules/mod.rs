@@ -307,7 +307,6 @@ fn build(
     // for a match that belongs to some later line.
     let anchored;
     let pattern = if multiline {
-        compile_regex(pattern).with_context(|| format!("rule `{id}`: invalid regex"))?;
         anchored = format!("^[^\\n]*?(?:{pattern})");
         anchored.as_str()
     } else {
@@ -350,6 +349,12 @@ impl RuleSpec {
     /// rules from a user's configuration).
     pub fn compile(&self) -> Result<Rule> {
         let rule = self.compile_lazily()?;
+        if self.multiline {
+            // Checked as written: wrapped for anchoring (see `build`), a
+            // broken pattern such as `a)|(b` would compile.
+            compile_rule_regex(&self.regex, Engine::QuickToBuild)
+                .with_context(|| format!("rule `{}`: invalid regex", self.id))?;
+        }
         let compiled = build(
             &self.id,
             &self.regex,
