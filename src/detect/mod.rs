@@ -9,6 +9,7 @@
 pub mod allowlist;
 pub mod checksum;
 pub mod entropy;
+pub mod keywords;
 pub mod randomness;
 
 use std::collections::HashMap;
@@ -19,6 +20,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::Regex;
 
 use crate::rules::{CompiledRule, Engine, Rule, Text};
+use keywords::KeywordDfa;
 
 /// Inputs up to this size (in small-input mode) are prefiltered keyword by
 /// keyword instead of building the automaton.
@@ -30,6 +32,14 @@ const LARGE_INPUT: usize = 1 << 20;
 
 /// How far past its first line a multi-line rule (a PEM block) may match.
 const MULTILINE_WINDOW: usize = 64 * 1024;
+
+/// The keyword prefilter, built for the amount of text expected.
+enum KeywordSearch {
+    /// Builds in microseconds: the hook's few lines.
+    Nfa(AhoCorasick),
+    /// Builds in a millisecond or two, then runs fastest.
+    Lanes(KeywordDfa),
+}
 
 /// A secret found in a chunk of text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +62,7 @@ pub struct Detector {
     /// Lower-cased keywords, one per automaton pattern.
     patterns: Vec<Text>,
     /// Built on first use: a commit that adds nothing scannable never pays.
-    keywords: OnceLock<AhoCorasick>,
+    keywords: OnceLock<KeywordSearch>,
     /// A DFA for large scans (slower to build, fastest to run); the hook
     /// asks for an NFA that builds in microseconds, since it scans a few
     /// lines, and for small inputs skips the automaton altogether.
@@ -127,19 +137,19 @@ impl Detector {
         self.expected_bytes.store(bytes, Ordering::Relaxed);
     }
 
-    fn automaton(&self) -> &AhoCorasick {
+    fn automaton(&self) -> &KeywordSearch {
         self.keywords.get_or_init(|| {
-            let kind = if self.expected_bytes.load(Ordering::Relaxed) > LARGE_INPUT {
-                AhoCorasickKind::DFA
-            } else {
-                self.automaton_kind
-            };
-            AhoCorasickBuilder::new()
+            let large = self.expected_bytes.load(Ordering::Relaxed) > LARGE_INPUT;
+            if large || self.automaton_kind == AhoCorasickKind::DFA {
+                return KeywordSearch::Lanes(KeywordDfa::new(&self.patterns));
+            }
+            let nfa = AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
-                .kind(Some(kind))
+                .kind(Some(self.automaton_kind))
                 .build(self.patterns.iter().map(|p| p.as_bytes()))
-                .expect("keyword automaton is small and always builds")
+                .expect("keyword automaton is small and always builds");
+            KeywordSearch::Nfa(nfa)
         })
     }
 
@@ -312,8 +322,13 @@ impl Detector {
                 }
             }
         } else {
-            for hit in self.automaton().find_overlapping_iter(bytes) {
-                push(hit.start(), hit.pattern().as_usize());
+            match self.automaton() {
+                KeywordSearch::Nfa(nfa) => {
+                    for hit in nfa.find_overlapping_iter(bytes) {
+                        push(hit.start(), hit.pattern().as_usize());
+                    }
+                }
+                KeywordSearch::Lanes(dfa) => dfa.for_each_match(bytes, push),
             }
         }
         if !self.unfiltered_rules.is_empty() {

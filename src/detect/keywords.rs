@@ -1,0 +1,295 @@
+//! Finding every keyword occurrence in a large text, fast.
+//!
+//! A DFA walk is bound by latency, not throughput: each step's table load
+//! waits on the previous step's result, about five cycles per byte. No
+//! literal prefilter helps with hundreds of case-insensitive keywords, some
+//! as common as `key`. So the text is cut into lanes that the same DFA walks
+//! in lockstep: the lanes' loads do not depend on each other and overlap in
+//! the CPU, which more than doubles the bytes per cycle.
+
+use std::collections::HashMap;
+
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::dfa::DFA;
+use aho_corasick::{Anchored, MatchKind, StartKind};
+
+/// Lanes walked in lockstep. Four covers a load's latency on current x86
+/// and ARM cores; more lanes only add registers to spill.
+const LANES: usize = 4;
+
+/// Shorter texts are walked as one lane: cutting them gains nothing.
+const MIN_LANE: usize = 256;
+
+/// A case-insensitive Aho-Corasick DFA over the keywords, walked in lanes.
+///
+/// aho-corasick builds the automaton; its transitions are then copied into
+/// a table this module owns, so that the hot loop keeps the table, the byte
+/// classes and the four lanes' states in registers.
+pub struct KeywordDfa {
+    /// The automaton the table was copied from: it lists each match
+    /// state's keywords.
+    dfa: DFA,
+    /// Byte to column. Bytes in no keyword share one class; a letter and
+    /// its other case share one.
+    classes: [u8; 256],
+    /// `trans[state + class]`: states are premultiplied by the number of
+    /// classes.
+    trans: Vec<u32>,
+    start: u32,
+    /// States below this are match states: one comparison per byte.
+    match_below: u32,
+    /// For each state (not premultiplied), the automaton's own id.
+    dfa_ids: Vec<StateID>,
+    stride: u32,
+    max_len: usize,
+}
+
+impl KeywordDfa {
+    /// `keywords` are matched ASCII-case-insensitively.
+    pub fn new<K: AsRef<str>>(keywords: &[K]) -> KeywordDfa {
+        let dfa = DFA::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .start_kind(StartKind::Unanchored)
+            .prefilter(false)
+            .build(keywords.iter().map(|k| k.as_ref().as_bytes()))
+            .expect("keyword DFA is small and always builds");
+        let dfa_start = dfa
+            .start_state(Anchored::No)
+            .expect("an unanchored DFA has an unanchored start state");
+
+        // Classes: each (case-folded) keyword byte is its own; every other
+        // byte leads every state back to the start state, so they share 0.
+        let mut classes = [0u8; 256];
+        let mut representatives = vec![0u8];
+        for byte in keywords.iter().flat_map(|k| k.as_ref().bytes()) {
+            let byte = byte.to_ascii_lowercase();
+            if classes[byte as usize] == 0 {
+                let class =
+                    u8::try_from(representatives.len()).expect("keyword bytes fit in 255 classes");
+                representatives.push(byte);
+                classes[byte as usize] = class;
+                classes[byte.to_ascii_uppercase() as usize] = class;
+            }
+        }
+        representatives[0] = (0..=255u8).find(|&b| classes[b as usize] == 0).unwrap_or(0);
+
+        // Every reachable state, match states first.
+        let mut states = vec![dfa_start];
+        let mut seen: HashMap<StateID, ()> = HashMap::from([(dfa_start, ())]);
+        let mut next = 0;
+        while next < states.len() {
+            let state = states[next];
+            next += 1;
+            for &byte in &representatives {
+                let to = dfa.next_state(Anchored::No, state, byte);
+                if seen.insert(to, ()).is_none() {
+                    states.push(to);
+                }
+            }
+        }
+        states.sort_by_key(|&s| !dfa.is_match(s));
+        let match_states = states.iter().filter(|&&s| dfa.is_match(s)).count();
+        let index: HashMap<StateID, u32> = states
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| (s, i as u32))
+            .collect();
+
+        let stride = representatives.len() as u32;
+        let mut trans = Vec::with_capacity(states.len() * representatives.len());
+        for &state in &states {
+            for &byte in &representatives {
+                trans.push(index[&dfa.next_state(Anchored::No, state, byte)] * stride);
+            }
+        }
+        let max_len = keywords.iter().map(|k| k.as_ref().len()).max().unwrap_or(0);
+        KeywordDfa {
+            classes,
+            trans,
+            start: index[&dfa_start] * stride,
+            match_below: match_states as u32 * stride,
+            dfa_ids: states,
+            stride,
+            max_len,
+            dfa,
+        }
+    }
+
+    /// Calls `found(start, keyword_index)` for every occurrence of every
+    /// keyword in `text`, overlapping ones included, in no particular order.
+    pub fn for_each_match(&self, text: &[u8], mut found: impl FnMut(usize, usize)) {
+        if text.len() < LANES * MIN_LANE || self.max_len == 0 {
+            self.walk(text, 0, text.len(), self.start, 0, &mut found);
+            return;
+        }
+        let lane_len = text.len() / LANES;
+        let (trans, classes, match_below) = (&self.trans[..], &self.classes, self.match_below);
+        let step =
+            |state: u32, byte: u8| trans[(state + u32::from(classes[byte as usize])) as usize];
+        let (l0, rest) = text.split_at(lane_len);
+        let (l1, rest) = rest.split_at(lane_len);
+        let (l2, rest) = rest.split_at(lane_len);
+        let l3 = &rest[..lane_len];
+        let [mut s0, mut s1, mut s2, mut s3] = [self.start; LANES];
+        for i in 0..lane_len {
+            s0 = step(s0, l0[i]);
+            s1 = step(s1, l1[i]);
+            s2 = step(s2, l2[i]);
+            s3 = step(s3, l3[i]);
+            // Rare: one branch for all four lanes.
+            if (s0 < match_below) | (s1 < match_below) | (s2 < match_below) | (s3 < match_below) {
+                for (lane, state) in [s0, s1, s2, s3].into_iter().enumerate() {
+                    if state < match_below {
+                        let end = lane * lane_len + i + 1;
+                        self.report(state, end, lane * lane_len, &mut found);
+                    }
+                }
+            }
+        }
+        // Each lane then walks on past its stretch, far enough to finish a
+        // keyword that started inside it (the next lane reports the rest);
+        // the last lane walks to the end of the text.
+        for (lane, state) in [s0, s1, s2, s3].into_iter().enumerate() {
+            let own_end = (lane + 1) * lane_len;
+            let (walk_to, report_before) = match lane + 1 == LANES {
+                true => (text.len(), text.len()),
+                false => ((own_end + self.max_len - 1).min(text.len()), own_end),
+            };
+            self.walk(
+                &text[..walk_to],
+                own_end,
+                report_before,
+                state,
+                lane * lane_len,
+                &mut found,
+            );
+        }
+    }
+
+    /// Walks `text[from..]` from `state`, reporting matches that start in
+    /// `report_from..report_before`.
+    fn walk(
+        &self,
+        text: &[u8],
+        from: usize,
+        report_before: usize,
+        mut state: u32,
+        report_from: usize,
+        found: &mut impl FnMut(usize, usize),
+    ) {
+        for (offset, &byte) in text[from..].iter().enumerate() {
+            state = self.trans[(state + u32::from(self.classes[byte as usize])) as usize];
+            if state < self.match_below {
+                let end = from + offset + 1;
+                self.report(state, end, report_from, &mut |start, pattern| {
+                    if start < report_before {
+                        found(start, pattern)
+                    }
+                });
+            }
+        }
+    }
+
+    /// Reports the keywords that end at `end` in match state `state`,
+    /// skipping those that start before `report_from` (another lane's).
+    #[cold]
+    #[inline(never)]
+    fn report(
+        &self,
+        state: u32,
+        end: usize,
+        report_from: usize,
+        found: &mut impl FnMut(usize, usize),
+    ) {
+        let state = self.dfa_ids[(state / self.stride) as usize];
+        for index in 0..self.dfa.match_len(state) {
+            let pattern = self.dfa.match_pattern(state, index);
+            let start = end - self.dfa.pattern_len(pattern);
+            if start >= report_from {
+                found(start, pattern.as_usize());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every (start, keyword) pair, by brute force.
+    fn naive(keywords: &[&str], text: &[u8]) -> Vec<(usize, usize)> {
+        let lower = text.to_ascii_lowercase();
+        let mut out = Vec::new();
+        for (k, keyword) in keywords.iter().enumerate() {
+            let keyword = keyword.to_ascii_lowercase();
+            for start in 0..lower.len() {
+                if lower[start..].starts_with(keyword.as_bytes()) {
+                    out.push((start, k));
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    fn lanes(keywords: &[&str], text: &[u8]) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        KeywordDfa::new(keywords).for_each_match(text, |s, k| out.push((s, k)));
+        out.sort_unstable();
+        out
+    }
+
+    #[test]
+    fn finds_what_brute_force_finds_across_lane_boundaries() {
+        let keywords = ["key", "KEYWORD", "ab", "b", "token_", "xyzzy-long-keyword"];
+        // Texts whose length puts lane boundaries everywhere, including
+        // inside keywords and inside overlapping keywords.
+        let unit = b"..keyword.ab TOKEN_ xyzzy-long-keyword bab Key";
+        for len in [0, 1, 5, 100, 1023, 1024, 1025, 2047, 4096, 10_001] {
+            let text: Vec<u8> = unit.iter().copied().cycle().take(len).collect();
+            for shift in 0..unit.len() {
+                let text = &text[shift.min(text.len())..];
+                assert_eq!(
+                    lanes(&keywords, text),
+                    naive(&keywords, text),
+                    "len {len} shift {shift}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn finds_what_brute_force_finds_on_random_keywords_and_texts() {
+        let mut rng = crate::rules::examples::Rng::seeded(7);
+        let alphabet = b"abAB-_";
+        let pick = |rng: &mut crate::rules::examples::Rng, len: usize| -> String {
+            (0..len)
+                .map(|_| alphabet[rng.below(alphabet.len())] as char)
+                .collect()
+        };
+        for case in 0..200 {
+            let keywords: Vec<String> = (0..1 + rng.below(8))
+                .map(|_| {
+                    let len = 1 + rng.below(6);
+                    pick(&mut rng, len)
+                })
+                .collect();
+            let keywords: Vec<&str> = keywords.iter().map(String::as_str).collect();
+            let len = rng.below(3000);
+            let text = pick(&mut rng, len);
+            assert_eq!(
+                lanes(&keywords, text.as_bytes()),
+                naive(&keywords, text.as_bytes()),
+                "case {case}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_keyword_at_the_very_end_is_found() {
+        let mut text = vec![b'.'; 5000];
+        text.extend_from_slice(b"xyzzy-long-keyword");
+        assert_eq!(lanes(&["xyzzy-long-keyword"], &text), [(5000, 0)]);
+    }
+}
