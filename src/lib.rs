@@ -177,9 +177,9 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
     };
     let mut report = match target {
         Target::Staged => {
-            let files = repo.as_ref().expect("opened above").staged_files()?;
-            timer.mark("read the staged change");
-            scanner.scan_staged(&files)
+            let staged = repo.as_ref().expect("opened above").staged_change()?;
+            timer.mark("compare the index with HEAD");
+            scanner.scan_staged(staged)?
         }
         Target::All => {
             let repo = repo.as_ref().expect("opened above");
@@ -224,7 +224,7 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
             scanner.scan_history(&history, &progress::Progress::hidden())?
         }
     };
-    timer.mark("scan");
+    timer.mark("read and scan");
     timer.note_regex_builds();
     let baseline_path = baseline::locate(global.baseline.as_deref(), root.as_deref());
     if let Some(path) = &baseline_path {

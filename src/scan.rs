@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::detect::{Detector, Match};
 use crate::finding::{Finding, Source};
 use crate::git::history::History;
-use crate::git::staged::{ChangedContent, ChangedFile};
+use crate::git::staged::{ChangedContent, ChangedFile, StagedChange};
 use crate::progress::Progress;
 use crate::rules::{compile_regex, RuleSpec, BUILTIN_RULES};
 use crate::secret_files::{glob_set, SecretFiles};
@@ -21,6 +21,11 @@ use crate::text::{decode, is_binary, Decoded};
 /// `Scanner::scan_large_file`), so that memory stays bounded.
 const LARGE_FILE: u64 = 32 << 20;
 const LARGE_FILE_BLOCK: usize = 8 << 20;
+
+/// A staged change of at least this many files and (about) this many bytes
+/// is scanned while it is read: see [`Scanner::scan_staged`].
+const PARALLEL_FILES: usize = 16;
+const LARGE_STAGED_CHANGE: usize = 1 << 20;
 
 /// Counters for the summary line and the JSON `stats`.
 #[derive(Debug, Default, Clone, serde::Serialize)]
@@ -100,24 +105,28 @@ impl Scanner {
         self
     }
 
-    /// Scans what the next commit adds (from [`crate::git::Repo::staged_files`]).
-    pub fn scan_staged(&self, files: &[ChangedFile]) -> ScanReport {
+    /// Reads and scans what the next commit adds.
+    pub fn scan_staged(&self, staged: StagedChange) -> Result<ScanReport> {
         let started = Instant::now();
-        // Starting the thread pool costs more than scanning a few files.
+        let scan = |file: &ChangedFile| self.scan_changed_file(file, Source::Staged, None);
+        // A large change: each file is scanned on the core that read it, as
+        // soon as it is read, instead of reading everything first.
+        let size_hint = staged.size_hint();
+        if staged.len() >= PARALLEL_FILES && size_hint > LARGE_STAGED_CHANGE {
+            self.detector.expect_bytes(size_hint);
+            let results = staged.read_each(|file| scan(&file))?;
+            return Ok(assemble(results, Vec::new(), started));
+        }
+        let files = staged.read()?;
         let added_bytes: usize = files.iter().map(ChangedFile::added_len).sum();
         self.detector.expect_bytes(added_bytes);
+        // Starting the thread pool costs more than scanning a few files.
         let results: Vec<FileResult> = if files.len() <= 4 && added_bytes < 256 * 1024 {
-            files
-                .iter()
-                .map(|file| self.scan_changed_file(file, Source::Staged, None))
-                .collect()
+            files.iter().map(scan).collect()
         } else {
-            files
-                .par_iter()
-                .map(|file| self.scan_changed_file(file, Source::Staged, None))
-                .collect()
+            files.par_iter().map(scan).collect()
         };
-        assemble(results, Vec::new(), started)
+        Ok(assemble(results, Vec::new(), started))
     }
 
     /// Scans the lines each commit of `history` added, commits in parallel.

@@ -30,6 +30,10 @@ const SMALL_INPUT: usize = 4096;
 /// costs a millisecond or two and then runs several times faster.
 const LARGE_INPUT: usize = 1 << 20;
 
+/// Lines up to this long are run by the regex engine that builds fastest
+/// (a backtracker, which keeps its bounded memory for lines this short).
+const SHORT_HAYSTACK: usize = 4096;
+
 /// How far past its first line a multi-line rule (a PEM block) may match.
 const MULTILINE_WINDOW: usize = 64 * 1024;
 
@@ -177,10 +181,6 @@ impl Detector {
         let mut vetoed: Vec<(usize, usize)> = Vec::new();
         let widen_first =
             self.small_inputs && self.expected_bytes.load(Ordering::Relaxed) <= LARGE_INPUT;
-        let engine = match widen_first {
-            true => Engine::QuickToBuild,
-            false => Engine::FastToRun,
-        };
         for &(line_start, rule_index) in &candidates {
             line_no += memchr::memchr_iter(b'\n', &bytes[counted_to..line_start]).count() as u32;
             counted_to = line_start;
@@ -200,12 +200,19 @@ impl Detector {
             } else {
                 line
             };
+            // Staged lines: an NFA engine that builds fast runs a short line
+            // about as fast as a lazy DFA would. Long lines (minified code)
+            // and full scans are worth the DFA's build.
+            let short = self.small_inputs && haystack.len() <= SHORT_HAYSTACK;
             // The hook's few lines: rule a line out with the widened regex
             // before compiling the rule's own (see `rules::widen`).
-            if widen_first && !rule.may_match(haystack) {
+            if short && widen_first && !rule.may_match(haystack) {
                 continue;
             }
-            let compiled = rule.compiled(engine);
+            let compiled = rule.compiled(match short {
+                true => Engine::QuickToBuild,
+                false => Engine::FastToRun,
+            });
             for caps in compiled.regex.captures_iter(haystack) {
                 let whole = caps.get_match().expect("a reported match has group 0");
                 if whole.start() > line.len() {

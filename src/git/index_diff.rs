@@ -151,6 +151,7 @@ impl Walk<'_> {
             new_path: super::path_text(path),
             old_id: head_blob,
             old_path: None,
+            size_hint: Some(u64::from(self.index.size(entry))),
         });
     }
 }

@@ -21,6 +21,7 @@ const OID_LEN: usize = 20;
 /// ctime, mtime (8 bytes each), dev, ino, mode, uid, gid, size (4 each).
 const STAT_LEN: usize = 40;
 const MODE_OFFSET: usize = 24;
+const SIZE_OFFSET: usize = 36;
 /// Stat data, object id, 16-bit flags.
 const FIXED_LEN: usize = STAT_LEN + OID_LEN + 2;
 
@@ -162,6 +163,13 @@ impl IndexFile<'_> {
     /// 0o160000 (submodule).
     pub fn mode(&self, entry: &Entry) -> u32 {
         let at = entry.fixed as usize + MODE_OFFSET;
+        u32::from_be_bytes(self.data[at..at + 4].try_into().unwrap())
+    }
+
+    /// The file's size when it was staged, as git recorded it (truncated
+    /// to 32 bits; the size of the working-tree file before any filter).
+    pub fn size(&self, entry: &Entry) -> u32 {
+        let at = entry.fixed as usize + SIZE_OFFSET;
         u32::from_be_bytes(self.data[at..at + 4].try_into().unwrap())
     }
 

@@ -70,22 +70,85 @@ pub(super) struct FileDelta {
     pub(super) old_id: Option<Oid>,
     /// Set when the file was renamed or copied from another path.
     pub(super) old_path: Option<String>,
+    /// The new file's size, when the comparison gave it.
+    pub(super) size_hint: Option<u64>,
 }
+
+/// The staged change once compared with HEAD: which files it adds or
+/// changes, before any of them is read.
+pub struct StagedChange<'r> {
+    repo: &'r Repository,
+    deltas: Vec<FileDelta>,
+}
+
+impl StagedChange<'_> {
+    /// How many files the change adds or modifies.
+    pub fn len(&self) -> usize {
+        self.deltas.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.deltas.is_empty()
+    }
+
+    /// About how many bytes the staged files hold: the sizes git recorded
+    /// in the index where known, a guess per file elsewhere. The added
+    /// lines are at most this much.
+    pub fn size_hint(&self) -> usize {
+        self.deltas
+            .iter()
+            .map(|d| d.size_hint.unwrap_or(UNKNOWN_FILE_SIZE) as usize)
+            .sum()
+    }
+
+    /// Reads every file, on every core when there are many.
+    pub fn read(self) -> Result<Vec<ChangedFile>> {
+        load_changed_files(self.repo, self.deltas, None, |file| file)
+    }
+
+    /// Reads every file and hands each to `each` on the thread that read
+    /// it, as soon as it is read: a large change is then never held whole,
+    /// and reading and scanning share the cores without waiting for each
+    /// other.
+    pub fn read_each<T: Send>(
+        self,
+        each: impl Fn(ChangedFile) -> T + Sync + Send,
+    ) -> Result<Vec<T>> {
+        load_changed_files(self.repo, self.deltas, None, each)
+    }
+}
+
+/// Counted for a staged file whose size the comparison did not give.
+const UNKNOWN_FILE_SIZE: u64 = 16 * 1024;
 
 impl Repo {
     /// Every file the next commit adds or changes, with its added lines.
     /// Deletions add nothing and are left out; so are submodules and
     /// symlinks, whose "content" is a commit id or a path.
     pub fn staged_files(&self) -> Result<Vec<ChangedFile>> {
+        self.staged_change()?.read()
+    }
+
+    /// Compares the index with HEAD: the files the next commit adds or
+    /// changes, not read yet.
+    pub fn staged_change(&self) -> Result<StagedChange<'_>> {
+        let deltas = self.staged_deltas()?;
+        Ok(StagedChange {
+            repo: &self.repo,
+            deltas,
+        })
+    }
+
+    fn staged_deltas(&self) -> Result<Vec<FileDelta>> {
         let head_tree = self.head_tree()?;
         if let Some(deltas) = self.staged_deltas_from_cache_tree(head_tree.as_ref()) {
             note_comparison("the index file and its cache-tree");
-            return load_changed_files(&self.repo, deltas, None);
+            return Ok(deltas);
         }
         if self.index_size() > Self::large_index_threshold() && head_tree.is_some() {
             if let Ok(deltas) = self.staged_deltas_from_git_cli() {
                 note_comparison("git diff-index");
-                return load_changed_files(&self.repo, deltas, None);
+                return Ok(deltas);
             }
             // No usable git on PATH: libgit2 gives the same answer, slower.
         }
@@ -111,7 +174,7 @@ impl Repo {
             .collect();
         let mut deltas = diff_deltas(&diff);
         deltas.retain(|d| !intent_to_add.contains(&d.new_path));
-        load_changed_files(&self.repo, deltas, None)
+        Ok(deltas)
     }
 
     /// The index size from which git compares it with HEAD;
@@ -223,6 +286,7 @@ fn parse_raw_diff(raw: &[u8]) -> Result<Vec<FileDelta>> {
             new_path: path,
             old_id: old_is_blob.then_some(old_id),
             old_path,
+            size_hint: None,
         });
     }
     Ok(deltas)
@@ -237,7 +301,7 @@ pub(super) fn changed_files(
     diff: &git2::Diff<'_>,
     seen: Option<&Mutex<HashSet<(Oid, Oid)>>>,
 ) -> Result<Vec<ChangedFile>> {
-    load_changed_files(repo, diff_deltas(diff), seen)
+    load_changed_files(repo, diff_deltas(diff), seen, |file| file)
 }
 
 /// libgit2's `GIT_INDEX_ENTRY_INTENT_TO_ADD` extended flag.
@@ -270,17 +334,20 @@ fn diff_deltas(diff: &git2::Diff<'_>) -> Vec<FileDelta> {
             new_path: path,
             old_id: old_is_blob.then(|| old.id()),
             old_path,
+            size_hint: Some(new.size()),
         });
     }
     deltas
 }
 
-/// Reads both sides of each delta and keeps the added lines.
-fn load_changed_files(
+/// Reads both sides of each delta, keeps the added lines, and hands each
+/// file to `each`.
+fn load_changed_files<T: Send>(
     repo: &Repository,
     deltas: Vec<FileDelta>,
     seen: Option<&Mutex<HashSet<(Oid, Oid)>>>,
-) -> Result<Vec<ChangedFile>> {
+    each: impl Fn(ChangedFile) -> T + Sync + Send,
+) -> Result<Vec<T>> {
     // A mode change (same blob at the same path) adds no line. A rename
     // without changes is kept: the scanner reads the whole file when it
     // left an allowed path.
@@ -297,29 +364,37 @@ fn load_changed_files(
             .collect(),
         None => deltas.collect(),
     };
-    // Many files (a large staged change): read and diff them on every core,
-    // one repository handle per worker, since git2 handles are not shared
-    // between threads.
-    if deltas.len() >= PARALLEL_LOAD_FILES {
-        let git_dir = repo.path().to_path_buf();
+    if deltas.len() < PARALLEL_LOAD_FILES {
         return deltas
-            .into_par_iter()
-            .map_init(
-                || Repository::open(&git_dir),
-                |worker, delta| match worker {
-                    Ok(worker) => load_changed_file(worker, delta),
-                    Err(e) => Err(anyhow::anyhow!(
-                        "cannot open {}: {}",
-                        git_dir.display(),
-                        e.message()
-                    )),
-                },
-            )
+            .into_iter()
+            .map(|delta| load_changed_file(repo, delta).map(&each))
             .collect();
     }
+    // Many files (a large staged change): read and diff them on every core.
+    // git2 handles are not shared between threads: each worker thread
+    // opens its own, once (opening costs more than reading a small file).
+    let git_dir = repo.path().to_path_buf();
+    let handles: Vec<Mutex<Option<Repository>>> = (0..rayon::current_num_threads())
+        .map(|_| Mutex::new(None))
+        .collect();
     deltas
-        .into_iter()
-        .map(|delta| load_changed_file(repo, delta))
+        .into_par_iter()
+        .map(|delta| {
+            let slot = rayon::current_thread_index().unwrap_or(0) % handles.len();
+            let mut handle = handles[slot].lock().unwrap_or_else(|e| e.into_inner());
+            if handle.is_none() {
+                let opened = Repository::open(&git_dir).map_err(|e| {
+                    anyhow::anyhow!("cannot open {}: {}", git_dir.display(), e.message())
+                })?;
+                *handle = Some(opened);
+            }
+            let worker = handle.as_ref().expect("opened above");
+            let file = load_changed_file(worker, delta)?;
+            // Scanning needs no handle: let the next file on this thread
+            // wait for nothing.
+            drop(handle);
+            Ok(each(file))
+        })
         .collect()
 }
 
@@ -405,17 +480,41 @@ struct ComparableLines<'a>(&'a str);
 
 impl<'a> TokenSource for ComparableLines<'a> {
     type Token = &'a str;
-    type Tokenizer = std::iter::Map<std::str::SplitInclusive<'a, char>, fn(&'a str) -> &'a str>;
+    type Tokenizer = LinesOf<'a>;
 
     fn tokenize(&self) -> Self::Tokenizer {
-        fn comparable(line: &str) -> &str {
-            line.trim_end_matches(['\n', '\r', ' ', '\t'])
+        LinesOf {
+            text: self.0,
+            newlines: memchr::memchr_iter(b'\n', self.0.as_bytes()),
+            start: 0,
         }
-        self.0.split_inclusive('\n').map(comparable)
     }
 
     fn estimate_tokens(&self) -> u32 {
         u32::try_from(memchr::memchr_iter(b'\n', self.0.as_bytes()).count() + 1).unwrap_or(u32::MAX)
+    }
+}
+
+/// A text's comparable lines, found with SIMD memchr (str's own line
+/// splitting showed up in profiles of large staged changes).
+struct LinesOf<'a> {
+    text: &'a str,
+    newlines: memchr::Memchr<'a>,
+    start: usize,
+}
+
+impl<'a> Iterator for LinesOf<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let end = match self.newlines.next() {
+            Some(newline) => newline + 1,
+            None if self.start < self.text.len() => self.text.len(),
+            None => return None,
+        };
+        let line = &self.text[self.start..end];
+        self.start = end;
+        Some(line.trim_end_matches(['\n', '\r', ' ', '\t']))
     }
 }
 

@@ -62,7 +62,8 @@ impl BuiltinRule {
             ),
             pattern: Cow::Borrowed(self.regex),
             allow_patterns: self.allow.iter().map(|&a| Cow::Borrowed(a)).collect(),
-            compiled: OnceLock::new(),
+            quick_to_build: OnceLock::new(),
+            fast_to_run: OnceLock::new(),
             widened: OnceLock::new(),
         }
     }
@@ -146,7 +147,10 @@ pub struct Rule {
     pub case_sensitive_keywords: bool,
     pattern: Text,
     allow_patterns: Vec<Text>,
-    compiled: OnceLock<CompiledRule>,
+    /// One build per engine, each made on first use: the hook's short
+    /// lines use the quick one, long lines and full scans the fast one.
+    quick_to_build: OnceLock<CompiledRule>,
+    fast_to_run: OnceLock<CompiledRule>,
     /// The widened prefilter (see [`widen`]), built on first use; `None`
     /// inside when the pattern has nothing worth widening.
     widened: OnceLock<Option<regex_automata::meta::Regex>>,
@@ -173,12 +177,15 @@ pub enum Engine {
 }
 
 impl Rule {
-    /// The compiled regexes, built on first call with `engine` (a later
-    /// call gets what the first built). Rules are validated when loaded
-    /// ([`RuleSpec::compile`]) or by the built-in rule tests, so building
-    /// cannot fail here.
+    /// The regexes compiled for `engine`, built on first call. Rules are
+    /// validated when loaded ([`RuleSpec::compile`]) or by the built-in
+    /// rule tests, so building cannot fail here.
     pub fn compiled(&self, engine: Engine) -> &CompiledRule {
-        self.compiled.get_or_init(|| {
+        let slot = match engine {
+            Engine::QuickToBuild => &self.quick_to_build,
+            Engine::FastToRun => &self.fast_to_run,
+        };
+        slot.get_or_init(|| {
             let _timed = RegexBuildTimer::start();
             build(
                 &self.id,
@@ -256,7 +263,9 @@ fn compile_rule_regex(pattern: &str, engine: Engine) -> Result<regex_automata::m
         .dfa_size_limit(Some(REGEX_SIZE_LIMIT))
         .hybrid_cache_capacity(REGEX_SIZE_LIMIT);
     let config = match engine {
-        Engine::FastToRun => config,
+        // The one-pass DFA only speeds up capture groups, which are read
+        // once per match: not worth a fifth of the build time.
+        Engine::FastToRun => config.onepass(false),
         Engine::QuickToBuild => config.hybrid(false).dfa(false).onepass(false),
     };
     meta::Builder::new()
@@ -362,7 +371,7 @@ impl RuleSpec {
             self.multiline,
             Engine::FastToRun,
         )?;
-        rule.compiled.set(compiled).expect("fresh rule");
+        rule.fast_to_run.set(compiled).expect("fresh rule");
         Ok(rule)
     }
 
@@ -388,7 +397,8 @@ impl RuleSpec {
             ),
             pattern: Cow::Owned(self.regex.clone()),
             allow_patterns: self.allow.iter().cloned().map(Cow::Owned).collect(),
-            compiled: OnceLock::new(),
+            quick_to_build: OnceLock::new(),
+            fast_to_run: OnceLock::new(),
             widened: OnceLock::new(),
         })
     }
