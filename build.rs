@@ -14,6 +14,7 @@ const RUNTIME_FIELDS: &[&str] = &[
     "regex",
     "keywords",
     "entropy",
+    "max_len",
     "allow",
     "checksum",
     "generic",
@@ -86,15 +87,17 @@ fn main() {
             let entropy = rule
                 .get("entropy")
                 .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)));
+            let max_len = rule.get("max_len").and_then(|v| v.as_integer());
             writeln!(
                 out,
                 "    BuiltinRule {{ id: {:?}, description: {:?}, regex: {:?}, keywords: &{:?}, entropy: {}, \
-                 allow: &{:?}, checksum: {:?}, generic: {}, multiline: {}, env_var: {:?} }},",
+                 max_len: {:?}, allow: &{:?}, checksum: {:?}, generic: {}, multiline: {}, env_var: {:?} }},",
                 string("id").unwrap_or_else(|| panic!("rules/{name}: a rule without id")),
                 string("description").unwrap_or_default(),
                 string("regex").unwrap_or_default(),
                 strings("keywords"),
                 entropy.map_or("None".to_string(), |e| format!("Some({e:?})")),
+                max_len.map(|n| usize::try_from(n).expect("max_len is a length")),
                 strings("allow"),
                 string("checksum"),
                 flag("generic"),

@@ -362,6 +362,9 @@ impl Detector {
                 return false;
             }
         }
+        if rule.max_len.is_some_and(|max| secret.len() > max) {
+            return false;
+        }
         if rule.checksum.is_some_and(|c| !c.verifies(secret)) {
             return false;
         }
@@ -428,6 +431,28 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!((out[0].line, out[0].column), (11, 10));
         assert_eq!(out[0].secret, ["ab12", "cd34"].concat());
+    }
+
+    #[test]
+    fn max_len_drops_longer_secrets() {
+        let d = detector(
+            r#"
+            [[rules]]
+            id = "quoted"
+            description = "quoted value"
+            regex = 'tok = "(?P<secret>[a-z0-9]{8,})"'
+            keywords = ["tok"]
+            max_len = 12
+        "#,
+        );
+        let value = |len: usize| "ab12".repeat(len / 4);
+        assert_eq!(
+            d.rule_ids_found_in(&format!("tok = \"{}\"", value(12))),
+            ["quoted"]
+        );
+        assert!(d
+            .rule_ids_found_in(&format!("tok = \"{}\"", value(16)))
+            .is_empty());
     }
 
     #[test]

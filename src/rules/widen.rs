@@ -10,16 +10,21 @@
 //! does not match cannot match the rule.
 
 /// `pattern` with each counted repetition `{m,n}` (and lazy `{m,n}?`)
-/// widened to `{m,}`, or `None` when it has none worth widening.
+/// widened to `{m,}`, or `None` when widening would not save enough to pay
+/// for compiling a second regex.
 ///
 /// Works on the pattern text: escapes (`\{`, `\x{7B}`) and character
 /// classes (`[{]`) are skipped, so only real repetition operators change.
 pub fn widen_counted_repetitions(pattern: &str) -> Option<String> {
-    /// Below this many optional copies, widening saves too little.
+    /// Below this many optional copies, a repetition is left as it is.
     const WORTH_WIDENING: u64 = 8;
+    /// Below this many optional copies in all, the widened regex compiles
+    /// barely faster than the rule's own (measured on the generic rule:
+    /// 100 copies, 120 µs against 140 µs): the rule's own is built instead.
+    const WORTH_A_SECOND_REGEX: u64 = 150;
     let bytes = pattern.as_bytes();
     let mut out = String::with_capacity(pattern.len());
-    let mut widened = false;
+    let mut removed_copies = 0u64;
     let mut class_depth = 0usize;
     let mut i = 0;
     while i < bytes.len() {
@@ -51,7 +56,7 @@ pub fn widen_counted_repetitions(pattern: &str) -> Option<String> {
                 if let Some((min, max, len)) = counted_repetition(&bytes[i..]) {
                     if max.saturating_sub(min) >= WORTH_WIDENING {
                         out.push_str(&format!("{{{min},}}"));
-                        widened = true;
+                        removed_copies += max - min;
                     } else {
                         out.push_str(&pattern[i..i + len]);
                     }
@@ -66,7 +71,7 @@ pub fn widen_counted_repetitions(pattern: &str) -> Option<String> {
         out.push_str(&pattern[i..i + len]);
         i += len;
     }
-    widened.then_some(out)
+    (removed_copies >= WORTH_A_SECOND_REGEX).then_some(out)
 }
 
 /// Length of the escape at the start of `bytes` (which starts with `\`).
@@ -110,18 +115,23 @@ mod tests {
             widen("eyJ[A-Za-z0-9_-]{10,500}\\.x{3}y{2,4}").as_deref(),
             Some("eyJ[A-Za-z0-9_-]{10,}\\.x{3}y{2,4}")
         );
-        assert_eq!(widen("[a-z]{0,40}?tok").as_deref(), Some("[a-z]{0,}?tok"));
+        assert_eq!(
+            widen("[a-z]{0,100}?tok{0,60}").as_deref(),
+            Some("[a-z]{0,}?tok{0,}")
+        );
         assert_eq!(widen("ghp_[A-Za-z0-9]{36}"), None);
+        // Too little saved in all: not worth compiling a second regex.
+        assert_eq!(widen("[a-z]{0,40}?tok{0,60}"), None);
     }
 
     #[test]
     fn leaves_escapes_and_classes_alone() {
         assert_eq!(widen(r"\{10,500\}"), None);
         assert_eq!(widen(r"[{]10,500}"), None);
-        assert_eq!(widen(r"[]{]{0,99}").as_deref(), Some(r"[]{]{0,}"));
-        assert_eq!(widen(r"[^]x]{1,60}").as_deref(), Some(r"[^]x]{1,}"));
-        assert_eq!(widen(r"\x{7B}a{0,50}").as_deref(), Some(r"\x{7B}a{0,}"));
-        assert_eq!(widen("é{0,20}").as_deref(), Some("é{0,}"));
+        assert_eq!(widen(r"[]{]{0,199}").as_deref(), Some(r"[]{]{0,}"));
+        assert_eq!(widen(r"[^]x]{1,600}").as_deref(), Some(r"[^]x]{1,}"));
+        assert_eq!(widen(r"\x{7B}a{0,500}").as_deref(), Some(r"\x{7B}a{0,}"));
+        assert_eq!(widen("é{0,200}").as_deref(), Some("é{0,}"));
     }
 
     #[test]
