@@ -1,4 +1,5 @@
-//! Finding every keyword occurrence in a large text, fast.
+//! Finding every keyword occurrence: in a large text, fast
+//! ([`KeywordDfa`]); in a few lines, with next to no set-up ([`PairIndex`]).
 //!
 //! A DFA walk is bound by latency, not throughput: each step's table load
 //! waits on the previous step's result, about five cycles per byte. No
@@ -226,6 +227,72 @@ impl KeywordDfa {
     }
 }
 
+/// Keywords by their first two bytes: for the hook's few lines, where
+/// building any automaton (or a SIMD searcher per keyword, hundreds of
+/// them) costs more than the search. Each position's byte pair is looked up
+/// in a bitset; the rare hit is checked against the keywords with that pair.
+pub struct PairIndex {
+    /// Bit `a << 8 | b` is set when a keyword starts with bytes `a`, `b`.
+    pairs: Vec<u64>,
+    /// (first two bytes, keyword index), sorted.
+    by_pair: Vec<(u16, u32)>,
+    /// Keywords one byte long (only a configuration file can write one).
+    single: Vec<(u8, u32)>,
+}
+
+impl PairIndex {
+    /// `keywords` must be lower case (ASCII); the searched text is too.
+    pub fn new<K: AsRef<str>>(keywords: &[K]) -> PairIndex {
+        let mut pairs = vec![0u64; 1 << 10];
+        let mut by_pair = Vec::new();
+        let mut single = Vec::new();
+        for (index, keyword) in keywords.iter().enumerate() {
+            match *keyword.as_ref().as_bytes() {
+                [] => {}
+                [only] => single.push((only, index as u32)),
+                [a, b, ..] => {
+                    let pair = u16::from(a) << 8 | u16::from(b);
+                    pairs[usize::from(pair >> 6)] |= 1 << (pair & 63);
+                    by_pair.push((pair, index as u32));
+                }
+            }
+        }
+        by_pair.sort_unstable();
+        PairIndex {
+            pairs,
+            by_pair,
+            single,
+        }
+    }
+
+    /// Calls `found(start, keyword_index)` for every occurrence of every
+    /// keyword in `lower` (lower-cased text), overlapping ones included.
+    pub fn for_each_match<K: AsRef<str>>(
+        &self,
+        keywords: &[K],
+        lower: &[u8],
+        mut found: impl FnMut(usize, usize),
+    ) {
+        for (start, window) in lower.windows(2).enumerate() {
+            let pair = u16::from(window[0]) << 8 | u16::from(window[1]);
+            if self.pairs[usize::from(pair >> 6)] & (1 << (pair & 63)) == 0 {
+                continue;
+            }
+            let first = self.by_pair.partition_point(|&(p, _)| p < pair);
+            for &(_, keyword) in self.by_pair[first..].iter().take_while(|(p, _)| *p == pair) {
+                if lower[start..].starts_with(keywords[keyword as usize].as_ref().as_bytes()) {
+                    found(start, keyword as usize);
+                }
+            }
+        }
+        for &(byte, keyword) in &self.single {
+            for start in memchr::memchr_iter(byte, lower) {
+                found(start, keyword as usize);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,6 +363,33 @@ mod tests {
                 naive(&keywords, text.as_bytes()),
                 "case {case}"
             );
+        }
+    }
+
+    #[test]
+    fn pair_index_finds_what_brute_force_finds() {
+        let mut rng = crate::rules::examples::Rng::seeded(11);
+        let alphabet = b"ab-_";
+        let pick = |rng: &mut crate::rules::examples::Rng, len: usize| -> String {
+            (0..len)
+                .map(|_| alphabet[rng.below(alphabet.len())] as char)
+                .collect()
+        };
+        for case in 0..300 {
+            let keywords: Vec<String> = (0..1 + rng.below(8))
+                .map(|_| {
+                    let len = 1 + rng.below(5);
+                    pick(&mut rng, len)
+                })
+                .collect();
+            let len = rng.below(300);
+            let text = pick(&mut rng, len);
+            let mut found = Vec::new();
+            PairIndex::new(&keywords)
+                .for_each_match(&keywords, text.as_bytes(), |s, k| found.push((s, k)));
+            found.sort_unstable();
+            let keywords: Vec<&str> = keywords.iter().map(String::as_str).collect();
+            assert_eq!(found, naive(&keywords, text.as_bytes()), "case {case}");
         }
     }
 

@@ -20,7 +20,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::Regex;
 
 use crate::rules::{CompiledRule, Engine, Rule, Text};
-use keywords::KeywordDfa;
+use keywords::{KeywordDfa, PairIndex};
 
 /// Inputs up to this size (in small-input mode) are prefiltered keyword by
 /// keyword instead of building the automaton.
@@ -67,6 +67,8 @@ pub struct Detector {
     patterns: Vec<Text>,
     /// Built on first use: a commit that adds nothing scannable never pays.
     keywords: OnceLock<KeywordSearch>,
+    /// The keyword search for a few lines (the hook), built on first use.
+    pair_index: OnceLock<PairIndex>,
     /// A DFA for large scans (slower to build, fastest to run); the hook
     /// asks for an NFA that builds in microseconds, since it scans a few
     /// lines, and for small inputs skips the automaton altogether.
@@ -118,6 +120,7 @@ impl Detector {
             rules,
             patterns,
             keywords: OnceLock::new(),
+            pair_index: OnceLock::new(),
             automaton_kind: AhoCorasickKind::DFA,
             small_inputs: false,
             expected_bytes: AtomicUsize::new(0),
@@ -320,14 +323,13 @@ impl Detector {
             && bytes.len() <= SMALL_INPUT
             && self.expected_bytes.load(Ordering::Relaxed) <= LARGE_INPUT;
         if is_small {
-            // A few lines from the hook: searching each keyword directly
-            // (SIMD memmem) is done before an automaton would be built.
+            // A few lines from the hook: the byte-pair index is built and
+            // searched before an automaton would be built.
             let lower = bytes.to_ascii_lowercase();
-            for (pattern, keyword) in self.patterns.iter().enumerate() {
-                for start in memchr::memmem::find_iter(&lower, keyword.as_bytes()) {
-                    push(start, pattern);
-                }
-            }
+            let index = self
+                .pair_index
+                .get_or_init(|| PairIndex::new(&self.patterns));
+            index.for_each_match(&self.patterns, &lower, &mut push);
         } else {
             match self.automaton() {
                 KeywordSearch::Nfa(nfa) => {

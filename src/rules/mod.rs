@@ -274,7 +274,13 @@ fn compile_rule_regex(pattern: &str, engine: Engine) -> Result<regex_automata::m
         // The one-pass DFA only speeds up capture groups, which are read
         // once per match: not worth a fifth of the build time.
         Engine::FastToRun => config.onepass(false),
-        Engine::QuickToBuild => config.hybrid(false).dfa(false).onepass(false),
+        // A line or two per run: literal prefilters (up to a third of the
+        // build time of the generic rules) would not pay for themselves.
+        Engine::QuickToBuild => config
+            .hybrid(false)
+            .dfa(false)
+            .onepass(false)
+            .auto_prefilter(false),
     };
     meta::Builder::new()
         .syntax(syntax::Config::new().unicode(false).utf8(false))
@@ -296,6 +302,7 @@ fn compile_prefilter(pattern: &str) -> Result<regex_automata::meta::Regex> {
                 .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
                 .hybrid(false)
                 .onepass(false)
+                .auto_prefilter(false)
                 .backtrack(true),
         )
         .build(pattern)
