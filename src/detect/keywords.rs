@@ -79,9 +79,9 @@ impl KeywordDfa {
         let states = outputs.len();
         let mut fail = vec![0u32; states];
         let mut queue = std::collections::VecDeque::new();
-        for class in 0..stride {
-            match trans[class] {
-                NONE => trans[class] = 0,
+        for to in &mut trans[..stride] {
+            match *to {
+                NONE => *to = 0,
                 child => queue.push_back(child),
             }
         }
