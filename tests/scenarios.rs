@@ -976,6 +976,61 @@ fn d_3000_staged_files_with_one_key() {
     assert!(repo.head_is_unborn());
 }
 
+/// A staged change large enough (over 1 MB in 16+ files) to be read and
+/// scanned in one parallel pass: keys in a new file and in lines appended
+/// to committed files are found on the right lines, and nothing else is.
+#[test]
+fn d_large_staged_change_is_scanned_while_it_is_read() {
+    let repo = TempRepo::with_hook();
+    let filler = |i: usize, lines: usize| -> String {
+        (0..lines)
+            .map(|n| format!("value_{i}_{n} = compute({n}, {i})  # ordinary code\n"))
+            .collect()
+    };
+    for i in 0..20 {
+        repo.write(&format!("old/mod{i:02}.py"), filler(i, 300));
+    }
+    repo.git(&["add", "-A"]);
+    repo.commit_no_verify("base");
+    let mut keys = Keys::for_test("scenario/large-change");
+    let in_new_file = keys.github();
+    let appended = keys.github();
+    for i in 0..30 {
+        let mut content = filler(100 + i, 1_000);
+        if i == 17 {
+            content.push_str(&key_line(&in_new_file));
+        }
+        repo.write(&format!("new/mod{i:02}.py"), content);
+    }
+    for i in 0..20 {
+        let mut content = filler(i, 300) + &filler(200 + i, 200);
+        if i == 9 {
+            content.push_str(&key_line(&appended));
+        }
+        repo.write(&format!("old/mod{i:02}.py"), content);
+    }
+    repo.git(&["add", "-A"]);
+    let run = repo.commit("large", &[]);
+    run.assert_code(1);
+    run.assert_human_finding(
+        Stream::Stderr,
+        "new/mod17.py",
+        1_001,
+        7,
+        "github-token",
+        &in_new_file,
+    );
+    run.assert_human_finding(
+        Stream::Stderr,
+        "old/mod09.py",
+        501,
+        7,
+        "github-token",
+        &appended,
+    );
+    run.assert_stderr_contains("2 findings in 50 files scanned");
+}
+
 /// Names hooks.rs does not cover (it has spaces and accents): quotes, a
 /// leading dash, a tab, a backslash, and a newline. Each is found, and the
 /// JSON report gives the exact name.
