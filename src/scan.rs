@@ -22,9 +22,8 @@ use crate::text::{decode, is_binary, Decoded};
 const LARGE_FILE: u64 = 32 << 20;
 const LARGE_FILE_BLOCK: usize = 8 << 20;
 
-/// A staged change of at least this many files and (about) this many bytes
-/// is scanned while it is read: see [`Scanner::scan_staged`].
-const PARALLEL_FILES: usize = 16;
+/// A staged change read in parallel and about this large is scanned while
+/// it is read: see [`Scanner::scan_staged`].
 const LARGE_STAGED_CHANGE: usize = 1 << 20;
 
 /// Counters for the summary line and the JSON `stats`.
@@ -112,7 +111,7 @@ impl Scanner {
         // A large change: each file is scanned on the core that read it, as
         // soon as it is read, instead of reading everything first.
         let size_hint = staged.size_hint();
-        if staged.len() >= PARALLEL_FILES && size_hint > LARGE_STAGED_CHANGE {
+        if staged.reads_in_parallel() && size_hint > LARGE_STAGED_CHANGE {
             self.detector.expect_bytes(size_hint);
             let results = staged.read_each(|file| scan(&file))?;
             return Ok(assemble(results, Vec::new(), started));

@@ -1542,7 +1542,7 @@ fn g_property_an_inserted_key_line_is_the_only_added_line_and_is_found_there() {
         new_lines.insert(at, inserted.clone());
         let new: String = new_lines.concat();
 
-        let runs = added_lines(&old, &new).unwrap();
+        let runs = added_lines(&old, &new);
         assert_eq!(runs.len(), 1, "case {case}: {runs:?}");
         let run = &runs[0];
         assert_eq!(run.first_line as usize, at + 1, "case {case}");

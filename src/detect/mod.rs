@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::Regex;
 
-use crate::rules::{CompiledRule, Engine, Rule, Text};
+use crate::rules::{Engine, Rule, Text};
 use keywords::{KeywordDfa, PairIndex};
 
 /// Inputs up to this size (in small-input mode) are prefiltered keyword by
@@ -69,10 +69,10 @@ pub struct Detector {
     keywords: OnceLock<KeywordSearch>,
     /// The keyword search for a few lines (the hook), built on first use.
     pair_index: OnceLock<PairIndex>,
-    /// A DFA for large scans (slower to build, fastest to run); the hook
-    /// asks for an NFA that builds in microseconds, since it scans a few
-    /// lines, and for small inputs skips the automaton altogether.
-    automaton_kind: AhoCorasickKind,
+    /// Tuned for the hook's few lines: keywords found by a byte-pair index
+    /// or an NFA that builds in microseconds, short lines run by a regex
+    /// engine that builds fast. Otherwise a DFA over the keywords and lazy
+    /// DFAs for the rules, slower to build and fastest to run.
     small_inputs: bool,
     /// How much text is about to be scanned, when known: a large staged
     /// change is worth a DFA even in small-input mode.
@@ -121,7 +121,6 @@ impl Detector {
             patterns,
             keywords: OnceLock::new(),
             pair_index: OnceLock::new(),
-            automaton_kind: AhoCorasickKind::DFA,
             small_inputs: false,
             expected_bytes: AtomicUsize::new(0),
             keyword_rules,
@@ -133,7 +132,6 @@ impl Detector {
     /// Tunes the detector for a few lines of input (the hook): cheap to
     /// start, rather than fastest per megabyte.
     pub fn for_small_inputs(mut self) -> Detector {
-        self.automaton_kind = AhoCorasickKind::NoncontiguousNFA;
         self.small_inputs = true;
         self
     }
@@ -147,13 +145,13 @@ impl Detector {
     fn automaton(&self) -> &KeywordSearch {
         self.keywords.get_or_init(|| {
             let large = self.expected_bytes.load(Ordering::Relaxed) > LARGE_INPUT;
-            if large || self.automaton_kind == AhoCorasickKind::DFA {
+            if large || !self.small_inputs {
                 return KeywordSearch::Lanes(Box::new(KeywordDfa::new(&self.patterns)));
             }
             let nfa = AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
-                .kind(Some(self.automaton_kind))
+                .kind(Some(AhoCorasickKind::NoncontiguousNFA))
                 .build(self.patterns.iter().map(|p| p.as_bytes()))
                 .expect("keyword automaton is small and always builds");
             KeywordSearch::Nfa(nfa)
@@ -231,7 +229,6 @@ impl Detector {
                 let secret_bytes = &haystack[secret.range()];
                 if !self.is_reportable(
                     rule,
-                    compiled,
                     secret_bytes,
                     caps.get_group_by_name("name").map(|n| &haystack[n.range()]),
                 ) {
@@ -349,13 +346,7 @@ impl Detector {
         candidates
     }
 
-    fn is_reportable(
-        &self,
-        rule: &Rule,
-        compiled: &CompiledRule,
-        secret: &[u8],
-        name: Option<&[u8]>,
-    ) -> bool {
+    fn is_reportable(&self, rule: &Rule, secret: &[u8], name: Option<&[u8]>) -> bool {
         if secret.is_empty() || allowlist::is_obvious_placeholder(secret) {
             return false;
         }
@@ -370,8 +361,8 @@ impl Detector {
         if rule.checksum.is_some_and(|c| !c.verifies(secret)) {
             return false;
         }
-        if compiled
-            .allow
+        if rule
+            .allow_regexes()
             .iter()
             .chain(&self.allowed_values)
             .any(|a| a.is_match(secret))

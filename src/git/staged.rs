@@ -82,13 +82,10 @@ pub struct StagedChange<'r> {
 }
 
 impl StagedChange<'_> {
-    /// How many files the change adds or modifies.
-    pub fn len(&self) -> usize {
-        self.deltas.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.deltas.is_empty()
+    /// Whether [`read`](Self::read) and [`read_each`](Self::read_each)
+    /// spread the files over every core.
+    pub fn reads_in_parallel(&self) -> bool {
+        self.deltas.len() >= PARALLEL_LOAD_FILES
     }
 
     /// About how many bytes the staged files hold: the sizes git recorded
@@ -122,15 +119,10 @@ impl StagedChange<'_> {
 const UNKNOWN_FILE_SIZE: u64 = 16 * 1024;
 
 impl Repo {
-    /// Every file the next commit adds or changes, with its added lines.
-    /// Deletions add nothing and are left out; so are submodules and
-    /// symlinks, whose "content" is a commit id or a path.
-    pub fn staged_files(&self) -> Result<Vec<ChangedFile>> {
-        self.staged_change()?.read()
-    }
-
     /// Compares the index with HEAD: the files the next commit adds or
-    /// changes, not read yet.
+    /// changes, not read yet. Deletions add nothing and are left out; so
+    /// are submodules and symlinks, whose "content" is a commit id or a
+    /// path.
     pub fn staged_change(&self) -> Result<StagedChange<'_>> {
         let deltas = self.staged_deltas()?;
         Ok(StagedChange {
@@ -408,8 +400,7 @@ fn load_changed_file(repo: &Repository, delta: FileDelta) -> Result<ChangedFile>
         Some(id) => Some(read_blob(repo, id, &path)?),
         None => None,
     };
-    let content = added_content(old_bytes.as_deref(), new_bytes)
-        .with_context(|| format!("cannot diff {path}"))?;
+    let content = added_content(old_bytes.as_deref(), new_bytes);
     Ok(ChangedFile {
         path,
         old_path: delta.old_path,
@@ -418,9 +409,9 @@ fn load_changed_file(repo: &Repository, delta: FileDelta) -> Result<ChangedFile>
 }
 
 /// Decodes both sides and finds the added lines of `new`.
-fn added_content(old: Option<&[u8]>, new: Vec<u8>) -> Result<ChangedContent> {
+fn added_content(old: Option<&[u8]>, new: Vec<u8>) -> ChangedContent {
     let Some(text) = decode_owned(new) else {
-        return Ok(ChangedContent::Binary);
+        return ChangedContent::Binary;
     };
     let old_text = match old.map(decode) {
         Some(Decoded::Text(old_text)) => old_text,
@@ -435,11 +426,11 @@ fn added_content(old: Option<&[u8]>, new: Vec<u8>) -> Result<ChangedContent> {
                     end: text.len(),
                 }]
             };
-            return Ok(ChangedContent::Text { text, added });
+            return ChangedContent::Text { text, added };
         }
     };
-    let added = added_lines(&old_text, &text)?;
-    Ok(ChangedContent::Text { text, added })
+    let added = added_lines(&old_text, &text);
+    ChangedContent::Text { text, added }
 }
 
 /// Runs of lines present in `new` but not in `old`.
@@ -449,7 +440,7 @@ fn added_content(old: Option<&[u8]>, new: Vec<u8>) -> Result<ChangedContent> {
 /// CRLF to LF, or a last line that gains a final newline, is not added.
 /// The diff is imara-diff's histogram diff (git's `--histogram`): several
 /// times faster than libgit2's patch, which also hashed both buffers.
-pub fn added_lines(old: &str, new: &str) -> Result<Vec<AddedLines>> {
+pub fn added_lines(old: &str, new: &str) -> Vec<AddedLines> {
     let line_starts: Vec<usize> = std::iter::once(0)
         .chain(memchr::memchr_iter(b'\n', new.as_bytes()).map(|i| i + 1))
         .filter(|&s| s < new.len())
@@ -458,8 +449,7 @@ pub fn added_lines(old: &str, new: &str) -> Result<Vec<AddedLines>> {
 
     let input = InternedInput::new(ComparableLines(old), ComparableLines(new));
     let diff = Diff::compute(Algorithm::Histogram, &input);
-    let runs = diff
-        .hunks()
+    diff.hunks()
         .filter(|hunk| !hunk.after.is_empty())
         .map(|hunk| {
             let (first, last) = (hunk.after.start as usize, hunk.after.end as usize - 1);
@@ -469,8 +459,7 @@ pub fn added_lines(old: &str, new: &str) -> Result<Vec<AddedLines>> {
                 end: line_end(last + 1),
             }
         })
-        .collect();
-    Ok(runs)
+        .collect()
 }
 
 /// A text's lines as the diff compares them: without the line ending and
@@ -524,7 +513,6 @@ mod tests {
 
     fn added(old: &str, new: &str) -> Vec<(u32, String)> {
         added_lines(old, new)
-            .unwrap()
             .into_iter()
             .map(|r| (r.first_line, new[r.start..r.end].to_string()))
             .collect()
@@ -599,7 +587,7 @@ mod tests {
     #[test]
     fn binary_new_side() {
         assert!(matches!(
-            added_content(None, b"\0\x01\x02".to_vec()).unwrap(),
+            added_content(None, b"\0\x01\x02".to_vec()),
             ChangedContent::Binary
         ));
     }

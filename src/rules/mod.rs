@@ -66,6 +66,7 @@ impl BuiltinRule {
             allow_patterns: self.allow.iter().map(|&a| Cow::Borrowed(a)).collect(),
             quick_to_build: OnceLock::new(),
             fast_to_run: OnceLock::new(),
+            allowed: OnceLock::new(),
             widened: OnceLock::new(),
         }
     }
@@ -159,6 +160,8 @@ pub struct Rule {
     /// lines use the quick one, long lines and full scans the fast one.
     quick_to_build: OnceLock<CompiledRule>,
     fast_to_run: OnceLock<CompiledRule>,
+    /// The allow regexes, built on first use, once for both engines.
+    allowed: OnceLock<Vec<Regex>>,
     /// The widened prefilter (see [`widen`]), built on first use; `None`
     /// inside when the pattern has nothing worth widening.
     widened: OnceLock<Option<regex_automata::meta::Regex>>,
@@ -171,7 +174,6 @@ pub struct CompiledRule {
     /// Capture groups that may hold the secret, in order; the first that
     /// took part in a match is the secret (0 = the whole match).
     pub secret_groups: Vec<usize>,
-    pub allow: Vec<Regex>,
 }
 
 /// How a rule's regex is built: the choice trades build time for speed.
@@ -195,14 +197,19 @@ impl Rule {
         };
         slot.get_or_init(|| {
             let _timed = RegexBuildTimer::start();
-            build(
-                &self.id,
-                &self.pattern,
-                &self.allow_patterns,
-                self.multiline,
-                engine,
-            )
-            .unwrap_or_else(|e| {
+            build(&self.id, &self.pattern, self.multiline, engine).unwrap_or_else(|e| {
+                panic!(
+                    "rule `{}` was validated but does not compile: {e:#}",
+                    self.id
+                )
+            })
+        })
+    }
+
+    /// Secrets matching one of these are not reported by this rule.
+    pub fn allow_regexes(&self) -> &[Regex] {
+        self.allowed.get_or_init(|| {
+            build_allow(&self.id, &self.allow_patterns).unwrap_or_else(|e| {
                 panic!(
                     "rule `{}` was validated but does not compile: {e:#}",
                     self.id
@@ -318,13 +325,7 @@ fn has_case_sensitive_keywords<'a>(
     !regex.contains("(?i") && keywords.all(|k| regex.contains(k))
 }
 
-fn build(
-    id: &str,
-    pattern: &str,
-    allow: &[impl AsRef<str>],
-    multiline: bool,
-    engine: Engine,
-) -> Result<CompiledRule> {
+fn build(id: &str, pattern: &str, multiline: bool, engine: Engine) -> Result<CompiledRule> {
     // The detector runs a multi-line rule from the start of a line with a
     // keyword hit, over the text that follows. Anchoring the match to start
     // on that line keeps the search from scanning ahead through the window
@@ -356,16 +357,19 @@ fn build(
         true if group_count > 1 => vec![1],
         true => vec![0],
     };
-    let allow = allow
-        .iter()
-        .map(|a| compile_regex(a.as_ref()))
-        .collect::<Result<Vec<_>>>()
-        .with_context(|| format!("rule `{id}`: invalid allow regex"))?;
     Ok(CompiledRule {
         regex,
         secret_groups,
-        allow,
     })
+}
+
+/// A rule's allow regexes, compiled.
+fn build_allow(id: &str, allow: &[impl AsRef<str>]) -> Result<Vec<Regex>> {
+    allow
+        .iter()
+        .map(|a| compile_regex(a.as_ref()))
+        .collect::<Result<Vec<_>>>()
+        .with_context(|| format!("rule `{id}`: invalid allow regex"))
 }
 
 impl RuleSpec {
@@ -379,14 +383,10 @@ impl RuleSpec {
             compile_rule_regex(&self.regex, Engine::QuickToBuild)
                 .with_context(|| format!("rule `{}`: invalid regex", self.id))?;
         }
-        let compiled = build(
-            &self.id,
-            &self.regex,
-            &self.allow,
-            self.multiline,
-            Engine::FastToRun,
-        )?;
+        let compiled = build(&self.id, &self.regex, self.multiline, Engine::FastToRun)?;
         rule.fast_to_run.set(compiled).expect("fresh rule");
+        let allowed = build_allow(&self.id, &self.allow)?;
+        rule.allowed.set(allowed).expect("fresh rule");
         Ok(rule)
     }
 
@@ -415,6 +415,7 @@ impl RuleSpec {
             allow_patterns: self.allow.iter().cloned().map(Cow::Owned).collect(),
             quick_to_build: OnceLock::new(),
             fast_to_run: OnceLock::new(),
+            allowed: OnceLock::new(),
             widened: OnceLock::new(),
         })
     }
@@ -600,6 +601,14 @@ mod tests {
             toml::from_str("id='my-rule'\ndescription='d'\nregex='(unclosed'").unwrap();
         let err = format!("{:#}", spec.compile().unwrap_err());
         assert!(err.contains("my-rule"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_allow_regex_fails_the_rule_when_loaded() {
+        let spec: RuleSpec =
+            toml::from_str("id='r'\ndescription='d'\nregex='x(a)'\nallow=['(']").unwrap();
+        let err = format!("{:#}", spec.compile().unwrap_err());
+        assert!(err.contains("rule `r`: invalid allow regex"), "{err}");
     }
 
     #[test]
