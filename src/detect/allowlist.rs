@@ -80,17 +80,50 @@ pub fn has_inline_allow(line: &[u8]) -> bool {
     ALLOW.find(line).is_some() && INLINE_ALLOW_FINDERS.iter().any(|f| f.find(line).is_some())
 }
 
-/// Values that any rule should skip: long runs of one character and the
-/// documented "EXAMPLE" keys. Random key bodies essentially never hit these.
+/// Values that any rule should skip: masks (`xxxx`, `****`, `0000`) that
+/// make up at least half of the value, and the documented "EXAMPLE" keys.
+///
+/// The mask is judged by how much of the value it covers, never by its mere
+/// presence: real structured credentials hold runs too. Every OpenSSH
+/// private key body starts `b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB`
+/// (length fields of zero bytes encode as runs of `A`), and DER, protobuf and
+/// JSON-derived bodies do the same; a run of six letters rejected all of
+/// them. A uniformly random key never has half of itself in runs.
 pub fn is_obvious_placeholder(secret: &[u8]) -> bool {
-    let lower = secret.to_ascii_lowercase();
-    let has_long_run = lower
-        .windows(6)
-        .any(|w| w.iter().all(|&b| b == w[0]) && !w[0].is_ascii_digit())
-        || lower.windows(10).any(|w| w.iter().all(|&b| b == w[0]));
-    has_long_run
-        || memchr::memmem::find(&lower, b"example").is_some()
-        || memchr::memmem::find(&lower, b"xxxx").is_some()
+    // Short values only: in a body of a thousand random characters
+    // `example` turns up by chance, and no documented example key is long.
+    const EXAMPLE_MARKER_MAX_LEN: usize = 64;
+    if secret.len() <= EXAMPLE_MARKER_MAX_LEN && contains_ignore_case(secret, b"example") {
+        return true;
+    }
+    masked_len(secret) * 2 >= secret.len() && !secret.is_empty()
+}
+
+/// How many bytes of `value` sit in runs of four or more of one character
+/// (case-insensitive): the `xxxx`, `****` and `0000` of a masked key.
+fn masked_len(value: &[u8]) -> usize {
+    const MIN_RUN: usize = 4;
+    let mut masked = 0;
+    let mut run = 0;
+    for (i, &b) in value.iter().enumerate() {
+        if i > 0 && value[i - 1].eq_ignore_ascii_case(&b) {
+            run += 1;
+        } else {
+            run = 1;
+        }
+        if run == MIN_RUN {
+            masked += MIN_RUN;
+        } else if run > MIN_RUN {
+            masked += 1;
+        }
+    }
+    masked
+}
+
+fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// For loose `name = value` rules: does the name say the value is not a
@@ -407,7 +440,55 @@ mod tests {
         assert!(is_obvious_placeholder(
             b"ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
         ));
+        assert!(is_obvious_placeholder(
+            b"sk-proj-abc1XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"
+        ));
+        assert!(is_obvious_placeholder(b"0000000000000000000000000000000000000000"));
         let random_token = format!("ghp_{}1234", "a8Fk2mQ9zX7pL3vB".repeat(2));
         assert!(!is_obvious_placeholder(random_token.as_bytes()));
+    }
+
+    /// The first body line of every OpenSSH private key: the fixed magic,
+    /// then zero-length fields that encode as runs of `A`.
+    #[test]
+    fn structured_key_bodies_are_not_placeholders() {
+        let openssh = b"b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW";
+        assert!(!is_obvious_placeholder(openssh));
+        // A long random body may hold `example` or `xxxx` by chance.
+        let long = format!("{}Example{}xXxX", "Q2h1bmtz".repeat(10), "bW9yZQ".repeat(4));
+        assert!(!is_obvious_placeholder(long.as_bytes()));
+    }
+
+    /// Whatever runs a value holds, if at least half of it lies outside
+    /// them it is not called a placeholder.
+    #[test]
+    fn runs_under_half_the_value_never_make_a_placeholder() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        for _ in 0..2000 {
+            let len = 30 + (next() % 200) as usize;
+            let mut value: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % 64) as usize])
+                .collect();
+            // Runs of `A` covering just under half of the value.
+            let mut budget = len / 2 - 9;
+            while budget >= 4 {
+                let run = 4 + (next() as usize % (budget - 3));
+                let at = next() as usize % (len - run);
+                value[at..at + run].fill(b'A');
+                budget -= run;
+            }
+            assert!(masked_len(&value) >= 4, "the test placed a run");
+            assert!(
+                !is_obvious_placeholder(&value),
+                "runs under half of a {len}-byte value made a placeholder"
+            );
+        }
     }
 }
