@@ -17,6 +17,7 @@ const RUNTIME_FIELDS: &[&str] = &[
     "max_len",
     "allow",
     "checksum",
+    "decode",
     "generic",
     "multiline",
     "env_var",
@@ -91,7 +92,7 @@ fn main() {
             writeln!(
                 out,
                 "    BuiltinRule {{ id: {:?}, description: {:?}, regex: {:?}, keywords: &{:?}, entropy: {}, \
-                 max_len: {:?}, allow: &{:?}, checksum: {:?}, generic: {}, multiline: {}, env_var: {:?} }},",
+                 max_len: {:?}, allow: &{:?}, checksum: {:?}, decode: {:?}, generic: {}, multiline: {}, env_var: {:?} }},",
                 string("id").unwrap_or_else(|| panic!("rules/{name}: a rule without id")),
                 string("description").unwrap_or_default(),
                 string("regex").unwrap_or_default(),
@@ -100,6 +101,7 @@ fn main() {
                 max_len.map(|n| usize::try_from(n).expect("max_len is a length")),
                 strings("allow"),
                 string("checksum"),
+                string("decode"),
                 flag("generic"),
                 flag("multiline"),
                 string("env_var"),

@@ -8,6 +8,7 @@
 pub mod baseline;
 pub mod cli;
 pub mod config;
+pub mod decode;
 pub mod detect;
 pub mod finding;
 pub mod git;

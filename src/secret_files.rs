@@ -18,8 +18,8 @@ pub const DEFAULT_SECRET_FILES: &[&str] = &[
     "id_ed25519",
     "*.p12",
     "*.pfx",
-    ".netrc",
-    "_netrc",
+    // Not `.netrc`: SPEC lists it among the credential configs committed
+    // without secrets, whose content the `netrc-password` rule reads.
     ".git-credentials",
     "**/config/secrets.json",
     "**/private/*.json",

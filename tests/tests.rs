@@ -34,3 +34,6 @@ mod redaction;
 mod team;
 // The three ways of comparing the index with HEAD give the same answers.
 mod comparison_paths;
+// Credentials made by the real tools (ssh-keygen, openssl, gpg, ...), and
+// the documented files no tool writes offline.
+mod real_tools;

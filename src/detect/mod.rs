@@ -347,6 +347,25 @@ impl Detector {
     }
 
     fn is_reportable(&self, rule: &Rule, secret: &[u8], name: Option<&[u8]>) -> bool {
+        let Some(decoding) = rule.decode else {
+            return self.is_reportable_value(rule, secret, name);
+        };
+        // An encoded field: what is inside decides. A value another rule
+        // recognises (a PEM key, a provider token) is reported; otherwise
+        // the value must look like a credential under its field's name.
+        decoding.values(secret, name).iter().any(|decoded| {
+            let Ok(text) = std::str::from_utf8(&decoded.value) else {
+                return false;
+            };
+            let mut inner = Vec::new();
+            self.scan_into(text, 1, &mut inner);
+            inner.iter().any(|m| !self.rules[m.rule].generic)
+                || (self.is_reportable_value(rule, &decoded.value, decoded.name)
+                    && allowlist::looks_like_credential(&decoded.value, decoded.name))
+        })
+    }
+
+    fn is_reportable_value(&self, rule: &Rule, secret: &[u8], name: Option<&[u8]>) -> bool {
         if secret.is_empty() || allowlist::is_obvious_placeholder(secret) {
             return false;
         }

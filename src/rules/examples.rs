@@ -96,6 +96,18 @@ pub fn expand(template: &str, rng: &mut Rng) -> Result<String> {
         };
         if kind == "lit" {
             out.push_str(arg);
+        } else if let Some(prefix) = match kind {
+            "b64text" => Some(""),
+            "b64pass" => Some("deploy:"),
+            _ => None,
+        } {
+            // Base64 of random base62 text (of `deploy:` and a random
+            // password): an encoded field whose content is a credential.
+            let length: usize = arg
+                .parse()
+                .with_context(|| format!("bad length `{arg}` in example `{template}`"))?;
+            let random = random_string(alphabet("b62").expect("known"), length, rng);
+            out.push_str(&crate::decode::encode_base64(format!("{prefix}{random}").as_bytes()));
         } else if kind == "b62crc" {
             // 30 random base62 characters and their CRC-32 (GitHub, npm).
             let length: usize = arg

@@ -16,6 +16,7 @@ use anyhow::{bail, Context, Result};
 use regex::bytes::{Regex, RegexBuilder};
 use serde::Deserialize;
 
+use crate::decode::Decoding;
 use crate::detect::checksum::Checksum;
 
 /// Compiled regexes larger than this are refused, so that a user rule cannot
@@ -37,6 +38,7 @@ pub struct BuiltinRule {
     pub max_len: Option<usize>,
     pub allow: &'static [&'static str],
     pub checksum: Option<&'static str>,
+    pub decode: Option<&'static str>,
     pub generic: bool,
     pub multiline: bool,
     pub env_var: Option<&'static str>,
@@ -54,6 +56,10 @@ impl BuiltinRule {
             checksum: self.checksum.map(|c| match c {
                 "base62-crc32" => Checksum::Base62Crc32,
                 other => panic!("rule `{}`: unknown checksum `{other}`", self.id),
+            }),
+            decode: self.decode.map(|d| {
+                Decoding::from_name(d)
+                    .unwrap_or_else(|| panic!("rule `{}`: unknown decoding `{d}`", self.id))
             }),
             generic: self.generic,
             multiline: self.multiline,
@@ -102,6 +108,11 @@ pub struct RuleSpec {
     /// An offline checksum the secret must carry (`base62-crc32`).
     #[serde(default)]
     pub checksum: Option<Checksum>,
+    /// How the secret is encoded in its field (`base64`,
+    /// `base64-user-password`, `base64-yaml-values`): the checks then judge
+    /// the decoded value (see [`crate::decode`]).
+    #[serde(default)]
+    pub decode: Option<Decoding>,
     /// Treat this as a loose `name = value` rule: the value must also look
     /// random and not like a placeholder, identifier or variable look-up.
     #[serde(default)]
@@ -148,6 +159,7 @@ pub struct Rule {
     pub entropy: Option<f64>,
     pub max_len: Option<usize>,
     pub checksum: Option<Checksum>,
+    pub decode: Option<Decoding>,
     pub generic: bool,
     pub multiline: bool,
     pub env_var: Option<Text>,
@@ -404,6 +416,7 @@ impl RuleSpec {
             entropy: self.entropy,
             max_len: self.max_len,
             checksum: self.checksum,
+            decode: self.decode,
             generic: self.generic,
             multiline: self.multiline,
             env_var: self.env_var.clone().map(Cow::Owned),
@@ -587,6 +600,7 @@ mod tests {
             assert_eq!(from_toml.entropy, from_static.entropy);
             assert_eq!(from_toml.allow_patterns, from_static.allow_patterns);
             assert_eq!(from_toml.checksum, from_static.checksum);
+            assert_eq!(from_toml.decode, from_static.decode);
             assert_eq!(
                 (from_toml.generic, from_toml.multiline),
                 (from_static.generic, from_static.multiline)
