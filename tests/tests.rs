@@ -34,3 +34,5 @@ mod redaction;
 mod team;
 // The three ways of comparing the index with HEAD give the same answers.
 mod comparison_paths;
+// Merges (auto, conflicted, octopus, evil) and `git am`, through the default hooks.
+mod merges;
