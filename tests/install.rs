@@ -428,7 +428,10 @@ fn an_impostor_at_keyguard_bin_blocks_the_commit_with_exit_2() {
     let run = crate::util::Run::of(cmd);
     run.assert_failure();
     run.assert_stderr_contains("the commit is blocked");
-    assert!(repo.head_is_unborn(), "the impostor's exit 0 let a commit in");
+    assert!(
+        repo.head_is_unborn(),
+        "the impostor's exit 0 let a commit in"
+    );
 }
 
 #[test]
@@ -505,10 +508,12 @@ fn protocol_exit_codes_only_when_the_shim_asks() {
     // Outside the protocol, the exit codes stay 0/1/2 for scripts and CI.
     let repo = TempRepo::new();
     repo.keyguard(&["--staged"]).assert_code(0);
-    repo.keyguard(&["--staged", "--hook-protocol=1"]).assert_code(10);
+    repo.keyguard(&["--staged", "--hook-protocol=1"])
+        .assert_code(10);
     repo.keyguard(&["--hook=pre-commit", "--hook-protocol=1"])
         .assert_code(10);
-    repo.keyguard(&["--staged", "--hook-protocol=9"]).assert_code(2);
+    repo.keyguard(&["--staged", "--hook-protocol=9"])
+        .assert_code(2);
 }
 
 // ---- no sequence of install, reinstall and uninstall loses a hook ---------------
@@ -587,7 +592,10 @@ fn check_sequence(ops: &[Op]) {
         "after {ops:?} and uninstall, the user's hook is not back in place"
     );
     for text in &foreign {
-        assert!(contents(&hooks).contains(text), "after {ops:?} and uninstall");
+        assert!(
+            contents(&hooks).contains(text),
+            "after {ops:?} and uninstall"
+        );
     }
 }
 
@@ -642,7 +650,11 @@ fn install_force_twice_keeps_both_earlier_hooks_and_the_commit_runs_the_latest()
     let third = format!("#!/bin/sh\necho third >> '{}'\n", marker.display()).into_bytes();
     write_hook(&hook, &third, 0o755);
     repo.keyguard(&["install"]).assert_code(2);
-    assert_eq!(fs::read(&hook).unwrap(), third, "a refused install changed the hook");
+    assert_eq!(
+        fs::read(&hook).unwrap(),
+        third,
+        "a refused install changed the hook"
+    );
     repo.keyguard(&["install", "--force"]).assert_success();
 
     let all = contents(&repo.hooks_dir());

@@ -90,7 +90,10 @@ fn an_auto_merge_that_adds_nothing_new_passes_though_the_branch_brought_a_key() 
         &repo,
         "feature",
         &[
-            ("app.py", &format!("a = 0\nb = 0\nc = 0\n{}", key_line(&token))),
+            (
+                "app.py",
+                &format!("a = 0\nb = 0\nc = 0\n{}", key_line(&token)),
+            ),
             ("settings.py", &key_line(&token)),
         ],
     );
@@ -195,7 +198,10 @@ fn a_conflicted_merge_concluded_by_commit_blocks_only_what_the_resolution_adds()
 
     // Taking the branch's side adds nothing relative to it: the commit
     // goes through as a two-parent merge.
-    repo.write("app.py", format!("a = 0\n{}c = 0\n", key_line(&theirs_token)));
+    repo.write(
+        "app.py",
+        format!("a = 0\n{}c = 0\n", key_line(&theirs_token)),
+    );
     repo.add(&["app.py"]);
     let run = repo.commit("merge feature", &[]);
     run.assert_success();

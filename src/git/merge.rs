@@ -44,7 +44,12 @@ impl Repo {
                 self.repo
                     .find_commit(*id)
                     .and_then(|commit| commit.tree())
-                    .map_err(|e| anyhow!("cannot read the tree of merged commit {id}: {}", e.message()))
+                    .map_err(|e| {
+                        anyhow!(
+                            "cannot read the tree of merged commit {id}: {}",
+                            e.message()
+                        )
+                    })
             })
             .collect::<Result<Vec<_>>>()?;
         let mut files = HashMap::new();
@@ -184,7 +189,11 @@ fn intersect(text: &str, a: &[AddedLines], b: &[AddedLines]) -> Vec<AddedLines> 
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
         // The later-starting run starts the overlap, and knows its line.
-        let later = if a[i].start >= b[j].start { &a[i] } else { &b[j] };
+        let later = if a[i].start >= b[j].start {
+            &a[i]
+        } else {
+            &b[j]
+        };
         let end = a[i].end.min(b[j].end);
         if later.start < end {
             out.push(AddedLines {
