@@ -36,3 +36,5 @@ mod team;
 mod comparison_paths;
 // Merges (auto, conflicted, octopus, evil) and `git am`, through the default hooks.
 mod merges;
+// No sequence of install, install --force and uninstall loses a foreign hook.
+mod install_sequences;
