@@ -19,7 +19,7 @@ use crate::report::Format;
         keyguard --all           scan every tracked and untracked, non-ignored file\n  \
         keyguard --history origin/main..HEAD   scan the lines those commits added\n  \
         keyguard src/ .env       scan these files and folders as they are on disk\n  \
-        keyguard install         install the pre-commit hook in this repository\n  \
+        keyguard install         install the commit hooks (pre-commit, pre-merge-commit, pre-applypatch)\n  \
         keyguard rules           list the built-in rules\n  \
         keyguard init            add .env and key files to .gitignore, write .keyguard.toml\n  \
         keyguard baseline        accept today's findings (hashes only) so they stop blocking\n  \
@@ -48,12 +48,31 @@ pub struct Cli {
     #[arg(long, hide = true, num_args = 1..=2, value_names = ["REMOTE", "URL"], conflicts_with_all = ["all", "paths", "history"])]
     pub pre_push: Option<Vec<String>>,
 
+    /// Run as git's HOOK hook: scan what the commit being made adds (for a
+    /// merge, only what it adds relative to every parent).
+    #[arg(long, hide = true, value_enum, value_name = "HOOK", conflicts_with_all = ["all", "paths", "history", "pre_push"])]
+    pub hook: Option<HookKind>,
+
+    /// Answer in the shim's protocol: exit 10 nothing found, 11 secrets
+    /// found, 12 could not scan (so that the shim can tell keyguard from
+    /// another program of the same name).
+    #[arg(long, hide = true, value_name = "VERSION", value_parser = clap::value_parser!(u8).range(1..=1))]
+    pub hook_protocol: Option<u8>,
+
     /// Files and folders to scan as they are on disk.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
     #[command(flatten)]
     pub global: GlobalArgs,
+}
+
+/// The git hooks that run keyguard on a commit being made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HookKind {
+    PreCommit,
+    PreMergeCommit,
+    PreApplypatch,
 }
 
 #[derive(Debug, clap::Args)]
@@ -85,7 +104,7 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Put the keyguard shim into this repository's pre-commit hook (keeping any existing hook).
+    /// Put the keyguard shim into this repository's pre-commit, pre-merge-commit and pre-applypatch hooks (keeping any existing hook).
     Install {
         /// Rewrite the shim even if it is up to date; move aside a second foreign hook.
         #[arg(long)]
@@ -94,7 +113,7 @@ pub enum Command {
         #[arg(long)]
         pre_push: bool,
     },
-    /// Take the shim out again, restoring a hook it had chained.
+    /// Take the shims out again, restoring the hooks they had chained.
     Uninstall {
         /// Also remove the pre-push hook.
         #[arg(long)]

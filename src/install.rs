@@ -1,8 +1,13 @@
-//! `keyguard install` / `keyguard uninstall`: the shim in the hooks folder.
+//! `keyguard install` / `keyguard uninstall`: the shims in the hooks folder.
 //!
 //! A hook that is already there and is not ours is never overwritten: it is
-//! moved aside to `pre-commit.keyguard-chained` and the shim runs it first.
-//! Uninstalling moves it back. Both are idempotent.
+//! moved aside to `<hook>.keyguard-chained` and the shim runs it first.
+//! Uninstalling moves it back. Both are idempotent, and no sequence of them
+//! loses a hook keyguard did not write: a hook in the way of another is
+//! kept under a backup name that is never reused.
+//!
+//! The shim asks the binary for the hook protocol (`--hook-protocol 1`),
+//! and only the exit codes below count as keyguard's answer.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -10,33 +15,54 @@ use std::process::Command;
 
 use anyhow::{anyhow, bail, Context, Result};
 
-/// The line that tells our shim from anyone else's hook.
-const SHIM_MARKER: &str = "# keyguard-shim";
 const CHAINED_SUFFIX: &str = ".keyguard-chained";
+
+/// `--hook-protocol 1`: exit codes no unrelated program gives by accident,
+/// so that the shim can tell keyguard's answer from an impostor's exit 0.
+pub const PROTOCOL_CLEAN: u8 = 10;
+pub const PROTOCOL_FINDINGS: u8 = 11;
+pub const PROTOCOL_INCOMPLETE: u8 = 12;
+
+/// The shim, one script for every hook: `@HOOK@` is the hook's name and
+/// `@KEYGUARD_BIN@` the binary's path.
+const SHIM: &str = include_str!("../hooks/shim");
+/// Shims earlier versions wrote, recognised so that they are updated in
+/// place rather than chained as somebody else's hook.
+const OLD_SHIMS: &[(Hook, &str)] = &[
+    (Hook::PreCommit, include_str!("../hooks/v1/pre-commit")),
+    (Hook::PrePush, include_str!("../hooks/v1/pre-push")),
+];
 
 /// The hooks keyguard can install.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hook {
     /// Scans what is staged, on every commit.
     PreCommit,
+    /// Scans what an automatic `git merge` commits.
+    PreMergeCommit,
+    /// Scans what `git am` commits, patch by patch.
+    PreApplypatch,
     /// Scans the commits being pushed.
     PrePush,
 }
+
+/// What `keyguard install` puts in by default: every hook through which git
+/// creates a commit from the index.
+pub const COMMIT_HOOKS: [Hook; 3] = [Hook::PreCommit, Hook::PreMergeCommit, Hook::PreApplypatch];
 
 impl Hook {
     pub fn file_name(self) -> &'static str {
         match self {
             Hook::PreCommit => "pre-commit",
+            Hook::PreMergeCommit => "pre-merge-commit",
+            Hook::PreApplypatch => "pre-applypatch",
             Hook::PrePush => "pre-push",
         }
     }
 
-    /// The shim, with `@KEYGUARD_BIN@` standing for the binary's path.
-    fn template(self) -> &'static str {
-        match self {
-            Hook::PreCommit => include_str!("../hooks/pre-commit"),
-            Hook::PrePush => include_str!("../hooks/pre-push"),
-        }
+    /// The shim for this hook, with `@KEYGUARD_BIN@` still in it.
+    fn template(self) -> String {
+        SHIM.replace("@HOOK@", self.file_name())
     }
 }
 
@@ -93,12 +119,45 @@ pub fn shim_for(hook: Hook, binary: &Path) -> String {
     hook.template().replace("@KEYGUARD_BIN@", &escaped)
 }
 
-fn is_our_shim(path: &Path) -> bool {
-    fs::read_to_string(path).is_ok_and(|text| text.contains(SHIM_MARKER))
+/// Is the file at `path` a shim keyguard wrote for `kind`, byte for byte
+/// (this version's or an earlier one's, for any binary path)? A shim
+/// someone edited is theirs now, and is chained rather than overwritten.
+fn is_our_shim(path: &Path, kind: Hook) -> bool {
+    let Ok(text) = fs::read_to_string(path) else {
+        return false;
+    };
+    // The path as written, from the line that names it.
+    let Some(binary) = text.lines().find_map(|line| {
+        line.strip_prefix("keyguard_bin=${KEYGUARD_BIN:-")?
+            .strip_suffix('}')
+    }) else {
+        return false;
+    };
+    std::iter::once(kind.template())
+        .chain(
+            OLD_SHIMS
+                .iter()
+                .filter(|(old_kind, _)| *old_kind == kind)
+                .map(|(_, old)| old.to_string()),
+        )
+        .any(|template| template.replace("@KEYGUARD_BIN@", binary) == text)
 }
 
 fn chained_path(hooks: &Path, kind: Hook) -> PathBuf {
     hooks.join(format!("{}{CHAINED_SUFFIX}", kind.file_name()))
+}
+
+/// A name for a backup of the chained hook that nothing holds yet:
+/// `<hook>.keyguard-chained.bak`, then `.bak.2`, `.bak.3`, ...
+fn free_backup_path(hooks: &Path, kind: Hook) -> PathBuf {
+    let base = format!("{}{CHAINED_SUFFIX}.bak", kind.file_name());
+    (1..)
+        .map(|n| match n {
+            1 => hooks.join(&base),
+            n => hooks.join(format!("{base}.{n}")),
+        })
+        .find(|p| p.symlink_metadata().is_err())
+        .expect("some backup name is free")
 }
 
 /// Puts the shim into `hooks`, chaining whatever hook was there.
@@ -109,7 +168,7 @@ pub fn install(hooks: &Path, kind: Hook, binary: &Path, force: bool) -> Result<I
     let shim = shim_for(kind, binary);
     let exists = hook.symlink_metadata().is_ok();
 
-    if exists && is_our_shim(&hook) {
+    if exists && is_our_shim(&hook, kind) {
         let current = fs::read_to_string(&hook).unwrap_or_default();
         if current == shim && !force {
             return Ok(Installed::AlreadyInstalled { hook });
@@ -121,19 +180,25 @@ pub fn install(hooks: &Path, kind: Hook, binary: &Path, force: bool) -> Result<I
     if exists {
         let chained = chained_path(hooks, kind);
         if chained.symlink_metadata().is_ok() {
+            let backup = free_backup_path(hooks, kind);
             if !force {
                 bail!(
                     "{} is not keyguard's, and {} already holds an earlier hook. \
-                     Merge them by hand, or rerun with --force to keep the current one as {}.bak",
+                     Merge them by hand, or rerun with --force to keep the earlier one as {}",
                     hook.display(),
                     chained.display(),
-                    chained.display()
+                    backup.display()
                 );
             }
-            let backup = chained.with_extension("keyguard-chained.bak");
+            // Never over an existing backup: that would lose a hook.
             fs::rename(&chained, &backup).with_context(|| {
                 format!("cannot move {} to {}", chained.display(), backup.display())
             })?;
+            eprintln!(
+                "keyguard: kept the earlier {} hook as {}; it no longer runs",
+                kind.file_name(),
+                backup.display()
+            );
         }
         fs::rename(&hook, &chained)
             .with_context(|| format!("cannot move the existing hook {} aside", hook.display()))?;
@@ -156,8 +221,9 @@ pub fn install(hooks: &Path, kind: Hook, binary: &Path, force: bool) -> Result<I
 pub fn uninstall(hooks: &Path, kind: Hook) -> Result<Uninstalled> {
     let hook = hooks.join(kind.file_name());
     let chained = chained_path(hooks, kind);
-    let ours = is_our_shim(&hook);
+    let ours = is_our_shim(&hook, kind);
     if !ours && hook.symlink_metadata().is_ok() {
+        // Somebody else's hook is in place: leave it, and the chained one.
         return Ok(Uninstalled::NotInstalled { hook });
     }
     if ours {
@@ -176,9 +242,10 @@ pub fn uninstall(hooks: &Path, kind: Hook) -> Result<Uninstalled> {
     }
 }
 
-/// Writes through a temporary file and a rename, so a hook is never left
-/// half-written.
+/// Writes through a temporary file, synced, and a rename, so a hook is
+/// never left half-written, even on a full disk or a crash.
 fn write_executable(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
     let dir = path
         .parent()
         .ok_or_else(|| anyhow!("{} has no parent folder", path.display()))?;
@@ -187,14 +254,26 @@ fn write_executable(path: &Path, text: &str) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let temp = dir.join(format!(".{name}.keyguard-tmp"));
-    fs::write(&temp, text).with_context(|| format!("cannot write {}", temp.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(&temp, fs::Permissions::from_mode(0o755))
-            .with_context(|| format!("cannot make {} executable", temp.display()))?;
+    let written = (|| -> std::io::Result<()> {
+        let mut file = fs::File::create(&temp)?;
+        file.write_all(text.as_bytes())?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(fs::Permissions::from_mode(0o755))?;
+        }
+        file.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = fs::remove_file(&temp);
+        return Err(e).with_context(|| format!("cannot write {}", temp.display()));
     }
-    fs::rename(&temp, path).with_context(|| format!("cannot write {}", path.display()))
+    fs::rename(&temp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    // The rename itself reaches the disk with the folder.
+    if let Ok(folder) = fs::File::open(dir) {
+        let _ = folder.sync_all();
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -50,11 +50,27 @@ impl Outcome {
             Outcome::Incomplete => 2,
         }
     }
+
+    /// The exit code, in the shim's protocol when it asked for one
+    /// (`--hook-protocol`): codes only keyguard gives, so that the shim
+    /// can tell its answer from another program's.
+    pub fn exit_code_for(self, hook_protocol: Option<u8>) -> u8 {
+        match (hook_protocol, self) {
+            (None, _) => self.exit_code(),
+            (Some(_), Outcome::Clean) => install::PROTOCOL_CLEAN,
+            (Some(_), Outcome::Findings) => install::PROTOCOL_FINDINGS,
+            (Some(_), Outcome::Incomplete) => install::PROTOCOL_INCOMPLETE,
+        }
+    }
 }
 
 /// What to scan.
 enum Target {
-    Staged,
+    /// What the next commit adds; from the pre-merge-commit hook, the
+    /// merged commits are in `GITHEAD_*` variables.
+    Staged {
+        pre_merge_commit: bool,
+    },
     All,
     Paths(Vec<PathBuf>),
     History(Option<String>),
@@ -95,7 +111,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             } else if !cli.paths.is_empty() {
                 Target::Paths(cli.paths)
             } else {
-                Target::Staged
+                Target::Staged {
+                    pre_merge_commit: cli.hook == Some(cli::HookKind::PreMergeCommit),
+                }
             };
             cmd_scan(target, &cli.global)
         }
@@ -160,25 +178,28 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
         None => "invalid built-in configuration".to_string(),
     })?;
     let scanner = match target {
-        Target::Staged => scanner.for_small_inputs(),
+        Target::Staged { .. } => scanner.for_small_inputs(),
         _ => scanner,
     };
     timer.mark("load configuration and rules");
 
-    if let (Some(repo), Target::Staged | Target::All) = (&repo, &target) {
+    if let (Some(repo), Target::Staged { .. } | Target::All) = (&repo, &target) {
         warn_about_unignored_env(repo);
     }
     timer.mark(".env check");
 
     timer.mark("baseline");
     let blocking = match target {
-        Target::Staged => Some("commit"),
+        Target::Staged { .. } => Some("commit"),
         Target::PrePush { .. } => Some("push"),
         _ => None,
     };
     let mut report = match target {
-        Target::Staged => {
-            let staged = repo.as_ref().expect("opened above").staged_change()?;
+        Target::Staged { pre_merge_commit } => {
+            let staged = repo
+                .as_ref()
+                .expect("opened above")
+                .next_commit_change(pre_merge_commit)?;
             timer.mark("compare the index with HEAD");
             scanner.scan_staged(staged)?
         }
@@ -469,7 +490,9 @@ fn cmd_rules(global: &GlobalArgs) -> Result<Outcome> {
 fn cmd_install(force: bool, pre_push: bool) -> Result<Outcome> {
     let hooks = install::hooks_dir()?;
     let binary = std::env::current_exe().context("cannot tell where the keyguard binary is")?;
-    install_hook(&hooks, install::Hook::PreCommit, &binary, force)?;
+    for kind in install::COMMIT_HOOKS {
+        install_hook(&hooks, kind, &binary, force)?;
+    }
     if pre_push {
         install_hook(&hooks, install::Hook::PrePush, &binary, force)?;
     }
@@ -495,7 +518,11 @@ fn install_hook(hooks: &Path, kind: install::Hook, binary: &Path, force: bool) -
             hook.display()
         ),
         install::Installed::AlreadyInstalled { hook } => {
-            format!("already installed at {}; nothing changed", hook.display())
+            format!(
+                "the {} hook is already installed at {}; nothing changed",
+                kind.file_name(),
+                hook.display()
+            )
         }
     };
     eprintln!("keyguard: {message}");
@@ -504,7 +531,9 @@ fn install_hook(hooks: &Path, kind: install::Hook, binary: &Path, force: bool) -
 
 fn cmd_uninstall(pre_push: bool) -> Result<Outcome> {
     let hooks = install::hooks_dir()?;
-    uninstall_hook(&hooks, install::Hook::PreCommit)?;
+    for kind in install::COMMIT_HOOKS {
+        uninstall_hook(&hooks, kind)?;
+    }
     if pre_push {
         uninstall_hook(&hooks, install::Hook::PrePush)?;
     }

@@ -7,11 +7,12 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = keyguard::cli::Cli::parse();
+    let protocol = cli.hook_protocol;
     match keyguard::run(cli) {
-        Ok(outcome) => ExitCode::from(outcome.exit_code()),
+        Ok(outcome) => ExitCode::from(outcome.exit_code_for(protocol)),
         Err(err) => {
             eprintln!("keyguard: error: {err:#}");
-            ExitCode::from(2)
+            ExitCode::from(keyguard::Outcome::Incomplete.exit_code_for(protocol))
         }
     }
 }

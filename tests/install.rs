@@ -301,3 +301,217 @@ fn a_symlinked_hook_is_chained_and_restored_as_the_same_symlink() {
         "the symlink was not restored as it was"
     );
 }
+
+// ---- every commit hook, and the shim's protocol -------------------------------
+
+/// The hooks `keyguard install` puts in by default.
+const COMMIT_HOOKS: [&str; 3] = ["pre-commit", "pre-merge-commit", "pre-applypatch"];
+
+#[test]
+fn install_puts_in_every_commit_hook_chained_and_uninstall_restores_them() {
+    let repo = TempRepo::new();
+    let marker = repo.base().join("marker");
+    let merge_hook = repo.hooks_dir().join("pre-merge-commit");
+    let original = foreign_hook(&marker, 0);
+    write_hook(&merge_hook, &original, 0o700);
+
+    let run = repo.install();
+    for name in COMMIT_HOOKS {
+        let shim = fs::read_to_string(repo.hooks_dir().join(name)).unwrap();
+        assert!(
+            shim.contains(&format!("hook={name}\n")),
+            "{name} is not keyguard's shim for {name}\n{}",
+            run.dump()
+        );
+    }
+    assert!(!repo.hooks_dir().join("pre-push").exists());
+    assert_eq!(
+        fs::read(repo.hooks_dir().join("pre-merge-commit.keyguard-chained")).unwrap(),
+        original
+    );
+    run.assert_stderr_contains("pre-merge-commit.keyguard-chained");
+
+    repo.keyguard(&["uninstall"]).assert_success();
+    assert_eq!(fs::read(&merge_hook).unwrap(), original);
+    assert_eq!(mode_of(&merge_hook), 0o700);
+    for name in ["pre-commit", "pre-applypatch"] {
+        assert!(!repo.hooks_dir().join(name).exists(), "{name} left behind");
+    }
+    assert!(!repo
+        .hooks_dir()
+        .join("pre-merge-commit.keyguard-chained")
+        .exists());
+}
+
+#[test]
+fn a_shim_of_the_previous_version_is_updated_in_place_not_chained() {
+    let repo = TempRepo::new();
+    let bin = keyguard_bin().display().to_string();
+    for (name, old) in [
+        ("pre-commit", include_str!("../hooks/v1/pre-commit")),
+        ("pre-push", include_str!("../hooks/v1/pre-push")),
+    ] {
+        write_hook(
+            &repo.hooks_dir().join(name),
+            old.replace("@KEYGUARD_BIN@", &bin).as_bytes(),
+            0o755,
+        );
+    }
+    let run = repo.keyguard(&["install", "--pre-push"]);
+    run.assert_success();
+    for name in ["pre-commit", "pre-push"] {
+        assert!(
+            !repo
+                .hooks_dir()
+                .join(format!("{name}.keyguard-chained"))
+                .exists(),
+            "the old {name} shim was chained as a foreign hook\n{}",
+            run.dump()
+        );
+        let shim = fs::read_to_string(repo.hooks_dir().join(name)).unwrap();
+        assert!(shim.contains("--hook-protocol=1"), "{name} not updated");
+    }
+}
+
+#[test]
+fn an_edited_shim_is_somebody_elses_hook_and_is_kept() {
+    let repo = TempRepo::with_hook();
+    let hook = repo.hooks_dir().join("pre-commit");
+    let edited = format!(
+        "{}\n# my own addition\n",
+        fs::read_to_string(&hook).unwrap()
+    );
+    fs::write(&hook, &edited).unwrap();
+    repo.keyguard(&["install", "--force"]).assert_success();
+    assert_eq!(
+        fs::read_to_string(repo.hooks_dir().join("pre-commit.keyguard-chained")).unwrap(),
+        edited
+    );
+    repo.keyguard(&["uninstall"]).assert_success();
+    assert_eq!(fs::read_to_string(&hook).unwrap(), edited);
+}
+
+/// A program named keyguard that is not keyguard: the crates.io crate of
+/// that name is a placeholder that prints this and exits 0.
+fn impostor(dir: &Path) -> std::path::PathBuf {
+    fs::create_dir_all(dir).unwrap();
+    let path = dir.join("keyguard");
+    write_hook(&path, b"#!/bin/sh\necho 'Hello, world!'\nexit 0\n", 0o755);
+    path
+}
+
+/// Runs the installed `hook` directly, as git would, from the repository root.
+fn run_hook(repo: &TempRepo, hook: &str, env: &[(&str, &str)]) -> crate::util::Run {
+    let mut cmd = crate::util::isolated_command(repo.hooks_dir().join(hook), &repo.home);
+    cmd.current_dir(&repo.root);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    crate::util::Run::of(cmd)
+}
+
+#[test]
+fn an_impostor_at_keyguard_bin_blocks_the_commit_with_exit_2() {
+    let repo = TempRepo::with_hook();
+    let fake = impostor(&repo.base().join("fake"));
+    let fake = fake.to_str().unwrap();
+    repo.write("app.py", "x = 1\n");
+    repo.add(&["app.py"]);
+    for hook in COMMIT_HOOKS {
+        let run = run_hook(&repo, hook, &[("KEYGUARD_BIN", fake)]);
+        run.assert_code(2);
+        run.assert_stderr_contains("did not answer as keyguard does (exit 0)");
+        run.assert_stderr_contains(fake);
+    }
+    let mut cmd = repo.git_command(&["commit", "-m", "clean"]);
+    cmd.env("KEYGUARD_BIN", fake);
+    let run = crate::util::Run::of(cmd);
+    run.assert_failure();
+    run.assert_stderr_contains("the commit is blocked");
+    assert!(
+        repo.head_is_unborn(),
+        "the impostor's exit 0 let a commit in"
+    );
+}
+
+#[test]
+fn an_impostor_on_path_blocks_the_commit_with_exit_2() {
+    let repo = TempRepo::with_hook();
+    // The path the shim was written with is gone: it falls back to PATH.
+    let hook = repo.hooks_dir().join("pre-commit");
+    let bin = keyguard_bin().display().to_string();
+    let shim = fs::read_to_string(&hook).unwrap();
+    fs::write(&hook, shim.replace(&bin, "/nonexistent/keyguard")).unwrap();
+    let fake_dir = repo.base().join("fake-bin");
+    impostor(&fake_dir);
+    let path = format!("{}:{}", fake_dir.display(), path_without_keyguard());
+
+    repo.write("app.py", "x = 1\n");
+    repo.add(&["app.py"]);
+    let run = run_hook(&repo, "pre-commit", &[("PATH", &path)]);
+    run.assert_code(2);
+    run.assert_stderr_contains("not keyguard");
+    let mut cmd = repo.git_command(&["commit", "-m", "clean"]);
+    cmd.env("PATH", &path);
+    crate::util::Run::of(cmd).assert_failure();
+    assert!(repo.head_is_unborn());
+}
+
+#[test]
+fn a_missing_binary_exits_2_and_the_real_binary_answers_0_or_1() {
+    let repo = TempRepo::new();
+    repo.keyguard(&["install", "--pre-push"]).assert_success();
+    let path = path_without_keyguard();
+    repo.write("app.py", "x = 1\n");
+    repo.add(&["app.py"]);
+    for hook in COMMIT_HOOKS.iter().chain(&["pre-push"]) {
+        let run = run_hook(
+            &repo,
+            hook,
+            &[("KEYGUARD_BIN", "/nonexistent/keyguard"), ("PATH", &path)],
+        );
+        run.assert_code(2);
+        run.assert_stderr_contains("cannot find the keyguard binary");
+    }
+    run_hook(&repo, "pre-commit", &[]).assert_code(0);
+    let token = Keys::for_test("protocol_real").github();
+    repo.write("app.py", format!("GH = \"{token}\"\n"));
+    repo.add(&["app.py"]);
+    let run = run_hook(&repo, "pre-commit", &[]);
+    run.assert_code(1);
+    run.assert_human_finding(Stream::Stderr, "app.py", 1, 7, "github-token", &token);
+    // A scan that cannot be done answers 2, not 1.
+    repo.write(".keyguard.toml", "this is = = not toml\n");
+    run_hook(&repo, "pre-commit", &[]).assert_code(2);
+}
+
+#[test]
+fn an_impostor_blocks_the_push() {
+    let repo = TempRepo::new();
+    repo.keyguard(&["install", "--pre-push"]).assert_success();
+    repo.seed(&[("app.py", b"x = 1\n")]);
+    let remote = repo.base().join("remote.git");
+    repo.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    let fake = impostor(&repo.base().join("fake"));
+    let mut cmd = repo.git_command(&["push", "-q", "origin", "main"]);
+    cmd.env("KEYGUARD_BIN", &fake);
+    let run = crate::util::Run::of(cmd);
+    run.assert_failure();
+    run.assert_stderr_contains("the push is blocked");
+    // The real binary lets the clean push through.
+    repo.git(&["push", "-q", "origin", "main"]);
+}
+
+#[test]
+fn protocol_exit_codes_only_when_the_shim_asks() {
+    // Outside the protocol, the exit codes stay 0/1/2 for scripts and CI.
+    let repo = TempRepo::new();
+    repo.keyguard(&["--staged"]).assert_code(0);
+    repo.keyguard(&["--staged", "--hook-protocol=1"])
+        .assert_code(10);
+    repo.keyguard(&["--hook=pre-commit", "--hook-protocol=1"])
+        .assert_code(10);
+    repo.keyguard(&["--staged", "--hook-protocol=9"])
+        .assert_code(2);
+}

@@ -37,3 +37,7 @@ mod comparison_paths;
 // Credentials made by the real tools (ssh-keygen, openssl, gpg, ...), and
 // the documented files no tool writes offline.
 mod real_tools;
+// Merges (auto, conflicted, octopus, evil) and `git am`, through the default hooks.
+mod merges;
+// No sequence of install, install --force and uninstall loses a foreign hook.
+mod install_sequences;

@@ -4,6 +4,7 @@
 pub mod history;
 mod index_diff;
 pub mod index_file;
+pub mod merge;
 pub mod staged;
 pub mod tracked;
 

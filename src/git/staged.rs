@@ -77,8 +77,11 @@ pub(super) struct FileDelta {
 /// The staged change once compared with HEAD: which files it adds or
 /// changes, before any of them is read.
 pub struct StagedChange<'r> {
-    repo: &'r Repository,
-    deltas: Vec<FileDelta>,
+    pub(super) repo: &'r Repository,
+    pub(super) deltas: Vec<FileDelta>,
+    /// When the commit concludes a merge: the other parents' files, which
+    /// keep only the lines added relative to every parent.
+    pub(super) merge: Option<super::merge::OtherParents>,
 }
 
 impl StagedChange<'_> {
@@ -100,7 +103,10 @@ impl StagedChange<'_> {
 
     /// Reads every file, on every core when there are many.
     pub fn read(self) -> Result<Vec<ChangedFile>> {
-        load_changed_files(self.repo, self.deltas, None, |file| file)
+        let merge = self.merge;
+        load_changed_files(self.repo, self.deltas, None, |file| {
+            super::merge::restrict(merge.as_ref(), file)
+        })
     }
 
     /// Reads every file and hands each to `each` on the thread that read
@@ -111,7 +117,10 @@ impl StagedChange<'_> {
         self,
         each: impl Fn(ChangedFile) -> T + Sync + Send,
     ) -> Result<Vec<T>> {
-        load_changed_files(self.repo, self.deltas, None, each)
+        let merge = self.merge;
+        load_changed_files(self.repo, self.deltas, None, |file| {
+            each(super::merge::restrict(merge.as_ref(), file))
+        })
     }
 }
 
@@ -128,6 +137,7 @@ impl Repo {
         Ok(StagedChange {
             repo: &self.repo,
             deltas,
+            merge: None,
         })
     }
 
