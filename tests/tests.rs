@@ -34,3 +34,6 @@ mod redaction;
 mod team;
 // The three ways of comparing the index with HEAD give the same answers.
 mod comparison_paths;
+// Hostile repository content: linked, FIFO, endless or oversize config and
+// baseline files; redacted parse errors; escaped names; large-file blocks.
+mod untrusted;
