@@ -168,14 +168,17 @@ fn human_size(bytes: u64) -> String {
 /// when it looks like a key name. The excerpt is the line with its value
 /// redacted. Control characters are escaped throughout.
 pub fn parse_error(file: &Path, text: &str, line: usize, column: usize, message: &str) -> String {
+    let source_line = text.lines().nth(line.saturating_sub(1)).unwrap_or("");
     let mut out = format!(
         "{}:{line}:{column}: {}",
         quote_name(&file.to_string_lossy()),
-        escape_control(&sanitize_message(message))
+        escape_control(&sanitize_message(message, line_key(source_line)))
     );
-    let source_line = text.lines().nth(line.saturating_sub(1)).unwrap_or("");
     if let Some(excerpt) = redacted_excerpt(source_line) {
-        out.push_str(&format!(" (the line, redacted: `{}`)", escape_control(&excerpt)));
+        out.push_str(&format!(
+            " (the line, redacted: `{}`)",
+            escape_control(&excerpt)
+        ));
     }
     out
 }
@@ -201,12 +204,22 @@ fn is_key_like(text: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
-/// `message` with every `"…"` part redacted and every `` `…` `` part that is
-/// not key-like redacted.
-fn sanitize_message(message: &str) -> String {
+/// The key a `key = value` (or `"key": value`) line sets, if key-like.
+fn line_key(line: &str) -> Option<&str> {
+    let split = line.find(['=', ':'])?;
+    let key = line[..split].trim().trim_matches(|c| c == '"' || c == '\'');
+    is_key_like(key).then_some(key)
+}
+
+/// `message` with every `"…"` part redacted, and every `` `…` `` part too
+/// unless it is grammar (`=`), the key of the line in error (`unknown field
+/// `x``) or a name after "expected" (the schema's, not the file's): a
+/// back-quoted value (`unknown variant `…``) is a value from the file.
+fn sanitize_message(message: &str, line_key: Option<&str>) -> String {
+    let schema_from = message.find("expected").unwrap_or(message.len());
     let mut out = String::with_capacity(message.len());
-    let mut chars = message.chars();
-    while let Some(c) = chars.next() {
+    let mut chars = message.char_indices();
+    while let Some((at, c)) = chars.next() {
         if c != '"' && c != '`' {
             out.push(c);
             continue;
@@ -214,7 +227,7 @@ fn sanitize_message(message: &str) -> String {
         let mut inner = String::new();
         let mut escaped = false;
         let mut closed = false;
-        for next in chars.by_ref() {
+        for (_, next) in chars.by_ref() {
             if escaped {
                 escaped = false;
             } else if next == '\\' && c == '"' {
@@ -227,7 +240,10 @@ fn sanitize_message(message: &str) -> String {
         }
         out.push(c);
         // Grammar (`=`, `"`) and key names are kept: neither is a secret.
-        if c == '`' && (is_key_like(&inner) || inner.chars().count() <= 3) {
+        let kept = inner.chars().count() <= 3
+            || Some(inner.as_str()) == line_key
+            || (at > schema_from && is_key_like(&inner));
+        if c == '`' && kept {
             out.push_str(&inner);
         } else {
             out.push_str(&redact(&inner));
@@ -273,18 +289,25 @@ mod tests {
     fn messages_keep_key_names_and_redact_values() {
         let value = ["hunter", "2hunter2x"].concat();
         let message = format!("invalid type: string \"{value}\", expected a sequence");
-        let clean = sanitize_message(&message);
+        let clean = sanitize_message(&message, Some("paths"));
         assert!(!clean.contains(&value), "{clean}");
         assert!(clean.starts_with("invalid type: string \"hu…"), "{clean}");
         assert_eq!(
-            sanitize_message("unknown field `path`, expected `paths` or `values`"),
+            sanitize_message(
+                "unknown field `path`, expected `paths` or `values`",
+                Some("path")
+            ),
             "unknown field `path`, expected `paths` or `values`"
         );
-        let long = "x".repeat(40);
-        assert!(!sanitize_message(&format!("unknown field `{long}`")).contains(&long));
-        assert!(!sanitize_message(&format!("bad \"{value}")).contains(&value));
-        assert_eq!(sanitize_message("expected `\"`, `=`"), "expected `\"`, `=`");
-        assert!(!sanitize_message(&format!("s \"a\\\"{value}\"")).contains(&value));
+        let variant = sanitize_message(&format!("unknown variant `{value}`, expected `a`"), None);
+        assert!(!variant.contains(&value), "{variant}");
+        assert!(!sanitize_message(&format!("bad \"{value}"), None).contains(&value));
+        assert_eq!(
+            sanitize_message("expected `\"`, `=`", None),
+            "expected `\"`, `=`"
+        );
+        assert!(!sanitize_message(&format!("s \"a\\\"{value}\""), None).contains(&value));
+        assert_eq!(line_key("  \"version\": 1"), Some("version"));
     }
 
     #[test]

@@ -578,7 +578,11 @@ mod tests {
         let key = token(1);
         let result = scan(&text_then(format!("\0\0\0\nGH = \"{key}\"\n").as_bytes())).unwrap();
         assert!(result.scanned && !result.binary);
-        let secrets: Vec<_> = result.findings.iter().map(|f| (&f.secret, f.line)).collect();
+        let secrets: Vec<_> = result
+            .findings
+            .iter()
+            .map(|f| (&f.secret, f.line))
+            .collect();
         assert_eq!(secrets, [(&key, 62)]);
     }
 

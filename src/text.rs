@@ -223,7 +223,10 @@ mod tests {
         assert_eq!(quote_name("x\ny\".py"), "\"x\\ny\\\".py\"");
         assert_eq!(escape_control("\u{85}"), "\\x85");
         assert_eq!(escape_control("a\u{202e}b"), "a\\u{202e}b");
-        assert_eq!(escape_message("a\x1b\nkeyguard: b\r"), "a\\x1b\n  keyguard: b\\r");
+        assert_eq!(
+            escape_message("a\x1b\nkeyguard: b\r"),
+            "a\\x1b\n  keyguard: b\\r"
+        );
     }
 
     #[test]

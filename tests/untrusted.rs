@@ -192,7 +192,8 @@ fn a_config_linked_inside_the_repository_is_followed() {
     symlink("ci/keyguard.toml", repo.path(".keyguard.toml"));
     repo.write("gh.py", format!("GH = \"{token}\"\n"));
     repo.add(&["gh.py"]);
-    repo.commit("allowed by the linked config", &[]).assert_success();
+    repo.commit("allowed by the linked config", &[])
+        .assert_success();
 }
 
 #[test]
@@ -203,7 +204,10 @@ fn config_parse_errors_name_the_line_never_the_secret() {
     // holding the secret.
     for (config, at) in [
         (format!("# x\ndisabled_rules = [\"{secret}\"\n"), ":2:"),
-        (format!("[allow]\n\npaths = \"{secret}\"\n"), ":3:9: invalid type"),
+        (
+            format!("[allow]\n\npaths = \"{secret}\"\n"),
+            ":3:9: invalid type",
+        ),
     ] {
         repo.write(".keyguard.toml", &config);
         for run in [keyguard_bounded(&repo, &[]), repo.commit("x", &[])] {
