@@ -48,13 +48,29 @@ impl Baseline {
         }
     }
 
+    /// Reads a baseline as an untrusted repository file (see
+    /// `repo_file`): a link may lead anywhere inside the folder that holds
+    /// it (the repository root, for the default file), never outside; a
+    /// FIFO or device is refused; at most 16 MiB (some 100,000 entries) is
+    /// read. A parse error shows no value from the file.
     pub fn load(path: &Path) -> Result<Baseline> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read baseline {}", path.display()))?;
-        let baseline: Baseline = serde_json::from_str(&text).with_context(|| {
-            format!(
-                "invalid baseline {}; delete it and run `keyguard baseline` again",
-                path.display()
+        use crate::repo_file::{parse_error, read_text, Kind, Origin};
+        const KIND: Kind = Kind {
+            name: "baseline",
+            max_bytes: 16 << 20,
+        };
+        let folder = match path.parent() {
+            Some(folder) if !folder.as_os_str().is_empty() => folder,
+            _ => Path::new("."),
+        };
+        let text = read_text(path, KIND, Origin::Repository { root: folder })?;
+        let baseline: Baseline = serde_json::from_str(&text).map_err(|e| {
+            let full = e.to_string();
+            let location = format!(" at line {} column {}", e.line(), e.column());
+            let message = full.strip_suffix(&location).unwrap_or(&full);
+            anyhow::anyhow!(
+                "invalid baseline: {}; delete it and run `keyguard baseline` again",
+                parse_error(path, &text, e.line(), e.column().max(1), message)
             )
         })?;
         if baseline.version != BASELINE_FORMAT_VERSION {

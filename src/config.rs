@@ -5,10 +5,12 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Context, Result};
 use serde::Deserialize;
 
+use crate::repo_file::{self, Origin};
 use crate::rules::RuleSpec;
+use crate::text::{escape_control, quote_name};
 
 /// The file name looked for at the repository root.
 pub const CONFIG_FILE_NAME: &str = ".keyguard.toml";
@@ -61,29 +63,112 @@ pub struct LoadedConfig {
     pub path: Option<PathBuf>,
 }
 
+/// The most bytes read from a configuration file: hundreds of rules fit in
+/// a fraction of it; it stops a link to an endless file (`/dev/zero`).
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+const CONFIG_KIND: repo_file::Kind = repo_file::Kind {
+    name: "configuration file",
+    max_bytes: MAX_CONFIG_BYTES,
+};
+
 impl Config {
+    /// Parses `text`, read from `origin`. An error names the file, line,
+    /// column and key, never a value from it (see [`repo_file::parse_error`]).
     pub fn parse(text: &str, origin: &Path) -> Result<Config> {
-        toml::from_str(text)
-            .with_context(|| format!("invalid configuration in {}", origin.display()))
+        let mut config: Config = toml::from_str(text).map_err(|e| {
+            let (line, column) = e
+                .span()
+                .map_or((1, 1), |span| repo_file::line_and_column(text, span.start));
+            anyhow!(
+                "invalid configuration: {}",
+                repo_file::parse_error(origin, text, line, column, e.message())
+            )
+        })?;
+        config.check_names().map_err(|field| {
+            anyhow!(
+                "invalid configuration in {}: {field} holds a control character; remove it",
+                quote_name(&origin.to_string_lossy())
+            )
+        })?;
+        // Descriptions are shown in every report: escaped once, here.
+        for rule in &mut config.rules {
+            rule.description = escape_control(&rule.description).into_owned();
+        }
+        Ok(config)
+    }
+
+    /// The first name (rule id, glob, variable name) holding a control
+    /// character, as `field[index]`: such a name is never meant, and would
+    /// be printed by `--verbose` and in reports.
+    fn check_names(&self) -> std::result::Result<(), String> {
+        let lists: [(&str, &[String]); 5] = [
+            ("disabled_rules", &self.disabled_rules),
+            ("allow.paths", &self.allow.paths),
+            (
+                "secret_files.patterns",
+                self.secret_files.patterns.as_deref().unwrap_or_default(),
+            ),
+            ("secret_files.extra", &self.secret_files.extra),
+            ("secret_files.allow", &self.secret_files.allow),
+        ];
+        for (field, values) in lists {
+            if let Some(i) = values.iter().position(|v| has_control(v)) {
+                return Err(format!("{field}[{i}]"));
+            }
+        }
+        for (i, rule) in self.rules.iter().enumerate() {
+            if has_control(&rule.id) {
+                return Err(format!("rules[{i}].id"));
+            }
+            if rule.env_var.as_deref().is_some_and(has_control) {
+                return Err(format!("rules[{i}].env_var"));
+            }
+        }
+        Ok(())
     }
 }
 
+fn has_control(text: &str) -> bool {
+    matches!(escape_control(text), std::borrow::Cow::Owned(_))
+}
+
 /// Loads `explicit` (which must exist) or else `.keyguard.toml` in `root`
-/// when present, else the defaults.
+/// when present, else the defaults. The file in `root` comes with the
+/// repository, so it is read as [`repo_file`] reads untrusted files: a link
+/// leaving the repository, a FIFO or device, or a file over
+/// [`MAX_CONFIG_BYTES`] is refused. `explicit` was chosen by the user and
+/// may be anywhere, but is still only read if it is a regular file within
+/// the bound.
 pub fn load(explicit: Option<&Path>, root: Option<&Path>) -> Result<LoadedConfig> {
-    let path = match (explicit, root) {
-        (Some(path), _) => Some(path.to_path_buf()),
-        (None, Some(root)) => Some(root.join(CONFIG_FILE_NAME)).filter(|p| p.exists()),
+    let found = match (explicit, root) {
+        (Some(path), _) => Some((path.to_path_buf(), Origin::User)),
+        (None, Some(root)) => {
+            let path = root.join(CONFIG_FILE_NAME);
+            // A link that leads nowhere is a config that cannot be read,
+            // not a missing one: only "no such entry" means no config.
+            match std::fs::symlink_metadata(&path) {
+                Ok(_) => Some((path, Origin::Repository { root })),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!(
+                            "cannot read the configuration file {}",
+                            quote_name(&path.to_string_lossy())
+                        )
+                    })
+                }
+            }
+        }
         (None, None) => None,
     };
-    let Some(path) = path else {
+    let Some((path, origin)) = found else {
         return Ok(LoadedConfig {
             config: Config::default(),
             path: None,
         });
     };
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read configuration file {}", path.display()))?;
+    let text = repo_file::read_text(&path, CONFIG_KIND, origin)?;
     let config = Config::parse(&text, &path)?;
     Ok(LoadedConfig {
         config,
@@ -113,9 +198,8 @@ mod tests {
         )
         .unwrap_err();
         let msg = format!("{err:#}");
-        assert!(msg.contains("/r/.keyguard.toml"), "{msg}");
-        assert!(msg.contains("line 4"), "{msg}");
-        assert!(msg.contains("path"), "{msg}");
+        assert!(msg.contains("/r/.keyguard.toml:4:1: "), "{msg}");
+        assert!(msg.contains("unknown field `path`"), "{msg}");
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod glob;
 pub mod init;
 pub mod install;
 pub mod progress;
+pub mod repo_file;
 pub mod report;
 pub mod rules;
 pub mod scan;
@@ -388,7 +389,7 @@ fn describe_config(loaded: &LoadedConfig) {
     if !config.allow.values.is_empty() {
         eprintln!(
             "keyguard: values allowed by regex: {}",
-            config.allow.values.join(", ")
+            text::escape_control(&config.allow.values.join(", "))
         );
     }
     if config.secret_files.patterns.is_some() {

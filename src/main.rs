@@ -11,7 +11,8 @@ fn main() -> ExitCode {
     match keyguard::run(cli) {
         Ok(outcome) => ExitCode::from(outcome.exit_code_for(protocol)),
         Err(err) => {
-            eprintln!("keyguard: error: {err:#}");
+            let message = keyguard::text::escape_message(&format!("{err:#}"));
+            eprintln!("keyguard: error: {message}");
             ExitCode::from(keyguard::Outcome::Incomplete.exit_code_for(protocol))
         }
     }

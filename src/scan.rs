@@ -15,12 +15,33 @@ use crate::git::staged::{ChangedContent, ChangedFile, StagedChange};
 use crate::progress::Progress;
 use crate::rules::{compile_regex, RuleSpec, BUILTIN_RULES};
 use crate::secret_files::{glob_set, SecretFiles};
-use crate::text::{decode, is_binary, Decoded};
+use crate::text::{decode, is_binary, quote_name, Decoded};
 
 /// Files larger than this are read block by block (see
 /// `Scanner::scan_large_file`), so that memory stays bounded.
 const LARGE_FILE: u64 = 32 << 20;
 const LARGE_FILE_BLOCK: usize = 8 << 20;
+/// A line longer than this many blocks is cut, so that a file without line
+/// ends cannot make a block grow without bound.
+const LONG_LINE_BLOCKS: usize = 4;
+
+/// When a file on disk is read block by block, and how large a block is.
+#[derive(Debug, Clone, Copy)]
+pub struct LargeFiles {
+    /// Files larger than this many bytes are read block by block.
+    pub threshold: u64,
+    /// Bytes read at a time.
+    pub block: usize,
+}
+
+impl Default for LargeFiles {
+    fn default() -> LargeFiles {
+        LargeFiles {
+            threshold: LARGE_FILE,
+            block: LARGE_FILE_BLOCK,
+        }
+    }
+}
 
 /// A staged change read in parallel and about this large is scanned while
 /// it is read: see [`Scanner::scan_staged`].
@@ -49,6 +70,7 @@ pub struct Scanner {
     detector: Detector,
     secret_files: SecretFiles,
     allowed_paths: crate::glob::PathGlobs,
+    large_file: LargeFiles,
 }
 
 /// What one file contributes.
@@ -90,7 +112,16 @@ impl Scanner {
             detector: Detector::with_allowed_values(rules, allowed_values),
             secret_files: SecretFiles::from_config(&config.secret_files)?,
             allowed_paths: glob_set(&config.allow.paths).context("in [allow] paths")?,
+            large_file: LargeFiles::default(),
         })
+    }
+
+    /// Reads files on disk block by block from another size on (tests use
+    /// small blocks to cover many of them quickly).
+    pub fn with_large_files(mut self, large_file: LargeFiles) -> Scanner {
+        assert!(large_file.block > 0, "a block holds at least one byte");
+        self.large_file = large_file;
+        self
     }
 
     pub fn detector(&self) -> &Detector {
@@ -228,7 +259,7 @@ impl Scanner {
             Ok(m) => m,
             // Tracked but deleted on disk: nothing there to leak.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(result),
-            Err(e) => return Err(format!("cannot read {display}: {e}")),
+            Err(e) => return Err(format!("cannot read {}: {e}", quote_name(display))),
         };
         if !metadata.is_file() {
             return Ok(result); // symlinks are not followed; folders are submodules
@@ -243,12 +274,15 @@ impl Scanner {
                 finding.path = display.to_string();
             }
         }
-        if metadata.len() > LARGE_FILE {
+        // Names come from the repository: escaped in the message.
+        let cannot_read = |e: std::io::Error| format!("cannot read {}: {e}", quote_name(display));
+        if metadata.len() > self.large_file.threshold {
+            let mut reader = std::fs::File::open(path).map_err(cannot_read)?;
             return self
-                .scan_large_file(display, path, result)
-                .map_err(|e| format!("cannot read {display}: {e}"));
+                .scan_large_file(display, &mut reader, result)
+                .map_err(cannot_read);
         }
-        let bytes = std::fs::read(path).map_err(|e| format!("cannot read {display}: {e}"))?;
+        let bytes = std::fs::read(path).map_err(cannot_read)?;
         match decode(&bytes) {
             Decoded::Binary => result.binary = true,
             Decoded::Text(text) => {
@@ -261,56 +295,60 @@ impl Scanner {
 
     /// Scans a file too large to hold whole, block by block, each block
     /// ending at a line end, so memory stays bounded whatever its size.
+    /// Text or binary is decided once, from the file's start, as for a small
+    /// file: every later block of a text file is scanned as text whatever
+    /// bytes it holds, and a read error fails the file (the scan is then
+    /// incomplete) instead of dropping what is left of it.
     fn scan_large_file(
         &self,
         display: &str,
-        path: &Path,
+        reader: &mut dyn std::io::Read,
         mut result: FileResult,
     ) -> std::io::Result<FileResult> {
-        use std::io::Read;
-        let mut file = std::fs::File::open(path)?;
-        let mut block = vec![0u8; LARGE_FILE_BLOCK];
+        let block_len = self.large_file.block;
         let mut pending: Vec<u8> = Vec::new();
         let mut line = 1u32;
         let mut first = true;
         loop {
-            let read = file.read(&mut block)?;
-            let at_end = read == 0;
+            let at_end = read_block(reader, &mut pending, block_len)? < block_len;
             if first {
                 first = false;
                 // UTF-16 cannot be cut at a byte `\n`: read it whole.
-                if block[..read].starts_with(b"\xFF\xFE")
-                    || block[..read].starts_with(b"\xFE\xFF")
-                    || is_binary(&block[..read])
-                {
-                    drop(block);
-                    let bytes = std::fs::read(path)?;
-                    match decode(&bytes) {
-                        Decoded::Binary => result.binary = true,
-                        Decoded::Text(text) => {
-                            result.scanned = true;
-                            self.scan_text(display, &text, 1, Source::Worktree, &mut result);
-                        }
+                if pending.starts_with(b"\xFF\xFE") || pending.starts_with(b"\xFE\xFF") {
+                    reader.read_to_end(&mut pending)?;
+                    if let Decoded::Text(text) = decode(&pending) {
+                        result.scanned = true;
+                        self.scan_text(display, &text, 1, Source::Worktree, &mut result);
                     }
                     return Ok(result);
                 }
+                if is_binary(&pending) {
+                    result.binary = true;
+                    return Ok(result);
+                }
                 result.scanned = true;
+                if pending.starts_with(b"\xEF\xBB\xBF") {
+                    pending.drain(..3);
+                }
             }
-            pending.extend_from_slice(&block[..read]);
             let cut = if at_end {
                 pending.len()
             } else {
                 match memchr::memrchr(b'\n', &pending) {
                     Some(i) => i + 1,
-                    None => continue, // one very long line: keep reading
+                    // One very long line: cut it (at a character boundary)
+                    // once it fills a few blocks, so memory stays bounded.
+                    None if pending.len() >= LONG_LINE_BLOCKS * block_len => {
+                        utf8_boundary(&pending)
+                    }
+                    None => continue,
                 }
             };
             let rest = pending.split_off(cut);
             let chunk = std::mem::replace(&mut pending, rest);
             let lines_in_chunk = memchr::memchr_iter(b'\n', &chunk).count() as u32;
-            if let Some(text) = crate::text::decode_owned(chunk) {
-                self.scan_text(display, &text, line, Source::Worktree, &mut result);
-            }
+            let text = crate::text::decode_text_owned(chunk);
+            self.scan_text(display, &text, line, Source::Worktree, &mut result);
             line += lines_in_chunk;
             if at_end {
                 return Ok(result);
@@ -363,6 +401,48 @@ impl Scanner {
             }
         }));
     }
+}
+
+/// Appends up to `len` bytes from `reader` to `buffer`, fewer only at the
+/// end of the input; returns how many.
+fn read_block(
+    reader: &mut dyn std::io::Read,
+    buffer: &mut Vec<u8>,
+    len: usize,
+) -> std::io::Result<usize> {
+    let start = buffer.len();
+    buffer.resize(start + len, 0);
+    let mut filled = 0;
+    while filled < len {
+        match reader.read(&mut buffer[start + filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buffer.truncate(start + filled);
+    Ok(filled)
+}
+
+/// Where to cut `bytes` so as not to split a UTF-8 character at its end.
+fn utf8_boundary(bytes: &[u8]) -> usize {
+    let len = bytes.len();
+    // The last character starts at most 3 bytes before the end.
+    for back in 1..=len.min(4) {
+        let byte = bytes[len - back];
+        if byte & 0xC0 == 0x80 {
+            continue; // a continuation byte
+        }
+        let width = match byte {
+            0xF0.. => 4,
+            0xE0.. => 3,
+            0xC0.. => 2,
+            _ => 1,
+        };
+        return if back >= width { len } else { len - back };
+    }
+    len
 }
 
 fn assemble(results: Vec<FileResult>, errors: Vec<String>, started: Instant) -> ScanReport {
@@ -460,4 +540,94 @@ pub fn files_under(paths: &[PathBuf], root: Option<&Path>) -> Result<Vec<DiskFil
 fn display_path(path: &Path) -> String {
     let text = path.to_string_lossy();
     text.strip_prefix("./").unwrap_or(&text).replace('\\', "/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::examples::{expand, Rng};
+
+    fn token(seed: u64) -> String {
+        expand(&["ghp", "{{b62crc:30}}"].join("_"), &mut Rng::seeded(seed)).unwrap()
+    }
+
+    /// A scanner reading anything over 1 KB in 256-byte blocks.
+    fn small_block_scanner() -> Scanner {
+        Scanner::from_config(&Config::default())
+            .unwrap()
+            .with_large_files(LargeFiles {
+                threshold: 1024,
+                block: 256,
+            })
+    }
+
+    fn scan(bytes: &[u8]) -> std::io::Result<FileResult> {
+        small_block_scanner().scan_large_file("f", &mut &bytes[..], FileResult::default())
+    }
+
+    /// Text lines, then `later` from past the first block on.
+    fn text_then(later: &[u8]) -> Vec<u8> {
+        let mut bytes = "text line\n".repeat(60).into_bytes();
+        bytes.extend_from_slice(later);
+        bytes.extend_from_slice("more text\n".repeat(200).as_bytes());
+        bytes
+    }
+
+    #[test]
+    fn a_later_block_holding_nul_is_scanned_as_text() {
+        let key = token(1);
+        let result = scan(&text_then(format!("\0\0\0\nGH = \"{key}\"\n").as_bytes())).unwrap();
+        assert!(result.scanned && !result.binary);
+        let secrets: Vec<_> = result
+            .findings
+            .iter()
+            .map(|f| (&f.secret, f.line))
+            .collect();
+        assert_eq!(secrets, [(&key, 62)]);
+    }
+
+    #[test]
+    fn a_file_that_starts_binary_is_binary_whole() {
+        let key = token(2);
+        let mut bytes = b"\x89PNG\0\0\n".to_vec();
+        bytes.extend_from_slice(&text_then(format!("GH = \"{key}\"\n").as_bytes()));
+        let result = scan(&bytes).unwrap();
+        assert!(result.binary && !result.scanned && result.findings.is_empty());
+    }
+
+    #[test]
+    fn a_line_longer_than_a_few_blocks_is_cut_and_scanned() {
+        let key = token(3);
+        let long = format!("{}GH = \"{key}\"{}", "é".repeat(700), "x".repeat(2000));
+        let result = scan(&text_then(long.as_bytes())).unwrap();
+        assert_eq!(result.findings.len(), 1, "{:?}", result.findings);
+    }
+
+    #[test]
+    fn a_block_that_cannot_be_read_fails_the_file() {
+        struct FailsLater(usize);
+        impl std::io::Read for FailsLater {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if self.0 == 0 {
+                    return Err(std::io::Error::other("device gone"));
+                }
+                let n = buf.len().min(self.0).min(100);
+                buf[..n].fill(b'\n');
+                self.0 -= n;
+                Ok(n)
+            }
+        }
+        let result =
+            small_block_scanner().scan_large_file("f", &mut FailsLater(600), FileResult::default());
+        assert_eq!(result.err().unwrap().to_string(), "device gone");
+    }
+
+    #[test]
+    fn cuts_keep_utf8_characters_whole() {
+        assert_eq!(utf8_boundary(b"ab"), 2);
+        assert_eq!(utf8_boundary("aé".as_bytes()), 3);
+        assert_eq!(utf8_boundary(&"aé".as_bytes()[..2]), 1);
+        assert_eq!(utf8_boundary(&"a😀".as_bytes()[..4]), 1);
+        assert_eq!(utf8_boundary(b""), 0);
+    }
 }

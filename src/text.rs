@@ -88,6 +88,76 @@ fn decode_utf16(body: &[u8], little_endian: bool) -> String {
         .collect()
 }
 
+/// Like [`decode_owned`], for a later block of a file already judged text
+/// by its start: NUL bytes do not make it binary, so that no part of a text
+/// file is skipped because of what it holds (a block of NULs, an embedded
+/// blob). UTF-8 where it is valid, else Latin-1.
+pub fn decode_text_owned(bytes: Vec<u8>) -> String {
+    match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => e.into_bytes().iter().map(|&b| b as char).collect(),
+    }
+}
+
+/// Control characters as C escapes (`\n`, `\t`, `\r`, `\x1b`), everything else
+/// unchanged: the one escaping used for text from a repository (file names,
+/// rule descriptions, refs) in every message, so that such text cannot move
+/// the cursor, recolour the terminal or forge a line of output.
+pub fn escape_control(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        push_escaped(&mut escaped, c);
+    }
+    Cow::Owned(escaped)
+}
+
+/// An error message for the terminal: each line with its control
+/// characters escaped (see [`escape_control`]), continuation lines indented,
+/// so that no text from a repository quoted in it can start a line of its
+/// own (some messages, such as a regex's, span lines).
+pub fn escape_message(message: &str) -> String {
+    let lines: Vec<Cow<'_, str>> = message.lines().map(escape_control).collect();
+    lines.join("\n  ")
+}
+
+/// A name (a path, a ref), unchanged unless it holds a control character;
+/// then in double quotes with C escapes, as git writes such names.
+pub fn quote_name(name: &str) -> Cow<'_, str> {
+    if !name.chars().any(needs_escape) {
+        return Cow::Borrowed(name);
+    }
+    let mut quoted = String::from("\"");
+    for c in name.chars() {
+        match c {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            c => push_escaped(&mut quoted, c),
+        }
+    }
+    quoted.push('"');
+    Cow::Owned(quoted)
+}
+
+/// Control characters, and the bidirectional overrides that can make a
+/// line display in another order than it reads.
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\t' => out.push_str("\\t"),
+        '\r' => out.push_str("\\r"),
+        c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+        c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        c => out.push(c),
+    }
+}
+
 /// 1-based column, in characters, of a byte offset within a line.
 pub fn column_of(line: &str, byte_offset: usize) -> usize {
     line[..byte_offset].chars().count() + 1
@@ -143,6 +213,26 @@ mod tests {
         assert!(matches!(decode(b"\x89PNG\r\n\x1a\n\0\0"), Decoded::Binary));
         assert!(is_binary(b"a\0b"));
         assert!(!is_binary(b"plain text"));
+    }
+
+    #[test]
+    fn control_characters_are_escaped_and_names_quoted() {
+        assert_eq!(escape_control("plain"), "plain");
+        assert_eq!(escape_control("a\x1b[31mb\nc"), "a\\x1b[31mb\\nc");
+        assert_eq!(quote_name("a b.py"), "a b.py");
+        assert_eq!(quote_name("x\ny\".py"), "\"x\\ny\\\".py\"");
+        assert_eq!(escape_control("\u{85}"), "\\x85");
+        assert_eq!(escape_control("a\u{202e}b"), "a\\u{202e}b");
+        assert_eq!(
+            escape_message("a\x1b\nkeyguard: b\r"),
+            "a\\x1b\n  keyguard: b\\r"
+        );
+    }
+
+    #[test]
+    fn later_blocks_of_text_stay_text_whatever_they_hold() {
+        assert_eq!(decode_text_owned(b"\0k=v\n".to_vec()), "\0k=v\n");
+        assert_eq!(decode_text_owned(b"caf\xE9".to_vec()), "café");
     }
 
     #[test]

@@ -41,3 +41,6 @@ mod real_tools;
 mod merges;
 // No sequence of install, install --force and uninstall loses a foreign hook.
 mod install_sequences;
+// Hostile repository content: linked, FIFO, endless or oversize config and
+// baseline files; redacted parse errors; escaped names; large-file blocks.
+mod untrusted;

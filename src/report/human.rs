@@ -80,27 +80,11 @@ pub fn write(report: &ScanReport, style: HumanStyle, out: &mut dyn Write) -> Res
     Ok(())
 }
 
-/// A path, unchanged unless it holds a control character; then in double
-/// quotes with C escapes, as git writes such names, so that a file name
+/// A path, unchanged unless it holds a control character; then quoted as
+/// git quotes it (see [`crate::text::quote_name`]), so that a file name
 /// cannot forge or break a line of the report.
 fn quote_path(path: &str) -> String {
-    if !path.chars().any(char::is_control) {
-        return path.to_string();
-    }
-    let mut quoted = String::from("\"");
-    for c in path.chars() {
-        match c {
-            '\n' => quoted.push_str("\\n"),
-            '\t' => quoted.push_str("\\t"),
-            '\r' => quoted.push_str("\\r"),
-            '"' => quoted.push_str("\\\""),
-            '\\' => quoted.push_str("\\\\"),
-            c if c.is_control() => quoted.push_str(&format!("\\x{:02x}", c as u32)),
-            c => quoted.push(c),
-        }
-    }
-    quoted.push('"');
-    quoted
+    crate::text::quote_name(path).into_owned()
 }
 
 fn plural(n: u64) -> &'static str {
