@@ -70,8 +70,8 @@ impl Baseline {
     pub fn save(&self, path: &Path) -> Result<()> {
         let mut text = serde_json::to_string_pretty(self)?;
         text.push('\n');
-        std::fs::write(path, text)
-            .with_context(|| format!("cannot write baseline {}", path.display()))
+        // Atomically: a full disk once left 16 KB of broken JSON here.
+        crate::atomic_write::write_atomic(path, text.as_bytes()).context("cannot save the baseline")
     }
 
     /// The entry a finding would have in this baseline.

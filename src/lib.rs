@@ -5,6 +5,7 @@
 //! `detect`, `secret_files`) → findings (`finding`, `scan`) → report
 //! (`report`) → exit code (`main.rs`).
 
+pub mod atomic_write;
 pub mod baseline;
 pub mod cli;
 pub mod config;

@@ -77,7 +77,8 @@ fn init_guards_env_files_and_writes_a_template_without_values() {
     }
     assert!(gitignore.starts_with("target/\n"));
     let example = String::from_utf8(repo.read(".env.example")).unwrap();
-    assert_eq!(example, "# payments\nSTRIPE_SECRET_KEY=\nDEBUG=\n");
+    // Comments are dropped: one may hold a key.
+    assert_eq!(example, "STRIPE_SECRET_KEY=\nDEBUG=\n");
     assert!(repo.path(".keyguard.toml").exists());
 
     // After init: ignored, so no warning; and a second init changes nothing.

@@ -34,3 +34,6 @@ mod redaction;
 mod team;
 // The three ways of comparing the index with HEAD give the same answers.
 mod comparison_paths;
+// What keyguard writes and accepts: baseline input, atomic writes, keyed
+// fingerprints, `.env.example` names only.
+mod writes;
