@@ -415,12 +415,9 @@ fn cmd_baseline(prune: bool, global: &GlobalArgs) -> Result<Outcome> {
         .context("keyguard baseline needs a working tree; this repository is bare")?;
     let loaded = config::load(global.config.as_deref(), Some(root))?;
     let scanner = Scanner::from_config(&loaded.config)?;
-    let files: Vec<scan::DiskFile> = repo
-        .tracked_and_untracked_files()?
-        .into_iter()
-        .map(|p| scan::DiskFile::in_repo(root, p))
-        .collect();
-    let report = scanner.scan_files(&files, &progress::Progress::hidden());
+    // Only what is committed or staged: an untracked `.env` accepted here
+    // would pass silently once committed.
+    let report = scanner.scan_staged(repo.committed_and_staged()?)?;
     if !report.errors.is_empty() {
         anyhow::bail!(
             "cannot write a baseline from an incomplete scan: {}",

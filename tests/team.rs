@@ -11,7 +11,8 @@ fn baseline_accepts_todays_findings_keeps_blocking_new_ones_and_prunes() {
     let repo = TempRepo::with_hook();
     let mut keys = Keys::for_test("team/baseline");
     let old = keys.stripe();
-    repo.write("legacy.py", format!("STRIPE = \"{old}\"\n"));
+    // Committed before keyguard was adopted.
+    repo.seed(&[("legacy.py", format!("STRIPE = \"{old}\"\n").as_bytes())]);
     repo.keyguard(&["--all"]).assert_code(1);
 
     repo.keyguard(&["baseline"]).assert_code(0);
@@ -39,6 +40,9 @@ fn baseline_accepts_todays_findings_keeps_blocking_new_ones_and_prunes() {
     repo.remove("new.py");
     repo.git(&["rm", "-q", "--cached", "new.py"]);
     repo.write("legacy.py", "STRIPE = os.environ[\"STRIPE\"]\n");
+    repo.add(&["legacy.py"]);
+    repo.commit("load the key from the environment", &[])
+        .assert_code(0);
     repo.keyguard(&["baseline", "--prune"]).assert_code(0);
     let pruned = String::from_utf8(repo.read(".keyguard-baseline.json")).unwrap();
     assert!(!pruned.contains("stripe-secret-key"), "{pruned}");

@@ -1,6 +1,7 @@
-//! What keyguard writes: every file is replaced atomically (symlinks
-//! written through, modes kept, a failed write leaves the old file whole),
-//! and `init`'s `.env.example` holds names only.
+//! What keyguard writes and what it accepts: the baseline records only
+//! committed or staged content, every file keyguard writes is replaced
+//! atomically (symlinks written through, modes kept, a failed write leaves
+//! the old file whole), and `init`'s `.env.example` holds names only.
 
 use std::fs;
 use std::path::Path;
@@ -33,6 +34,79 @@ fn keyguard_with_file_size_limit(repo: &TempRepo, kib: u32, args: &[&str]) -> Ru
         .arg(keyguard_bin())
         .args(args);
     Run::of(cmd)
+}
+
+// ---- Item 4: the baseline accepts only what is committed or staged ------------
+
+#[test]
+fn baseline_ignores_untracked_files_so_committing_them_later_is_blocked() {
+    let repo = TempRepo::with_hook();
+    repo.seed(&[("README.md", b"# app\n")]);
+    let mut keys = Keys::for_test("writes/baseline-untracked");
+    let live = keys.stripe();
+    let token = keys.github();
+    // Neither is ignored: `--all` would list both.
+    repo.write(".env", format!("STRIPE_SECRET_KEY={live}\n"));
+    repo.write("scripts/deploy.py", format!("TOKEN = \"{token}\"\n"));
+    repo.keyguard(&["--all"]).assert_code(1);
+
+    repo.keyguard(&["baseline"]).assert_code(0);
+    let baseline = baseline_text(&repo);
+    assert!(
+        !baseline.contains(".env") && !baseline.contains("deploy.py"),
+        "untracked files were accepted:\n{baseline}"
+    );
+
+    repo.add(&[".env", "scripts/deploy.py"]);
+    let run = repo.commit("add config", &[]);
+    run.assert_code(1);
+    run.assert_no_leak(&live).assert_no_leak(&token);
+    run.assert_stderr_contains("scripts/deploy.py");
+    assert_eq!(repo.commit_count(), 1, "{}", run.dump());
+}
+
+#[test]
+fn baseline_accepts_committed_and_staged_content_but_not_unstaged_edits() {
+    let repo = TempRepo::with_hook();
+    let mut keys = Keys::for_test("writes/baseline-committed");
+    let committed = keys.stripe();
+    let staged = keys.github();
+    let unstaged = keys.slack_bot();
+    repo.seed(&[(
+        "legacy.py",
+        format!("STRIPE = \"{committed}\"\n").as_bytes(),
+    )]);
+    repo.write("client.py", format!("GH = \"{staged}\"\n"));
+    repo.add(&["client.py"]);
+    // An edit on disk only: the baseline must record the committed content.
+    repo.write(
+        "legacy.py",
+        format!("STRIPE = \"{committed}\"\nSLACK = \"{unstaged}\"\n"),
+    );
+
+    repo.keyguard(&["baseline"]).assert_code(0);
+    let baseline = baseline_text(&repo);
+    assert_eq!(
+        baseline.matches("\"rule_id\"").count(),
+        2,
+        "the committed and the staged key, not the unstaged one:\n{baseline}"
+    );
+
+    // The staged key is accepted: its commit goes through.
+    repo.commit("client", &[]).assert_code(0);
+    // The committed key, re-added on a changed line, no longer blocks.
+    let renamed = format!("STRIPE_KEY = \"{committed}\"\n");
+    repo.write("legacy.py", &renamed);
+    repo.add(&["legacy.py"]);
+    repo.write("legacy.py", format!("{renamed}SLACK = \"{unstaged}\"\n"));
+    repo.commit("rename the variable", &[]).assert_code(0);
+    assert_eq!(repo.show_head("legacy.py"), renamed);
+
+    // The unstaged key was never accepted: staging it blocks.
+    repo.add(&["legacy.py"]);
+    let run = repo.commit("slack", &[]);
+    run.assert_code(1);
+    run.assert_no_leak(&unstaged);
 }
 
 // ---- Item 6: files keyguard writes are written atomically ---------------------

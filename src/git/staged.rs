@@ -77,8 +77,8 @@ pub(super) struct FileDelta {
 /// The staged change once compared with HEAD: which files it adds or
 /// changes, before any of them is read.
 pub struct StagedChange<'r> {
-    repo: &'r Repository,
-    deltas: Vec<FileDelta>,
+    pub(super) repo: &'r Repository,
+    pub(super) deltas: Vec<FileDelta>,
 }
 
 impl StagedChange<'_> {
