@@ -1,7 +1,8 @@
 //! What keyguard writes and what it accepts: the baseline records only
 //! committed or staged content, every file keyguard writes is replaced
 //! atomically (symlinks written through, modes kept, a failed write leaves
-//! the old file whole), and `init`'s `.env.example` holds names only.
+//! the old file whole), report fingerprints are keyed, and `init`'s
+//! `.env.example` holds names only.
 
 use std::fs;
 use std::path::Path;
@@ -211,6 +212,103 @@ fn a_failed_baseline_write_leaves_the_old_baseline_byte_identical() {
     // Still a valid baseline: the accepted findings keep passing.
     repo.write("keys.py", format!("# moved\n{lines}"));
     repo.keyguard(&["keys.py"]).assert_code(0);
+}
+
+// ---- Item 8: report fingerprints are keyed ------------------------------------
+
+/// `keyguard --all --format FORMAT` in `dir`, with `KEYGUARD_FINGERPRINT_KEY`
+/// set to `key` (or unset).
+fn report_in(dir: &Path, home: &Path, format: &str, key: Option<&str>) -> Run {
+    let mut cmd = isolated_command(keyguard_bin(), home);
+    cmd.current_dir(dir).args(["--all", "--format", format]);
+    match key {
+        Some(key) => cmd.env("KEYGUARD_FINGERPRINT_KEY", key),
+        None => cmd.env_remove("KEYGUARD_FINGERPRINT_KEY"),
+    };
+    Run::of(cmd)
+}
+
+fn json_fingerprint(run: &Run) -> String {
+    run.assert_code(1);
+    let doc = run.json();
+    let findings = doc["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{doc:#}");
+    findings[0]["fingerprint"].as_str().unwrap().to_string()
+}
+
+fn clone(repo: &TempRepo, name: &str, extra: &[&str]) -> std::path::PathBuf {
+    let target = repo.base().join(name);
+    let source = format!("file://{}", repo.root.display());
+    let mut args = vec!["clone", "-q"];
+    args.extend_from_slice(extra);
+    args.extend([source.as_str(), target.to_str().unwrap()]);
+    repo.git(&args);
+    target
+}
+
+#[test]
+fn fingerprints_are_keyed_and_stable_across_fresh_clones() {
+    use sha2::{Digest, Sha256};
+    let repo = TempRepo::new();
+    let token = Keys::for_test("writes/fingerprints").github();
+    repo.seed(&[("README.md", b"# app\n")]);
+    repo.seed(&[("app.py", format!("GH = \"{token}\"\n").as_bytes())]);
+
+    let first = clone(&repo, "clone-1", &[]);
+    let second = clone(&repo, "clone-2", &[]);
+    let a = json_fingerprint(&report_in(&first, &repo.home, "json", None));
+    let b = json_fingerprint(&report_in(&second, &repo.home, "json", None));
+    assert_eq!(a, b, "fresh clones disagree");
+    assert_eq!(a.len(), 32);
+
+    // SARIF carries the same value.
+    let sarif = report_in(&first, &repo.home, "sarif", None);
+    sarif.assert_code(1);
+    let doc: serde_json::Value = serde_json::from_str(&sarif.stdout).unwrap();
+    assert_eq!(
+        doc["runs"][0]["results"][0]["partialFingerprints"]["keyguardFingerprint/v2"],
+        a.as_str()
+    );
+
+    // A key of one's own replaces the default, and keys differ.
+    let ours = json_fingerprint(&report_in(&first, &repo.home, "json", Some("ci-secret-1")));
+    let theirs = json_fingerprint(&report_in(&second, &repo.home, "json", Some("ci-secret-2")));
+    let ours_again = json_fingerprint(&report_in(&second, &repo.home, "json", Some("ci-secret-1")));
+    assert_eq!(ours, ours_again);
+    assert_ne!(ours, theirs);
+    assert_ne!(ours, a);
+
+    // Not the unkeyed hash the first round printed, which a few guesses undo.
+    let mut plain = Sha256::new();
+    for part in ["github-token", "app.py", token.as_str()] {
+        plain.update(part.as_bytes());
+        plain.update([0u8]);
+    }
+    let plain: String = plain.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    for fingerprint in [&a, &ours, &theirs] {
+        assert_ne!(*fingerprint, plain);
+    }
+}
+
+#[test]
+fn without_a_full_history_fingerprints_are_keyed_for_one_run_only() {
+    let repo = TempRepo::new();
+    let token = Keys::for_test("writes/fingerprints-shallow").github();
+    repo.seed(&[("README.md", b"# app\n")]);
+    repo.seed(&[("app.py", format!("GH = \"{token}\"\n").as_bytes())]);
+    // A shallow clone's oldest commit is only where the clone was cut: it
+    // is no stable key, and a constant one could be reversed.
+    let shallow = clone(&repo, "shallow", &["--depth", "1"]);
+    let first = report_in(&shallow, &repo.home, "json", None);
+    first.assert_stderr_contains("KEYGUARD_FINGERPRINT_KEY");
+    let second = report_in(&shallow, &repo.home, "json", None);
+    assert_ne!(json_fingerprint(&first), json_fingerprint(&second));
+    // The user's key makes them stable again.
+    let keyed = |_| json_fingerprint(&report_in(&shallow, &repo.home, "json", Some("k")));
+    assert_eq!(keyed(1), keyed(2));
 }
 
 // ---- Item 9: init writes names only --------------------------------------------
