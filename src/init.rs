@@ -264,6 +264,20 @@ mod tests {
         assert_eq!(env_template(&format!("{body}\n")), "");
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_dangling_env_example_link_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(".env"), "A=1\n").unwrap();
+        let outside = dir.path().join("elsewhere");
+        std::os::unix::fs::symlink(&outside, dir.path().join(".env.example")).unwrap();
+        run(dir.path()).unwrap();
+        assert!(
+            !outside.exists(),
+            "init created the file a dangling link points to"
+        );
+    }
+
     #[test]
     fn init_is_idempotent_and_keeps_existing_files() {
         let dir = tempfile::tempdir().unwrap();
