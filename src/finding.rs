@@ -1,7 +1,9 @@
 //! Findings: what the report shows and the exit code counts.
 
+use anyhow::Result;
+use hmac::{Hmac, KeyInit, Mac};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 /// Where the scanned content came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -42,22 +44,101 @@ impl Finding {
     }
 
     /// A stable identifier of this finding that does not reveal the secret:
-    /// a truncated SHA-256 over rule, path and secret.
-    pub fn fingerprint(&self) -> String {
-        let mut hasher = Sha256::new();
-        for part in [
-            self.rule_id.as_str(),
-            self.path.as_str(),
-            self.secret.as_str(),
-        ] {
-            hasher.update(part.as_bytes());
-            hasher.update([0u8]);
+    /// a truncated HMAC-SHA-256 over rule, path and secret, keyed by `key`.
+    /// Unkeyed, a short password would come back from a few hundred
+    /// guesses by anyone holding the report. Never used to match the
+    /// baseline, which has its own salted, iterated HMAC.
+    pub fn fingerprint(&self, key: &FingerprintKey) -> String {
+        let mut message =
+            Vec::with_capacity(self.rule_id.len() + self.path.len() + self.secret.len() + 3);
+        for part in [&self.rule_id, &self.path, &self.secret] {
+            message.extend_from_slice(part.as_bytes());
+            message.push(0);
         }
-        hasher.finalize()[..16]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hex(&hmac_sha256(&key.key, &message)[..16])
     }
+}
+
+/// The key of report fingerprints, resolved once per run. Its bytes are
+/// never printed (no `Debug`, no `Display`).
+#[derive(Clone)]
+pub struct FingerprintKey {
+    key: [u8; 32],
+    origin: KeyOrigin,
+}
+
+/// Where a [`FingerprintKey`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyOrigin {
+    /// `KEYGUARD_FINGERPRINT_KEY` (a CI secret).
+    Environment,
+    /// The repository's first commit: the same in every full clone.
+    Repository,
+    /// Random, for this run only: nothing stable and unguessable to derive
+    /// a key from (no commit yet, a shallow clone, no repository).
+    Ephemeral,
+}
+
+impl FingerprintKey {
+    /// The environment variable holding a user-supplied key.
+    pub const ENV_VAR: &'static str = "KEYGUARD_FINGERPRINT_KEY";
+
+    /// The key for this run: `KEYGUARD_FINGERPRINT_KEY` when set and not
+    /// empty, else one derived from `root_commit()` (HEAD's first-parent
+    /// root commit, when there is a full history), else a random one.
+    pub fn resolve(root_commit: impl FnOnce() -> Option<String>) -> Result<FingerprintKey> {
+        if let Some(secret) = std::env::var_os(Self::ENV_VAR).filter(|v| !v.is_empty()) {
+            return Ok(Self::derive(
+                KeyOrigin::Environment,
+                secret.as_encoded_bytes(),
+            ));
+        }
+        match root_commit() {
+            Some(id) => Ok(Self::derive(KeyOrigin::Repository, id.as_bytes())),
+            None => Self::ephemeral(),
+        }
+    }
+
+    /// A random key for this run only.
+    pub fn ephemeral() -> Result<FingerprintKey> {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key)
+            .map_err(|e| anyhow::anyhow!("cannot get random bytes from the OS: {e}"))?;
+        Ok(FingerprintKey {
+            key,
+            origin: KeyOrigin::Ephemeral,
+        })
+    }
+
+    /// Each origin hashes its material under its own label, so that a
+    /// user key equal to a commit id does not give the repository's key.
+    fn derive(origin: KeyOrigin, material: &[u8]) -> FingerprintKey {
+        let label = match origin {
+            KeyOrigin::Environment => "keyguard report fingerprint key: environment",
+            KeyOrigin::Repository => "keyguard report fingerprint key: root commit",
+            KeyOrigin::Ephemeral => "keyguard report fingerprint key: random",
+        };
+        FingerprintKey {
+            key: hmac_sha256(label.as_bytes(), material),
+            origin,
+        }
+    }
+
+    pub fn origin(&self) -> KeyOrigin {
+        self.origin
+    }
+}
+
+/// HMAC-SHA-256 (RFC 2104), shared by report fingerprints and the baseline.
+pub(crate) fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes a key of any length");
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Shows at most the first four characters (fewer for short secrets, none
@@ -88,9 +169,8 @@ mod tests {
         assert_eq!(redact("pw1"), "…(redacted, 3 chars)");
     }
 
-    #[test]
-    fn fingerprint_is_stable_and_hides_the_secret() {
-        let f = Finding {
+    fn finding() -> Finding {
+        Finding {
             rule_id: "r".into(),
             description: "d".into(),
             path: "p".into(),
@@ -101,9 +181,42 @@ mod tests {
             commit: None,
             env_var: None,
             is_secret_file: false,
-        };
-        assert_eq!(f.fingerprint(), f.clone().fingerprint());
-        assert_eq!(f.fingerprint().len(), 32);
-        assert!(!f.fingerprint().contains("s3cr3t"));
+        }
+    }
+
+    #[test]
+    fn hmac_matches_rfc_4231_case_2() {
+        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+        assert_eq!(
+            hex(&mac),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn fingerprint_is_stable_keyed_and_not_a_plain_hash() {
+        use sha2::Digest;
+        let f = finding();
+        let root = || Some("0123456789abcdef0123456789abcdef01234567".to_string());
+        let key = FingerprintKey::derive(KeyOrigin::Repository, root().unwrap().as_bytes());
+        assert_eq!(f.fingerprint(&key), f.clone().fingerprint(&key));
+        assert_eq!(f.fingerprint(&key).len(), 32);
+        assert!(!f.fingerprint(&key).contains("s3cr3t"));
+
+        let other = FingerprintKey::derive(KeyOrigin::Environment, root().unwrap().as_bytes());
+        assert_ne!(f.fingerprint(&key), f.fingerprint(&other));
+        let random = FingerprintKey::ephemeral().unwrap();
+        assert_ne!(f.fingerprint(&random), f.fingerprint(&key));
+
+        // What the first round printed: SHA-256 of rule, path and secret.
+        let mut plain = sha2::Sha256::new();
+        for part in ["r", "p", f.secret.as_str()] {
+            plain.update(part.as_bytes());
+            plain.update([0u8]);
+        }
+        let plain = hex(&plain.finalize()[..16]);
+        for key in [&key, &other, &random] {
+            assert_ne!(f.fingerprint(key), plain);
+        }
     }
 }

@@ -5,6 +5,7 @@
 //! `detect`, `secret_files`) → findings (`finding`, `scan`) → report
 //! (`report`) → exit code (`main.rs`).
 
+pub mod atomic_write;
 pub mod baseline;
 pub mod cli;
 pub mod config;
@@ -261,7 +262,7 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
     }
     // A reader that stops early (`keyguard --all | head`) is not a failed
     // scan: the outcome stands.
-    if let Err(err) = emit(&report, global, blocking) {
+    if let Err(err) = emit(&report, global, blocking, repo.as_ref()) {
         if !is_broken_pipe(&err) {
             return Err(err);
         }
@@ -313,14 +314,21 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 
 /// Writes the report: JSON and SARIF to stdout; the human report to stderr for the
 /// hook (git shows hook stderr) and to stdout for manual scans.
-fn emit(report: &ScanReport, global: &GlobalArgs, blocking: Option<&'static str>) -> Result<()> {
+fn emit(
+    report: &ScanReport,
+    global: &GlobalArgs,
+    blocking: Option<&'static str>,
+    repo: Option<&Repo>,
+) -> Result<()> {
     match global.format {
         Format::Json | Format::Sarif => {
+            let fingerprints = report_fingerprint_key(report, repo)?;
             let mut out = std::io::stdout().lock();
             report::write_report(
                 global.format,
                 report,
                 human_style(global, false, None),
+                &fingerprints,
                 &mut out,
             )?;
             for error in &report.errors {
@@ -330,16 +338,43 @@ fn emit(report: &ScanReport, global: &GlobalArgs, blocking: Option<&'static str>
         }
         Format::Human if blocking.is_some() => {
             let style = human_style(global, std::io::stderr().is_terminal(), blocking);
-            report::write_report(Format::Human, report, style, &mut std::io::stderr().lock())?;
+            let unused = finding::FingerprintKey::ephemeral()?;
+            report::write_report(
+                Format::Human,
+                report,
+                style,
+                &unused,
+                &mut std::io::stderr().lock(),
+            )?;
         }
         Format::Human => {
             let style = human_style(global, std::io::stdout().is_terminal(), None);
             let mut out = std::io::stdout().lock();
-            report::write_report(Format::Human, report, style, &mut out)?;
+            let unused = finding::FingerprintKey::ephemeral()?;
+            report::write_report(Format::Human, report, style, &unused, &mut out)?;
             out.flush()?;
         }
     }
     Ok(())
+}
+
+/// The key of the report's fingerprints (see `FingerprintKey::resolve`);
+/// a note when they will not be stable across runs.
+fn report_fingerprint_key(
+    report: &ScanReport,
+    repo: Option<&Repo>,
+) -> Result<finding::FingerprintKey> {
+    if report.findings.is_empty() {
+        return finding::FingerprintKey::ephemeral();
+    }
+    let key = finding::FingerprintKey::resolve(|| repo?.first_root_commit().ok().flatten())?;
+    if key.origin() == finding::KeyOrigin::Ephemeral {
+        eprintln!(
+            "keyguard: note: fingerprints are keyed for this run only (no commit, a shallow clone, or no repository); set {} for stable ones",
+            finding::FingerprintKey::ENV_VAR
+        );
+    }
+    Ok(key)
 }
 
 fn human_style(
@@ -437,12 +472,9 @@ fn cmd_baseline(prune: bool, global: &GlobalArgs) -> Result<Outcome> {
         .context("keyguard baseline needs a working tree; this repository is bare")?;
     let loaded = config::load(global.config.as_deref(), Some(root))?;
     let scanner = Scanner::from_config(&loaded.config)?;
-    let files: Vec<scan::DiskFile> = repo
-        .tracked_and_untracked_files()?
-        .into_iter()
-        .map(|p| scan::DiskFile::in_repo(root, p))
-        .collect();
-    let report = scanner.scan_files(&files, &progress::Progress::hidden());
+    // Only what is committed or staged: an untracked `.env` accepted here
+    // would pass silently once committed.
+    let report = scanner.scan_staged(repo.committed_and_staged()?)?;
     if !report.errors.is_empty() {
         anyhow::bail!(
             "cannot write a baseline from an incomplete scan: {}",

@@ -79,6 +79,9 @@ fn version_and_help_exit_0() {
 #[test]
 fn json_report_has_the_spec_fields_and_a_redacted_secret() {
     let repo = TempRepo::new();
+    // A first commit: report fingerprints are keyed by it (before one, by a
+    // key for the run only).
+    repo.seed(&[("README.md", b"# app\n")]);
     let token = Keys::for_test("json").github();
     let content = format!("import os\n\n    GH = \"{token}\"\n");
     repo.write("src/app.py", &content);

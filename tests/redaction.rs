@@ -41,7 +41,8 @@ fn no_format_prints_a_full_secret_for_any_rule_example() {
     let mut outputs = Vec::new();
     for format in [Format::Human, Format::Json, Format::Sarif] {
         let mut out = Vec::new();
-        write_report(format, &report, style, &mut out).unwrap();
+        let key = keyguard::finding::FingerprintKey::ephemeral().unwrap();
+        write_report(format, &report, style, &key, &mut out).unwrap();
         outputs.push((format!("{format:?}"), String::from_utf8(out).unwrap()));
     }
     let mut baseline = Baseline::new();

@@ -11,7 +11,8 @@ fn baseline_accepts_todays_findings_keeps_blocking_new_ones_and_prunes() {
     let repo = TempRepo::with_hook();
     let mut keys = Keys::for_test("team/baseline");
     let old = keys.stripe();
-    repo.write("legacy.py", format!("STRIPE = \"{old}\"\n"));
+    // Committed before keyguard was adopted.
+    repo.seed(&[("legacy.py", format!("STRIPE = \"{old}\"\n").as_bytes())]);
     repo.keyguard(&["--all"]).assert_code(1);
 
     repo.keyguard(&["baseline"]).assert_code(0);
@@ -39,6 +40,9 @@ fn baseline_accepts_todays_findings_keeps_blocking_new_ones_and_prunes() {
     repo.remove("new.py");
     repo.git(&["rm", "-q", "--cached", "new.py"]);
     repo.write("legacy.py", "STRIPE = os.environ[\"STRIPE\"]\n");
+    repo.add(&["legacy.py"]);
+    repo.commit("load the key from the environment", &[])
+        .assert_code(0);
     repo.keyguard(&["baseline", "--prune"]).assert_code(0);
     let pruned = String::from_utf8(repo.read(".keyguard-baseline.json")).unwrap();
     assert!(!pruned.contains("stripe-secret-key"), "{pruned}");
@@ -77,7 +81,8 @@ fn init_guards_env_files_and_writes_a_template_without_values() {
     }
     assert!(gitignore.starts_with("target/\n"));
     let example = String::from_utf8(repo.read(".env.example")).unwrap();
-    assert_eq!(example, "# payments\nSTRIPE_SECRET_KEY=\nDEBUG=\n");
+    // Comments are dropped: one may hold a key.
+    assert_eq!(example, "STRIPE_SECRET_KEY=\nDEBUG=\n");
     assert!(repo.path(".keyguard.toml").exists());
 
     // After init: ignored, so no warning; and a second init changes nothing.

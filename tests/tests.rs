@@ -44,3 +44,6 @@ mod install_sequences;
 // Hostile repository content: linked, FIFO, endless or oversize config and
 // baseline files; redacted parse errors; escaped names; large-file blocks.
 mod untrusted;
+// What keyguard writes and accepts: baseline input, atomic writes, keyed
+// fingerprints, `.env.example` names only.
+mod writes;

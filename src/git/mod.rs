@@ -1,6 +1,7 @@
 //! Everything that touches git. No git2 type leaves this module: callers
 //! get owned paths and text.
 
+pub mod committed;
 pub mod history;
 mod index_diff;
 pub mod index_file;

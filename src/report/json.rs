@@ -5,7 +5,7 @@ use std::io::Write;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::finding::Source;
+use crate::finding::{FingerprintKey, Source};
 use crate::scan::{ScanReport, Stats};
 
 /// Bumped when a field changes meaning or disappears; adding fields is not
@@ -33,7 +33,7 @@ struct JsonFinding<'a> {
     commit: Option<&'a str>,
 }
 
-pub fn write(report: &ScanReport, out: &mut dyn Write) -> Result<()> {
+pub fn write(report: &ScanReport, key: &FingerprintKey, out: &mut dyn Write) -> Result<()> {
     let findings = report
         .findings
         .iter()
@@ -44,7 +44,7 @@ pub fn write(report: &ScanReport, out: &mut dyn Write) -> Result<()> {
             line: f.line,
             column: f.column,
             secret: f.redacted(),
-            fingerprint: f.fingerprint(),
+            fingerprint: f.fingerprint(key),
             source: f.source,
             commit: f.commit.as_deref(),
         })

@@ -9,6 +9,7 @@ use std::io::Write;
 
 use anyhow::Result;
 
+use crate::finding::FingerprintKey;
 use crate::scan::ScanReport;
 
 /// Output formats (`--format`).
@@ -33,11 +34,12 @@ pub fn write_report(
     format: Format,
     report: &ScanReport,
     style: HumanStyle,
+    fingerprints: &FingerprintKey,
     out: &mut dyn Write,
 ) -> Result<()> {
     match format {
         Format::Human => human::write(report, style, out),
-        Format::Json => json::write(report, out),
-        Format::Sarif => sarif::write(report, out),
+        Format::Json => json::write(report, fingerprints, out),
+        Format::Sarif => sarif::write(report, fingerprints, out),
     }
 }

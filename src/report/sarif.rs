@@ -9,11 +9,12 @@ use std::io::Write;
 use anyhow::Result;
 use serde_json::{json, Value};
 
+use crate::finding::FingerprintKey;
 use crate::scan::ScanReport;
 
 const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
-pub fn write(report: &ScanReport, out: &mut dyn Write) -> Result<()> {
+pub fn write(report: &ScanReport, key: &FingerprintKey, out: &mut dyn Write) -> Result<()> {
     // Rules that have results, in a stable order; results point at them by index.
     let mut rules: BTreeMap<&str, &str> = BTreeMap::new();
     for finding in &report.findings {
@@ -52,7 +53,7 @@ pub fn write(report: &ScanReport, out: &mut dyn Write) -> Result<()> {
                         "region": {"startLine": f.line.max(1), "startColumn": f.column.max(1)}
                     }
                 }],
-                "partialFingerprints": {"keyguardFingerprint/v1": f.fingerprint()}
+                "partialFingerprints": {"keyguardFingerprint/v2": f.fingerprint(key)}
             });
             if let Some(commit) = &f.commit {
                 result["properties"] = json!({"commit": commit});

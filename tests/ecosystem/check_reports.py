@@ -103,7 +103,7 @@ def main():
         check(f"{name}: sarif artifact URIs decode to the json files",
               sarif_files == sorted({f["file"] for f in findings}), f"{sarif_files}")
         check(f"{name}: sarif partialFingerprints are the json fingerprints",
-              sorted(r["partialFingerprints"]["keyguardFingerprint/v1"] for r in results)
+              sorted(r["partialFingerprints"]["keyguardFingerprint/v2"] for r in results)
               == sorted(f["fingerprint"] for f in findings))
         if expect["source"] == "commit" and findings:
             commits = {f["commit"] for f in findings}
