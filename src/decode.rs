@@ -141,10 +141,7 @@ pub fn encode_base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .fold(0u32, |n, &b| (n << 8) | u32::from(b))
-            << (8 * (3 - chunk.len()));
+        let n = chunk.iter().fold(0u32, |n, &b| (n << 8) | u32::from(b)) << (8 * (3 - chunk.len()));
         for i in 0..4 {
             out.push(match i <= chunk.len() {
                 true => ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char,
@@ -165,7 +162,7 @@ mod tests {
         assert_eq!(base64(b"YQ==").unwrap(), b"a");
         assert_eq!(base64(b"YQ").unwrap(), b"a");
         assert_eq!(base64(b"-_-_").unwrap(), base64(b"+/+/").unwrap());
-        assert_eq!(base64(b"YQ=").is_none(), true);
+        assert!(base64(b"YQ=").is_none());
         assert!(base64(b"Y").is_none());
         assert!(base64(b"a b").is_none());
         assert!(base64(b"===").is_none());
@@ -189,7 +186,9 @@ mod tests {
         let values = Decoding::Base64UserPassword.values(b"ZGVwbG95Omh1bnRlcjI=", None);
         assert_eq!(values.len(), 1);
         assert_eq!(values[0].value, b"hunter2");
-        assert!(Decoding::Base64UserPassword.values(b"bm8tY29sb24=", None).is_empty());
+        assert!(Decoding::Base64UserPassword
+            .values(b"bm8tY29sb24=", None)
+            .is_empty());
     }
 
     #[test]

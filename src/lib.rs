@@ -512,11 +512,8 @@ fn cmd_rules(global: &GlobalArgs) -> Result<Outcome> {
     for rule in rules {
         writeln!(out, "{:width$}  {}", rule.id, rule.description)?;
     }
-    writeln!(
-        out,
-        "{:width$}  {}",
-        "secret-file", "File whose name marks it as a secrets file (.env, id_rsa, *.key, ...)"
-    )?;
+    let secret_file = "File whose name marks it as a secrets file (.env, id_rsa, *.key, ...)";
+    writeln!(out, "{:width$}  {secret_file}", "secret-file")?;
     Ok(Outcome::Clean)
 }
 

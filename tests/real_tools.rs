@@ -73,9 +73,8 @@ impl Workshop {
 /// Is `program` here? If not, says so (or fails, when tools are required).
 #[track_caller]
 fn have(program: &str) -> bool {
-    let found = std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|dir| dir.join(program).is_file())
-    });
+    let found = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()));
     missing_unless(found, program)
 }
 
@@ -94,7 +93,10 @@ fn have_python_module(module: &str) -> bool {
 fn missing_unless(found: bool, what: &str) -> bool {
     if !found {
         let required = std::env::var(REQUIRE_VAR).is_ok_and(|v| v == "require");
-        assert!(!required, "{what} is missing: run ./test.sh, which installs it");
+        assert!(
+            !required,
+            "{what} is missing: run ./test.sh, which installs it"
+        );
         eprintln!("SKIPPED: {what} is not installed (./test.sh installs it)");
     }
     found
@@ -153,7 +155,17 @@ fn in_json_string(name: &str, text: &str) -> String {
 /// `ssh-keygen -t TYPE [-m PEM] -N PASSPHRASE`: the private file and the
 /// `.pub` beside it.
 fn ssh_keygen(shop: &Workshop, kind: &str, passphrase: &str, extra: &[&str]) -> (String, String) {
-    let mut args = vec!["-q", "-t", kind, "-N", passphrase, "-C", "ci@example.invalid", "-f", "key"];
+    let mut args = vec![
+        "-q",
+        "-t",
+        kind,
+        "-N",
+        passphrase,
+        "-C",
+        "ci@example.invalid",
+        "-f",
+        "key",
+    ];
     args.extend_from_slice(extra);
     shop.run("ssh-keygen", &args);
     (shop.read("key"), shop.read("key.pub"))
@@ -164,10 +176,18 @@ fn ssh_keygen_openssh_keys_are_blocked_under_any_name() {
     if !have("ssh-keygen") {
         return;
     }
-    for (kind, passphrase) in [("ed25519", ""), ("rsa", ""), ("ecdsa", ""), ("ed25519", "correct horse")] {
+    for (kind, passphrase) in [
+        ("ed25519", ""),
+        ("rsa", ""),
+        ("ecdsa", ""),
+        ("ed25519", "correct horse"),
+    ] {
         let shop = Workshop::new();
         let (private, public) = ssh_keygen(&shop, kind, passphrase, &[]);
-        assert!(private.contains("OPENSSH PRIVATE KEY"), "ssh-keygen's default format");
+        assert!(
+            private.contains("OPENSSH PRIVATE KEY"),
+            "ssh-keygen's default format"
+        );
         assert_blocked("deploy/deploy_key", &private, "private-key");
         assert_blocked("keys/ci", &private, "private-key");
         assert_allowed("keys/ci.pub", &public);
@@ -193,8 +213,16 @@ fn ssh_keys_in_yaml_and_json_strings_are_blocked() {
     }
     let shop = Workshop::new();
     let (private, _) = ssh_keygen(&shop, "ed25519", "", &[]);
-    assert_blocked("deploy/values.yaml", &in_yaml_block("ssh_key", &private), "private-key");
-    assert_blocked("deploy/key.json", &in_json_string("ssh_key", &private), "private-key");
+    assert_blocked(
+        "deploy/values.yaml",
+        &in_yaml_block("ssh_key", &private),
+        "private-key",
+    );
+    assert_blocked(
+        "deploy/key.json",
+        &in_json_string("ssh_key", &private),
+        "private-key",
+    );
 }
 
 #[test]
@@ -207,7 +235,11 @@ fn ssh_public_material_goes_through() {
     let (_, rsa_public) = ssh_keygen(&Workshop::new(), "rsa", "", &[]);
     assert_allowed(".ssh/authorized_keys", &format!("{public}{rsa_public}"));
     // known_hosts, plain and as `ssh-keygen -H` hashes it.
-    let key = public.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    let key = public
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ");
     let known = format!("git.example.invalid {key}\n10.0.0.7 {key}\n");
     assert_allowed(".ssh/known_hosts", &known);
     std::fs::write(shop.path("known_hosts"), &known).unwrap();
@@ -224,21 +256,76 @@ fn openssl_private_keys_are_blocked() {
     }
     let shop = Workshop::new();
     let made: &[(&str, &[&str])] = &[
-        ("rsa.pem", &["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "rsa.pem"]),
-        ("ec.pem", &["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "ec.pem"]),
-        ("ed.pem", &["genpkey", "-algorithm", "ed25519", "-out", "ed.pem"]),
-        ("trad.pem", &["genrsa", "-traditional", "-out", "trad.pem", "2048"]),
+        (
+            "rsa.pem",
+            &[
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+                "-out",
+                "rsa.pem",
+            ],
+        ),
+        (
+            "ec.pem",
+            &[
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-out",
+                "ec.pem",
+            ],
+        ),
+        (
+            "ed.pem",
+            &["genpkey", "-algorithm", "ed25519", "-out", "ed.pem"],
+        ),
+        (
+            "trad.pem",
+            &["genrsa", "-traditional", "-out", "trad.pem", "2048"],
+        ),
         // EC PARAMETERS come first, then the EC PRIVATE KEY block.
-        ("ecparam.pem", &["ecparam", "-name", "prime256v1", "-genkey", "-out", "ecparam.pem"]),
-        ("enc.pem", &["pkcs8", "-topk8", "-in", "rsa.pem", "-passout", "pass:not-a-real-passphrase", "-out", "enc.pem"]),
+        (
+            "ecparam.pem",
+            &[
+                "ecparam",
+                "-name",
+                "prime256v1",
+                "-genkey",
+                "-out",
+                "ecparam.pem",
+            ],
+        ),
+        (
+            "enc.pem",
+            &[
+                "pkcs8",
+                "-topk8",
+                "-in",
+                "rsa.pem",
+                "-passout",
+                "pass:not-a-real-passphrase",
+                "-out",
+                "enc.pem",
+            ],
+        ),
     ];
     for (file, args) in made {
         shop.run("openssl", args);
         let text = shop.read(file);
-        assert!(text.contains("PRIVATE KEY-----"), "{file} holds a private key block");
+        assert!(
+            text.contains("PRIVATE KEY-----"),
+            "{file} holds a private key block"
+        );
         assert_blocked(&format!("certs/{file}"), &text, "private-key");
     }
-    assert!(shop.read("ecparam.pem").starts_with("-----BEGIN EC PARAMETERS-----"));
+    assert!(shop
+        .read("ecparam.pem")
+        .starts_with("-----BEGIN EC PARAMETERS-----"));
 }
 
 #[test]
@@ -247,8 +334,39 @@ fn openssl_pkcs12_bundles_are_blocked_by_name() {
         return;
     }
     let shop = Workshop::new();
-    shop.run("openssl", &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-out", "c.pem", "-subj", "/CN=keyguard test", "-days", "2"]);
-    shop.run("openssl", &["pkcs12", "-export", "-inkey", "k.pem", "-in", "c.pem", "-passout", "pass:bundle-pass", "-out", "b.p12"]);
+    shop.run(
+        "openssl",
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "k.pem",
+            "-out",
+            "c.pem",
+            "-subj",
+            "/CN=keyguard test",
+            "-days",
+            "2",
+        ],
+    );
+    shop.run(
+        "openssl",
+        &[
+            "pkcs12",
+            "-export",
+            "-inkey",
+            "k.pem",
+            "-in",
+            "c.pem",
+            "-passout",
+            "pass:bundle-pass",
+            "-out",
+            "b.p12",
+        ],
+    );
     let bundle = std::fs::read(shop.path("b.p12")).unwrap();
     for name in ["certs/client.p12", "certs/client.pfx"] {
         let repo = TempRepo::with_hook();
@@ -267,10 +385,45 @@ fn openssl_public_material_goes_through() {
         return;
     }
     let shop = Workshop::new();
-    shop.run("openssl", &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-out", "cert.pem", "-subj", "/CN=keyguard test", "-days", "2"]);
-    shop.run("openssl", &["req", "-new", "-key", "k.pem", "-out", "req.csr", "-subj", "/CN=keyguard test"]);
-    shop.run("openssl", &["pkey", "-in", "k.pem", "-pubout", "-out", "pub.pem"]);
-    shop.run("openssl", &["dhparam", "-dsaparam", "-out", "dh.pem", "1024"]);
+    shop.run(
+        "openssl",
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "k.pem",
+            "-out",
+            "cert.pem",
+            "-subj",
+            "/CN=keyguard test",
+            "-days",
+            "2",
+        ],
+    );
+    shop.run(
+        "openssl",
+        &[
+            "req",
+            "-new",
+            "-key",
+            "k.pem",
+            "-out",
+            "req.csr",
+            "-subj",
+            "/CN=keyguard test",
+        ],
+    );
+    shop.run(
+        "openssl",
+        &["pkey", "-in", "k.pem", "-pubout", "-out", "pub.pem"],
+    );
+    shop.run(
+        "openssl",
+        &["dhparam", "-dsaparam", "-out", "dh.pem", "1024"],
+    );
     for file in ["cert.pem", "req.csr", "pub.pem", "dh.pem"] {
         assert_allowed(&format!("certs/{file}"), &shop.read(file));
     }
@@ -293,11 +446,25 @@ fn gpg_secret_key_export_is_blocked_and_public_export_goes_through() {
     }
     let home = home.to_str().unwrap();
     let gpg = |args: &[&str]| {
-        let mut all = vec!["--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase", ""];
+        let mut all = vec![
+            "--homedir",
+            home,
+            "--batch",
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "",
+        ];
         all.extend_from_slice(args);
         shop.run("gpg", &all)
     };
-    gpg(&["--quick-generate-key", "Keyguard Test <kg@example.invalid>", "ed25519", "sign", "never"]);
+    gpg(&[
+        "--quick-generate-key",
+        "Keyguard Test <kg@example.invalid>",
+        "ed25519",
+        "sign",
+        "never",
+    ]);
     let secret = gpg(&["--armor", "--export-secret-keys"]);
     let public = gpg(&["--armor", "--export"]);
     assert!(secret.contains("PGP PRIVATE KEY BLOCK"));
@@ -315,7 +482,10 @@ fn age_identity_is_blocked_and_recipient_goes_through() {
     let identity = shop.read("identity.txt");
     assert_blocked("secrets/identity.txt", &identity, "age-secret-key");
     let recipient = shop.run("age-keygen", &["-y", "identity.txt"]);
-    assert_allowed(".sops.yaml", &format!("creation_rules:\n  - age: {recipient}"));
+    assert_allowed(
+        ".sops.yaml",
+        &format!("creation_rules:\n  - age: {recipient}"),
+    );
 }
 
 #[test]
@@ -374,9 +544,22 @@ fn puttygen_keys_are_blocked_under_any_name() {
     if !have("puttygen") {
         return;
     }
-    for (kind, bits) in [("ed25519", None), ("rsa", Some("2048")), ("rsa", Some("4096")), ("ecdsa", Some("256"))] {
+    for (kind, bits) in [
+        ("ed25519", None),
+        ("rsa", Some("2048")),
+        ("rsa", Some("4096")),
+        ("ecdsa", Some("256")),
+    ] {
         let shop = Workshop::new();
-        let mut args = vec!["-q", "-t", kind, "-o", "key.ppk", "--new-passphrase", "/dev/null"];
+        let mut args = vec![
+            "-q",
+            "-t",
+            kind,
+            "-o",
+            "key.ppk",
+            "--new-passphrase",
+            "/dev/null",
+        ];
         if let Some(bits) = bits {
             args.extend_from_slice(&["-b", bits]);
         }
@@ -412,7 +595,11 @@ fn jwt_signed_by_pyjwt_is_blocked() {
         &["-c", "import jwt, secrets, time; print(jwt.encode({'sub': 'svc-deploy', 'iat': int(time.time()), 'scope': 'repo:write'}, secrets.token_bytes(32), algorithm='HS256'))"],
     );
     let token = token.trim();
-    assert_blocked("tests/fixtures/session.txt", &format!("SESSION_TOKEN={token}\n"), "jwt");
+    assert_blocked(
+        "tests/fixtures/session.txt",
+        &format!("SESSION_TOKEN={token}\n"),
+        "jwt",
+    );
 }
 
 #[test]
@@ -446,7 +633,16 @@ fn kubectl_generic_secret_manifest_is_blocked() {
     let literal = format!("--from-literal=db-password={password}");
     let manifest = shop.run(
         "kubectl",
-        &["create", "secret", "generic", "app-db", &literal, "--dry-run=client", "-o", "yaml"],
+        &[
+            "create",
+            "secret",
+            "generic",
+            "app-db",
+            &literal,
+            "--dry-run=client",
+            "-o",
+            "yaml",
+        ],
     );
     assert!(manifest.contains("kind: Secret"));
     assert_blocked("deploy/db-secret.yaml", &manifest, "kubernetes-secret-data");
@@ -464,12 +660,49 @@ fn kubeconfig_with_an_embedded_client_key_is_blocked() {
         return;
     }
     let shop = Workshop::new();
-    shop.run("openssl", &["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "client.key", "-out", "client.crt", "-subj", "/CN=deployer", "-days", "2"]);
+    shop.run(
+        "openssl",
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "client.key",
+            "-out",
+            "client.crt",
+            "-subj",
+            "/CN=deployer",
+            "-days",
+            "2",
+        ],
+    );
     let kubeconfig = shop.path("kubeconfig");
     let kubectl = |args: &[&str]| shop.run_with("kubectl", args, &[("KUBECONFIG", &kubeconfig)]);
-    kubectl(&["config", "set-cluster", "prod", "--server=https://k8s.example.invalid:6443"]);
-    kubectl(&["config", "set-credentials", "deployer", "--client-key=client.key", "--client-certificate=client.crt", "--embed-certs=true"]);
-    kubectl(&["config", "set-context", "prod", "--cluster=prod", "--user=deployer"]);
+    kubectl(&[
+        "config",
+        "set-cluster",
+        "prod",
+        "--server=https://k8s.example.invalid:6443",
+    ]);
+    kubectl(&[
+        "config",
+        "set-credentials",
+        "deployer",
+        "--client-key=client.key",
+        "--client-certificate=client.crt",
+        "--embed-certs=true",
+    ]);
+    kubectl(&[
+        "config",
+        "set-context",
+        "prod",
+        "--cluster=prod",
+        "--user=deployer",
+    ]);
     let text = shop.read("kubeconfig");
     assert!(text.contains("client-key-data: "));
     assert_blocked("ops/kubeconfig.yaml", &text, "kubeconfig-client-key");
@@ -490,8 +723,15 @@ fn git_credential_store_file_is_blocked() {
     let mut child = cmd.spawn().expect("git credential approve");
     {
         use std::io::Write;
-        let request = format!("protocol=https\nhost=git.example.invalid\nusername=deploy\npassword={password}\n\n");
-        child.stdin.take().unwrap().write_all(request.as_bytes()).unwrap();
+        let request = format!(
+            "protocol=https\nhost=git.example.invalid\nusername=deploy\npassword={password}\n\n"
+        );
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(request.as_bytes())
+            .unwrap();
     }
     assert!(child.wait().unwrap().success());
     let text = shop.read("git-credentials");
@@ -500,7 +740,9 @@ fn git_credential_store_file_is_blocked() {
     let repo = TempRepo::with_hook();
     repo.write(".git-credentials", &text);
     repo.add(&[".git-credentials"]);
-    repo.commit("add", &[]).assert_code(1).assert_no_leak(&password);
+    repo.commit("add", &[])
+        .assert_code(1)
+        .assert_no_leak(&password);
     assert_blocked("ops/credentials.txt", &text, "url-embedded-password");
 }
 
@@ -512,12 +754,26 @@ fn aws_configure_credentials_file_is_blocked() {
     let shop = Workshop::new();
     let mut keys = Keys::for_test("aws-configure");
     let key_id = keys.aws_access_key_id();
-    let secret = keys.expand("{{b64:40}}").replace('+', "k").replace('/', "Q");
+    let secret = keys
+        .expand("{{b64:40}}")
+        .replace('+', "k")
+        .replace('/', "Q");
     let file = shop.path("credentials");
     let config = shop.path("config");
-    let env: &[(&str, &Path)] = &[("AWS_SHARED_CREDENTIALS_FILE", &file), ("AWS_CONFIG_FILE", &config)];
-    shop.run_with("aws", &["configure", "set", "aws_access_key_id", &key_id], env);
-    shop.run_with("aws", &["configure", "set", "aws_secret_access_key", &secret], env);
+    let env: &[(&str, &Path)] = &[
+        ("AWS_SHARED_CREDENTIALS_FILE", &file),
+        ("AWS_CONFIG_FILE", &config),
+    ];
+    shop.run_with(
+        "aws",
+        &["configure", "set", "aws_access_key_id", &key_id],
+        env,
+    );
+    shop.run_with(
+        "aws",
+        &["configure", "set", "aws_secret_access_key", &secret],
+        env,
+    );
     let text = shop.read("credentials");
     assert!(text.contains("[default]"));
     assert_blocked("ops/aws/credentials", &text, "aws-secret-access-key");
@@ -549,7 +805,11 @@ fn docker_config_auth_is_blocked_hand_built() {
 fn npmrc_auth_lines_are_blocked_hand_built() {
     let mut keys = Keys::for_test("npmrc");
     let token = keys.expand("{{b64url:36}}");
-    assert_blocked(".npmrc", &format!("//registry.npmjs.org/:_authToken={token}\n"), "npm-auth-token-config");
+    assert_blocked(
+        ".npmrc",
+        &format!("//registry.npmjs.org/:_authToken={token}\n"),
+        "npm-auth-token-config",
+    );
     let password = keys.expand("{{b62:20}}");
     let auth = encode_base64(format!("ci:{password}").as_bytes());
     assert_blocked(
@@ -582,7 +842,10 @@ fn netrc_and_pgpass_lines_are_blocked_hand_built() {
         &format!("db.example.invalid:5432:app:app_user:{password}\n"),
         "pgpass-password",
     );
-    assert_allowed("ops/pgpass.example", "hostname:port:database:username:password\n");
+    assert_allowed(
+        "ops/pgpass.example",
+        "hostname:port:database:username:password\n",
+    );
 }
 
 /// A GCP service-account key file holds an RSA key (made here by openssl)
@@ -593,7 +856,18 @@ fn gcp_service_account_json_is_blocked_hand_built() {
         return;
     }
     let shop = Workshop::new();
-    shop.run("openssl", &["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "sa.pem"]);
+    shop.run(
+        "openssl",
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            "sa.pem",
+        ],
+    );
     let key = shop.read("sa.pem");
     let mut ids = Keys::for_test("gcp-sa");
     let account = serde_json::json!({
@@ -628,7 +902,9 @@ fn terraform_state_password_is_blocked_hand_built() {
     let repo = TempRepo::with_hook();
     repo.write("infra/terraform.tfstate", &text);
     repo.add(&["infra/terraform.tfstate"]);
-    repo.commit("add", &[]).assert_code(1).assert_no_leak(&password);
+    repo.commit("add", &[])
+        .assert_code(1)
+        .assert_no_leak(&password);
     assert!(repo.head_is_unborn());
 }
 
@@ -639,6 +915,9 @@ fn rails_master_key_is_blocked_hand_built() {
     let repo = TempRepo::with_hook();
     repo.write("config/master.key", &key);
     repo.add(&["config/master.key"]);
-    repo.commit("add", &[]).assert_code(1).assert_stderr_contains("secret-file").assert_no_leak(&key);
+    repo.commit("add", &[])
+        .assert_code(1)
+        .assert_stderr_contains("secret-file")
+        .assert_no_leak(&key);
     assert!(repo.head_is_unborn());
 }

@@ -443,7 +443,9 @@ mod tests {
         assert!(is_obvious_placeholder(
             b"sk-proj-abc1XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"
         ));
-        assert!(is_obvious_placeholder(b"0000000000000000000000000000000000000000"));
+        assert!(is_obvious_placeholder(
+            b"0000000000000000000000000000000000000000"
+        ));
         let random_token = format!("ghp_{}1234", "a8Fk2mQ9zX7pL3vB".repeat(2));
         assert!(!is_obvious_placeholder(random_token.as_bytes()));
     }
@@ -473,9 +475,7 @@ mod tests {
         let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         for _ in 0..2000 {
             let len = 30 + (next() % 200) as usize;
-            let mut value: Vec<u8> = (0..len)
-                .map(|_| alphabet[(next() % 64) as usize])
-                .collect();
+            let mut value: Vec<u8> = (0..len).map(|_| alphabet[(next() % 64) as usize]).collect();
             // Runs of `A` covering just under half of the value.
             let mut budget = len / 2 - 9;
             while budget >= 4 {

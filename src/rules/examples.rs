@@ -107,7 +107,9 @@ pub fn expand(template: &str, rng: &mut Rng) -> Result<String> {
                 .parse()
                 .with_context(|| format!("bad length `{arg}` in example `{template}`"))?;
             let random = random_string(alphabet("b62").expect("known"), length, rng);
-            out.push_str(&crate::decode::encode_base64(format!("{prefix}{random}").as_bytes()));
+            out.push_str(&crate::decode::encode_base64(
+                format!("{prefix}{random}").as_bytes(),
+            ));
         } else if kind == "b62crc" {
             // 30 random base62 characters and their CRC-32 (GitHub, npm).
             let length: usize = arg
