@@ -6,9 +6,10 @@
 #
 # 1. builds the binary from this checkout and installs it into
 #    $KEYGUARD_PREFIX/bin (default: your cargo bin folder, ~/.cargo/bin);
-# 2. runs `keyguard install`: puts the pre-commit shim into the hooks folder
-#    git uses (core.hooksPath and worktrees respected), keeping and chaining
-#    any hook already there;
+# 2. runs `keyguard install`: puts the shim into every hook through which git
+#    creates a commit (pre-commit, pre-merge-commit, pre-applypatch), in the
+#    hooks folder git uses (core.hooksPath and worktrees respected), keeping
+#    and chaining any hook already there;
 # 3. scans the repository once (`keyguard --all`) so you see where you stand.
 # Running it again changes nothing.
 set -eu
