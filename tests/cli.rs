@@ -1,14 +1,12 @@
 /*!
 The command line as a contract: exit codes (0 clean, 1 findings, 2 could
 not scan), the JSON report's fields, what `--all` and `keyguard PATH` read,
-plain output when the stream is not a terminal or `NO_COLOR` is set, and a
-scan that writes nothing to the repository.
+and plain output when the stream is not a terminal or `NO_COLOR` is set.
+(That a scan writes nothing is in `scenarios/never_writes.rs`.)
 */
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
 
 use crate::util::{
     isolated_command, keyguard_bin, position_of, redacted, Keys, Run, Stream, TempRepo,
@@ -336,7 +334,7 @@ fn has_ansi(text: &str) -> bool {
 
 /// A repository with a staged key and the same file on disk, so both the
 /// staged scan (report on stderr) and `--all` (report on stdout) find it.
-fn repo_with_staged_key(test: &str) -> (TempRepo, String) {
+fn repo_with_a_key_staged_and_on_disk(test: &str) -> (TempRepo, String) {
     let repo = TempRepo::new();
     let token = Keys::for_test(test).github();
     repo.write("app.py", format!("GH = \"{token}\"\n"));
@@ -346,7 +344,7 @@ fn repo_with_staged_key(test: &str) -> (TempRepo, String) {
 
 #[test]
 fn output_to_a_pipe_has_no_ansi_escapes() {
-    let (repo, _) = repo_with_staged_key("no_ansi_pipe");
+    let (repo, _) = repo_with_a_key_staged_and_on_disk("no_ansi_pipe");
     for args in [
         &[][..],
         &["--all"][..],
@@ -396,7 +394,7 @@ fn keyguard_on_a_terminal(repo: &TempRepo, args: &str, env: &[(&str, &str)]) -> 
 
 #[test]
 fn on_a_terminal_no_color_and_the_flag_turn_colour_off() {
-    let (repo, token) = repo_with_staged_key("no_ansi_tty");
+    let (repo, token) = repo_with_a_key_staged_and_on_disk("no_ansi_tty");
     let Some(coloured) = keyguard_on_a_terminal(&repo, "--all", &[]) else {
         eprintln!("script(1) is not installed: skipping the terminal half of this test");
         return;
@@ -425,81 +423,6 @@ fn on_a_terminal_no_color_and_the_flag_turn_colour_off() {
         "colour despite --no-color\n{}",
         run.dump()
     );
-}
-
-// ---- scenario 13: a scan never writes -------------------------------------------
-
-/// Every file under `root`: size, modification time and content.
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, (SystemTime, Vec<u8>)> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let entry = entry.unwrap();
-            let meta = entry.metadata().unwrap();
-            if meta.is_dir() {
-                stack.push(entry.path());
-            } else {
-                let content = fs::read(entry.path()).unwrap_or_default();
-                out.insert(
-                    entry.path().strip_prefix(root).unwrap().to_path_buf(),
-                    (meta.modified().unwrap(), content),
-                );
-            }
-        }
-    }
-    out
-}
-
-#[test]
-fn a_scan_never_writes_the_index_or_anything_else() {
-    let repo = TempRepo::new();
-    let token = Keys::for_test("never_writes").github();
-    repo.seed(&[("a.py", b"x = 1\n")]);
-    repo.write("a.py", "x = 2\n");
-    repo.write("b.py", format!("GH = \"{token}\"\n"));
-    repo.add(&["a.py", "b.py"]);
-    repo.write("a.py", "x = 3\n"); // disk differs from the index
-    repo.write("untracked.py", "y = 1\n");
-
-    // Put the index's mtime in the past, so any rewrite would show.
-    let index = repo.path(".git/index");
-    let past = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
-    fs::File::options()
-        .write(true)
-        .open(&index)
-        .unwrap()
-        .set_modified(past)
-        .unwrap();
-    let index_before = fs::read(&index).unwrap();
-    let everything_before = snapshot(repo.base());
-
-    for args in [
-        &[][..],
-        &["--staged", "--format", "json"][..],
-        &["--all"][..],
-        &["."][..],
-    ] {
-        let run = repo.keyguard(args);
-        run.assert_code(1);
-        assert_eq!(
-            fs::read(&index).unwrap(),
-            index_before,
-            "keyguard {args:?} changed the index bytes"
-        );
-        assert_eq!(
-            fs::metadata(&index).unwrap().modified().unwrap(),
-            past,
-            "keyguard {args:?} touched the index"
-        );
-    }
-    let everything_after = snapshot(repo.base());
-    let changed: Vec<_> = everything_before
-        .keys()
-        .chain(everything_after.keys())
-        .filter(|p| everything_before.get(*p) != everything_after.get(*p))
-        .collect();
-    assert!(changed.is_empty(), "keyguard wrote to: {changed:?}");
 }
 
 #[test]

@@ -8,7 +8,7 @@ Fake keys are generated at run time (see `util::Keys`) so that this folder
 stays clean under keyguard's own scan.
 */
 
-// Helpers: TempRepo, Run, Keys.
+// Helpers: TempRepo and its scenario steps, Run, Keys, Snapshot.
 mod util;
 
 // The hook end to end: what `git commit` lets through and what it blocks,
