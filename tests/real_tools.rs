@@ -107,10 +107,8 @@ fn missing_unless(found: bool, what: &str) -> bool {
 #[track_caller]
 fn assert_blocked(path: &str, content: &str, rule: &str) {
     let repo = TempRepo::with_hook();
-    repo.write(path, content);
-    repo.add(&[path]);
-    let run = repo.commit("add a credential", &[]);
-    run.assert_code(1);
+    repo.stage(path, content);
+    let run = repo.commit_blocked("add a credential");
     assert!(
         run.stderr.contains(&format!("  {rule}  ")),
         "not reported by `{rule}`\n{}",
@@ -128,9 +126,8 @@ fn assert_blocked(path: &str, content: &str, rule: &str) {
 #[track_caller]
 fn assert_allowed(path: &str, content: &str) {
     let repo = TempRepo::with_hook();
-    repo.write(path, content);
-    repo.add(&[path]);
-    repo.commit("add a public file", &[]).assert_code(0);
+    repo.stage(path, content);
+    repo.commit_allowed("add a public file");
     assert_eq!(repo.commit_count(), 1);
 }
 
@@ -373,8 +370,8 @@ fn openssl_pkcs12_bundles_are_blocked_by_name() {
         std::fs::create_dir_all(repo.path("certs")).unwrap();
         std::fs::write(repo.path(name), &bundle).unwrap();
         repo.add(&[name]);
-        let run = repo.commit("add a bundle", &[]);
-        run.assert_code(1).assert_stderr_contains("secret-file");
+        repo.commit_blocked("add a bundle")
+            .assert_stderr_contains("secret-file");
         assert!(repo.head_is_unborn());
     }
 }
@@ -738,11 +735,8 @@ fn git_credential_store_file_is_blocked() {
     assert!(text.contains("@git.example.invalid"), "git's store format");
     // Under its own name it is a secrets file; elsewhere, its line is found.
     let repo = TempRepo::with_hook();
-    repo.write(".git-credentials", &text);
-    repo.add(&[".git-credentials"]);
-    repo.commit("add", &[])
-        .assert_code(1)
-        .assert_no_leak(&password);
+    repo.stage(".git-credentials", &text);
+    repo.commit_blocked("add").assert_no_leak(&password);
     assert_blocked("ops/credentials.txt", &text, "url-embedded-password");
 }
 
@@ -900,11 +894,8 @@ fn terraform_state_password_is_blocked_hand_built() {
     });
     let text = serde_json::to_string_pretty(&state).unwrap();
     let repo = TempRepo::with_hook();
-    repo.write("infra/terraform.tfstate", &text);
-    repo.add(&["infra/terraform.tfstate"]);
-    repo.commit("add", &[])
-        .assert_code(1)
-        .assert_no_leak(&password);
+    repo.stage("infra/terraform.tfstate", &text);
+    repo.commit_blocked("add").assert_no_leak(&password);
     assert!(repo.head_is_unborn());
 }
 
@@ -913,10 +904,8 @@ fn terraform_state_password_is_blocked_hand_built() {
 fn rails_master_key_is_blocked_hand_built() {
     let key = Keys::for_test("rails").expand("{{hex:32}}");
     let repo = TempRepo::with_hook();
-    repo.write("config/master.key", &key);
-    repo.add(&["config/master.key"]);
-    repo.commit("add", &[])
-        .assert_code(1)
+    repo.stage("config/master.key", &key);
+    repo.commit_blocked("add")
         .assert_stderr_contains("secret-file")
         .assert_no_leak(&key);
     assert!(repo.head_is_unborn());
