@@ -48,14 +48,12 @@ fn a_bad_flag_exits_2() {
 fn clean_exits_0_and_findings_exit_1() {
     let repo = TempRepo::new();
     repo.keyguard(&[]).assert_code(0);
-    repo.write("a.py", "x = 1\n");
-    repo.add(&["a.py"]);
+    repo.stage("a.py", "x = 1\n");
     repo.keyguard(&[])
         .assert_code(0)
         .assert_stderr_contains("0 findings");
     let token = Keys::for_test("exit_codes").github();
-    repo.write("b.py", format!("GH = \"{token}\"\n"));
-    repo.add(&["b.py"]);
+    repo.stage("b.py", format!("GH = \"{token}\"\n"));
     let run = repo.keyguard(&[]);
     run.assert_code(1);
     run.assert_no_leak(&token);
@@ -140,8 +138,7 @@ fn json_report_has_the_spec_fields_and_a_redacted_secret() {
 #[test]
 fn json_report_when_clean_is_valid_and_empty() {
     let repo = TempRepo::new();
-    repo.write("a.py", "x = 1\n");
-    repo.add(&["a.py"]);
+    repo.stage("a.py", "x = 1\n");
     let doc = repo.keyguard(&["--format", "json"]).assert_code(0).json();
     assert_eq!(doc["version"], 1);
     assert_eq!(doc["findings"].as_array().map(Vec::len), Some(0));
@@ -151,8 +148,7 @@ fn json_report_when_clean_is_valid_and_empty() {
 #[test]
 fn json_report_names_a_secret_file_without_its_content() {
     let repo = TempRepo::new();
-    repo.write(".env", "DEBUG=1\n");
-    repo.add(&[".env"]);
+    repo.stage(".env", "DEBUG=1\n");
     let doc = repo.keyguard(&["--format", "json"]).assert_code(1).json();
     let f = &doc["findings"][0];
     assert_eq!(f["rule_id"], "secret-file");
@@ -177,8 +173,7 @@ fn all_scans_tracked_and_untracked_files_on_disk_but_not_ignored_ones() {
     ]);
     // Tracked and clean in HEAD, with a key on disk only.
     repo.write("modified.py", format!("x = 1\nGH = \"{modified}\"\n"));
-    repo.write("staged.py", format!("GH = \"{staged}\"\n"));
-    repo.add(&["staged.py"]);
+    repo.stage("staged.py", format!("GH = \"{staged}\"\n"));
     repo.write("sub/untracked.py", format!("GH = \"{untracked}\"\n"));
     repo.write("ignored.py", format!("GH = \"{ignored}\"\n"));
     repo.write("build/out.py", format!("GH = \"{ignored}\"\n"));
@@ -337,8 +332,7 @@ fn has_ansi(text: &str) -> bool {
 fn repo_with_a_key_staged_and_on_disk(test: &str) -> (TempRepo, String) {
     let repo = TempRepo::new();
     let token = Keys::for_test(test).github();
-    repo.write("app.py", format!("GH = \"{token}\"\n"));
-    repo.add(&["app.py"]);
+    repo.stage("app.py", format!("GH = \"{token}\"\n"));
     (repo, token)
 }
 
@@ -428,8 +422,7 @@ fn on_a_terminal_no_color_and_the_flag_turn_colour_off() {
 #[test]
 fn quiet_prints_nothing_when_clean_but_still_reports_findings() {
     let repo = TempRepo::new();
-    repo.write("a.py", "x = 1\n");
-    repo.add(&["a.py"]);
+    repo.stage("a.py", "x = 1\n");
     let run = repo.keyguard(&["-q"]);
     run.assert_code(0);
     assert_eq!(
@@ -440,8 +433,7 @@ fn quiet_prints_nothing_when_clean_but_still_reports_findings() {
     );
 
     let token = Keys::for_test("quiet").github();
-    repo.write("b.py", format!("GH = \"{token}\"\n"));
-    repo.add(&["b.py"]);
+    repo.stage("b.py", format!("GH = \"{token}\"\n"));
     repo.keyguard(&["-q"]).assert_code(1).assert_human_finding(
         Stream::Stderr,
         "b.py",
