@@ -1,14 +1,12 @@
 /*!
 The command line as a contract: exit codes (0 clean, 1 findings, 2 could
 not scan), the JSON report's fields, what `--all` and `keyguard PATH` read,
-plain output when the stream is not a terminal or `NO_COLOR` is set, and a
-scan that writes nothing to the repository.
+and plain output when the stream is not a terminal or `NO_COLOR` is set.
+(That a scan writes nothing is in `scenarios/never_writes.rs`.)
 */
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
 
 use crate::util::{
     isolated_command, keyguard_bin, position_of, redacted, Keys, Run, Stream, TempRepo,
@@ -50,14 +48,12 @@ fn a_bad_flag_exits_2() {
 fn clean_exits_0_and_findings_exit_1() {
     let repo = TempRepo::new();
     repo.keyguard(&[]).assert_code(0);
-    repo.write("a.py", "x = 1\n");
-    repo.add(&["a.py"]);
+    repo.stage("a.py", "x = 1\n");
     repo.keyguard(&[])
         .assert_code(0)
         .assert_stderr_contains("0 findings");
     let token = Keys::for_test("exit_codes").github();
-    repo.write("b.py", format!("GH = \"{token}\"\n"));
-    repo.add(&["b.py"]);
+    repo.stage("b.py", format!("GH = \"{token}\"\n"));
     let run = repo.keyguard(&[]);
     run.assert_code(1);
     run.assert_no_leak(&token);
@@ -142,8 +138,7 @@ fn json_report_has_the_spec_fields_and_a_redacted_secret() {
 #[test]
 fn json_report_when_clean_is_valid_and_empty() {
     let repo = TempRepo::new();
-    repo.write("a.py", "x = 1\n");
-    repo.add(&["a.py"]);
+    repo.stage("a.py", "x = 1\n");
     let doc = repo.keyguard(&["--format", "json"]).assert_code(0).json();
     assert_eq!(doc["version"], 1);
     assert_eq!(doc["findings"].as_array().map(Vec::len), Some(0));
@@ -153,8 +148,7 @@ fn json_report_when_clean_is_valid_and_empty() {
 #[test]
 fn json_report_names_a_secret_file_without_its_content() {
     let repo = TempRepo::new();
-    repo.write(".env", "DEBUG=1\n");
-    repo.add(&[".env"]);
+    repo.stage(".env", "DEBUG=1\n");
     let doc = repo.keyguard(&["--format", "json"]).assert_code(1).json();
     let f = &doc["findings"][0];
     assert_eq!(f["rule_id"], "secret-file");
@@ -179,8 +173,7 @@ fn all_scans_tracked_and_untracked_files_on_disk_but_not_ignored_ones() {
     ]);
     // Tracked and clean in HEAD, with a key on disk only.
     repo.write("modified.py", format!("x = 1\nGH = \"{modified}\"\n"));
-    repo.write("staged.py", format!("GH = \"{staged}\"\n"));
-    repo.add(&["staged.py"]);
+    repo.stage("staged.py", format!("GH = \"{staged}\"\n"));
     repo.write("sub/untracked.py", format!("GH = \"{untracked}\"\n"));
     repo.write("ignored.py", format!("GH = \"{ignored}\"\n"));
     repo.write("build/out.py", format!("GH = \"{ignored}\"\n"));
@@ -336,17 +329,16 @@ fn has_ansi(text: &str) -> bool {
 
 /// A repository with a staged key and the same file on disk, so both the
 /// staged scan (report on stderr) and `--all` (report on stdout) find it.
-fn repo_with_staged_key(test: &str) -> (TempRepo, String) {
+fn repo_with_a_key_staged_and_on_disk(test: &str) -> (TempRepo, String) {
     let repo = TempRepo::new();
     let token = Keys::for_test(test).github();
-    repo.write("app.py", format!("GH = \"{token}\"\n"));
-    repo.add(&["app.py"]);
+    repo.stage("app.py", format!("GH = \"{token}\"\n"));
     (repo, token)
 }
 
 #[test]
 fn output_to_a_pipe_has_no_ansi_escapes() {
-    let (repo, _) = repo_with_staged_key("no_ansi_pipe");
+    let (repo, _) = repo_with_a_key_staged_and_on_disk("no_ansi_pipe");
     for args in [
         &[][..],
         &["--all"][..],
@@ -396,7 +388,7 @@ fn keyguard_on_a_terminal(repo: &TempRepo, args: &str, env: &[(&str, &str)]) -> 
 
 #[test]
 fn on_a_terminal_no_color_and_the_flag_turn_colour_off() {
-    let (repo, token) = repo_with_staged_key("no_ansi_tty");
+    let (repo, token) = repo_with_a_key_staged_and_on_disk("no_ansi_tty");
     let Some(coloured) = keyguard_on_a_terminal(&repo, "--all", &[]) else {
         eprintln!("script(1) is not installed: skipping the terminal half of this test");
         return;
@@ -427,86 +419,10 @@ fn on_a_terminal_no_color_and_the_flag_turn_colour_off() {
     );
 }
 
-// ---- scenario 13: a scan never writes -------------------------------------------
-
-/// Every file under `root`: size, modification time and content.
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, (SystemTime, Vec<u8>)> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let entry = entry.unwrap();
-            let meta = entry.metadata().unwrap();
-            if meta.is_dir() {
-                stack.push(entry.path());
-            } else {
-                let content = fs::read(entry.path()).unwrap_or_default();
-                out.insert(
-                    entry.path().strip_prefix(root).unwrap().to_path_buf(),
-                    (meta.modified().unwrap(), content),
-                );
-            }
-        }
-    }
-    out
-}
-
-#[test]
-fn a_scan_never_writes_the_index_or_anything_else() {
-    let repo = TempRepo::new();
-    let token = Keys::for_test("never_writes").github();
-    repo.seed(&[("a.py", b"x = 1\n")]);
-    repo.write("a.py", "x = 2\n");
-    repo.write("b.py", format!("GH = \"{token}\"\n"));
-    repo.add(&["a.py", "b.py"]);
-    repo.write("a.py", "x = 3\n"); // disk differs from the index
-    repo.write("untracked.py", "y = 1\n");
-
-    // Put the index's mtime in the past, so any rewrite would show.
-    let index = repo.path(".git/index");
-    let past = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
-    fs::File::options()
-        .write(true)
-        .open(&index)
-        .unwrap()
-        .set_modified(past)
-        .unwrap();
-    let index_before = fs::read(&index).unwrap();
-    let everything_before = snapshot(repo.base());
-
-    for args in [
-        &[][..],
-        &["--staged", "--format", "json"][..],
-        &["--all"][..],
-        &["."][..],
-    ] {
-        let run = repo.keyguard(args);
-        run.assert_code(1);
-        assert_eq!(
-            fs::read(&index).unwrap(),
-            index_before,
-            "keyguard {args:?} changed the index bytes"
-        );
-        assert_eq!(
-            fs::metadata(&index).unwrap().modified().unwrap(),
-            past,
-            "keyguard {args:?} touched the index"
-        );
-    }
-    let everything_after = snapshot(repo.base());
-    let changed: Vec<_> = everything_before
-        .keys()
-        .chain(everything_after.keys())
-        .filter(|p| everything_before.get(*p) != everything_after.get(*p))
-        .collect();
-    assert!(changed.is_empty(), "keyguard wrote to: {changed:?}");
-}
-
 #[test]
 fn quiet_prints_nothing_when_clean_but_still_reports_findings() {
     let repo = TempRepo::new();
-    repo.write("a.py", "x = 1\n");
-    repo.add(&["a.py"]);
+    repo.stage("a.py", "x = 1\n");
     let run = repo.keyguard(&["-q"]);
     run.assert_code(0);
     assert_eq!(
@@ -517,8 +433,7 @@ fn quiet_prints_nothing_when_clean_but_still_reports_findings() {
     );
 
     let token = Keys::for_test("quiet").github();
-    repo.write("b.py", format!("GH = \"{token}\"\n"));
-    repo.add(&["b.py"]);
+    repo.stage("b.py", format!("GH = \"{token}\"\n"));
     repo.keyguard(&["-q"]).assert_code(1).assert_human_finding(
         Stream::Stderr,
         "b.py",

@@ -22,17 +22,14 @@ fn disabled_rules_are_not_reported() {
     let token = keys.github();
     repo.write("gh.py", format!("GH = \"{token}\"\n"));
     repo.add(&["gh.py", ".keyguard.toml"]);
-    let run = repo.commit("github allowed", &[]);
-    run.assert_success();
+    let run = repo.commit_allowed("github allowed");
     run.assert_no_leak(&token);
     assert_eq!(repo.commit_count(), 1);
 
     // The other rules still apply.
     let stripe = keys.stripe();
-    repo.write("pay.py", format!("STRIPE = \"{stripe}\"\n"));
-    repo.add(&["pay.py"]);
-    let run = repo.commit("stripe", &[]);
-    run.assert_code(1);
+    repo.stage("pay.py", format!("STRIPE = \"{stripe}\"\n"));
+    let run = repo.commit_blocked("stripe");
     run.assert_human_finding(
         Stream::Stderr,
         "pay.py",
@@ -53,15 +50,13 @@ fn allowed_paths_are_not_scanned() {
     repo.write("src/app.py", format!("GH = \"{in_src}\"\n"));
     repo.add(&["fixtures/tokens.py", "src/app.py"]);
 
-    let run = repo.commit("both", &[]);
-    run.assert_code(1);
+    let run = repo.commit_blocked("both");
     run.assert_human_finding(Stream::Stderr, "src/app.py", 1, 7, "github-token", &in_src);
     run.assert_output_lacks("fixtures/");
     run.assert_no_leak(&in_fixture);
 
     repo.git(&["rm", "-q", "--cached", "src/app.py"]);
-    let run = repo.commit("fixture only", &[]);
-    run.assert_success();
+    let run = repo.commit_allowed("fixture only");
     run.assert_no_leak(&in_fixture);
     assert_eq!(repo.commit_count(), 1);
 }
@@ -72,20 +67,16 @@ fn allowed_values_are_not_reported() {
     let mut keys = Keys::for_test("allow_values");
     let allowed = format!("sk_live_TESTONLY{}", keys.expand("{{b62:24}}"));
     let other = keys.stripe();
-    repo.write("pay.py", format!("TEST = \"{allowed}\"\n"));
-    repo.add(&["pay.py"]);
-    let run = repo.commit("test key", &[]);
-    run.assert_success();
+    repo.stage("pay.py", format!("TEST = \"{allowed}\"\n"));
+    let run = repo.commit_allowed("test key");
     run.assert_no_leak(&allowed);
     assert_eq!(repo.commit_count(), 1);
 
-    repo.write(
+    repo.stage(
         "pay.py",
         format!("TEST = \"{allowed}\"\nLIVE = \"{other}\"\n"),
     );
-    repo.add(&["pay.py"]);
-    let run = repo.commit("live key", &[]);
-    run.assert_code(1);
+    let run = repo.commit_blocked("live key");
     run.assert_human_finding(Stream::Stderr, "pay.py", 2, 9, "stripe-secret-key", &other);
     assert_eq!(repo.commit_count(), 1);
 }
@@ -105,11 +96,9 @@ fn a_custom_rule_blocks_like_a_built_in_one() {
     let repo = repo_with_config(ACME_RULE);
     let token = Keys::for_test("custom_rule").expand("acme_{{b62:32}}");
     let content = format!("import os\nACME = \"{token}\"\n");
-    repo.write("client.py", &content);
-    repo.add(&["client.py"]);
+    repo.stage("client.py", &content);
 
-    let run = repo.commit("acme", &[]);
-    run.assert_code(1);
+    let run = repo.commit_blocked("acme");
     let (line, col) = position_of(&content, &token);
     run.assert_human_finding(
         Stream::Stderr,
@@ -129,12 +118,11 @@ fn a_custom_rule_blocks_like_a_built_in_one() {
         .assert_stdout_contains("acme-internal-token");
     let json = repo.keyguard(&["--format", "json"]).assert_code(1).json();
     assert_eq!(json["findings"][0]["rule_id"], "acme-internal-token");
-    repo.write(
+    repo.stage(
         "client.py",
         format!("import os\nACME = \"{token}\"  # keyguard:allow\n"),
     );
-    repo.add(&["client.py"]);
-    repo.commit("allowed", &[]).assert_success();
+    repo.commit_allowed("allowed");
 }
 
 #[test]
@@ -143,11 +131,8 @@ fn a_custom_rule_can_be_disabled_too() {
         "disabled_rules = [\"acme-internal-token\"]\n{ACME_RULE}"
     ));
     let token = Keys::for_test("custom_rule_disabled").expand("acme_{{b62:32}}");
-    repo.write("client.py", format!("ACME = \"{token}\"\n"));
-    repo.add(&["client.py"]);
-    repo.commit("acme", &[])
-        .assert_success()
-        .assert_no_leak(&token);
+    repo.stage("client.py", format!("ACME = \"{token}\"\n"));
+    repo.commit_allowed("acme").assert_no_leak(&token);
 }
 
 #[test]
@@ -156,25 +141,20 @@ fn secret_files_extra_and_allow() {
         "[secret_files]\nextra = [\"deploy/*.secrets.yml\"]\nallow = [\"fixtures/.env.test\"]\n";
 
     let repo = repo_with_config(config);
-    repo.write("deploy/prod.secrets.yml", "db: {}\n");
-    repo.add(&["deploy/prod.secrets.yml"]);
-    let run = repo.commit("extra", &[]);
-    run.assert_code(1);
+    repo.stage("deploy/prod.secrets.yml", "db: {}\n");
+    let run = repo.commit_blocked("extra");
     run.assert_stderr_contains("deploy/prod.secrets.yml:1:1  secret-file");
     assert!(repo.head_is_unborn());
 
     let repo = repo_with_config(config);
-    repo.write("fixtures/.env.test", "DEBUG=1\n");
-    repo.add(&["fixtures/.env.test"]);
-    repo.commit("allowed", &[]).assert_success();
+    repo.stage("fixtures/.env.test", "DEBUG=1\n");
+    repo.commit_allowed("allowed");
     assert_eq!(repo.commit_count(), 1);
 
     // The built-in names still apply next to `extra`.
     let repo = repo_with_config(config);
-    repo.write(".env", "DEBUG=1\n");
-    repo.add(&[".env"]);
-    repo.commit("builtin", &[])
-        .assert_code(1)
+    repo.stage(".env", "DEBUG=1\n");
+    repo.commit_blocked("builtin")
         .assert_stderr_contains(".env:1:1  secret-file");
 }
 
@@ -185,10 +165,8 @@ fn secret_files_extra_and_allow() {
 /// two runs (commit, keyguard) for message checks.
 fn broken_config_runs(config: &str) -> (TempRepo, crate::util::Run, crate::util::Run) {
     let repo = repo_with_config(config);
-    repo.write("app.py", "x = 1\n");
-    repo.add(&["app.py"]);
-    let commit = repo.commit("clean", &[]);
-    commit.assert_failure();
+    repo.stage("app.py", "x = 1\n");
+    let commit = repo.commit_blocked("clean");
     assert!(
         repo.head_is_unborn(),
         "a commit went through with a broken config"
@@ -267,8 +245,7 @@ fn a_file_moved_out_of_an_allowed_path_is_scanned_in_full() {
     // A pure rename adds no lines, but the key is now outside the allowed path.
     repo.git(&["mv", "fixtures/tokens.py", "tokens.py"]);
 
-    let run = repo.commit("move", &[]);
-    run.assert_code(1);
+    let run = repo.commit_blocked("move");
     run.assert_human_finding(Stream::Stderr, "tokens.py", 2, 7, "github-token", &token);
     assert_eq!(repo.commit_count(), 1);
 }
@@ -286,8 +263,7 @@ fn an_allowed_path_with_a_slash_is_relative_to_the_root() {
     repo.write("app/fixtures/b.py", format!("GH = \"{nested}\"\n"));
     repo.add(&["fixtures/a.py", "app/fixtures/b.py"]);
 
-    let run = repo.commit("fixtures", &[]);
-    run.assert_code(1);
+    let run = repo.commit_blocked("fixtures");
     run.assert_human_finding(
         Stream::Stderr,
         "app/fixtures/b.py",

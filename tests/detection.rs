@@ -15,10 +15,8 @@ use crate::util::{position_of, Keys, Stream, TempRepo};
 #[track_caller]
 fn assert_commit_blocked(path: &str, content: &str, secret: &str, rule: &str) {
     let repo = TempRepo::with_hook();
-    repo.write(path, content);
-    repo.add(&[path]);
-    let run = repo.commit("add", &[]);
-    run.assert_code(1);
+    repo.stage(path, content);
+    let run = repo.commit_blocked("add");
     let (line, col) = position_of(content, secret);
     run.assert_human_finding(Stream::Stderr, path, line, col, rule, secret);
     run.assert_stderr_contains("The commit was blocked");
@@ -67,11 +65,9 @@ fn private_key_block_is_blocked() {
     let (block, first_body_line) = Keys::for_test("pem").pem_block();
     let content = format!("DEPLOY_KEY = \"\"\"\n{block}\"\"\"\n");
     let repo = TempRepo::with_hook();
-    repo.write("deploy/keys.py", &content);
-    repo.add(&["deploy/keys.py"]);
+    repo.stage("deploy/keys.py", &content);
 
-    let run = repo.commit("add", &[]);
-    run.assert_code(1);
+    let run = repo.commit_blocked("add");
     // The block starts on line 2 (the BEGIN line); its body on line 3.
     // Either is a fair place to point at.
     let at_header = run.stderr.contains("deploy/keys.py:2:");
@@ -109,11 +105,9 @@ fn placeholders_and_environment_lookups_are_allowed() {
                    API_KEY = \"${API_KEY}\"\n\
                    api_key = os.environ[\"X\"]\n\
                    token = os.getenv(\"GITHUB_TOKEN\")\n";
-    repo.write("app/settings.py", content);
-    repo.add(&["app/settings.py"]);
+    repo.stage("app/settings.py", content);
 
-    let run = repo.commit("placeholders", &[]);
-    run.assert_success();
+    let run = repo.commit_allowed("placeholders");
     run.assert_stderr_contains("0 findings");
     assert_eq!(repo.commit_count(), 1);
 }
@@ -129,8 +123,7 @@ fn several_keys_in_one_commit_are_all_reported() {
     repo.write("b/b.py", &b);
     repo.add(&["a.py", "b/b.py"]);
 
-    let run = repo.commit("many", &[]);
-    run.assert_code(1);
+    let run = repo.commit_blocked("many");
     run.assert_human_finding(Stream::Stderr, "a.py", 1, 11, "github-token", &github);
     run.assert_human_finding(
         Stream::Stderr,
@@ -162,8 +155,7 @@ fn secret_files_are_blocked_whatever_they_hold() {
         repo.write(path, content);
         repo.add(&["README.md", path]);
 
-        let run = repo.commit("add", &[]);
-        run.assert_code(1);
+        let run = repo.commit_blocked("add");
         run.assert_stderr_contains(&format!("{path}:1:1  secret-file"));
         run.assert_output_lacks("README.md:");
         assert!(repo.head_is_unborn(), "{path} was committed");
@@ -178,8 +170,7 @@ fn a_secret_file_committed_with_the_rest_blocks_the_whole_commit() {
     repo.write(".env", "");
     repo.add(&["app.py", ".env"]);
 
-    let run = repo.commit("add", &[]);
-    run.assert_code(1);
+    let run = repo.commit_blocked("add");
     run.assert_stderr_contains(".env:1:1  secret-file");
     assert_eq!(repo.commit_count(), 1);
 }
@@ -187,14 +178,12 @@ fn a_secret_file_committed_with_the_rest_blocks_the_whole_commit() {
 #[test]
 fn env_example_with_empty_values_is_allowed() {
     let repo = TempRepo::with_hook();
-    repo.write(
+    repo.stage(
         ".env.example",
         "OPENAI_API_KEY=\nDATABASE_URL=\nDEBUG=false\n",
     );
-    repo.add(&[".env.example"]);
 
-    let run = repo.commit("template", &[]);
-    run.assert_success();
+    let run = repo.commit_allowed("template");
     run.assert_output_lacks("secret-file");
     assert_eq!(repo.commit_count(), 1);
 }
@@ -204,11 +193,9 @@ fn env_example_holding_a_real_looking_key_is_blocked_by_the_key_rule() {
     let key = Keys::for_test("env_example_key").stripe();
     let content = format!("DEBUG=false\nSTRIPE_SECRET_KEY={key}\n");
     let repo = TempRepo::with_hook();
-    repo.write(".env.example", &content);
-    repo.add(&[".env.example"]);
+    repo.stage(".env.example", &content);
 
-    let run = repo.commit("template", &[]);
-    run.assert_code(1);
+    let run = repo.commit_blocked("template");
     run.assert_human_finding(
         Stream::Stderr,
         ".env.example",

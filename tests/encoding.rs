@@ -24,10 +24,8 @@ fn utf16be_with_bom(text: &str) -> Vec<u8> {
 #[track_caller]
 fn assert_blocked_at(path: &str, bytes: &[u8], token: &str, line: usize, col: usize) {
     let repo = TempRepo::with_hook();
-    repo.write(path, bytes);
-    repo.add(&[path]);
-    let run = repo.commit("add", &[]);
-    run.assert_code(1);
+    repo.stage(path, bytes);
+    let run = repo.commit_blocked("add");
     run.assert_human_finding(Stream::Stderr, path, line, col, "github-token", token);
     assert!(repo.head_is_unborn());
 }
@@ -53,14 +51,12 @@ fn utf16_file_gets_only_its_added_lines_scanned() {
     let (old, new) = (keys.github(), keys.github());
     let before = format!("a = 1\nOLD = \"{old}\"\n");
     repo.seed(&[("conf.txt", &utf16le_with_bom(&before))]);
-    repo.write(
+    repo.stage(
         "conf.txt",
         utf16le_with_bom(&format!("{before}b = 2\nNEW = \"{new}\"\n")),
     );
-    repo.add(&["conf.txt"]);
 
-    let run = repo.commit("more", &[]);
-    run.assert_code(1);
+    let run = repo.commit_blocked("more");
     run.assert_human_finding(Stream::Stderr, "conf.txt", 4, 8, "github-token", &new);
     run.assert_output_lacks("conf.txt:2:");
     run.assert_no_leak(&old);
@@ -99,10 +95,8 @@ fn utf8_bom_does_not_shift_the_column() {
     bytes.extend_from_slice(format!("GH = \"{first}\"\nX = \"{second}\"\n").as_bytes());
 
     let repo = TempRepo::with_hook();
-    repo.write("bom.py", &bytes);
-    repo.add(&["bom.py"]);
-    let run = repo.commit("add", &[]);
-    run.assert_code(1);
+    repo.stage("bom.py", &bytes);
+    let run = repo.commit_blocked("add");
     run.assert_human_finding(Stream::Stderr, "bom.py", 1, 7, "github-token", &first);
     run.assert_human_finding(Stream::Stderr, "bom.py", 2, 6, "github-token", &second);
 }
@@ -130,8 +124,7 @@ fn binary_file_is_skipped_and_counted() {
         .json();
     assert_eq!(doc["stats"]["binary_skipped"], 1, "{doc:#}");
 
-    let run = repo.commit("logo", &[]);
-    run.assert_success();
+    let run = repo.commit_allowed("logo");
     run.assert_no_leak(&token);
     run.assert_stderr_contains("1 binary skipped");
 }

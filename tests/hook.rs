@@ -18,11 +18,9 @@ fn first_commit_with_a_github_token_is_blocked_and_head_stays_unborn() {
     let repo = TempRepo::with_hook();
     let token = Keys::for_test("first_commit_github").github();
     let content = format!("import os\n\n# client settings\nGITHUB = \"{token}\"\n");
-    repo.write("app/client.py", &content);
-    repo.add(&["app/client.py"]);
+    repo.stage("app/client.py", &content);
 
-    let run = repo.commit("add client", &[]);
-    run.assert_code(1);
+    let run = repo.commit_blocked("add client");
     let (line, col) = position_of(&content, &token);
     assert_eq!((line, col), (4, 11));
     run.assert_human_finding(
@@ -46,14 +44,12 @@ fn first_commit_with_a_github_token_is_blocked_and_head_stays_unborn() {
 #[test]
 fn first_commit_of_a_clean_file_goes_ahead() {
     let repo = TempRepo::with_hook();
-    repo.write(
+    repo.stage(
         "app/client.py",
         "import os\n\nTOKEN = os.environ[\"GITHUB_TOKEN\"]\n",
     );
-    repo.add(&["app/client.py"]);
 
-    let run = repo.commit("add client", &[]);
-    run.assert_success();
+    let run = repo.commit_allowed("add client");
     run.assert_stderr_contains("0 findings");
     assert_eq!(repo.commit_count(), 1);
 }
@@ -73,11 +69,9 @@ fn repo_with_committed_key(test: &str) -> (TempRepo, String, String) {
 #[test]
 fn editing_another_line_of_a_file_with_a_committed_key_is_allowed() {
     let (repo, token, content) = repo_with_committed_key("edit_other_line");
-    repo.write("settings.py", content.replace("B = 2", "B = 3"));
-    repo.add(&["settings.py"]);
+    repo.stage("settings.py", content.replace("B = 2", "B = 3"));
 
-    let run = repo.commit("change B", &[]);
-    run.assert_success();
+    let run = repo.commit_allowed("change B");
     run.assert_no_leak(&token);
     run.assert_output_lacks("github-token");
     assert_eq!(repo.commit_count(), 2);
@@ -86,11 +80,9 @@ fn editing_another_line_of_a_file_with_a_committed_key_is_allowed() {
 #[test]
 fn deleting_the_line_that_holds_a_committed_key_is_allowed() {
     let (repo, token, _) = repo_with_committed_key("delete_key_line");
-    repo.write("settings.py", "A = 1\nB = 2\n");
-    repo.add(&["settings.py"]);
+    repo.stage("settings.py", "A = 1\nB = 2\n");
 
-    let run = repo.commit("remove the key", &[]);
-    run.assert_success();
+    let run = repo.commit_allowed("remove the key");
     run.assert_no_leak(&token);
     assert_eq!(repo.commit_count(), 2);
 }
@@ -100,8 +92,7 @@ fn renaming_a_file_with_a_committed_key_is_allowed() {
     let (repo, token, _) = repo_with_committed_key("rename_key_file");
     repo.git(&["mv", "settings.py", "config.py"]);
 
-    let run = repo.commit("rename", &[]);
-    run.assert_success();
+    let run = repo.commit_allowed("rename");
     run.assert_no_leak(&token);
     assert_eq!(repo.commit_count(), 2);
 }
@@ -112,11 +103,9 @@ fn a_new_key_below_a_committed_one_is_reported_at_its_own_line() {
     let new_token = Keys::for_test("new_key_below/second").github();
     assert_ne!(old_token, new_token);
     let edited = format!("{content}C = 3\n\nOTHER = \"{new_token}\"\n");
-    repo.write("settings.py", &edited);
-    repo.add(&["settings.py"]);
+    repo.stage("settings.py", &edited);
 
-    let run = repo.commit("add another", &[]);
-    run.assert_code(1);
+    let run = repo.commit_blocked("add another");
     run.assert_human_finding(
         Stream::Stderr,
         "settings.py",
@@ -141,12 +130,10 @@ fn a_key_only_on_disk_and_not_staged_does_not_block() {
     repo.seed(&[("app.py", b"x = 1\n")]);
     let token = Keys::for_test("key_only_on_disk").github();
     // Stage a clean change, then put a key on disk only (as after `git add -p`).
-    repo.write("app.py", "x = 2\n");
-    repo.add(&["app.py"]);
+    repo.stage("app.py", "x = 2\n");
     repo.write("app.py", format!("x = 2\nGITHUB = \"{token}\"\n"));
 
-    let run = repo.commit("x is 2", &[]);
-    run.assert_success();
+    let run = repo.commit_allowed("x is 2");
     run.assert_no_leak(&token);
     assert_eq!(repo.show_head("app.py"), "x = 2\n");
 }
@@ -157,13 +144,11 @@ fn a_staged_key_removed_from_disk_but_not_restaged_still_blocks() {
     repo.seed(&[("app.py", b"x = 1\n")]);
     let token = Keys::for_test("staged_then_removed").github();
     let staged = format!("x = 1\n\nGITHUB = \"{token}\"\n");
-    repo.write("app.py", &staged);
-    repo.add(&["app.py"]);
+    repo.stage("app.py", &staged);
     // The working file no longer has the key, but the index still does.
     repo.write("app.py", "x = 1\n");
 
-    let run = repo.commit("oops", &[]);
-    run.assert_code(1);
+    let run = repo.commit_blocked("oops");
     let (line, col) = position_of(&staged, &token);
     run.assert_human_finding(Stream::Stderr, "app.py", line, col, "github-token", &token);
     assert_eq!(repo.commit_count(), 1);
@@ -179,8 +164,7 @@ fn commit_all_scans_the_tracked_changes_it_stages() {
     // On disk only: `git commit -a` stages it into a temporary index.
     repo.write("app.py", format!("x = 1\nGITHUB = \"{token}\"\n"));
 
-    let run = repo.commit("all", &["-a"]);
-    run.assert_code(1);
+    let run = repo.commit_blocked_with("all", &["-a"]);
     run.assert_human_finding(Stream::Stderr, "app.py", 2, 11, "github-token", &token);
     assert_eq!(repo.commit_count(), 1);
 }
@@ -194,8 +178,7 @@ fn commit_all_leaves_out_untracked_files() {
     // Not tracked, so `-a` does not commit it.
     repo.write("scratch.py", format!("GITHUB = \"{token}\"\n"));
 
-    let run = repo.commit("all", &["-a"]);
-    run.assert_success();
+    let run = repo.commit_allowed_with("all", &["-a"]);
     run.assert_no_leak(&token);
     assert_eq!(repo.show_head("app.py"), "x = 2\n");
 }
@@ -212,8 +195,7 @@ fn commit_with_a_pathspec_scans_that_path() {
         &["--only", "app.py"][..],
         &["-o", "--", "app.py"][..],
     ] {
-        let run = repo.commit("paths", extra);
-        run.assert_code(1);
+        let run = repo.commit_blocked_with("paths", extra);
         run.assert_human_finding(Stream::Stderr, "app.py", 2, 11, "github-token", &token);
         assert_eq!(repo.commit_count(), 1, "git commit {extra:?} went through");
     }
@@ -225,22 +207,19 @@ fn commit_with_a_pathspec_ignores_a_key_staged_in_another_file() {
     repo.seed(&[("secret.py", b"a = 1\n"), ("other.py", b"y = 1\n")]);
     let token = Keys::for_test("pathspec_other_file").github();
     let with_key = format!("a = 1\nGITHUB = \"{token}\"\n");
-    repo.write("secret.py", &with_key);
-    repo.add(&["secret.py"]);
+    repo.stage("secret.py", &with_key);
     repo.write("other.py", "y = 2\n");
 
     // `git commit other.py` commits other.py alone, from a temporary index
     // holding HEAD plus other.py: the staged key is not part of it.
-    let run = repo.commit("only other", &["other.py"]);
-    run.assert_success();
+    let run = repo.commit_allowed_with("only other", &["other.py"]);
     run.assert_no_leak(&token);
     assert_eq!(repo.commit_count(), 2);
     assert_eq!(repo.show_head("other.py"), "y = 2\n");
     assert_eq!(repo.show_head("secret.py"), "a = 1\n");
     // The key is still staged, and the next plain commit is blocked.
     assert_eq!(repo.show_index("secret.py"), with_key);
-    let run = repo.commit("the rest", &[]);
-    run.assert_code(1);
+    let run = repo.commit_blocked("the rest");
     run.assert_human_finding(Stream::Stderr, "secret.py", 2, 11, "github-token", &token);
     assert_eq!(repo.commit_count(), 2);
 }
@@ -250,12 +229,10 @@ fn commit_include_adds_to_the_index_and_so_scans_the_staged_key() {
     let repo = TempRepo::with_hook();
     repo.seed(&[("secret.py", b"a = 1\n"), ("other.py", b"y = 1\n")]);
     let token = Keys::for_test("commit_include").github();
-    repo.write("secret.py", format!("a = 1\nGITHUB = \"{token}\"\n"));
-    repo.add(&["secret.py"]);
+    repo.stage("secret.py", format!("a = 1\nGITHUB = \"{token}\"\n"));
     repo.write("other.py", "y = 2\n");
 
-    let run = repo.commit("include", &["--include", "other.py"]);
-    run.assert_code(1);
+    let run = repo.commit_blocked_with("include", &["--include", "other.py"]);
     run.assert_human_finding(Stream::Stderr, "secret.py", 2, 11, "github-token", &token);
     assert_eq!(repo.commit_count(), 1);
 }
@@ -274,14 +251,12 @@ fn inline_allow_markers_let_a_key_through() {
     {
         let repo = TempRepo::with_hook();
         let token = Keys::for_test(&format!("inline_allow/{i}")).github();
-        repo.write(
+        repo.stage(
             "fixture.txt",
             format!("header\nGITHUB = \"{token}\"  {marker}\n"),
         );
-        repo.add(&["fixture.txt"]);
 
-        let run = repo.commit("allowed", &[]);
-        run.assert_success();
+        let run = repo.commit_allowed("allowed");
         run.assert_no_leak(&token);
         assert_eq!(
             repo.commit_count(),
@@ -297,11 +272,9 @@ fn an_inline_allow_marker_covers_only_its_own_line() {
     let mut keys = Keys::for_test("inline_allow_one_line");
     let (allowed, reported) = (keys.github(), keys.github());
     let content = format!("A = \"{allowed}\"  # keyguard:allow\nB = \"{reported}\"\n");
-    repo.write("fixture.py", &content);
-    repo.add(&["fixture.py"]);
+    repo.stage("fixture.py", &content);
 
-    let run = repo.commit("half allowed", &[]);
-    run.assert_code(1);
+    let run = repo.commit_blocked("half allowed");
     run.assert_human_finding(
         Stream::Stderr,
         "fixture.py",
@@ -322,11 +295,9 @@ fn unusual_file_names_are_reported_as_they_are() {
     let repo = TempRepo::with_hook();
     let token = Keys::for_test("unusual_names").github();
     let path = "my dir/naïve file.py";
-    repo.write(path, format!("GH = \"{token}\"\n"));
-    repo.add(&[path]);
+    repo.stage(path, format!("GH = \"{token}\"\n"));
 
-    let run = repo.commit("odd name", &[]);
-    run.assert_code(1);
+    let run = repo.commit_blocked("odd name");
     run.assert_human_finding(Stream::Stderr, path, 1, 7, "github-token", &token);
 }
 
@@ -335,11 +306,9 @@ fn a_key_on_a_last_line_without_a_newline_is_found() {
     let repo = TempRepo::with_hook();
     repo.seed(&[("app.py", b"x = 1")]);
     let token = Keys::for_test("no_final_newline").github();
-    repo.write("app.py", format!("x = 1\nGH = \"{token}\""));
-    repo.add(&["app.py"]);
+    repo.stage("app.py", format!("x = 1\nGH = \"{token}\""));
 
-    let run = repo.commit("no newline", &[]);
-    run.assert_code(1);
+    let run = repo.commit_blocked("no newline");
     run.assert_human_finding(Stream::Stderr, "app.py", 2, 7, "github-token", &token);
 }
 
@@ -349,11 +318,9 @@ fn untracking_a_committed_env_file_is_allowed() {
     repo.seed(&[(".env", b"DEBUG=1\n"), ("app.py", b"x = 1\n")]);
     // The fix people are told to make: stop tracking it, ignore it.
     repo.git(&["rm", "-q", "--cached", ".env"]);
-    repo.write(".gitignore", ".env\n");
-    repo.add(&[".gitignore"]);
+    repo.stage(".gitignore", ".env\n");
 
-    let run = repo.commit("stop tracking .env", &[]);
-    run.assert_success();
+    let run = repo.commit_allowed("stop tracking .env");
     run.assert_output_lacks("secret-file");
     assert_eq!(repo.commit_count(), 2);
 }
@@ -367,11 +334,7 @@ fn a_commit_in_a_linked_worktree_is_scanned() {
     let token = Keys::for_test("worktree").github();
     std::fs::write(worktree.join("wt.py"), format!("GH = \"{token}\"\n")).unwrap();
 
-    let in_worktree = |args: &[&str]| {
-        let mut cmd = crate::util::isolated_command("git", &repo.home);
-        cmd.current_dir(&worktree).args(args);
-        crate::util::Run::of(cmd)
-    };
+    let in_worktree = |args: &[&str]| repo.git_in(&worktree, args);
     in_worktree(&["add", "wt.py"]).assert_success();
     let run = in_worktree(&["commit", "-m", "from the worktree"]);
     run.assert_code(1);
@@ -398,17 +361,13 @@ fn assert_hook_works_with(test: &str, configure: impl Fn(&TempRepo)) {
     repo.seed(&[("a/app.py", b"x = 1\n"), ("b/other.py", b"y = 1\n")]);
     configure(&repo);
 
-    repo.write("a/clean.py", "z = 1\n");
-    repo.add(&["a/clean.py"]);
-    let run = repo.commit("clean", &[]);
-    run.assert_success();
+    repo.stage("a/clean.py", "z = 1\n");
+    repo.commit_allowed("clean");
     assert_eq!(repo.commit_count(), 2);
 
     let token = Keys::for_test(test).github();
-    repo.write("a/key.py", format!("GH = \"{token}\"\n"));
-    repo.add(&["a/key.py"]);
-    let run = repo.commit("key", &[]);
-    run.assert_code(1);
+    repo.stage("a/key.py", format!("GH = \"{token}\"\n"));
+    let run = repo.commit_blocked("key");
     run.assert_human_finding(Stream::Stderr, "a/key.py", 1, 7, "github-token", &token);
     assert_eq!(repo.commit_count(), 2);
 }

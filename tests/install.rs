@@ -103,8 +103,7 @@ fn existing_hook_is_chained_run_first_and_restored_on_uninstall() {
 
     // A clean commit: the foreign hook runs, then keyguard.
     let wrapper = logging_keyguard(&repo, &marker);
-    repo.write("app.py", "x = 1\n");
-    repo.add(&["app.py"]);
+    repo.stage("app.py", "x = 1\n");
     let mut cmd = repo.git_command(&["commit", "-m", "clean"]);
     cmd.env("KEYGUARD_BIN", &wrapper);
     let run = crate::util::Run::of(cmd);
@@ -113,8 +112,7 @@ fn existing_hook_is_chained_run_first_and_restored_on_uninstall() {
 
     // A key: both run, keyguard blocks.
     let token = Keys::for_test("chained").github();
-    repo.write("app.py", format!("x = 1\nGH = \"{token}\"\n"));
-    repo.add(&["app.py"]);
+    repo.stage("app.py", format!("x = 1\nGH = \"{token}\"\n"));
     let mut cmd = repo.git_command(&["commit", "-m", "key"]);
     cmd.env("KEYGUARD_BIN", &wrapper);
     let run = crate::util::Run::of(cmd);
@@ -144,8 +142,7 @@ fn existing_hook_is_chained_run_first_and_restored_on_uninstall() {
 
     // And keyguard no longer runs: only the foreign hook does.
     fs::write(&marker, "").unwrap();
-    let run = repo.commit("key, unguarded", &[]);
-    run.assert_success();
+    repo.commit_allowed("key, unguarded");
     assert_eq!(fs::read_to_string(&marker).unwrap(), "foreign\n");
 }
 
@@ -157,10 +154,8 @@ fn a_failing_chained_hook_still_blocks_the_commit() {
     write_hook(&hook, &foreign_hook(&marker, 3), 0o755);
     repo.install();
 
-    repo.write("app.py", "x = 1\n");
-    repo.add(&["app.py"]);
-    let run = repo.commit("clean but the other hook fails", &[]);
-    run.assert_failure();
+    repo.stage("app.py", "x = 1\n");
+    repo.commit_blocked("clean but the other hook fails");
     assert_eq!(fs::read_to_string(&marker).unwrap(), "foreign\n");
     assert!(repo.head_is_unborn());
 }
@@ -175,9 +170,8 @@ fn uninstall_without_a_previous_hook_removes_the_shim() {
     assert!(!hook.exists(), "the shim is still there");
 
     let token = Keys::for_test("uninstalled").github();
-    repo.write("app.py", format!("GH = \"{token}\"\n"));
-    repo.add(&["app.py"]);
-    repo.commit("no hook any more", &[]).assert_success();
+    repo.stage("app.py", format!("GH = \"{token}\"\n"));
+    repo.commit_allowed("no hook any more");
 
     // Uninstalling again is harmless.
     repo.keyguard(&["uninstall"]).assert_success();
@@ -198,10 +192,8 @@ fn install_honours_core_hooks_path() {
     );
 
     let token = Keys::for_test("hooks_path").github();
-    repo.write("app.py", format!("GH = \"{token}\"\n"));
-    repo.add(&["app.py"]);
-    let run = repo.commit("key", &[]);
-    run.assert_code(1);
+    repo.stage("app.py", format!("GH = \"{token}\"\n"));
+    let run = repo.commit_blocked("key");
     run.assert_human_finding(Stream::Stderr, "app.py", 1, 7, "github-token", &token);
 }
 
@@ -239,8 +231,7 @@ fn shim_pointing_at_a_missing_binary_blocks_the_commit() {
     assert!(shim.contains(&bin));
     fs::write(&hook, shim.replace(&bin, "/nonexistent/keyguard")).unwrap();
 
-    repo.write("app.py", "x = 1\n");
-    repo.add(&["app.py"]);
+    repo.stage("app.py", "x = 1\n");
     let mut cmd = repo.git_command(&["commit", "-m", "clean"]);
     cmd.env("PATH", path_without_keyguard());
     let run = crate::util::Run::of(cmd);
@@ -253,8 +244,7 @@ fn shim_pointing_at_a_missing_binary_blocks_the_commit() {
 #[test]
 fn shim_with_keyguard_bin_set_to_a_missing_file_and_none_on_path_blocks() {
     let repo = TempRepo::with_hook();
-    repo.write("app.py", "x = 1\n");
-    repo.add(&["app.py"]);
+    repo.stage("app.py", "x = 1\n");
     let mut cmd = repo.git_command(&["commit", "-m", "clean"]);
     cmd.env("PATH", path_without_keyguard())
         .env("KEYGUARD_BIN", "/nonexistent/keyguard");
@@ -285,9 +275,8 @@ fn a_symlinked_hook_is_chained_and_restored_as_the_same_symlink() {
             .is_symlink(),
         "the shim should replace the link"
     );
-    repo.write("app.py", "x = 1\n");
-    repo.add(&["app.py"]);
-    repo.commit("clean", &[]).assert_success();
+    repo.stage("app.py", "x = 1\n");
+    repo.commit_allowed("clean");
     assert_eq!(
         fs::read_to_string(&marker).unwrap(),
         "foreign\n",
@@ -415,8 +404,7 @@ fn an_impostor_at_keyguard_bin_blocks_the_commit_with_exit_2() {
     let repo = TempRepo::with_hook();
     let fake = impostor(&repo.base().join("fake"));
     let fake = fake.to_str().unwrap();
-    repo.write("app.py", "x = 1\n");
-    repo.add(&["app.py"]);
+    repo.stage("app.py", "x = 1\n");
     for hook in COMMIT_HOOKS {
         let run = run_hook(&repo, hook, &[("KEYGUARD_BIN", fake)]);
         run.assert_code(2);
@@ -446,8 +434,7 @@ fn an_impostor_on_path_blocks_the_commit_with_exit_2() {
     impostor(&fake_dir);
     let path = format!("{}:{}", fake_dir.display(), path_without_keyguard());
 
-    repo.write("app.py", "x = 1\n");
-    repo.add(&["app.py"]);
+    repo.stage("app.py", "x = 1\n");
     let run = run_hook(&repo, "pre-commit", &[("PATH", &path)]);
     run.assert_code(2);
     run.assert_stderr_contains("not keyguard");
@@ -462,8 +449,7 @@ fn a_missing_binary_exits_2_and_the_real_binary_answers_0_or_1() {
     let repo = TempRepo::new();
     repo.keyguard(&["install", "--pre-push"]).assert_success();
     let path = path_without_keyguard();
-    repo.write("app.py", "x = 1\n");
-    repo.add(&["app.py"]);
+    repo.stage("app.py", "x = 1\n");
     for hook in COMMIT_HOOKS.iter().chain(&["pre-push"]) {
         let run = run_hook(
             &repo,
@@ -475,8 +461,7 @@ fn a_missing_binary_exits_2_and_the_real_binary_answers_0_or_1() {
     }
     run_hook(&repo, "pre-commit", &[]).assert_code(0);
     let token = Keys::for_test("protocol_real").github();
-    repo.write("app.py", format!("GH = \"{token}\"\n"));
-    repo.add(&["app.py"]);
+    repo.stage("app.py", format!("GH = \"{token}\"\n"));
     let run = run_hook(&repo, "pre-commit", &[]);
     run.assert_code(1);
     run.assert_human_finding(Stream::Stderr, "app.py", 1, 7, "github-token", &token);

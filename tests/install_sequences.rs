@@ -9,7 +9,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use crate::util::TempRepo;
+use crate::util::{Keys, TempRepo};
 
 fn write_hook(path: &Path, bytes: &[u8], mode: u32) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -131,17 +131,10 @@ fn no_sequence_of_install_force_and_uninstall_loses_a_foreign_hook() {
         }
     }
     assert_eq!(checked, 4 + 16 + 64 + 256 + 1024);
-    // ...and longer random ones (xorshift, fixed seed: reproducible).
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    // ...and longer random ones (seeded from the test's name: reproducible).
+    let mut keys = Keys::for_test("install_sequences/random");
     for _ in 0..200 {
-        let ops: Vec<Op> = (0..16)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                OPS[(state % 4) as usize]
-            })
-            .collect();
+        let ops: Vec<Op> = (0..16).map(|_| OPS[keys.below(OPS.len())]).collect();
         check_sequence(&ops);
     }
 }
@@ -171,9 +164,8 @@ fn install_force_twice_keeps_both_earlier_hooks_and_the_commit_runs_the_latest()
     for (name, text) in [("first", &first), ("second", &second), ("third", &third)] {
         assert!(all.contains(text), "the {name} hook is lost");
     }
-    repo.write("app.py", "x = 1\n");
-    repo.add(&["app.py"]);
-    repo.commit("clean", &[]).assert_success();
+    repo.stage("app.py", "x = 1\n");
+    repo.commit_allowed("clean");
     assert_eq!(fs::read_to_string(&marker).unwrap(), "third\n");
     repo.keyguard(&["uninstall"]).assert_success();
     assert_eq!(fs::read(&hook).unwrap(), third);

@@ -39,8 +39,7 @@ fn write_script(path: &Path, text: &str) {
 fn branch(repo: &TempRepo, name: &str, files: &[(&str, &str)]) {
     repo.git(&["checkout", "-q", "-b", name, "main"]);
     for (path, text) in files {
-        repo.write(path, text);
-        repo.add(&[path]);
+        repo.stage(path, text);
     }
     repo.commit_no_verify(name);
     repo.git(&["checkout", "-q", "main"]);
@@ -97,8 +96,7 @@ fn an_auto_merge_that_adds_nothing_new_passes_though_the_branch_brought_a_key() 
             ("settings.py", &key_line(&token)),
         ],
     );
-    repo.write("app.py", "a = 1\nb = 0\nc = 0\n");
-    repo.add(&["app.py"]);
+    repo.stage("app.py", "a = 1\nb = 0\nc = 0\n");
     repo.commit_no_verify("main moves on");
 
     let log = repo.base().join("log");
@@ -131,8 +129,7 @@ fn an_auto_merge_that_adds_nothing_new_passes_though_the_branch_brought_a_key() 
 fn an_evil_auto_merge_is_blocked_by_pre_merge_commit() {
     let repo = repo_with_app();
     branch(&repo, "feature", &[("app.py", "a = 0\nb = 0\nc = 2\n")]);
-    repo.write("app.py", "a = 1\nb = 0\nc = 0\n");
-    repo.add(&["app.py"]);
+    repo.stage("app.py", "a = 1\nb = 0\nc = 0\n");
     repo.commit_no_verify("main moves on");
     let before = head(&repo);
 
@@ -173,8 +170,7 @@ fn a_conflicted_merge_concluded_by_commit_blocks_only_what_the_resolution_adds()
             &format!("a = 0\n{}c = 0\n", key_line(&theirs_token)),
         )],
     );
-    repo.write("app.py", "a = 0\nb = 2\nc = 0\n");
-    repo.add(&["app.py"]);
+    repo.stage("app.py", "a = 0\nb = 2\nc = 0\n");
     repo.commit_no_verify("main moves on");
     let before = head(&repo);
 
@@ -185,26 +181,22 @@ fn a_conflicted_merge_concluded_by_commit_blocks_only_what_the_resolution_adds()
 
     // A resolution that writes a key of its own: blocked.
     let new_token = Keys::for_test("merges/conflict_new").github();
-    repo.write(
+    repo.stage(
         "app.py",
         format!("a = 0\nb = 2\n{}c = 0\n", key_line(&new_token)),
     );
-    repo.add(&["app.py"]);
-    let run = repo.commit("merge feature", &[]);
-    run.assert_code(1);
+    let run = repo.commit_blocked("merge feature");
     run.assert_human_finding(Stream::Stderr, "app.py", 3, 7, "github-token", &new_token);
     run.assert_stderr_contains("1 finding");
     assert_eq!(head(&repo), before);
 
     // Taking the branch's side adds nothing relative to it: the commit
     // goes through as a two-parent merge.
-    repo.write(
+    repo.stage(
         "app.py",
         format!("a = 0\n{}c = 0\n", key_line(&theirs_token)),
     );
-    repo.add(&["app.py"]);
-    let run = repo.commit("merge feature", &[]);
-    run.assert_success();
+    let run = repo.commit_allowed("merge feature");
     run.assert_no_leak(&theirs_token);
     assert_eq!(parent_count(&repo), 2);
 }
@@ -215,8 +207,7 @@ fn an_octopus_merge_is_judged_against_all_its_parents() {
     let token = Keys::for_test("merges/octopus").github();
     branch(&repo, "b1", &[("k1.py", &key_line(&token))]);
     branch(&repo, "b2", &[("f2.py", "two = 2\n")]);
-    repo.write("README.md", "# project\n\nmain moves on\n");
-    repo.add(&["README.md"]);
+    repo.stage("README.md", "# project\n\nmain moves on\n");
     repo.commit_no_verify("main moves on");
     let before = head(&repo);
 

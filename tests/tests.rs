@@ -8,7 +8,7 @@ Fake keys are generated at run time (see `util::Keys`) so that this folder
 stays clean under keyguard's own scan.
 */
 
-// Helpers: TempRepo, Run, Keys.
+// Helpers: TempRepo and its scenario steps, Run, Keys, Snapshot.
 mod util;
 
 // The hook end to end: what `git commit` lets through and what it blocks,
@@ -20,13 +20,13 @@ mod detection;
 mod config;
 // `keyguard install` / `uninstall`, chaining a foreign hook, a missing binary.
 mod install;
-// The command line: exit codes, JSON, `--all`, PATH arguments, colour, and
-// the promise that a scan never writes.
+// The command line: exit codes, JSON, `--all`, PATH arguments, colour.
 mod cli;
 // Text in UTF-16, Latin-1, CRLF, UTF-8 with BOM; binary files.
 mod encoding;
-// The reliability scenarios: every way a commit happens, renames and modes,
-// user git config, content shapes, faults, never writing, and a property test.
+// The reliability scenarios, by theme (tests/scenarios/): every way a commit
+// happens, renames and modes, user git config, content shapes, faults, a
+// scan never writes, and property tests.
 mod scenarios;
 // Every output format, for every rule's examples, holds no full secret.
 mod redaction;

@@ -47,8 +47,7 @@ fn mkfifo(path: &Path) {
 /// A clean file staged, so that a scan has something to do.
 fn repo_with_clean_change() -> TempRepo {
     let repo = TempRepo::with_hook();
-    repo.write("app.py", "x = 1\n");
-    repo.add(&["app.py"]);
+    repo.stage("app.py", "x = 1\n");
     repo
 }
 
@@ -180,7 +179,7 @@ fn an_oversize_config_is_refused() {
     keyguard_bounded(&repo, &[])
         .assert_code(2)
         .assert_stderr_contains("larger than 1 MiB");
-    repo.commit("x", &[]).assert_failure();
+    repo.commit_blocked("x");
     assert!(repo.head_is_unborn());
 }
 
@@ -190,10 +189,8 @@ fn a_config_linked_inside_the_repository_is_followed() {
     let token = Keys::for_test("linked_inside").github();
     repo.write("ci/keyguard.toml", "disabled_rules = [\"github-token\"]\n");
     symlink("ci/keyguard.toml", repo.path(".keyguard.toml"));
-    repo.write("gh.py", format!("GH = \"{token}\"\n"));
-    repo.add(&["gh.py"]);
-    repo.commit("allowed by the linked config", &[])
-        .assert_success();
+    repo.stage("gh.py", format!("GH = \"{token}\"\n"));
+    repo.commit_allowed("allowed by the linked config");
 }
 
 #[test]

@@ -59,8 +59,7 @@ fn baseline_ignores_untracked_files_so_committing_them_later_is_blocked() {
     );
 
     repo.add(&[".env", "scripts/deploy.py"]);
-    let run = repo.commit("add config", &[]);
-    run.assert_code(1);
+    let run = repo.commit_blocked("add config");
     run.assert_no_leak(&live).assert_no_leak(&token);
     run.assert_stderr_contains("scripts/deploy.py");
     assert_eq!(repo.commit_count(), 1, "{}", run.dump());
@@ -77,8 +76,7 @@ fn baseline_accepts_committed_and_staged_content_but_not_unstaged_edits() {
         "legacy.py",
         format!("STRIPE = \"{committed}\"\n").as_bytes(),
     )]);
-    repo.write("client.py", format!("GH = \"{staged}\"\n"));
-    repo.add(&["client.py"]);
+    repo.stage("client.py", format!("GH = \"{staged}\"\n"));
     // An edit on disk only: the baseline must record the committed content.
     repo.write(
         "legacy.py",
@@ -94,19 +92,17 @@ fn baseline_accepts_committed_and_staged_content_but_not_unstaged_edits() {
     );
 
     // The staged key is accepted: its commit goes through.
-    repo.commit("client", &[]).assert_code(0);
+    repo.commit_allowed("client");
     // The committed key, re-added on a changed line, no longer blocks.
     let renamed = format!("STRIPE_KEY = \"{committed}\"\n");
-    repo.write("legacy.py", &renamed);
-    repo.add(&["legacy.py"]);
+    repo.stage("legacy.py", &renamed);
     repo.write("legacy.py", format!("{renamed}SLACK = \"{unstaged}\"\n"));
-    repo.commit("rename the variable", &[]).assert_code(0);
+    repo.commit_allowed("rename the variable");
     assert_eq!(repo.show_head("legacy.py"), renamed);
 
     // The unstaged key was never accepted: staging it blocks.
     repo.add(&["legacy.py"]);
-    let run = repo.commit("slack", &[]);
-    run.assert_code(1);
+    let run = repo.commit_blocked("slack");
     run.assert_no_leak(&unstaged);
 }
 
@@ -345,5 +341,5 @@ fn init_writes_names_only_for_comments_multi_line_values_and_export() {
     }
     // The template commits cleanly.
     repo.add(&[".env.example"]);
-    repo.commit("env template", &[]).assert_code(0);
+    repo.commit_allowed("env template");
 }
