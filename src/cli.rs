@@ -1,10 +1,11 @@
-//! The command line as the user types it (clap derive). Resolving it
-//! against the environment and the config happens in `lib.rs`.
+//! The command line as the user types it (clap derive), and nothing else:
+//! resolving it against the environment and the config is `settings.rs`.
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::install::Hook;
 use crate::report::Format;
 
 #[derive(Debug, Parser)]
@@ -51,7 +52,7 @@ pub struct Cli {
     /// Run as git's HOOK hook: scan what the commit being made adds (for a
     /// merge, only what it adds relative to every parent).
     #[arg(long, hide = true, value_enum, value_name = "HOOK", conflicts_with_all = ["all", "paths", "history", "pre_push"])]
-    pub hook: Option<HookKind>,
+    pub hook: Option<Hook>,
 
     /// Answer in the shim's protocol: exit 10 nothing found, 11 secrets
     /// found, 12 could not scan (so that the shim can tell keyguard from
@@ -65,14 +66,6 @@ pub struct Cli {
 
     #[command(flatten)]
     pub global: GlobalArgs,
-}
-
-/// The git hooks that run keyguard on a commit being made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum HookKind {
-    PreCommit,
-    PreMergeCommit,
-    PreApplypatch,
 }
 
 #[derive(Debug, clap::Args)]
@@ -89,7 +82,18 @@ pub struct GlobalArgs {
     #[arg(long, value_name = "FILE", global = true)]
     pub baseline: Option<PathBuf>,
 
-    /// Never colour the output (NO_COLOR in the environment does the same).
+    /// When to colour the output: auto colours a stream only when it is a
+    /// terminal (NO_COLOR turns that off, CLICOLOR_FORCE on).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto",
+        global = true
+    )]
+    pub color: clap::ColorChoice,
+
+    /// Never colour the output (the same as --color never).
     #[arg(long, global = true)]
     pub no_color: bool,
 
@@ -100,6 +104,11 @@ pub struct GlobalArgs {
     /// Also say which configuration was used and what it turned off.
     #[arg(short, long, global = true)]
     pub verbose: bool,
+
+    /// Show where the run's time goes, phase by phase, on stderr
+    /// (KEYGUARD_TIMING set in the environment does the same).
+    #[arg(long, hide = true, global = true)]
+    pub timings: bool,
 }
 
 #[derive(Debug, Subcommand)]

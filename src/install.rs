@@ -33,8 +33,9 @@ const OLD_SHIMS: &[(Hook, &str)] = &[
     (Hook::PrePush, include_str!("../hooks/v1/pre-push")),
 ];
 
-/// The hooks keyguard can install.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The hooks keyguard can install, and the hook a run is answering
+/// (`--hook`, which names only the commit hooks: pre-push has its own flag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Hook {
     /// Scans what is staged, on every commit.
     PreCommit,
@@ -43,6 +44,7 @@ pub enum Hook {
     /// Scans what `git am` commits, patch by patch.
     PreApplypatch,
     /// Scans the commits being pushed.
+    #[value(skip)]
     PrePush,
 }
 
@@ -60,6 +62,14 @@ impl Hook {
         }
     }
 
+    /// What the hook guards: the git command a blocked run stops.
+    pub fn action(self) -> &'static str {
+        match self {
+            Hook::PrePush => "push",
+            Hook::PreCommit | Hook::PreMergeCommit | Hook::PreApplypatch => "commit",
+        }
+    }
+
     /// The shim for this hook, with `@KEYGUARD_BIN@` still in it.
     fn template(self) -> String {
         SHIM.replace("@HOOK@", self.file_name())
@@ -69,10 +79,23 @@ impl Hook {
 /// What `install` did, for the message.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Installed {
-    New { hook: PathBuf },
-    Chained { hook: PathBuf, previous: PathBuf },
-    Updated { hook: PathBuf },
-    AlreadyInstalled { hook: PathBuf },
+    New {
+        hook: PathBuf,
+    },
+    /// A foreign hook was there and now runs first, from `previous`;
+    /// `retired` holds the hook that was chained before it, which no
+    /// longer runs (`--force`).
+    Chained {
+        hook: PathBuf,
+        previous: PathBuf,
+        retired: Option<PathBuf>,
+    },
+    Updated {
+        hook: PathBuf,
+    },
+    AlreadyInstalled {
+        hook: PathBuf,
+    },
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -179,6 +202,7 @@ pub fn install(hooks: &Path, kind: Hook, binary: &Path, force: bool) -> Result<I
 
     if exists {
         let chained = chained_path(hooks, kind);
+        let mut retired = None;
         if chained.symlink_metadata().is_ok() {
             let backup = free_backup_path(hooks, kind);
             if !force {
@@ -194,22 +218,25 @@ pub fn install(hooks: &Path, kind: Hook, binary: &Path, force: bool) -> Result<I
             fs::rename(&chained, &backup).with_context(|| {
                 format!("cannot move {} to {}", chained.display(), backup.display())
             })?;
-            eprintln!(
-                "keyguard: kept the earlier {} hook as {}; it no longer runs",
-                kind.file_name(),
-                backup.display()
-            );
+            retired = Some(backup);
         }
+        // Should this fail, the message names where the earlier hook went.
+        let kept = |e: anyhow::Error| match &retired {
+            Some(backup) => e.context(format!("the earlier hook was kept as {}", backup.display())),
+            None => e,
+        };
         fs::rename(&hook, &chained)
-            .with_context(|| format!("cannot move the existing hook {} aside", hook.display()))?;
+            .with_context(|| format!("cannot move the existing hook {} aside", hook.display()))
+            .map_err(kept)?;
         if let Err(e) = write_executable(&hook, &shim) {
             // Put the user's hook back rather than leave them with neither.
             let _ = fs::rename(&chained, &hook);
-            return Err(e);
+            return Err(kept(e));
         }
         return Ok(Installed::Chained {
             hook,
             previous: chained,
+            retired,
         });
     }
 

@@ -1,19 +1,17 @@
-//! The `keyguard` binary: parse the command line, run, map the outcome to
-//! an exit code (0 clean, 1 findings, 2 could not scan).
+//! The `keyguard` binary: parse the command line, resolve it once into
+//! settings, run, map the outcome to an exit code (0 clean, 1 findings,
+//! 2 could not scan; 10/11/12 in the shim's `--hook-protocol`).
 
 use std::process::ExitCode;
 
 use clap::Parser;
+use keyguard::settings::Settings;
 
 fn main() -> ExitCode {
-    let cli = keyguard::cli::Cli::parse();
-    let protocol = cli.hook_protocol;
-    match keyguard::run(cli) {
-        Ok(outcome) => ExitCode::from(outcome.exit_code_for(protocol)),
-        Err(err) => {
-            let message = keyguard::text::escape_message(&format!("{err:#}"));
-            eprintln!("keyguard: error: {message}");
-            ExitCode::from(keyguard::Outcome::Incomplete.exit_code_for(protocol))
-        }
-    }
+    let settings = Settings::resolve(keyguard::cli::Cli::parse());
+    let outcome = keyguard::run(&settings).unwrap_or_else(|err| {
+        keyguard::report_error(&settings, &err);
+        keyguard::Outcome::Incomplete
+    });
+    ExitCode::from(outcome.exit_code_for(settings.hook_protocol))
 }

@@ -37,7 +37,7 @@ fn no_format_prints_a_full_secret_for_any_rule_example() {
     let style = HumanStyle {
         color: false,
         quiet: false,
-        blocking: Some("commit"),
+        blocking: Some(keyguard::install::Hook::PreCommit),
     };
     let mut outputs = Vec::new();
     for format in [Format::Human, Format::Json, Format::Sarif] {

@@ -30,6 +30,8 @@ mod encoding;
 mod scenarios;
 // Every output format, for every rule's examples, holds no full secret.
 mod redaction;
+// The exact human, JSON and SARIF output of one fixed scan.
+mod golden;
 // Adopting keyguard: init, baselines, the .env warning, --verbose.
 mod team;
 // The three ways of comparing the index with HEAD give the same answers.

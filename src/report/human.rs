@@ -7,9 +7,10 @@ use owo_colors::OwoColorize;
 
 use super::HumanStyle;
 use crate::finding::Finding;
+use crate::messages::{self, Message};
 use crate::scan::ScanReport;
 
-pub fn write(report: &ScanReport, style: HumanStyle, out: &mut dyn Write) -> Result<()> {
+pub fn write<W: Write>(report: &ScanReport, style: HumanStyle, out: &mut W) -> Result<()> {
     let paint = Painter(style.color);
     for finding in &report.findings {
         let path = quote_path(&finding.path);
@@ -60,22 +61,8 @@ pub fn write(report: &ScanReport, style: HumanStyle, out: &mut dyn Write) -> Res
             writeln!(out, "{}", paint.green(&summary))?;
         }
     }
-    if let Some(action) = style.blocking.filter(|_| has_findings) {
-        writeln!(
-            out,
-            "{}",
-            paint.bold(&format!(
-                "The {action} was blocked: it would add the secrets above."
-            ))
-        )?;
-        writeln!(out, "  - Take the secret out of the file (load it from the environment), then `git add` the file again,")?;
-        writeln!(out, "    or unstage the file: git restore --staged <file>")?;
-        writeln!(out, "  - If the secret was ever pushed or shared, rotate it: deleting it does not make it secret again.")?;
-        writeln!(out, "  - Not a secret? Add `keyguard:allow` in a comment on that line, or allow it in .keyguard.toml.")?;
-        writeln!(
-            out,
-            "  - To {action} anyway (not recommended): git {action} --no-verify"
-        )?;
+    if let Some(hook) = style.blocking.filter(|_| has_findings) {
+        messages::write(&Message::Blocked { hook }, out, style.color)?;
     }
     Ok(())
 }

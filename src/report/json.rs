@@ -1,4 +1,5 @@
-//! `--format json`: the versioned machine-readable report (see SPEC.md).
+//! `--format json`: the versioned machine-readable report, one document
+//! per run (its shape is pinned by `tests/golden/json.out`).
 
 use std::io::Write;
 
@@ -33,7 +34,7 @@ struct JsonFinding<'a> {
     commit: Option<&'a str>,
 }
 
-pub fn write(report: &ScanReport, key: &FingerprintKey, out: &mut dyn Write) -> Result<()> {
+pub fn write<W: Write>(report: &ScanReport, key: &FingerprintKey, out: &mut W) -> Result<()> {
     let findings = report
         .findings
         .iter()

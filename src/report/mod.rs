@@ -10,6 +10,7 @@ use std::io::Write;
 use anyhow::Result;
 
 use crate::finding::FingerprintKey;
+use crate::install::Hook;
 use crate::scan::ScanReport;
 
 /// Output formats (`--format`).
@@ -25,17 +26,17 @@ pub enum Format {
 pub struct HumanStyle {
     pub color: bool,
     pub quiet: bool,
-    /// The scan runs as a hook blocking this ("commit", "push"): add the
-    /// "the commit was blocked" help.
-    pub blocking: Option<&'static str>,
+    /// The scan runs as this hook: findings add the "the commit was
+    /// blocked" help.
+    pub blocking: Option<Hook>,
 }
 
-pub fn write_report(
+pub fn write_report<W: Write>(
     format: Format,
     report: &ScanReport,
     style: HumanStyle,
     fingerprints: &FingerprintKey,
-    out: &mut dyn Write,
+    out: &mut W,
 ) -> Result<()> {
     match format {
         Format::Human => human::write(report, style, out),

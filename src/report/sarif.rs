@@ -14,7 +14,7 @@ use crate::scan::ScanReport;
 
 const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
-pub fn write(report: &ScanReport, key: &FingerprintKey, out: &mut dyn Write) -> Result<()> {
+pub fn write<W: Write>(report: &ScanReport, key: &FingerprintKey, out: &mut W) -> Result<()> {
     // Rules that have results, in a stable order; results point at them by index.
     let mut rules: BTreeMap<&str, &str> = BTreeMap::new();
     for finding in &report.findings {

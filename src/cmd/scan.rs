@@ -1,0 +1,271 @@
+//! The scan (no subcommand): read the target, scan it, drop what the
+//! baseline accepts, write the report, and say how it ended.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result};
+
+use super::Context;
+use crate::finding::{FingerprintKey, KeyOrigin};
+use crate::git::history::PushedRef;
+use crate::messages::Message;
+use crate::progress::Progress;
+use crate::report::{self, Format, HumanStyle};
+use crate::scan::{self as scanner, DiskFile, ScanReport, Scanner};
+use crate::settings::{PreCommitPush, Profile, Scan, Settings, Stream, Target};
+use crate::{baseline, rules, Outcome};
+
+pub fn run(settings: &Settings, scan: &Scan) -> Result<Outcome> {
+    let mut timer = PhaseTimer::new(settings);
+    // Scanning paths works outside a repository; everything else does not.
+    let context = match &scan.target {
+        Target::Paths(_) => Context::open_if_any(),
+        _ => Some(Context::open()?),
+    };
+    timer.mark("open repository");
+    let root = context.as_ref().and_then(Context::root);
+    let (loaded, scanner) = super::load_scanner(settings, root)?;
+    if settings.is_verbose() {
+        settings.say(&Message::Configuration(&loaded));
+    }
+    let scanner = match scan.profile {
+        Profile::Hook => scanner.for_small_inputs(),
+        Profile::Bulk => scanner,
+    };
+    timer.mark("load configuration and rules");
+
+    if let (Some(context), Target::Staged { .. } | Target::All) = (&context, &scan.target) {
+        warn_about_unignored_env(settings, context);
+    }
+    timer.mark(".env check");
+    timer.mark("baseline");
+
+    let mut report = match &context {
+        Some(context) => scan_in_repo(settings, scan, context, &scanner, &mut timer)?,
+        None => scan_paths(settings, &scan.target, None, &scanner)?,
+    };
+    timer.mark("read and scan");
+    timer.note_regex_builds();
+
+    if let Some(path) = baseline::locate(settings.baseline.as_deref(), root) {
+        let accepted = baseline::Baseline::load(&path)?.filter(&mut report.findings);
+        if settings.is_verbose() {
+            settings.say(&Message::BaselineAccepted {
+                accepted,
+                path: &path,
+            });
+        }
+    }
+    // A reader that stops early (`keyguard --all | head`) is not a failed
+    // scan: the outcome stands.
+    if let Err(err) = emit(settings, &scan.target, &report, context.as_ref()) {
+        if !is_broken_pipe(&err) {
+            return Err(err);
+        }
+    }
+    timer.mark("report");
+    Ok(if !report.errors.is_empty() {
+        Outcome::Incomplete
+    } else if report.findings.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Findings
+    })
+}
+
+/// Every read from the repository a scan makes, in one place.
+fn scan_in_repo(
+    settings: &Settings,
+    scan: &Scan,
+    context: &Context,
+    scanner: &Scanner,
+    timer: &mut PhaseTimer,
+) -> Result<ScanReport> {
+    let repo = context.repo();
+    match &scan.target {
+        Target::Staged { hook } => {
+            let staged = repo.next_commit_change(*hook == crate::install::Hook::PreMergeCommit)?;
+            timer.mark("compare the index with HEAD");
+            scanner.scan_staged(staged)
+        }
+        Target::All => {
+            let root = context.require_worktree("--all")?;
+            let files: Vec<DiskFile> = repo
+                .tracked_and_untracked_files()?
+                .into_iter()
+                .map(|p| DiskFile::in_repo(root, p))
+                .collect();
+            timer.mark("list files");
+            let progress = Progress::start("files", files.len(), settings.progress);
+            Ok(scanner.scan_files(&files, &progress))
+        }
+        Target::Paths(_) => scan_paths(settings, &scan.target, context.root(), scanner),
+        Target::History(range) => {
+            let history = match (range, &scan.pre_commit_push) {
+                // The pre-commit framework's pre-push stage names the pushed
+                // range in its environment: scan exactly that, not HEAD.
+                (None, Some(push)) => {
+                    let (remote, pushed) = pre_commit_pushed_ref(context, push);
+                    repo.pushed_history(remote, &[pushed])?
+                }
+                (range, _) => repo.history(range.as_deref())?,
+            };
+            let progress = Progress::start("commits", history.len(), settings.progress);
+            scanner.scan_history(&history, &progress)
+        }
+        Target::PrePush { remote } => {
+            let mut input = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
+                .context("cannot read the pushed refs from standard input")?;
+            let refs = PushedRef::parse_lines(&input)?;
+            let history = repo.pushed_history(remote, &refs)?;
+            scanner.scan_history(&history, &Progress::hidden())
+        }
+    }
+}
+
+/// `keyguard PATH...`: the files on disk, in a repository or not.
+fn scan_paths(
+    settings: &Settings,
+    target: &Target,
+    root: Option<&Path>,
+    scanner: &Scanner,
+) -> Result<ScanReport> {
+    let Target::Paths(paths) = target else {
+        // Only a PATH scan runs outside a repository (see `run`).
+        anyhow::bail!("this scan needs a git repository");
+    };
+    let files = scanner::files_under(paths, root)?;
+    let progress = Progress::start("files", files.len(), settings.progress);
+    Ok(scanner.scan_files(&files, &progress))
+}
+
+/// The pre-commit framework's range as a pushed ref; a revision that does
+/// not resolve counts as none (all zeros), as git's own pre-push input.
+fn pre_commit_pushed_ref<'a>(context: &Context, push: &'a PreCommitPush) -> (&'a str, PushedRef) {
+    let resolve = |rev: &str| {
+        context
+            .repo()
+            .resolve_commit(rev)
+            .unwrap_or_else(|| "0".repeat(40))
+    };
+    let pushed = PushedRef {
+        local_sha: resolve(&push.to),
+        remote_sha: resolve(&push.from),
+    };
+    (&push.remote, pushed)
+}
+
+/// Warns, without blocking, when a `.env` at the root of the working tree is
+/// not ignored: one `git add .` away from a leak.
+fn warn_about_unignored_env(settings: &Settings, context: &Context) {
+    if let Some(root) = context.root() {
+        if root.join(".env").is_file() && !context.repo().is_ignored(".env") {
+            settings.say(&Message::UnignoredEnv);
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .is_some_and(|e| e.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
+    })
+}
+
+/// Writes the report to its stream (see [`Settings::report_stream`]); for
+/// JSON and SARIF, the scan's errors follow on stderr.
+fn emit(
+    settings: &Settings,
+    target: &Target,
+    report: &ScanReport,
+    context: Option<&Context>,
+) -> Result<()> {
+    let stream = settings.report_stream(target);
+    let style = HumanStyle {
+        color: settings.format == Format::Human && settings.color.on(stream),
+        quiet: settings.is_quiet(),
+        blocking: target.blocks(),
+    };
+    let fingerprints = match settings.format {
+        Format::Json | Format::Sarif => report_fingerprint_key(settings, report, context)?,
+        Format::Human => FingerprintKey::ephemeral()?,
+    };
+    match stream {
+        Stream::Stdout => {
+            let mut out = std::io::stdout().lock();
+            report::write_report(settings.format, report, style, &fingerprints, &mut out)?;
+            if settings.format != Format::Human {
+                for error in &report.errors {
+                    settings.say(&Message::ScanError(error));
+                }
+            }
+            out.flush()?;
+        }
+        Stream::Stderr => {
+            let mut out = std::io::stderr().lock();
+            report::write_report(settings.format, report, style, &fingerprints, &mut out)?;
+        }
+    }
+    Ok(())
+}
+
+/// The key of the report's fingerprints (see `FingerprintKey::resolve`);
+/// a note when they will not be stable across runs.
+fn report_fingerprint_key(
+    settings: &Settings,
+    report: &ScanReport,
+    context: Option<&Context>,
+) -> Result<FingerprintKey> {
+    if report.findings.is_empty() {
+        return FingerprintKey::ephemeral();
+    }
+    let key = FingerprintKey::resolve(|| context?.repo().first_root_commit().ok().flatten())?;
+    if key.origin() == KeyOrigin::Ephemeral {
+        settings.say(&Message::EphemeralFingerprints);
+    }
+    Ok(key)
+}
+
+/// `--timings`: where a run's time goes, phase by phase, on stderr.
+struct PhaseTimer<'a> {
+    settings: &'a Settings,
+    last: Instant,
+}
+
+impl<'a> PhaseTimer<'a> {
+    fn new(settings: &'a Settings) -> PhaseTimer<'a> {
+        PhaseTimer {
+            settings,
+            last: Instant::now(),
+        }
+    }
+
+    fn mark(&mut self, phase: &str) {
+        if self.settings.timings {
+            let now = Instant::now();
+            self.settings.say(&Message::Timing {
+                phase,
+                micros: (now - self.last).as_micros(),
+            });
+            self.last = now;
+        }
+    }
+
+    /// Rule regexes are compiled on first use, inside the scan phases.
+    fn note_regex_builds(&self) {
+        if self.settings.timings {
+            let (count, time) = rules::regex_build_stats();
+            self.settings.say(&Message::RegexBuilds {
+                count,
+                micros: time.as_micros(),
+            });
+        }
+    }
+}

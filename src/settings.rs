@@ -1,0 +1,448 @@
+//! What a run needs to know, resolved once from the command line and the
+//! environment (terminals, `NO_COLOR`, `PRE_COMMIT_*`, `KEYGUARD_TIMING`).
+//! Nothing past this module reads the process environment to decide how
+//! keyguard behaves; the configuration file is loaded by `cmd::Context`
+//! once the repository root is known.
+
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use crate::cli::{self, Cli};
+use crate::install::Hook;
+use crate::messages::{self, Message};
+use crate::report::Format;
+
+/// The resolved run: what to do, and how to say it.
+#[derive(Debug)]
+pub struct Settings {
+    pub command: Command,
+    pub format: Format,
+    /// `--config`: else `.keyguard.toml` at the repository root, if present.
+    pub config: Option<PathBuf>,
+    /// `--baseline`: else `.keyguard-baseline.json` at the root, if present.
+    pub baseline: Option<PathBuf>,
+    pub verbosity: Verbosity,
+    pub color: Colors,
+    /// A progress line on stderr: only where a person watches.
+    pub progress: bool,
+    /// `--timings`: the phase breakdown on stderr.
+    pub timings: bool,
+    /// `--hook-protocol`: answer with the shim's exit codes.
+    pub hook_protocol: Option<u8>,
+}
+
+/// The subcommand, or the scan.
+#[derive(Debug)]
+pub enum Command {
+    Scan(Scan),
+    Install { force: bool, pre_push: bool },
+    Uninstall { pre_push: bool },
+    Rules,
+    Init,
+    Completions(clap_complete::Shell),
+    Man,
+    Baseline { prune: bool },
+}
+
+/// A scan: what to read, and how the detector is tuned for it.
+#[derive(Debug)]
+pub struct Scan {
+    pub target: Target,
+    pub profile: Profile,
+    /// The range the pre-commit framework names for its pre-push stage
+    /// (`PRE_COMMIT_FROM_REF`/`PRE_COMMIT_TO_REF`), for `--history`.
+    pub pre_commit_push: Option<PreCommitPush>,
+}
+
+/// What to scan.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Target {
+    /// What the commit being made adds, for this hook (pre-commit when run
+    /// by hand); for pre-merge-commit, relative to every merged parent.
+    Staged {
+        hook: Hook,
+    },
+    All,
+    Paths(Vec<PathBuf>),
+    /// HEAD's history, or a revision range.
+    History(Option<String>),
+    /// The commits a `git push` is about to send (pre-push hook).
+    PrePush {
+        remote: String,
+    },
+}
+
+impl Target {
+    /// The hook whose git command this scan can block; the human report
+    /// then goes to stderr (git shows a hook's stderr) with the help that
+    /// says how to go on.
+    pub fn blocks(&self) -> Option<Hook> {
+        match self {
+            Target::Staged { hook } => Some(*hook),
+            Target::PrePush { .. } => Some(Hook::PrePush),
+            Target::All | Target::Paths(_) | Target::History(_) => None,
+        }
+    }
+}
+
+/// How the detector is tuned. A placeholder until the detector's own
+/// `Profile` lands: the hook reads a few small files and must start fast;
+/// everything else reads many and must run fast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    Hook,
+    Bulk,
+}
+
+/// The pre-commit framework's pre-push range, as revisions still to
+/// resolve in the repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreCommitPush {
+    pub remote: String,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    /// `--quiet`: nothing when nothing is found.
+    Quiet,
+    Normal,
+    /// `--verbose`: also the configuration in force, the baseline's effect.
+    Verbose,
+}
+
+/// A standard output stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Whether to colour each stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Colors {
+    pub stdout: bool,
+    pub stderr: bool,
+}
+
+impl Colors {
+    pub fn on(self, stream: Stream) -> bool {
+        match stream {
+            Stream::Stdout => self.stdout,
+            Stream::Stderr => self.stderr,
+        }
+    }
+}
+
+/// The parts of the process environment that change how keyguard runs,
+/// read in one place (tests build one by hand).
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    pub stdout_is_terminal: bool,
+    pub stderr_is_terminal: bool,
+    /// `NO_COLOR`, set and not empty (no-color.org).
+    pub no_color: bool,
+    /// `CLICOLOR_FORCE`, set, not empty and not `0` (bixense.com/clicolors).
+    pub clicolor_force: bool,
+    /// `TERM=dumb`: a terminal that shows escape codes as text.
+    pub dumb_terminal: bool,
+    /// `KEYGUARD_TIMING` set: the same as `--timings`.
+    pub timing: bool,
+    pub pre_commit_from_ref: Option<String>,
+    pub pre_commit_to_ref: Option<String>,
+    pub pre_commit_remote_name: Option<String>,
+}
+
+impl Environment {
+    pub fn from_process() -> Environment {
+        let var = |name: &str| std::env::var_os(name);
+        let text = |name: &str| std::env::var(name).ok();
+        let non_empty = |v: Option<OsString>| v.is_some_and(|v| !v.is_empty());
+        Environment {
+            stdout_is_terminal: std::io::stdout().is_terminal(),
+            stderr_is_terminal: std::io::stderr().is_terminal(),
+            no_color: non_empty(var("NO_COLOR")),
+            clicolor_force: var("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0"),
+            dumb_terminal: var("TERM").is_some_and(|t| t == "dumb"),
+            timing: var("KEYGUARD_TIMING").is_some(),
+            pre_commit_from_ref: text("PRE_COMMIT_FROM_REF"),
+            pre_commit_to_ref: text("PRE_COMMIT_TO_REF"),
+            pre_commit_remote_name: text("PRE_COMMIT_REMOTE_NAME"),
+        }
+    }
+}
+
+impl Settings {
+    /// Resolves the command line against this process's environment.
+    pub fn resolve(cli: Cli) -> Settings {
+        Settings::resolve_in(cli, &Environment::from_process())
+    }
+
+    pub fn resolve_in(cli: Cli, env: &Environment) -> Settings {
+        let global = cli.global;
+        let verbosity = if global.quiet {
+            Verbosity::Quiet
+        } else if global.verbose {
+            Verbosity::Verbose
+        } else {
+            Verbosity::Normal
+        };
+        let choice = if global.no_color {
+            clap::ColorChoice::Never
+        } else {
+            global.color
+        };
+        let command = match cli.command {
+            Some(cli::Command::Install { force, pre_push }) => Command::Install { force, pre_push },
+            Some(cli::Command::Uninstall { pre_push }) => Command::Uninstall { pre_push },
+            Some(cli::Command::Rules) => Command::Rules,
+            Some(cli::Command::Init) => Command::Init,
+            Some(cli::Command::Completions { shell }) => Command::Completions(shell),
+            Some(cli::Command::Man) => Command::Man,
+            Some(cli::Command::Baseline { prune }) => Command::Baseline { prune },
+            None => {
+                let target = if let Some(args) = cli.pre_push {
+                    Target::PrePush {
+                        remote: args.into_iter().next().unwrap_or_default(),
+                    }
+                } else if let Some(range) = cli.history {
+                    Target::History(Some(range).filter(|r| !r.is_empty()))
+                } else if cli.all {
+                    Target::All
+                } else if !cli.paths.is_empty() {
+                    Target::Paths(cli.paths)
+                } else {
+                    Target::Staged {
+                        hook: cli.hook.unwrap_or(Hook::PreCommit),
+                    }
+                };
+                let profile = match target {
+                    Target::Staged { .. } => Profile::Hook,
+                    _ => Profile::Bulk,
+                };
+                Command::Scan(Scan {
+                    target,
+                    profile,
+                    pre_commit_push: pre_commit_push(env),
+                })
+            }
+        };
+        Settings {
+            command,
+            format: global.format,
+            config: global.config,
+            baseline: global.baseline,
+            verbosity,
+            color: Colors {
+                stdout: use_color(choice, env.stdout_is_terminal, env),
+                stderr: use_color(choice, env.stderr_is_terminal, env),
+            },
+            progress: verbosity != Verbosity::Quiet && env.stderr_is_terminal && !env.dumb_terminal,
+            timings: global.timings || env.timing,
+            hook_protocol: cli.hook_protocol,
+        }
+    }
+
+    pub fn is_quiet(&self) -> bool {
+        self.verbosity == Verbosity::Quiet
+    }
+
+    pub fn is_verbose(&self) -> bool {
+        self.verbosity == Verbosity::Verbose
+    }
+
+    /// Says `message` on stderr, coloured as stderr is. A message that
+    /// cannot be written (stderr closed) is dropped: the outcome stands.
+    pub fn say(&self, message: &Message) {
+        let _ = messages::write(message, &mut std::io::stderr().lock(), self.color.stderr);
+    }
+
+    /// Where a scan's report goes: JSON and SARIF to stdout; the human
+    /// report to stderr for a hook (git shows hook stderr), else stdout.
+    pub fn report_stream(&self, target: &Target) -> Stream {
+        match (self.format, target.blocks()) {
+            (Format::Human, Some(_)) => Stream::Stderr,
+            _ => Stream::Stdout,
+        }
+    }
+}
+
+/// `--color` for one stream. The environment only tunes `auto`: `NO_COLOR`
+/// turns it off, then `CLICOLOR_FORCE` on; else colour on a terminal that
+/// is not `TERM=dumb`. (anstream's `AutoStream::choice` would also turn it
+/// off when `TERM` is unset, which a terminal under `env -i` is: the
+/// SPEC's `auto` is "the stream is a terminal".)
+fn use_color(choice: clap::ColorChoice, is_terminal: bool, env: &Environment) -> bool {
+    match choice {
+        clap::ColorChoice::Always => true,
+        clap::ColorChoice::Never => false,
+        clap::ColorChoice::Auto if env.no_color => false,
+        clap::ColorChoice::Auto if env.clicolor_force => true,
+        clap::ColorChoice::Auto => is_terminal && !env.dumb_terminal,
+    }
+}
+
+/// The pre-commit framework's pre-push range, when it set one.
+fn pre_commit_push(env: &Environment) -> Option<PreCommitPush> {
+    let to = env.pre_commit_to_ref.clone().filter(|s| !s.is_empty())?;
+    Some(PreCommitPush {
+        remote: env
+            .pre_commit_remote_name
+            .clone()
+            .unwrap_or_else(|| "origin".to_string()),
+        from: env.pre_commit_from_ref.clone().unwrap_or_default(),
+        to,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn resolve(args: &[&str], env: &Environment) -> Settings {
+        let cli = Cli::try_parse_from(std::iter::once("keyguard").chain(args.iter().copied()))
+            .expect("valid command line");
+        Settings::resolve_in(cli, env)
+    }
+
+    fn terminal() -> Environment {
+        Environment {
+            stdout_is_terminal: true,
+            stderr_is_terminal: true,
+            ..Environment::default()
+        }
+    }
+
+    #[test]
+    fn auto_colours_terminals_only() {
+        let settings = resolve(&[], &terminal());
+        assert_eq!(
+            settings.color,
+            Colors {
+                stdout: true,
+                stderr: true
+            }
+        );
+        let piped = Environment {
+            stderr_is_terminal: true,
+            ..Environment::default()
+        };
+        let settings = resolve(&[], &piped);
+        assert!(!settings.color.stdout && settings.color.stderr);
+    }
+
+    #[test]
+    fn the_environment_tunes_auto_only() {
+        let no_color = Environment {
+            no_color: true,
+            clicolor_force: true,
+            ..terminal()
+        };
+        assert!(!resolve(&[], &no_color).color.stdout, "NO_COLOR wins");
+        assert!(resolve(&["--color", "always"], &no_color).color.stdout);
+        let forced = Environment {
+            clicolor_force: true,
+            ..Environment::default()
+        };
+        assert!(resolve(&[], &forced).color.stdout);
+        let dumb = Environment {
+            dumb_terminal: true,
+            ..terminal()
+        };
+        assert!(!resolve(&[], &dumb).color.stderr);
+        assert!(!resolve(&[], &dumb).progress);
+    }
+
+    #[test]
+    fn no_color_flag_beats_everything() {
+        let forced = Environment {
+            clicolor_force: true,
+            ..terminal()
+        };
+        for args in [
+            &["--no-color"][..],
+            &["--no-color", "--color", "always"][..],
+        ] {
+            let settings = resolve(args, &forced);
+            assert!(!settings.color.stdout && !settings.color.stderr, "{args:?}");
+        }
+        assert!(!resolve(&["--color", "never"], &forced).color.stdout);
+    }
+
+    #[test]
+    fn targets_and_the_hooks_they_block() {
+        let env = Environment::default();
+        let scan = |args: &[&str]| match resolve(args, &env).command {
+            Command::Scan(scan) => scan,
+            other => panic!("{other:?}"),
+        };
+        let staged = scan(&[]);
+        assert_eq!(
+            staged.target,
+            Target::Staged {
+                hook: Hook::PreCommit
+            }
+        );
+        assert_eq!(staged.profile, Profile::Hook);
+        assert_eq!(
+            scan(&["--hook", "pre-merge-commit"]).target.blocks(),
+            Some(Hook::PreMergeCommit)
+        );
+        let push = scan(&["--pre-push", "origin", "url"]);
+        assert_eq!(push.target.blocks(), Some(Hook::PrePush));
+        assert_eq!(push.profile, Profile::Bulk);
+        assert_eq!(scan(&["--history"]).target, Target::History(None));
+        assert_eq!(scan(&["--all"]).target.blocks(), None);
+        assert!(Cli::try_parse_from(["keyguard", "--hook", "pre-push"]).is_err());
+    }
+
+    #[test]
+    fn the_human_report_of_a_hook_goes_to_stderr() {
+        let env = Environment::default();
+        let settings = resolve(&[], &env);
+        let Command::Scan(scan) = &settings.command else {
+            unreachable!()
+        };
+        assert_eq!(settings.report_stream(&scan.target), Stream::Stderr);
+        let settings = resolve(&["--format", "json"], &env);
+        assert_eq!(settings.report_stream(&scan.target), Stream::Stdout);
+        assert_eq!(
+            settings.report_stream(&Target::All),
+            Stream::Stdout,
+            "a manual scan reports on stdout"
+        );
+    }
+
+    #[test]
+    fn pre_commit_framework_range_needs_a_to_ref() {
+        let mut env = Environment {
+            pre_commit_from_ref: Some("abc".into()),
+            ..Environment::default()
+        };
+        assert_eq!(pre_commit_push(&env), None);
+        env.pre_commit_to_ref = Some("def".into());
+        assert_eq!(
+            pre_commit_push(&env),
+            Some(PreCommitPush {
+                remote: "origin".into(),
+                from: "abc".into(),
+                to: "def".into()
+            })
+        );
+    }
+
+    #[test]
+    fn timings_by_flag_or_environment() {
+        assert!(!resolve(&[], &Environment::default()).timings);
+        assert!(resolve(&["--timings"], &Environment::default()).timings);
+        let env = Environment {
+            timing: true,
+            ..Environment::default()
+        };
+        assert!(resolve(&[], &env).timings);
+    }
+}
