@@ -16,6 +16,7 @@ pub mod git;
 pub mod glob;
 pub mod init;
 pub mod install;
+pub mod lines;
 pub mod progress;
 pub mod repo_file;
 pub mod report;

@@ -11,7 +11,8 @@ use crate::config::Config;
 use crate::detect::{Detector, Match};
 use crate::finding::{Finding, Source};
 use crate::git::history::History;
-use crate::git::staged::{ChangedContent, ChangedFile, StagedChange};
+use crate::git::staged::StagedChange;
+use crate::lines::{ChangedContent, ChangedFile};
 use crate::progress::Progress;
 use crate::rules::{compile_regex, RuleSpec, BUILTIN_RULES};
 use crate::secret_files::{glob_set, SecretFiles};
@@ -144,10 +145,14 @@ impl Scanner {
         let size_hint = staged.size_hint();
         if staged.reads_in_parallel() && size_hint > LARGE_STAGED_CHANGE {
             self.detector.expect_bytes(size_hint);
-            let results = staged.read_each(|file| scan(&file))?;
+            let results = staged.read_each(|file| scan(&ChangedFile::from_blobs(file)))?;
             return Ok(assemble(results, Vec::new(), started));
         }
-        let files = staged.read()?;
+        let files: Vec<ChangedFile> = staged
+            .read()?
+            .into_iter()
+            .map(ChangedFile::from_blobs)
+            .collect();
         let added_bytes: usize = files.iter().map(ChangedFile::added_len).sum();
         self.detector.expect_bytes(added_bytes);
         // Starting the thread pool costs more than scanning a few files.
@@ -172,8 +177,11 @@ impl Scanner {
                     let files = reader.changes(id)?;
                     progress.inc();
                     Ok(files
-                        .iter()
-                        .map(|f| self.scan_changed_file(f, Source::Commit, Some(id)))
+                        .into_iter()
+                        .map(|f| {
+                            let f = ChangedFile::from_blobs(f);
+                            self.scan_changed_file(&f, Source::Commit, Some(id))
+                        })
                         .collect())
                 },
             )

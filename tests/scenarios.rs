@@ -1509,7 +1509,7 @@ fn g_property_a_key_in_generated_text_is_found_at_its_line_and_column() {
 /// new text.
 #[test]
 fn g_property_an_inserted_key_line_is_the_only_added_line_and_is_found_there() {
-    use keyguard::git::staged::added_lines;
+    use keyguard::lines::added_lines;
     let scanner = Scanner::from_config(&Config::default()).unwrap();
     let detector = scanner.detector();
     let mut rng = Rng::seeded(0x0add_ed11_4e55);

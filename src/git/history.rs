@@ -10,7 +10,8 @@ use std::sync::Mutex;
 use anyhow::{anyhow, bail, Context, Result};
 use git2::{DiffFindOptions, DiffOptions, Oid, Repository, Sort};
 
-use super::staged::{changed_files, ChangedFile};
+use super::delta::FileBlobs;
+use super::staged::changed_files;
 use super::Repo;
 
 /// What `keyguard --history` and the pre-push hook walk.
@@ -164,7 +165,7 @@ impl CommitReader<'_> {
     /// The files commit `id` added or changed, compared with its first
     /// parent (the empty tree for a root commit). Merge commits are skipped:
     /// what they bring in was added, and scanned, in the merged commits.
-    pub fn changes(&self, id: &str) -> Result<Vec<ChangedFile>> {
+    pub fn changes(&self, id: &str) -> Result<Vec<FileBlobs>> {
         let oid = Oid::from_str(id)?;
         let commit = self
             .repo

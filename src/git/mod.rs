@@ -2,6 +2,7 @@
 //! get owned paths and text.
 
 pub mod committed;
+mod delta;
 pub mod history;
 mod index_diff;
 pub mod index_file;
@@ -10,6 +11,8 @@ pub mod staged;
 pub mod tracked;
 
 use std::path::{Path, PathBuf};
+
+pub use delta::FileBlobs;
 
 use anyhow::{anyhow, bail, Context, Result};
 use git2::{ErrorCode, Repository, Tree};

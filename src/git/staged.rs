@@ -1,12 +1,10 @@
 //! The staged change: what the next commit adds compared with HEAD.
 //!
-//! Content comes from index blobs, never from the working tree. Both sides
-//! are decoded to text first, so that a UTF-16 file diffs line by line like
-//! any other, and then only the added lines are kept.
+//! Content comes from index blobs, never from the working tree; the blobs
+//! are handed over as bytes, and [`crate::lines`] finds the added lines.
 
 use anyhow::{Context, Result};
 use git2::{Delta, DiffFindOptions, DiffOptions, FileMode};
-use imara_diff::{Algorithm, Diff, InternedInput, TokenSource};
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -14,47 +12,8 @@ use std::sync::Mutex;
 use git2::{Oid, Repository, Tree};
 use rayon::prelude::*;
 
+use super::delta::{FileBlobs, FileDelta};
 use super::{path_text, read_blob, Repo};
-use crate::text::{decode, decode_owned, Decoded};
-
-/// One file that a change (the staged index, a commit) adds or modifies.
-#[derive(Debug)]
-pub struct ChangedFile {
-    /// Path in the repository, `/`-separated.
-    pub path: String,
-    /// The path it was renamed or copied from, if any.
-    pub old_path: Option<String>,
-    pub content: ChangedContent,
-}
-
-impl ChangedFile {
-    /// Bytes of added text (0 for binary files).
-    pub fn added_len(&self) -> usize {
-        match &self.content {
-            ChangedContent::Binary => 0,
-            ChangedContent::Text { added, .. } => added.iter().map(|run| run.end - run.start).sum(),
-        }
-    }
-}
-
-#[derive(Debug)]
-pub enum ChangedContent {
-    Binary,
-    Text {
-        /// The whole staged file, decoded.
-        text: String,
-        /// Runs of added lines: (first line number, byte range in `text`).
-        added: Vec<AddedLines>,
-    },
-}
-
-/// A run of consecutive added lines.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AddedLines {
-    pub first_line: u32,
-    pub start: usize,
-    pub end: usize,
-}
 
 /// An index this large (bytes; about 10,000 entries) is compared with HEAD
 /// by git itself (unless HEAD is unborn: then there is no tree to skip), which skips unchanged folders through the index's
@@ -62,26 +21,11 @@ pub struct AddedLines {
 /// milliseconds in a 30,000-file repository).
 const LARGE_INDEX: u64 = 1 << 20;
 
-/// One file a change adds or modifies: blob ids and paths, before loading.
-pub(super) struct FileDelta {
-    pub(super) new_id: Oid,
-    pub(super) new_path: String,
-    /// The blob it replaces (same path, or the rename/copy source).
-    pub(super) old_id: Option<Oid>,
-    /// Set when the file was renamed or copied from another path.
-    pub(super) old_path: Option<String>,
-    /// The new file's size, when the comparison gave it.
-    pub(super) size_hint: Option<u64>,
-}
-
 /// The staged change once compared with HEAD: which files it adds or
 /// changes, before any of them is read.
 pub struct StagedChange<'r> {
     pub(super) repo: &'r Repository,
     pub(super) deltas: Vec<FileDelta>,
-    /// When the commit concludes a merge: the other parents' files, which
-    /// keep only the lines added relative to every parent.
-    pub(super) merge: Option<super::merge::OtherParents>,
 }
 
 impl StagedChange<'_> {
@@ -102,25 +46,16 @@ impl StagedChange<'_> {
     }
 
     /// Reads every file, on every core when there are many.
-    pub fn read(self) -> Result<Vec<ChangedFile>> {
-        let merge = self.merge;
-        load_changed_files(self.repo, self.deltas, None, |file| {
-            super::merge::restrict(merge.as_ref(), file)
-        })
+    pub fn read(self) -> Result<Vec<FileBlobs>> {
+        load_changed_files(self.repo, self.deltas, None, |file| file)
     }
 
     /// Reads every file and hands each to `each` on the thread that read
     /// it, as soon as it is read: a large change is then never held whole,
     /// and reading and scanning share the cores without waiting for each
     /// other.
-    pub fn read_each<T: Send>(
-        self,
-        each: impl Fn(ChangedFile) -> T + Sync + Send,
-    ) -> Result<Vec<T>> {
-        let merge = self.merge;
-        load_changed_files(self.repo, self.deltas, None, |file| {
-            each(super::merge::restrict(merge.as_ref(), file))
-        })
+    pub fn read_each<T: Send>(self, each: impl Fn(FileBlobs) -> T + Sync + Send) -> Result<Vec<T>> {
+        load_changed_files(self.repo, self.deltas, None, each)
     }
 }
 
@@ -137,7 +72,6 @@ impl Repo {
         Ok(StagedChange {
             repo: &self.repo,
             deltas,
-            merge: None,
         })
     }
 
@@ -289,6 +223,7 @@ fn parse_raw_diff(raw: &[u8]) -> Result<Vec<FileDelta>> {
             old_id: old_is_blob.then_some(old_id),
             old_path,
             size_hint: None,
+            other_parents: Vec::new(),
         });
     }
     Ok(deltas)
@@ -302,7 +237,7 @@ pub(super) fn changed_files(
     repo: &Repository,
     diff: &git2::Diff<'_>,
     seen: Option<&Mutex<HashSet<(Oid, Oid)>>>,
-) -> Result<Vec<ChangedFile>> {
+) -> Result<Vec<FileBlobs>> {
     load_changed_files(repo, diff_deltas(diff), seen, |file| file)
 }
 
@@ -337,6 +272,7 @@ fn diff_deltas(diff: &git2::Diff<'_>) -> Vec<FileDelta> {
             old_id: old_is_blob.then(|| old.id()),
             old_path,
             size_hint: Some(new.size()),
+            other_parents: Vec::new(),
         });
     }
     deltas
@@ -348,7 +284,7 @@ fn load_changed_files<T: Send>(
     repo: &Repository,
     deltas: Vec<FileDelta>,
     seen: Option<&Mutex<HashSet<(Oid, Oid)>>>,
-    each: impl Fn(ChangedFile) -> T + Sync + Send,
+    each: impl Fn(FileBlobs) -> T + Sync + Send,
 ) -> Result<Vec<T>> {
     // A mode change (same blob at the same path) adds no line. A rename
     // without changes is kept: the scanner reads the whole file when it
@@ -403,165 +339,30 @@ fn load_changed_files<T: Send>(
 /// From this many changed files on, they are loaded in parallel.
 const PARALLEL_LOAD_FILES: usize = 16;
 
-fn load_changed_file(repo: &Repository, delta: FileDelta) -> Result<ChangedFile> {
+fn load_changed_file(repo: &Repository, delta: FileDelta) -> Result<FileBlobs> {
     let path = delta.new_path;
-    let new_bytes = read_blob(repo, delta.new_id, &path)?;
-    let old_bytes = match delta.old_id {
+    let new = read_blob(repo, delta.new_id, &path)?;
+    let old = match delta.old_id {
         Some(id) => Some(read_blob(repo, id, &path)?),
         None => None,
     };
-    let content = added_content(old_bytes.as_deref(), new_bytes);
-    Ok(ChangedFile {
+    let other_parents = delta
+        .other_parents
+        .iter()
+        .map(|id| id.map(|id| read_blob(repo, id, &path)).transpose())
+        .collect::<Result<_>>()?;
+    Ok(FileBlobs {
         path,
         old_path: delta.old_path,
-        content,
+        new,
+        old,
+        other_parents,
     })
-}
-
-/// Decodes both sides and finds the added lines of `new`.
-fn added_content(old: Option<&[u8]>, new: Vec<u8>) -> ChangedContent {
-    let Some(text) = decode_owned(new) else {
-        return ChangedContent::Binary;
-    };
-    let old_text = match old.map(decode) {
-        Some(Decoded::Text(old_text)) => old_text,
-        // New file, or binary turned text: every line is added.
-        None | Some(Decoded::Binary) => {
-            let added = if text.is_empty() {
-                Vec::new()
-            } else {
-                vec![AddedLines {
-                    first_line: 1,
-                    start: 0,
-                    end: text.len(),
-                }]
-            };
-            return ChangedContent::Text { text, added };
-        }
-    };
-    let added = added_lines(&old_text, &text);
-    ChangedContent::Text { text, added }
-}
-
-/// Runs of lines present in `new` but not in `old`.
-///
-/// Lines are compared without their line ending and trailing whitespace,
-/// as `git diff --ignore-space-at-eol` does: a line whose only change is
-/// CRLF to LF, or a last line that gains a final newline, is not added.
-/// The diff is imara-diff's histogram diff (git's `--histogram`): several
-/// times faster than libgit2's patch, which also hashed both buffers.
-pub fn added_lines(old: &str, new: &str) -> Vec<AddedLines> {
-    let line_starts: Vec<usize> = std::iter::once(0)
-        .chain(memchr::memchr_iter(b'\n', new.as_bytes()).map(|i| i + 1))
-        .filter(|&s| s < new.len())
-        .collect();
-    let line_end = |line: usize| line_starts.get(line).copied().unwrap_or(new.len());
-
-    let input = InternedInput::new(ComparableLines(old), ComparableLines(new));
-    let diff = Diff::compute(Algorithm::Histogram, &input);
-    diff.hunks()
-        .filter(|hunk| !hunk.after.is_empty())
-        .map(|hunk| {
-            let (first, last) = (hunk.after.start as usize, hunk.after.end as usize - 1);
-            AddedLines {
-                first_line: hunk.after.start + 1,
-                start: line_starts[first],
-                end: line_end(last + 1),
-            }
-        })
-        .collect()
-}
-
-/// A text's lines as the diff compares them: without the line ending and
-/// trailing spaces and tabs. One token per entry of `added_lines`'
-/// `line_starts`.
-struct ComparableLines<'a>(&'a str);
-
-impl<'a> TokenSource for ComparableLines<'a> {
-    type Token = &'a str;
-    type Tokenizer = LinesOf<'a>;
-
-    fn tokenize(&self) -> Self::Tokenizer {
-        LinesOf {
-            text: self.0,
-            newlines: memchr::memchr_iter(b'\n', self.0.as_bytes()),
-            start: 0,
-        }
-    }
-
-    fn estimate_tokens(&self) -> u32 {
-        u32::try_from(memchr::memchr_iter(b'\n', self.0.as_bytes()).count() + 1).unwrap_or(u32::MAX)
-    }
-}
-
-/// A text's comparable lines, found with SIMD memchr (str's own line
-/// splitting showed up in profiles of large staged changes).
-struct LinesOf<'a> {
-    text: &'a str,
-    newlines: memchr::Memchr<'a>,
-    start: usize,
-}
-
-impl<'a> Iterator for LinesOf<'a> {
-    type Item = &'a str;
-
-    fn next(&mut self) -> Option<&'a str> {
-        let end = match self.newlines.next() {
-            Some(newline) => newline + 1,
-            None if self.start < self.text.len() => self.text.len(),
-            None => return None,
-        };
-        let line = &self.text[self.start..end];
-        self.start = end;
-        Some(line.trim_end_matches(['\n', '\r', ' ', '\t']))
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn added(old: &str, new: &str) -> Vec<(u32, String)> {
-        added_lines(old, new)
-            .into_iter()
-            .map(|r| (r.first_line, new[r.start..r.end].to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn only_added_lines_with_new_line_numbers() {
-        assert_eq!(
-            added("a\nb\nc\n", "a\nX\nb\nc\nY\n"),
-            [(2, "X\n".into()), (5, "Y\n".into())]
-        );
-    }
-
-    #[test]
-    fn removed_lines_add_nothing() {
-        assert!(added("a\nsecret\nc\n", "a\nc\n").is_empty());
-    }
-
-    #[test]
-    fn changed_line_and_missing_final_newline() {
-        assert_eq!(added("a\nb", "a\nB"), [(2, "B".into())]);
-    }
-
-    #[test]
-    fn appending_after_a_last_line_without_newline_adds_only_the_new_lines() {
-        assert_eq!(
-            added("x = 1\nkey", "x = 1\nkey\ny = 2\n"),
-            [(3, "y = 2\n".into())]
-        );
-        assert_eq!(added("a\r\nb\r\n", "a\nb\n"), []);
-    }
-
-    #[test]
-    fn crlf_lines() {
-        assert_eq!(
-            added("a\r\nb\r\n", "a\r\nnew\r\nb\r\n"),
-            [(2, "new\r\n".into())]
-        );
-    }
 
     #[test]
     fn parses_raw_diff_records() {
@@ -592,13 +393,5 @@ mod tests {
                 ("moved.py", Some("old.py"), true)
             ]
         );
-    }
-
-    #[test]
-    fn binary_new_side() {
-        assert!(matches!(
-            added_content(None, b"\0\x01\x02".to_vec()),
-            ChangedContent::Binary
-        ));
     }
 }
