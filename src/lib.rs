@@ -204,6 +204,12 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
                 .expect("opened above")
                 .next_commit_change(pre_merge_commit)?;
             timer.mark("compare the index with HEAD");
+            if timer.enabled {
+                eprintln!(
+                    "keyguard: timing: index compared with HEAD through {}",
+                    staged.comparison()
+                );
+            }
             scanner.scan_staged(staged)?
         }
         Target::All => {

@@ -47,7 +47,7 @@ impl Repo {
             })
             .map_err(|e| anyhow!("cannot read the tree of HEAD: {}", e.message()))?;
         }
-        let index = self.index_to_commit()?;
+        let (index, comparison) = self.index_to_commit()?;
         for entry in index.iter() {
             let stage = (entry.flags >> 12) & 0x3;
             if stage != 0
@@ -64,7 +64,9 @@ impl Repo {
         }
         Ok(StagedChange {
             repo: &self.repo,
+            blobs: &self.blobs,
             deltas,
+            comparison,
         })
     }
 

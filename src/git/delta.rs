@@ -3,7 +3,7 @@
 //! after its blobs are read. Every other module of `git/` uses these
 //! types; this one uses none of them.
 
-use git2::Oid;
+use git2::{Delta, FileMode, Oid};
 
 /// One file a change adds or modifies: blob ids and paths, before loading.
 pub(super) struct FileDelta {
@@ -32,6 +32,47 @@ impl FileDelta {
             other_parents: Vec::new(),
         }
     }
+
+    /// The added and changed blobs of a libgit2 diff. Deletions add
+    /// nothing and are left out; so are submodules and symlinks, whose
+    /// "content" is a commit id or a path.
+    pub(super) fn from_diff(diff: &git2::Diff<'_>) -> Vec<FileDelta> {
+        let mut deltas = Vec::new();
+        for delta in diff.deltas() {
+            if !matches!(
+                delta.status(),
+                Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
+            ) {
+                continue;
+            }
+            let new = delta.new_file();
+            if !matches!(new.mode(), FileMode::Blob | FileMode::BlobExecutable) {
+                continue;
+            }
+            let old = delta.old_file();
+            let old_is_blob = matches!(old.mode(), FileMode::Blob | FileMode::BlobExecutable)
+                && !old.id().is_zero();
+            let path = path_text(new.path_bytes().unwrap_or_default());
+            let old_path = old
+                .path_bytes()
+                .map(path_text)
+                .filter(|p| matches!(delta.status(), Delta::Renamed | Delta::Copied) && *p != path);
+            deltas.push(FileDelta {
+                new_id: new.id(),
+                new_path: path,
+                old_id: old_is_blob.then(|| old.id()),
+                old_path,
+                size_hint: Some(new.size()),
+                other_parents: Vec::new(),
+            });
+        }
+        deltas
+    }
+}
+
+/// A path from git (bytes) as text for reports; non-UTF-8 bytes are replaced.
+pub(super) fn path_text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// A changed file's blobs as git stores them, read but not decoded:

@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use anyhow::{anyhow, bail, Context, Result};
 use git2::{DiffFindOptions, DiffOptions, Oid, Repository, Sort};
 
+use super::blobs::BlobReader;
 use super::delta::FileBlobs;
 use super::staged::changed_files;
 use super::Repo;
@@ -17,6 +18,7 @@ use super::Repo;
 /// What `keyguard --history` and the pre-push hook walk.
 pub struct History {
     git_dir: PathBuf,
+    blobs: BlobReader,
     /// Commit ids, newest first.
     commits: Vec<Oid>,
     seen_pairs: Mutex<HashSet<(Oid, Oid)>>,
@@ -130,6 +132,7 @@ impl Repo {
     fn history_of(&self, commits: Vec<Oid>) -> History {
         History {
             git_dir: self.repo.path().to_path_buf(),
+            blobs: self.blobs.clone(),
             commits,
             seen_pairs: Mutex::new(HashSet::new()),
         }
@@ -195,7 +198,12 @@ impl CommitReader<'_> {
             .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut options))
             .with_context(|| format!("cannot diff commit {id}"))?;
         diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
-        changed_files(&self.repo, &diff, Some(&self.history.seen_pairs))
+        changed_files(
+            &self.repo,
+            &self.history.blobs,
+            &diff,
+            Some(&self.history.seen_pairs),
+        )
     }
 }
 
