@@ -2,7 +2,7 @@
 //!
 //! The modules, in the order data flows through them:
 //! staged diff or files on disk (`git`, `text`) → detector (`rules`,
-//! `detect`, `secret_files`) → findings (`finding`, `scan`) → report
+//! `detect`, `policy`) → findings (`finding`, `scan`) → report
 //! (`report`) → exit code (`main.rs`).
 
 pub mod atomic_write;
@@ -13,16 +13,15 @@ pub mod decode;
 pub mod detect;
 pub mod finding;
 pub mod git;
-pub mod glob;
 pub mod init;
 pub mod install;
 pub mod lines;
+pub mod policy;
 pub mod progress;
 pub mod repo_file;
 pub mod report;
 pub mod rules;
 pub mod scan;
-pub mod secret_files;
 pub mod text;
 
 use std::io::{IsTerminal, Write};

@@ -13,9 +13,9 @@ use crate::finding::{Finding, Source};
 use crate::git::history::History;
 use crate::git::staged::StagedChange;
 use crate::lines::{ChangedContent, ChangedFile};
+use crate::policy::PathPolicy;
 use crate::progress::Progress;
 use crate::rules::{compile_regex, RuleSpec, BUILTIN_RULES};
-use crate::secret_files::{glob_set, SecretFiles};
 use crate::text::{decode, is_binary, quote_name, Decoded};
 
 /// Files larger than this are read block by block (see
@@ -69,8 +69,7 @@ pub struct ScanReport {
 /// Rules, secret-file names and path allow-list, ready to scan.
 pub struct Scanner {
     detector: Detector,
-    secret_files: SecretFiles,
-    allowed_paths: crate::glob::PathGlobs,
+    policy: PathPolicy,
     large_file: LargeFiles,
 }
 
@@ -111,8 +110,7 @@ impl Scanner {
             .collect::<Result<Vec<_>>>()?;
         Ok(Scanner {
             detector: Detector::with_allowed_values(rules, allowed_values),
-            secret_files: SecretFiles::from_config(&config.secret_files)?,
-            allowed_paths: glob_set(&config.allow.paths).context("in [allow] paths")?,
+            policy: PathPolicy::from_config(config)?,
             large_file: LargeFiles::default(),
         })
     }
@@ -200,7 +198,7 @@ impl Scanner {
         commit: Option<&str>,
     ) -> FileResult {
         let mut result = FileResult::default();
-        if self.allowed_paths.is_match(&file.path) {
+        if self.policy.is_allowed(&file.path) {
             return result;
         }
         self.check_file_name(&file.path, source, &mut result);
@@ -210,11 +208,7 @@ impl Scanner {
                 result.scanned = true;
                 // A file moved out of an allowed path is new to the scan: all
                 // of it is checked, so a rename cannot launder a secret.
-                let moved_in = file
-                    .old_path
-                    .as_deref()
-                    .is_some_and(|old| self.allowed_paths.is_match(old));
-                if moved_in {
+                if self.policy.scans_whole(file.old_path.as_deref()) {
                     self.scan_text(&file.path, text, 1, source, &mut result);
                 } else {
                     for run in added {
@@ -242,7 +236,7 @@ impl Scanner {
         let started = Instant::now();
         let outcomes: Vec<Result<FileResult, String>> = files
             .par_iter()
-            .filter(|file| !self.allowed_paths.is_match(&file.repo_path))
+            .filter(|file| !self.policy.is_allowed(&file.repo_path))
             .map(|file| {
                 let outcome = self.scan_file_on_disk(file);
                 progress.inc();
@@ -272,11 +266,7 @@ impl Scanner {
         if !metadata.is_file() {
             return Ok(result); // symlinks are not followed; folders are submodules
         }
-        if self
-            .secret_files
-            .matching_pattern(&file.repo_path)
-            .is_some()
-        {
+        if self.policy.secret_file_pattern(&file.repo_path).is_some() {
             self.check_file_name(&file.repo_path, Source::Worktree, &mut result);
             if let Some(finding) = result.findings.last_mut() {
                 finding.path = display.to_string();
@@ -365,7 +355,7 @@ impl Scanner {
     }
 
     fn check_file_name(&self, path: &str, source: Source, result: &mut FileResult) {
-        if let Some(pattern) = self.secret_files.matching_pattern(path) {
+        if let Some(pattern) = self.policy.secret_file_pattern(path) {
             result.findings.push(Finding {
                 rule_id: "secret-file".to_string(),
                 description: format!("Secrets file (name matches `{pattern}`)"),
