@@ -22,6 +22,7 @@ pub mod repo_file;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod source;
 pub mod text;
 
 use std::io::{IsTerminal, Write};
@@ -31,9 +32,10 @@ use anyhow::{Context, Result};
 
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::config::LoadedConfig;
+use crate::finding::ScanReport;
 use crate::git::Repo;
 use crate::report::{Format, HumanStyle};
-use crate::scan::{ScanReport, Scanner};
+use crate::scan::Scanner;
 
 /// How a run ended; `main` turns it into the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,17 +218,17 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
             let root = root
                 .as_ref()
                 .context("--all needs a working tree; this repository is bare")?;
-            let files: Vec<scan::DiskFile> = repo
+            let files: Vec<source::disk::DiskFile> = repo
                 .tracked_and_untracked_files()?
                 .into_iter()
-                .map(|p| scan::DiskFile::in_repo(root, p))
+                .map(|p| source::disk::DiskFile::in_repo(root, p))
                 .collect();
             timer.mark("list files");
             let progress = progress::Progress::start("files", files.len(), shows_progress(global));
             scanner.scan_files(&files, &progress)
         }
         Target::Paths(paths) => {
-            let files = scan::files_under(&paths, root.as_deref())?;
+            let files = source::disk::files_under(&paths, root.as_deref())?;
             let progress = progress::Progress::start("files", files.len(), shows_progress(global));
             scanner.scan_files(&files, &progress)
         }
@@ -240,7 +242,7 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
             };
             let progress =
                 progress::Progress::start("commits", history.len(), shows_progress(global));
-            scanner.scan_history(&history, &progress)?
+            scanner.scan_history(&history, &progress)
         }
         Target::PrePush { remote } => {
             let mut input = String::new();
@@ -251,7 +253,7 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
                 .as_ref()
                 .expect("opened above")
                 .pushed_history(&remote, &refs)?;
-            scanner.scan_history(&history, &progress::Progress::hidden())?
+            scanner.scan_history(&history, &progress::Progress::hidden())
         }
     };
     timer.mark("read and scan");
@@ -484,7 +486,12 @@ fn cmd_baseline(prune: bool, global: &GlobalArgs) -> Result<Outcome> {
     if !report.errors.is_empty() {
         anyhow::bail!(
             "cannot write a baseline from an incomplete scan: {}",
-            report.errors.join("; ")
+            report
+                .errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
         );
     }
     let path = global

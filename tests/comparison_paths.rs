@@ -48,7 +48,7 @@ fn scan_via(first: Comparison, repo: &TempRepo, index: Option<PathBuf>) -> Scan 
             .findings
             .iter()
             .map(|f| {
-                let secret = f.secret.clone();
+                let secret = f.matched_text().to_string();
                 (f.path.clone(), f.line, f.column, f.rule_id.clone(), secret)
             })
             .collect(),

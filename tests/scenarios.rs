@@ -29,7 +29,8 @@ use std::time::{Duration, SystemTime};
 
 use keyguard::config::Config;
 use keyguard::rules::examples::{expand, Rng};
-use keyguard::scan::{DiskFile, Scanner};
+use keyguard::scan::Scanner;
+use keyguard::source::disk::DiskFile;
 
 use crate::util::{position_of, Keys, Run, Stream, TempRepo};
 

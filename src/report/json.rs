@@ -5,8 +5,7 @@ use std::io::Write;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::finding::{FingerprintKey, Source};
-use crate::scan::{ScanReport, Stats};
+use crate::finding::{FingerprintKey, ScanReport, Stats};
 
 /// Bumped when a field changes meaning or disappears; adding fields is not
 /// a breaking change.
@@ -29,7 +28,7 @@ struct JsonFinding<'a> {
     /// Redacted: never the full secret.
     secret: String,
     fingerprint: String,
-    source: Source,
+    source: &'static str,
     commit: Option<&'a str>,
 }
 
@@ -45,8 +44,8 @@ pub fn write(report: &ScanReport, key: &FingerprintKey, out: &mut dyn Write) -> 
             column: f.column,
             secret: f.redacted(),
             fingerprint: f.fingerprint(key),
-            source: f.source,
-            commit: f.commit.as_deref(),
+            source: f.origin.label(),
+            commit: f.origin.commit(),
         })
         .collect();
     let doc = JsonReport {

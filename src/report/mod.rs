@@ -10,7 +10,7 @@ use std::io::Write;
 use anyhow::Result;
 
 use crate::finding::FingerprintKey;
-use crate::scan::ScanReport;
+use crate::finding::ScanReport;
 
 /// Output formats (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
