@@ -444,4 +444,54 @@ mod tests {
         );
         assert_eq!(result.findings[0].matched_text(), "app/.env");
     }
+
+    /// Runs git in `dir`, asserting success; returns stdout.
+    fn git(dir: &std::path::Path, args: &[&str]) -> String {
+        let output = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "git {args:?}: {output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    #[test]
+    fn a_commit_that_cannot_be_read_is_a_typed_error_and_the_others_are_scanned() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q"]);
+        let key = token(6);
+        std::fs::write(root.join("a.py"), format!("GH = \"{key}\"\n")).unwrap();
+        git(root, &["add", "a.py"]);
+        git(root, &["commit", "-q", "--no-verify", "-m", "key"]);
+        std::fs::write(root.join("b.py"), "x = 1\n").unwrap();
+        git(root, &["add", "b.py"]);
+        git(root, &["commit", "-q", "--no-verify", "-m", "broken"]);
+        let broken = git(root, &["rev-parse", "HEAD"]).trim().to_string();
+        let blob = git(root, &["rev-parse", "HEAD:b.py"]).trim().to_string();
+        std::fs::remove_file(root.join(".git/objects").join(&blob[..2]).join(&blob[2..])).unwrap();
+
+        let repo = crate::git::Repo::open(root, None, crate::git::Comparison::CacheTree).unwrap();
+        let history = repo.history(None).unwrap();
+        let report = scanner().scan_history(&history, &Progress::hidden());
+        let found: Vec<_> = report
+            .findings
+            .iter()
+            .map(|f| (f.path.as_str(), f.matched_text()))
+            .collect();
+        assert_eq!(found, [("a.py", key.as_str())]);
+        let [ScanError::Commit { id, .. }] = report.errors.as_slice() else {
+            panic!("one commit error expected: {:?}", report.errors);
+        };
+        assert_eq!(id, &broken);
+        assert!(
+            report.errors[0].to_string().contains("b.py"),
+            "{}",
+            report.errors[0]
+        );
+    }
 }

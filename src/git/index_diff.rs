@@ -6,8 +6,8 @@
 //!
 //! The answer is the list of added and modified files; anything this fast
 //! path does not handle (renames, which need similarity detection; index
-//! features it cannot read) returns `None`, and the caller asks libgit2 or
-//! git instead.
+//! features it cannot read) is declined with the reason, and `staged.rs`
+//! falls back to libgit2.
 
 use std::ops::Range;
 

@@ -8,6 +8,9 @@
 //! others in `.git/MERGE_HEAD` when `git commit` concludes a merge, and only
 //! in `GITHEAD_<id>` environment variables while `git merge` runs its
 //! pre-merge-commit hook (MERGE_HEAD is written after it).
+//!
+//! This module finds the parents and, for each changed file, its blob in
+//! each of them; [`crate::lines`] keeps the lines added relative to all.
 
 use std::path::Path;
 
