@@ -82,13 +82,11 @@ impl Repo {
             }
         }
         if pre_merge_commit && heads.is_empty() {
-            for (name, _) in std::env::vars_os() {
-                if let Some(hex) = name.to_str().and_then(|n| n.strip_prefix("GITHEAD_")) {
-                    heads.push(
-                        self.merged_commit(hex)
-                            .context("in the GITHEAD_* variables git merge sets")?,
-                    );
-                }
+            for hex in &self.githead_names {
+                heads.push(
+                    self.merged_commit(hex)
+                        .context("in the GITHEAD_* variables git merge sets")?,
+                );
             }
             heads.sort(); // the environment's order is arbitrary
         }

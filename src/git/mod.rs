@@ -33,13 +33,16 @@ pub struct Repo {
     /// The first way of comparing the index with HEAD that is tried; the
     /// later ones are its fallbacks.
     first_comparison: Comparison,
+    /// The `<id>` of each `GITHEAD_<id>` variable: the commits `git merge`
+    /// is merging, named only this way while its pre-merge-commit hook runs.
+    githead_names: Vec<String>,
 }
 
 impl Repo {
     /// Opens the repository from the environment: `GIT_DIR`, `GIT_WORK_TREE`,
     /// `GIT_INDEX_FILE`, `GIT_OBJECT_DIRECTORY` and the current directory,
-    /// as git sets them for hooks. The only place in `git/` that reads the
-    /// environment (besides the `GITHEAD_*` names of a merge being made).
+    /// as git sets them for hooks, and the `GITHEAD_*` names of a merge
+    /// being made. The only place in `git/` that reads the environment.
     pub fn open_from_env() -> Result<Repo> {
         // Reading an object need not re-hash it to check its id: keyguard
         // only reads what git wrote, and SHA-1 (with collision detection)
@@ -57,12 +60,12 @@ impl Repo {
             .map(PathBuf::from);
         // Another object directory: its loose objects are libgit2's to find.
         let own_objects = std::env::var_os("GIT_OBJECT_DIRECTORY").is_none();
-        Ok(Repo::with(
-            repo,
-            index_file,
-            own_objects,
-            Comparison::CacheTree,
-        ))
+        let githead_names = std::env::vars_os()
+            .filter_map(|(name, _)| Some(name.to_str()?.strip_prefix("GITHEAD_")?.to_string()))
+            .collect();
+        let mut opened = Repo::with(repo, index_file, own_objects, Comparison::CacheTree);
+        opened.githead_names = githead_names;
+        Ok(opened)
     }
 
     /// Opens the repository at `path`, with the index `index_file` (or its
@@ -90,6 +93,7 @@ impl Repo {
             index_file: resolve_index_file(&repo, index_file),
             blobs,
             first_comparison,
+            githead_names: Vec::new(),
             repo,
         }
     }
