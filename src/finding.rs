@@ -56,6 +56,9 @@ pub enum FindingKind {
     SecretFile {
         /// The secret-file glob the name matched.
         pattern: String,
+        /// The repository-relative path it matched: what fingerprints and
+        /// the baseline hash, wherever the scan was started from.
+        repo_path: String,
     },
 }
 
@@ -72,17 +75,18 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// A finding about a file's name: reported at its first line under
-    /// [`SECRET_FILE_RULE_ID`].
-    pub fn secret_file(path: &str, pattern: &str, origin: Origin) -> Finding {
+    /// A finding about a file's name (`repo_path`, repository-relative),
+    /// reported as `display` at its first line under [`SECRET_FILE_RULE_ID`].
+    pub fn secret_file(repo_path: &str, display: &str, pattern: &str, origin: Origin) -> Finding {
         Finding {
             rule_id: SECRET_FILE_RULE_ID.to_string(),
             description: format!("Secrets file (name matches `{pattern}`)"),
-            path: path.to_string(),
+            path: display.to_string(),
             line: 1,
             column: 1,
             kind: FindingKind::SecretFile {
                 pattern: pattern.to_string(),
+                repo_path: repo_path.to_string(),
             },
             origin,
         }
@@ -93,11 +97,12 @@ impl Finding {
     }
 
     /// What the finding is about, as fingerprints and the baseline hash
-    /// it: the secret, or a secrets file's path. Never printed.
+    /// it: the secret, or a secrets file's repository-relative path. Never
+    /// printed.
     pub fn matched_text(&self) -> &str {
         match &self.kind {
             FindingKind::Secret { secret, .. } => secret,
-            FindingKind::SecretFile { .. } => &self.path,
+            FindingKind::SecretFile { repo_path, .. } => repo_path,
         }
     }
 

@@ -236,7 +236,7 @@ impl Scanner {
     /// a secrets file; reported under `display`.
     fn check_file_name(&self, path: &str, display: &str, origin: &Origin, result: &mut FileResult) {
         if let Some(pattern) = self.policy.secret_file_pattern(path) {
-            let finding = Finding::secret_file(display, pattern, origin.clone());
+            let finding = Finding::secret_file(path, display, pattern, origin.clone());
             result.findings.insert(0, finding);
         }
     }
@@ -493,5 +493,27 @@ mod tests {
             "{}",
             report.errors[0]
         );
+    }
+
+    #[test]
+    fn a_secret_file_on_disk_is_shown_as_typed_and_hashed_by_its_repository_path() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("app")).unwrap();
+        std::fs::write(dir.path().join("app/.env"), "A=1\n").unwrap();
+        let file = DiskFile {
+            display: ".env".into(),
+            path: dir.path().join("app/.env"),
+            repo_path: "app/.env".into(),
+        };
+        let report = scanner().scan_files(&[file], &Progress::hidden());
+        let [finding] = report.findings.as_slice() else {
+            panic!("one finding expected: {:?}", report.findings);
+        };
+        assert!(finding.is_secret_file());
+        assert_eq!(
+            (finding.path.as_str(), finding.matched_text()),
+            (".env", "app/.env")
+        );
+        assert_eq!(finding.origin, Origin::Worktree);
     }
 }
