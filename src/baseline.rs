@@ -95,7 +95,7 @@ impl Baseline {
         BaselineEntry {
             rule_id: finding.rule_id.clone(),
             file: finding.path.clone(),
-            fingerprint: self.fingerprint(&finding.rule_id, &finding.secret),
+            fingerprint: self.fingerprint(&finding.rule_id, finding.matched_text()),
         }
     }
 
@@ -178,7 +178,7 @@ fn random_salt() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::Source;
+    use crate::finding::{FindingKind, Origin};
 
     fn finding(path: &str, line: u32, secret: &str) -> Finding {
         Finding {
@@ -187,11 +187,11 @@ mod tests {
             path: path.into(),
             line,
             column: 1,
-            secret: secret.into(),
-            source: Source::Worktree,
-            commit: None,
-            env_var: None,
-            is_secret_file: false,
+            kind: FindingKind::Secret {
+                secret: secret.into(),
+                env_var: None,
+            },
+            origin: Origin::Worktree,
         }
     }
 

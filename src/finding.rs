@@ -2,23 +2,67 @@
 
 use anyhow::Result;
 use hmac::{Hmac, KeyInit, Mac};
-use serde::Serialize;
 use sha2::Sha256;
 
+use crate::text::quote_name;
+
+/// The rule id reports give a [`FindingKind::SecretFile`] finding.
+pub const SECRET_FILE_RULE_ID: &str = "secret-file";
+
 /// Where the scanned content came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Source {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
     /// The index, about to be committed.
     Staged,
     /// A file as it is on disk.
     Worktree,
-    /// A commit in history.
-    Commit,
+    /// A commit in history, by id (hex).
+    Commit(String),
+    /// Text read from standard input.
+    Stdin,
 }
 
-/// One reported secret. `secret` stays in memory: every output goes through
-/// [`Finding::redacted`].
+impl Origin {
+    /// The report's name for it: the JSON `source` field.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Origin::Staged => "staged",
+            Origin::Worktree => "worktree",
+            Origin::Commit(_) => "commit",
+            Origin::Stdin => "stdin",
+        }
+    }
+
+    /// The commit id, for a finding in history.
+    pub fn commit(&self) -> Option<&str> {
+        match self {
+            Origin::Commit(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// What a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FindingKind {
+    /// A rule matched: `secret` stays in memory, and every output goes
+    /// through [`Finding::redacted`].
+    Secret {
+        secret: String,
+        /// Environment variable to suggest in the hint.
+        env_var: Option<String>,
+    },
+    /// The file's name marks it as a secrets file, whatever it holds.
+    SecretFile {
+        /// The secret-file glob the name matched.
+        pattern: String,
+        /// The repository-relative path it matched: what fingerprints and
+        /// the baseline hash, wherever the scan was started from.
+        repo_path: String,
+    },
+}
+
+/// One reported secret, or one secrets file.
 #[derive(Debug, Clone)]
 pub struct Finding {
     pub rule_id: String,
@@ -26,21 +70,57 @@ pub struct Finding {
     pub path: String,
     pub line: u32,
     pub column: usize,
-    pub secret: String,
-    pub source: Source,
-    pub commit: Option<String>,
-    /// Environment variable to suggest in the hint.
-    pub env_var: Option<String>,
-    /// The finding is about the file's name, not a line in it.
-    pub is_secret_file: bool,
+    pub kind: FindingKind,
+    pub origin: Origin,
 }
 
 impl Finding {
-    pub fn redacted(&self) -> String {
-        if self.is_secret_file {
-            return "(the whole file: its name marks it as a secrets file)".to_string();
+    /// A finding about a file's name (`repo_path`, repository-relative),
+    /// reported as `display` at its first line under [`SECRET_FILE_RULE_ID`].
+    pub fn secret_file(repo_path: &str, display: &str, pattern: &str, origin: Origin) -> Finding {
+        Finding {
+            rule_id: SECRET_FILE_RULE_ID.to_string(),
+            description: format!("Secrets file (name matches `{pattern}`)"),
+            path: display.to_string(),
+            line: 1,
+            column: 1,
+            kind: FindingKind::SecretFile {
+                pattern: pattern.to_string(),
+                repo_path: repo_path.to_string(),
+            },
+            origin,
         }
-        redact(&self.secret)
+    }
+
+    pub fn is_secret_file(&self) -> bool {
+        matches!(self.kind, FindingKind::SecretFile { .. })
+    }
+
+    /// What the finding is about, as fingerprints and the baseline hash
+    /// it: the secret, or a secrets file's repository-relative path. Never
+    /// printed.
+    pub fn matched_text(&self) -> &str {
+        match &self.kind {
+            FindingKind::Secret { secret, .. } => secret,
+            FindingKind::SecretFile { repo_path, .. } => repo_path,
+        }
+    }
+
+    /// Environment variable to suggest in the hint.
+    pub fn env_var(&self) -> Option<&str> {
+        match &self.kind {
+            FindingKind::Secret { env_var, .. } => env_var.as_deref(),
+            FindingKind::SecretFile { .. } => None,
+        }
+    }
+
+    pub fn redacted(&self) -> String {
+        match &self.kind {
+            FindingKind::Secret { secret, .. } => redact(secret),
+            FindingKind::SecretFile { .. } => {
+                "(the whole file: its name marks it as a secrets file)".to_string()
+            }
+        }
     }
 
     /// A stable identifier of this finding that does not reveal the secret:
@@ -49,15 +129,63 @@ impl Finding {
     /// guesses by anyone holding the report. Never used to match the
     /// baseline, which has its own salted, iterated HMAC.
     pub fn fingerprint(&self, key: &FingerprintKey) -> String {
+        let secret = self.matched_text();
         let mut message =
-            Vec::with_capacity(self.rule_id.len() + self.path.len() + self.secret.len() + 3);
-        for part in [&self.rule_id, &self.path, &self.secret] {
+            Vec::with_capacity(self.rule_id.len() + self.path.len() + secret.len() + 3);
+        for part in [&self.rule_id, &self.path, secret] {
             message.extend_from_slice(part.as_bytes());
             message.push(0);
         }
         hex(&hmac_sha256(&key.key, &message)[..16])
     }
 }
+
+/// Counters for the summary line and the JSON `stats`.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Stats {
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+    pub binary_skipped: u64,
+    pub duration_ms: u64,
+}
+
+/// The result of a scan: findings, counters, and what could not be read
+/// (which makes the scan incomplete).
+#[derive(Debug, Default)]
+pub struct ScanReport {
+    pub findings: Vec<Finding>,
+    pub stats: Stats,
+    pub errors: Vec<ScanError>,
+}
+
+/// Something a scan could not read; the scan goes on without it, and is
+/// then incomplete.
+#[derive(Debug)]
+pub enum ScanError {
+    /// A file on disk.
+    Read {
+        /// How reports name the file.
+        path: String,
+        source: std::io::Error,
+    },
+    /// A commit of history.
+    Commit { id: String, error: anyhow::Error },
+}
+
+impl std::fmt::Display for ScanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // Names come from the repository: escaped in the message.
+            ScanError::Read { path, source } => {
+                write!(f, "cannot read {}: {source}", quote_name(path))
+            }
+            // The error names the commit already.
+            ScanError::Commit { error, .. } => write!(f, "{error:#}"),
+        }
+    }
+}
+
+impl std::error::Error for ScanError {}
 
 /// The key of report fingerprints, resolved once per run. Its bytes are
 /// never printed (no `Debug`, no `Display`).
@@ -176,11 +304,11 @@ mod tests {
             path: "p".into(),
             line: 1,
             column: 1,
-            secret: ["s3cr3t", "value"].join("-"),
-            source: Source::Staged,
-            commit: None,
-            env_var: None,
-            is_secret_file: false,
+            kind: FindingKind::Secret {
+                secret: ["s3cr3t", "value"].join("-"),
+                env_var: None,
+            },
+            origin: Origin::Staged,
         }
     }
 
@@ -210,7 +338,7 @@ mod tests {
 
         // What the first round printed: SHA-256 of rule, path and secret.
         let mut plain = sha2::Sha256::new();
-        for part in ["r", "p", f.secret.as_str()] {
+        for part in ["r", "p", f.matched_text()] {
             plain.update(part.as_bytes());
             plain.update([0u8]);
         }

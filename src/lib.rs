@@ -2,8 +2,9 @@
 //!
 //! The modules, in the order data flows through them: the command line
 //! resolved once (`cli`, `settings`, `config`) → what to read (`git`, the
-//! staged diff, or files on disk) → text (`text`, `decode`) → detector
-//! (`rules`, `detect`, `secret_files`) → findings (`scan`, `finding`) →
+//! staged diff, or files on disk: `source`) → added lines (`lines`, `text`,
+//! `decode`) → detector (`rules`, `detect`, `policy`) → findings (`scan`,
+//! `finding`) →
 //! baseline filter (`baseline`) → report (`report`, `messages`) → exit code
 //! (`main.rs`). The subcommands that drive it are in `cmd`.
 
@@ -12,16 +13,18 @@ pub mod cli;
 pub mod config;
 pub mod settings;
 // Reading: the repository and the files on disk.
-pub mod decode;
 pub mod git;
-pub mod glob;
 pub mod progress;
 pub mod repo_file;
+pub mod source;
+// Text: what a change adds, decoded.
+pub mod decode;
+pub mod lines;
 pub mod text;
 // Detecting.
 pub mod detect;
+pub mod policy;
 pub mod rules;
-pub mod secret_files;
 // Findings, and the baseline that accepts some of them.
 pub mod baseline;
 pub mod finding;

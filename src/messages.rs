@@ -55,6 +55,10 @@ pub enum Message<'a> {
         phase: &'a str,
         micros: u128,
     },
+    /// `--timings`: which way the index was compared with HEAD.
+    Comparison {
+        how: String,
+    },
     /// `--timings`: the rule regexes compiled during the scan phases.
     RegexBuilds {
         count: u64,
@@ -101,6 +105,9 @@ pub fn write(message: &Message, out: &mut dyn Write, color: bool) -> io::Result<
         Message::Uninstalled { hook, what } => write_uninstalled(*hook, what, out),
         Message::Timing { phase, micros } => {
             writeln!(out, "keyguard: timing: {phase}: {micros} µs")
+        }
+        Message::Comparison { how } => {
+            writeln!(out, "keyguard: timing: index compared with HEAD through {how}")
         }
         Message::RegexBuilds { count, micros } => writeln!(
             out,

@@ -1,7 +1,9 @@
-//! The scan: where the inputs (staged diff, files on disk) meet the detector
-//! and become findings.
+//! The scan: chunks of text, read in parallel, through the detector, into
+//! findings. The inputs come from `git` (the staged change, history, via
+//! [`crate::lines`]) and [`crate::source::disk`]; which paths are scanned
+//! and which names are secret comes from [`crate::policy`]. What cannot be
+//! read is collected as a typed [`ScanError`], and the scan goes on.
 
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -9,68 +11,25 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::detect::{Detector, Match};
-use crate::finding::{Finding, Source};
+use crate::finding::{Finding, FindingKind, Origin, ScanError, ScanReport};
 use crate::git::history::History;
-use crate::git::staged::{ChangedContent, ChangedFile, StagedChange};
+use crate::git::staged::StagedChange;
+use crate::lines::{ChangedContent, ChangedFile};
+use crate::policy::PathPolicy;
 use crate::progress::Progress;
 use crate::rules::{compile_regex, RuleSpec, BUILTIN_RULES};
-use crate::secret_files::{glob_set, SecretFiles};
-use crate::text::{decode, is_binary, quote_name, Decoded};
-
-/// Files larger than this are read block by block (see
-/// `Scanner::scan_large_file`), so that memory stays bounded.
-const LARGE_FILE: u64 = 32 << 20;
-const LARGE_FILE_BLOCK: usize = 8 << 20;
-/// A line longer than this many blocks is cut, so that a file without line
-/// ends cannot make a block grow without bound.
-const LONG_LINE_BLOCKS: usize = 4;
-
-/// When a file on disk is read block by block, and how large a block is.
-#[derive(Debug, Clone, Copy)]
-pub struct LargeFiles {
-    /// Files larger than this many bytes are read block by block.
-    pub threshold: u64,
-    /// Bytes read at a time.
-    pub block: usize,
-}
-
-impl Default for LargeFiles {
-    fn default() -> LargeFiles {
-        LargeFiles {
-            threshold: LARGE_FILE,
-            block: LARGE_FILE_BLOCK,
-        }
-    }
-}
+use crate::source::disk::{self, Contents, DiskFile, LargeFiles};
+use crate::source::Chunk;
 
 /// A staged change read in parallel and about this large is scanned while
 /// it is read: see [`Scanner::scan_staged`].
 const LARGE_STAGED_CHANGE: usize = 1 << 20;
 
-/// Counters for the summary line and the JSON `stats`.
-#[derive(Debug, Default, Clone, serde::Serialize)]
-pub struct Stats {
-    pub files_scanned: u64,
-    pub bytes_scanned: u64,
-    pub binary_skipped: u64,
-    pub duration_ms: u64,
-}
-
-/// The result of a scan: findings, counters, and files that could not be
-/// read (which make the scan incomplete).
-#[derive(Debug, Default)]
-pub struct ScanReport {
-    pub findings: Vec<Finding>,
-    pub stats: Stats,
-    pub errors: Vec<String>,
-}
-
 /// Rules, secret-file names and path allow-list, ready to scan.
 pub struct Scanner {
     detector: Detector,
-    secret_files: SecretFiles,
-    allowed_paths: crate::glob::PathGlobs,
-    large_file: LargeFiles,
+    policy: PathPolicy,
+    large_files: LargeFiles,
 }
 
 /// What one file contributes.
@@ -110,17 +69,16 @@ impl Scanner {
             .collect::<Result<Vec<_>>>()?;
         Ok(Scanner {
             detector: Detector::with_allowed_values(rules, allowed_values),
-            secret_files: SecretFiles::from_config(&config.secret_files)?,
-            allowed_paths: glob_set(&config.allow.paths).context("in [allow] paths")?,
-            large_file: LargeFiles::default(),
+            policy: PathPolicy::from_config(config)?,
+            large_files: LargeFiles::default(),
         })
     }
 
     /// Reads files on disk block by block from another size on (tests use
     /// small blocks to cover many of them quickly).
-    pub fn with_large_files(mut self, large_file: LargeFiles) -> Scanner {
-        assert!(large_file.block > 0, "a block holds at least one byte");
-        self.large_file = large_file;
+    pub fn with_large_files(mut self, large_files: LargeFiles) -> Scanner {
+        assert!(large_files.block > 0, "a block holds at least one byte");
+        self.large_files = large_files;
         self
     }
 
@@ -138,16 +96,20 @@ impl Scanner {
     /// Reads and scans what the next commit adds.
     pub fn scan_staged(&self, staged: StagedChange) -> Result<ScanReport> {
         let started = Instant::now();
-        let scan = |file: &ChangedFile| self.scan_changed_file(file, Source::Staged, None);
+        let scan = |file: &ChangedFile| self.scan_changed_file(file, &Origin::Staged);
         // A large change: each file is scanned on the core that read it, as
         // soon as it is read, instead of reading everything first.
         let size_hint = staged.size_hint();
         if staged.reads_in_parallel() && size_hint > LARGE_STAGED_CHANGE {
             self.detector.expect_bytes(size_hint);
-            let results = staged.read_each(|file| scan(&file))?;
+            let results = staged.read_each(|file| scan(&ChangedFile::from_blobs(file)))?;
             return Ok(assemble(results, Vec::new(), started));
         }
-        let files = staged.read()?;
+        let files: Vec<ChangedFile> = staged
+            .read()?
+            .into_iter()
+            .map(ChangedFile::from_blobs)
+            .collect();
         let added_bytes: usize = files.iter().map(ChangedFile::added_len).sum();
         self.detector.expect_bytes(added_bytes);
         // Starting the thread pool costs more than scanning a few files.
@@ -160,70 +122,71 @@ impl Scanner {
     }
 
     /// Scans the lines each commit of `history` added, commits in parallel.
-    pub fn scan_history(&self, history: &History, progress: &Progress) -> Result<ScanReport> {
+    /// A commit that cannot be read is reported, and the others scanned.
+    pub fn scan_history(&self, history: &History, progress: &Progress) -> ScanReport {
         let started = Instant::now();
         let ids = history.commit_ids();
-        let per_commit: Vec<Result<Vec<FileResult>>> = ids
+        let per_commit: Vec<Result<Vec<FileResult>, ScanError>> = ids
             .par_iter()
             .map_init(
                 || history.reader(),
                 |reader, id| {
-                    let reader = reader.as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?;
-                    let files = reader.changes(id)?;
+                    let origin = Origin::Commit(id.clone());
+                    let files = match reader {
+                        Ok(reader) => reader.changes(id),
+                        Err(e) => Err(anyhow::anyhow!("{e:#}")),
+                    }
+                    .map_err(|error| ScanError::Commit {
+                        id: id.clone(),
+                        error,
+                    })?;
                     progress.inc();
                     Ok(files
-                        .iter()
-                        .map(|f| self.scan_changed_file(f, Source::Commit, Some(id)))
+                        .into_iter()
+                        .map(|blobs| {
+                            self.scan_changed_file(&ChangedFile::from_blobs(blobs), &origin)
+                        })
                         .collect())
                 },
             )
             .collect();
         let mut results = Vec::new();
+        let mut errors = Vec::new();
         for commit in per_commit {
-            results.extend(commit?);
+            match commit {
+                Ok(files) => results.extend(files),
+                Err(e) => errors.push(e),
+            }
         }
-        Ok(assemble(results, Vec::new(), started))
+        assemble(results, errors, started)
     }
 
-    fn scan_changed_file(
-        &self,
-        file: &ChangedFile,
-        source: Source,
-        commit: Option<&str>,
-    ) -> FileResult {
+    fn scan_changed_file(&self, file: &ChangedFile, origin: &Origin) -> FileResult {
         let mut result = FileResult::default();
-        if self.allowed_paths.is_match(&file.path) {
+        if self.policy.is_allowed(&file.path) {
             return result;
         }
-        self.check_file_name(&file.path, source, &mut result);
+        self.check_file_name(&file.path, &file.path, origin, &mut result);
         match &file.content {
             ChangedContent::Binary => result.binary = true,
             ChangedContent::Text { text, added } => {
                 result.scanned = true;
-                // A file moved out of an allowed path is new to the scan: all
-                // of it is checked, so a rename cannot launder a secret.
-                let moved_in = file
-                    .old_path
-                    .as_deref()
-                    .is_some_and(|old| self.allowed_paths.is_match(old));
-                if moved_in {
-                    self.scan_text(&file.path, text, 1, source, &mut result);
+                let mut scan = |first_line, text| {
+                    let chunk = Chunk {
+                        path: &file.path,
+                        origin,
+                        first_line,
+                        text,
+                    };
+                    self.scan_chunk(chunk, &mut result);
+                };
+                if self.policy.scans_whole(file.old_path.as_deref()) {
+                    scan(1, text);
                 } else {
                     for run in added {
-                        self.scan_text(
-                            &file.path,
-                            &text[run.start..run.end],
-                            run.first_line,
-                            source,
-                            &mut result,
-                        );
+                        scan(run.first_line, &text[run.start..run.end]);
                     }
                 }
-            }
-        }
-        if let Some(commit) = commit {
-            for finding in &mut result.findings {
-                finding.commit = Some(commit.to_string());
             }
         }
         result
@@ -232,11 +195,11 @@ impl Scanner {
     /// Scans files on disk.
     pub fn scan_files(&self, files: &[DiskFile], progress: &Progress) -> ScanReport {
         let started = Instant::now();
-        let outcomes: Vec<Result<FileResult, String>> = files
+        let outcomes: Vec<Result<FileResult, ScanError>> = files
             .par_iter()
-            .filter(|file| !self.allowed_paths.is_match(&file.repo_path))
+            .filter(|file| !self.policy.is_allowed(&file.repo_path))
             .map(|file| {
-                let outcome = self.scan_file_on_disk(file);
+                let outcome = self.scan_disk_file(file);
                 progress.inc();
                 outcome
             })
@@ -252,200 +215,68 @@ impl Scanner {
         assemble(results, errors, started)
     }
 
-    fn scan_file_on_disk(&self, file: &DiskFile) -> Result<FileResult, String> {
-        let (display, path) = (file.display.as_str(), file.path.as_path());
+    fn scan_disk_file(&self, file: &DiskFile) -> Result<FileResult, ScanError> {
         let mut result = FileResult::default();
-        let metadata = match std::fs::symlink_metadata(path) {
-            Ok(m) => m,
-            // Tracked but deleted on disk: nothing there to leak.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(result),
-            Err(e) => return Err(format!("cannot read {}: {e}", quote_name(display))),
-        };
-        if !metadata.is_file() {
-            return Ok(result); // symlinks are not followed; folders are submodules
+        let contents = disk::read(file, self.large_files, &mut |chunk| {
+            self.scan_chunk(chunk, &mut result)
+        })?;
+        if contents != Contents::Nothing {
+            self.check_file_name(
+                &file.repo_path,
+                &file.display,
+                &Origin::Worktree,
+                &mut result,
+            );
         }
-        if self
-            .secret_files
-            .matching_pattern(&file.repo_path)
-            .is_some()
-        {
-            self.check_file_name(&file.repo_path, Source::Worktree, &mut result);
-            if let Some(finding) = result.findings.last_mut() {
-                finding.path = display.to_string();
-            }
-        }
-        // Names come from the repository: escaped in the message.
-        let cannot_read = |e: std::io::Error| format!("cannot read {}: {e}", quote_name(display));
-        if metadata.len() > self.large_file.threshold {
-            let mut reader = std::fs::File::open(path).map_err(cannot_read)?;
-            return self
-                .scan_large_file(display, &mut reader, result)
-                .map_err(cannot_read);
-        }
-        let bytes = std::fs::read(path).map_err(cannot_read)?;
-        match decode(&bytes) {
-            Decoded::Binary => result.binary = true,
-            Decoded::Text(text) => {
-                result.scanned = true;
-                self.scan_text(display, &text, 1, Source::Worktree, &mut result);
-            }
-        }
+        result.note(contents);
         Ok(result)
     }
 
-    /// Scans a file too large to hold whole, block by block, each block
-    /// ending at a line end, so memory stays bounded whatever its size.
-    /// Text or binary is decided once, from the file's start, as for a small
-    /// file: every later block of a text file is scanned as text whatever
-    /// bytes it holds, and a read error fails the file (the scan is then
-    /// incomplete) instead of dropping what is left of it.
-    fn scan_large_file(
-        &self,
-        display: &str,
-        reader: &mut dyn std::io::Read,
-        mut result: FileResult,
-    ) -> std::io::Result<FileResult> {
-        let block_len = self.large_file.block;
-        let mut pending: Vec<u8> = Vec::new();
-        let mut line = 1u32;
-        let mut first = true;
-        loop {
-            let at_end = read_block(reader, &mut pending, block_len)? < block_len;
-            if first {
-                first = false;
-                // UTF-16 cannot be cut at a byte `\n`: read it whole.
-                if pending.starts_with(b"\xFF\xFE") || pending.starts_with(b"\xFE\xFF") {
-                    reader.read_to_end(&mut pending)?;
-                    if let Decoded::Text(text) = decode(&pending) {
-                        result.scanned = true;
-                        self.scan_text(display, &text, 1, Source::Worktree, &mut result);
-                    }
-                    return Ok(result);
-                }
-                if is_binary(&pending) {
-                    result.binary = true;
-                    return Ok(result);
-                }
-                result.scanned = true;
-                if pending.starts_with(b"\xEF\xBB\xBF") {
-                    pending.drain(..3);
-                }
-            }
-            let cut = if at_end {
-                pending.len()
-            } else {
-                match memchr::memrchr(b'\n', &pending) {
-                    Some(i) => i + 1,
-                    // One very long line: cut it (at a character boundary)
-                    // once it fills a few blocks, so memory stays bounded.
-                    None if pending.len() >= LONG_LINE_BLOCKS * block_len => {
-                        utf8_boundary(&pending)
-                    }
-                    None => continue,
-                }
-            };
-            let rest = pending.split_off(cut);
-            let chunk = std::mem::replace(&mut pending, rest);
-            let lines_in_chunk = memchr::memchr_iter(b'\n', &chunk).count() as u32;
-            let text = crate::text::decode_text_owned(chunk);
-            self.scan_text(display, &text, line, Source::Worktree, &mut result);
-            line += lines_in_chunk;
-            if at_end {
-                return Ok(result);
-            }
+    /// A finding, first in the file's list, when `path`'s name marks it as
+    /// a secrets file; reported under `display`.
+    fn check_file_name(&self, path: &str, display: &str, origin: &Origin, result: &mut FileResult) {
+        if let Some(pattern) = self.policy.secret_file_pattern(path) {
+            let finding = Finding::secret_file(path, display, pattern, origin.clone());
+            result.findings.insert(0, finding);
         }
     }
 
-    fn check_file_name(&self, path: &str, source: Source, result: &mut FileResult) {
-        if let Some(pattern) = self.secret_files.matching_pattern(path) {
-            result.findings.push(Finding {
-                rule_id: "secret-file".to_string(),
-                description: format!("Secrets file (name matches `{pattern}`)"),
-                path: path.to_string(),
-                line: 1,
-                column: 1,
-                secret: path.to_string(),
-                source,
-                commit: None,
-                env_var: None,
-                is_secret_file: true,
-            });
-        }
-    }
-
-    fn scan_text(
-        &self,
-        path: &str,
-        text: &str,
-        first_line: u32,
-        source: Source,
-        result: &mut FileResult,
-    ) {
-        result.scanned_bytes += text.len() as u64;
+    /// The one place the detector is called.
+    fn scan_chunk(&self, chunk: Chunk<'_>, result: &mut FileResult) {
+        result.scanned_bytes += chunk.text.len() as u64;
         let mut matches: Vec<Match> = Vec::new();
-        self.detector.scan_into(text, first_line, &mut matches);
+        self.detector
+            .scan_into(chunk.text, chunk.first_line, &mut matches);
         let rules = self.detector.rules();
         result.findings.extend(matches.into_iter().map(|m| {
             let rule = &rules[m.rule];
             Finding {
                 rule_id: rule.id.to_string(),
                 description: rule.description.to_string(),
-                path: path.to_string(),
+                path: chunk.path.to_string(),
                 line: m.line,
                 column: m.column,
-                secret: m.secret,
-                source,
-                commit: None,
-                env_var: rule.env_var.as_deref().map(str::to_string),
-                is_secret_file: false,
+                kind: FindingKind::Secret {
+                    secret: m.secret,
+                    env_var: rule.env_var.as_deref().map(str::to_string),
+                },
+                origin: chunk.origin.clone(),
             }
         }));
     }
 }
 
-/// Appends up to `len` bytes from `reader` to `buffer`, fewer only at the
-/// end of the input; returns how many.
-fn read_block(
-    reader: &mut dyn std::io::Read,
-    buffer: &mut Vec<u8>,
-    len: usize,
-) -> std::io::Result<usize> {
-    let start = buffer.len();
-    buffer.resize(start + len, 0);
-    let mut filled = 0;
-    while filled < len {
-        match reader.read(&mut buffer[start + filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+impl FileResult {
+    fn note(&mut self, contents: Contents) {
+        match contents {
+            Contents::Nothing => {}
+            Contents::Binary => self.binary = true,
+            Contents::Text => self.scanned = true,
         }
     }
-    buffer.truncate(start + filled);
-    Ok(filled)
 }
 
-/// Where to cut `bytes` so as not to split a UTF-8 character at its end.
-fn utf8_boundary(bytes: &[u8]) -> usize {
-    let len = bytes.len();
-    // The last character starts at most 3 bytes before the end.
-    for back in 1..=len.min(4) {
-        let byte = bytes[len - back];
-        if byte & 0xC0 == 0x80 {
-            continue; // a continuation byte
-        }
-        let width = match byte {
-            0xF0.. => 4,
-            0xE0.. => 3,
-            0xC0.. => 2,
-            _ => 1,
-        };
-        return if back >= width { len } else { len - back };
-    }
-    len
-}
-
-fn assemble(results: Vec<FileResult>, errors: Vec<String>, started: Instant) -> ScanReport {
+fn assemble(results: Vec<FileResult>, errors: Vec<ScanError>, started: Instant) -> ScanReport {
     let mut report = ScanReport {
         errors,
         ..ScanReport::default()
@@ -457,89 +288,23 @@ fn assemble(results: Vec<FileResult>, errors: Vec<String>, started: Instant) -> 
         report.findings.extend(result.findings);
     }
     report.findings.sort_by(|a, b| {
-        (&a.commit, &a.path, a.line, a.column, &a.rule_id)
-            .cmp(&(&b.commit, &b.path, b.line, b.column, &b.rule_id))
+        (a.origin.commit(), &a.path, a.line, a.column, &a.rule_id).cmp(&(
+            b.origin.commit(),
+            &b.path,
+            b.line,
+            b.column,
+            &b.rule_id,
+        ))
     });
     // Two rules may report the same secret at the same place: keep one.
     report.findings.dedup_by(|b, a| {
-        a.commit == b.commit && a.path == b.path && a.line == b.line && a.secret == b.secret
+        a.origin.commit() == b.origin.commit()
+            && a.path == b.path
+            && a.line == b.line
+            && a.matched_text() == b.matched_text()
     });
     report.stats.duration_ms = started.elapsed().as_millis() as u64;
     report
-}
-
-/// A file to read from disk.
-#[derive(Debug, Clone)]
-pub struct DiskFile {
-    /// How reports name it (as the user typed it, or repository-relative).
-    pub display: String,
-    /// Where to read it.
-    pub path: PathBuf,
-    /// Repository-relative, `/`-separated: what allow lists and secret-file
-    /// names are matched against, wherever the scan was started from.
-    pub repo_path: String,
-}
-
-impl DiskFile {
-    /// A file named by its repository-relative path under `root`.
-    pub fn in_repo(root: &Path, repo_path: String) -> DiskFile {
-        DiskFile {
-            display: repo_path.clone(),
-            path: root.join(&repo_path),
-            repo_path,
-        }
-    }
-}
-
-/// Expands PATH arguments into files: folders are walked, honouring
-/// `.gitignore`, skipping `.git`, but including hidden files such as `.env`.
-/// With `root` (the repository's working tree), each file also gets its
-/// path relative to the root, so the configuration applies the same from
-/// any folder.
-pub fn files_under(paths: &[PathBuf], root: Option<&Path>) -> Result<Vec<DiskFile>> {
-    let root = root.and_then(|r| r.canonicalize().ok());
-    let disk_file = |path: &Path| {
-        let display = display_path(path);
-        let repo_path = root
-            .as_ref()
-            .and_then(|root| {
-                let absolute = path.canonicalize().ok()?;
-                let relative = absolute.strip_prefix(root).ok()?;
-                Some(display_path(relative))
-            })
-            .unwrap_or_else(|| display.clone());
-        DiskFile {
-            display,
-            path: path.to_path_buf(),
-            repo_path,
-        }
-    };
-    let mut files = Vec::new();
-    for path in paths {
-        let metadata =
-            std::fs::metadata(path).with_context(|| format!("cannot scan {}", path.display()))?;
-        if metadata.is_file() {
-            files.push(disk_file(path));
-            continue;
-        }
-        let walker = ignore::WalkBuilder::new(path)
-            .hidden(false)
-            .require_git(false)
-            .filter_entry(|e| e.file_name() != ".git")
-            .build();
-        for entry in walker {
-            let entry = entry.with_context(|| format!("cannot walk {}", path.display()))?;
-            if entry.file_type().is_some_and(|t| t.is_file()) {
-                files.push(disk_file(entry.path()));
-            }
-        }
-    }
-    Ok(files)
-}
-
-fn display_path(path: &Path) -> String {
-    let text = path.to_string_lossy();
-    text.strip_prefix("./").unwrap_or(&text).replace('\\', "/")
 }
 
 #[cfg(test)]
@@ -551,18 +316,23 @@ mod tests {
         expand(&["ghp", "{{b62crc:30}}"].join("_"), &mut Rng::seeded(seed)).unwrap()
     }
 
-    /// A scanner reading anything over 1 KB in 256-byte blocks.
-    fn small_block_scanner() -> Scanner {
-        Scanner::from_config(&Config::default())
-            .unwrap()
-            .with_large_files(LargeFiles {
-                threshold: 1024,
-                block: 256,
-            })
+    fn scanner() -> Scanner {
+        Scanner::from_config(&Config::default()).unwrap()
+    }
+
+    /// `reader` read as a large file in 256-byte blocks and scanned.
+    fn scan_blocks(reader: &mut dyn std::io::Read) -> std::io::Result<FileResult> {
+        let scanner = scanner();
+        let mut result = FileResult::default();
+        let contents = disk::read_blocks(reader, "f", 256, &mut |chunk| {
+            scanner.scan_chunk(chunk, &mut result)
+        })?;
+        result.note(contents);
+        Ok(result)
     }
 
     fn scan(bytes: &[u8]) -> std::io::Result<FileResult> {
-        small_block_scanner().scan_large_file("f", &mut &bytes[..], FileResult::default())
+        scan_blocks(&mut &bytes[..])
     }
 
     /// Text lines, then `later` from past the first block on.
@@ -581,9 +351,9 @@ mod tests {
         let secrets: Vec<_> = result
             .findings
             .iter()
-            .map(|f| (&f.secret, f.line))
+            .map(|f| (f.matched_text(), f.line))
             .collect();
-        assert_eq!(secrets, [(&key, 62)]);
+        assert_eq!(secrets, [(key.as_str(), 62)]);
     }
 
     #[test]
@@ -617,17 +387,133 @@ mod tests {
                 Ok(n)
             }
         }
-        let result =
-            small_block_scanner().scan_large_file("f", &mut FailsLater(600), FileResult::default());
+        let result = scan_blocks(&mut FailsLater(600));
         assert_eq!(result.err().unwrap().to_string(), "device gone");
     }
 
     #[test]
-    fn cuts_keep_utf8_characters_whole() {
-        assert_eq!(utf8_boundary(b"ab"), 2);
-        assert_eq!(utf8_boundary("aé".as_bytes()), 3);
-        assert_eq!(utf8_boundary(&"aé".as_bytes()[..2]), 1);
-        assert_eq!(utf8_boundary(&"a😀".as_bytes()[..4]), 1);
-        assert_eq!(utf8_boundary(b""), 0);
+    fn an_unreadable_file_is_a_typed_error_naming_it_and_the_rest_is_scanned() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = token(4);
+        std::fs::write(dir.path().join("a.txt"), format!("GH = \"{key}\"\n")).unwrap();
+        // A folder where a file is expected cannot be read as one.
+        let folder = DiskFile {
+            display: "b\u{1b}.txt".into(),
+            path: dir.path().join("missing-dir").join("b.txt"),
+            repo_path: "b.txt".into(),
+        };
+        std::fs::write(dir.path().join("missing-dir"), "a file, not a folder").unwrap();
+        let files = [DiskFile::in_repo(dir.path(), "a.txt".into()), folder];
+        let report = scanner().scan_files(&files, &Progress::hidden());
+        assert_eq!(report.findings.len(), 1);
+        let [ScanError::Read { path, .. }] = report.errors.as_slice() else {
+            panic!("one read error expected: {:?}", report.errors);
+        };
+        assert_eq!(path, "b\u{1b}.txt");
+        assert!(
+            report.errors[0]
+                .to_string()
+                .starts_with("cannot read \"b\\x1b.txt\": "),
+            "{}",
+            report.errors[0]
+        );
+    }
+
+    #[test]
+    fn a_secret_file_is_reported_by_name_first_and_its_lines_scanned() {
+        let key = token(5);
+        let file = ChangedFile::from_blobs(crate::git::FileBlobs {
+            path: "app/.env".into(),
+            old_path: None,
+            new: format!("GH = \"{key}\"\n").into_bytes(),
+            old: None,
+            other_parents: Vec::new(),
+        });
+        let result = scanner().scan_changed_file(&file, &Origin::Commit("c0ffee".into()));
+        let kinds: Vec<(&str, bool, Option<&str>)> = result
+            .findings
+            .iter()
+            .map(|f| (f.rule_id.as_str(), f.is_secret_file(), f.origin.commit()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("secret-file", true, Some("c0ffee")),
+                ("github-token", false, Some("c0ffee"))
+            ]
+        );
+        assert_eq!(result.findings[0].matched_text(), "app/.env");
+    }
+
+    /// Runs git in `dir`, asserting success; returns stdout.
+    fn git(dir: &std::path::Path, args: &[&str]) -> String {
+        let output = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "git {args:?}: {output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    #[test]
+    fn a_commit_that_cannot_be_read_is_a_typed_error_and_the_others_are_scanned() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q"]);
+        let key = token(6);
+        std::fs::write(root.join("a.py"), format!("GH = \"{key}\"\n")).unwrap();
+        git(root, &["add", "a.py"]);
+        git(root, &["commit", "-q", "--no-verify", "-m", "key"]);
+        std::fs::write(root.join("b.py"), "x = 1\n").unwrap();
+        git(root, &["add", "b.py"]);
+        git(root, &["commit", "-q", "--no-verify", "-m", "broken"]);
+        let broken = git(root, &["rev-parse", "HEAD"]).trim().to_string();
+        let blob = git(root, &["rev-parse", "HEAD:b.py"]).trim().to_string();
+        std::fs::remove_file(root.join(".git/objects").join(&blob[..2]).join(&blob[2..])).unwrap();
+
+        let repo = crate::git::Repo::open(root, None, crate::git::Comparison::CacheTree).unwrap();
+        let history = repo.history(None).unwrap();
+        let report = scanner().scan_history(&history, &Progress::hidden());
+        let found: Vec<_> = report
+            .findings
+            .iter()
+            .map(|f| (f.path.as_str(), f.matched_text()))
+            .collect();
+        assert_eq!(found, [("a.py", key.as_str())]);
+        let [ScanError::Commit { id, .. }] = report.errors.as_slice() else {
+            panic!("one commit error expected: {:?}", report.errors);
+        };
+        assert_eq!(id, &broken);
+        assert!(
+            report.errors[0].to_string().contains("b.py"),
+            "{}",
+            report.errors[0]
+        );
+    }
+
+    #[test]
+    fn a_secret_file_on_disk_is_shown_as_typed_and_hashed_by_its_repository_path() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("app")).unwrap();
+        std::fs::write(dir.path().join("app/.env"), "A=1\n").unwrap();
+        let file = DiskFile {
+            display: ".env".into(),
+            path: dir.path().join("app/.env"),
+            repo_path: "app/.env".into(),
+        };
+        let report = scanner().scan_files(&[file], &Progress::hidden());
+        let [finding] = report.findings.as_slice() else {
+            panic!("one finding expected: {:?}", report.findings);
+        };
+        assert!(finding.is_secret_file());
+        assert_eq!(
+            (finding.path.as_str(), finding.matched_text()),
+            (".env", "app/.env")
+        );
+        assert_eq!(finding.origin, Origin::Worktree);
     }
 }

@@ -7,7 +7,8 @@ use std::fs;
 use keyguard::baseline::Baseline;
 use keyguard::report::{write_report, Format, HumanStyle};
 use keyguard::rules::builtin_specs;
-use keyguard::scan::{DiskFile, Scanner};
+use keyguard::scan::Scanner;
+use keyguard::source::disk::DiskFile;
 
 use crate::util::Keys;
 
@@ -57,11 +58,11 @@ fn no_format_prints_a_full_secret_for_any_rule_example() {
     for finding in &report.findings {
         // Secrets shorter than this are redacted too, but can occur in
         // the output by coincidence (a path, a rule id).
-        if finding.is_secret_file || finding.secret.chars().count() < 8 {
+        if finding.is_secret_file() || finding.matched_text().chars().count() < 8 {
             continue;
         }
         for (format, text) in &outputs {
-            if text.contains(&finding.secret) {
+            if text.contains(finding.matched_text()) {
                 leaks.push(format!("{format}: {} in {}", finding.rule_id, finding.path));
             }
         }

@@ -3,7 +3,7 @@
 //! and every line of `new` that `old` does not have (ignoring line ends and
 //! trailing whitespace) is inside a run: nothing new goes unscanned.
 #![no_main]
-use keyguard::git::staged::added_lines;
+use keyguard::lines::added_lines;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -19,7 +19,12 @@ pub fn run(settings: &Settings, prune: bool) -> Result<Outcome> {
     if !report.errors.is_empty() {
         anyhow::bail!(
             "cannot write a baseline from an incomplete scan: {}",
-            report.errors.join("; ")
+            report
+                .errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
         );
     }
     let path = settings

@@ -8,13 +8,15 @@ use std::time::Instant;
 use anyhow::{Context as _, Result};
 
 use super::Context;
+use crate::finding::ScanReport;
 use crate::finding::{FingerprintKey, KeyOrigin};
 use crate::git::history::PushedRef;
 use crate::messages::Message;
 use crate::progress::Progress;
 use crate::report::{self, Format, HumanStyle};
-use crate::scan::{self as scanner, DiskFile, ScanReport, Scanner};
+use crate::scan::Scanner;
 use crate::settings::{PreCommitPush, Profile, Scan, Settings, Stream, Target};
+use crate::source::disk::{self, DiskFile};
 use crate::{baseline, rules, Outcome};
 
 pub fn run(settings: &Settings, scan: &Scan) -> Result<Outcome> {
@@ -88,6 +90,11 @@ fn scan_in_repo(
         Target::Staged { hook } => {
             let staged = repo.next_commit_change(*hook == crate::install::Hook::PreMergeCommit)?;
             timer.mark("compare the index with HEAD");
+            if settings.timings {
+                settings.say(&Message::Comparison {
+                    how: staged.comparison().to_string(),
+                });
+            }
             scanner.scan_staged(staged)
         }
         Target::All => {
@@ -113,7 +120,7 @@ fn scan_in_repo(
                 (range, _) => repo.history(range.as_deref())?,
             };
             let progress = Progress::start("commits", history.len(), settings.progress);
-            scanner.scan_history(&history, &progress)
+            Ok(scanner.scan_history(&history, &progress))
         }
         Target::PrePush { remote } => {
             let mut input = String::new();
@@ -121,7 +128,7 @@ fn scan_in_repo(
                 .context("cannot read the pushed refs from standard input")?;
             let refs = PushedRef::parse_lines(&input)?;
             let history = repo.pushed_history(remote, &refs)?;
-            scanner.scan_history(&history, &Progress::hidden())
+            Ok(scanner.scan_history(&history, &Progress::hidden()))
         }
     }
 }
@@ -137,7 +144,7 @@ fn scan_paths(
         // Only a PATH scan runs outside a repository (see `run`).
         anyhow::bail!("this scan needs a git repository");
     };
-    let files = scanner::files_under(paths, root)?;
+    let files = disk::files_under(paths, root)?;
     let progress = Progress::start("files", files.len(), settings.progress);
     Ok(scanner.scan_files(&files, &progress))
 }

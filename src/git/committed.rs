@@ -8,7 +8,8 @@ use std::collections::HashSet;
 use anyhow::{anyhow, Result};
 use git2::{ErrorCode, Oid, TreeWalkMode, TreeWalkResult};
 
-use super::staged::{FileDelta, StagedChange};
+use super::delta::FileDelta;
+use super::staged::StagedChange;
 use super::{path_text, Repo};
 
 /// Git's modes for a regular and an executable file: the only entries
@@ -30,13 +31,7 @@ impl Repo {
         let mut deltas = Vec::new();
         let mut add = |path: String, id: Oid, size: Option<u64>| {
             if seen.insert((path.clone(), id)) {
-                deltas.push(FileDelta {
-                    new_id: id,
-                    new_path: path,
-                    old_id: None,
-                    old_path: None,
-                    size_hint: size,
-                });
+                deltas.push(FileDelta::whole(path, id, size));
             }
         };
         if let Some(tree) = self.head_tree()? {
@@ -52,7 +47,7 @@ impl Repo {
             })
             .map_err(|e| anyhow!("cannot read the tree of HEAD: {}", e.message()))?;
         }
-        let index = self.index_to_commit()?;
+        let (index, comparison) = self.index_to_commit()?;
         for entry in index.iter() {
             let stage = (entry.flags >> 12) & 0x3;
             if stage != 0
@@ -69,9 +64,9 @@ impl Repo {
         }
         Ok(StagedChange {
             repo: &self.repo,
+            blobs: &self.blobs,
             deltas,
-            // Whole files, not the lines a merge adds: nothing to filter.
-            merge: None,
+            comparison,
         })
     }
 

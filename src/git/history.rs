@@ -10,12 +10,15 @@ use std::sync::Mutex;
 use anyhow::{anyhow, bail, Context, Result};
 use git2::{DiffFindOptions, DiffOptions, Oid, Repository, Sort};
 
-use super::staged::{changed_files, ChangedFile};
+use super::blobs::BlobReader;
+use super::delta::FileBlobs;
+use super::staged::changed_files;
 use super::Repo;
 
 /// What `keyguard --history` and the pre-push hook walk.
 pub struct History {
     git_dir: PathBuf,
+    blobs: BlobReader,
     /// Commit ids, newest first.
     commits: Vec<Oid>,
     seen_pairs: Mutex<HashSet<(Oid, Oid)>>,
@@ -129,6 +132,7 @@ impl Repo {
     fn history_of(&self, commits: Vec<Oid>) -> History {
         History {
             git_dir: self.repo.path().to_path_buf(),
+            blobs: self.blobs.clone(),
             commits,
             seen_pairs: Mutex::new(HashSet::new()),
         }
@@ -164,7 +168,7 @@ impl CommitReader<'_> {
     /// The files commit `id` added or changed, compared with its first
     /// parent (the empty tree for a root commit). Merge commits are skipped:
     /// what they bring in was added, and scanned, in the merged commits.
-    pub fn changes(&self, id: &str) -> Result<Vec<ChangedFile>> {
+    pub fn changes(&self, id: &str) -> Result<Vec<FileBlobs>> {
         let oid = Oid::from_str(id)?;
         let commit = self
             .repo
@@ -194,7 +198,12 @@ impl CommitReader<'_> {
             .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut options))
             .with_context(|| format!("cannot diff commit {id}"))?;
         diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
-        changed_files(&self.repo, &diff, Some(&self.history.seen_pairs))
+        changed_files(
+            &self.repo,
+            &self.history.blobs,
+            &diff,
+            Some(&self.history.seen_pairs),
+        )
     }
 }
 

@@ -6,15 +6,15 @@
 //!
 //! The answer is the list of added and modified files; anything this fast
 //! path does not handle (renames, which need similarity detection; index
-//! features it cannot read) returns `None`, and the caller asks libgit2 or
-//! git instead.
+//! features it cannot read) is declined with the reason, and `staged.rs`
+//! falls back to libgit2.
 
 use std::ops::Range;
 
 use git2::{ObjectType, Oid, Repository, Tree, TreeEntry};
 
+use super::delta::FileDelta;
 use super::index_file::{self, CacheNode, Entry, IndexFile, Unsupported};
-use super::staged::FileDelta;
 
 /// The files the index adds or changes compared with `head` (`None`: an
 /// unborn branch), or why this fast path cannot answer.
@@ -152,6 +152,7 @@ impl Walk<'_> {
             old_id: head_blob,
             old_path: None,
             size_hint: Some(u64::from(self.index.size(entry))),
+            other_parents: Vec::new(),
         });
     }
 }

@@ -1,7 +1,9 @@
 //! Everything that touches git. No git2 type leaves this module: callers
 //! get owned paths and text.
 
+mod blobs;
 pub mod committed;
+mod delta;
 pub mod history;
 mod index_diff;
 pub mod index_file;
@@ -11,17 +13,36 @@ pub mod tracked;
 
 use std::path::{Path, PathBuf};
 
+use blobs::BlobReader;
+use delta::path_text;
+pub use delta::FileBlobs;
+pub use staged::Comparison;
+
 use anyhow::{anyhow, bail, Context, Result};
 use git2::{ErrorCode, Repository, Tree};
 
 /// An open repository, found the way git finds it for a hook.
 pub struct Repo {
     repo: Repository,
+    /// The index git is about to commit (see [`resolve_index_file`]).
+    index_file: PathBuf,
+    /// Whether `index_file` was named (`GIT_INDEX_FILE`, or by the caller)
+    /// rather than the repository's own.
+    index_file_named: bool,
+    blobs: BlobReader,
+    /// The first way of comparing the index with HEAD that is tried; the
+    /// later ones are its fallbacks.
+    first_comparison: Comparison,
+    /// The `<id>` of each `GITHEAD_<id>` variable: the commits `git merge`
+    /// is merging, named only this way while its pre-merge-commit hook runs.
+    githead_names: Vec<String>,
 }
 
 impl Repo {
-    /// Opens the repository from the environment: `GIT_DIR`, `GIT_WORK_TREE`
-    /// and the current directory, as git sets them for hooks.
+    /// Opens the repository from the environment: `GIT_DIR`, `GIT_WORK_TREE`,
+    /// `GIT_INDEX_FILE`, `GIT_OBJECT_DIRECTORY` and the current directory,
+    /// as git sets them for hooks, and the `GITHEAD_*` names of a merge
+    /// being made. The only place in `git/` that reads the environment.
     pub fn open_from_env() -> Result<Repo> {
         // Reading an object need not re-hash it to check its id: keyguard
         // only reads what git wrote, and SHA-1 (with collision detection)
@@ -34,7 +55,47 @@ impl Repo {
                 e.message()
             )
         })?;
-        Ok(Repo { repo })
+        let index_file = std::env::var_os("GIT_INDEX_FILE")
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from);
+        // Another object directory: its loose objects are libgit2's to find.
+        let own_objects = std::env::var_os("GIT_OBJECT_DIRECTORY").is_none();
+        let githead_names = std::env::vars_os()
+            .filter_map(|(name, _)| Some(name.to_str()?.strip_prefix("GITHEAD_")?.to_string()))
+            .collect();
+        let mut opened = Repo::with(repo, index_file, own_objects, Comparison::CacheTree);
+        opened.githead_names = githead_names;
+        Ok(opened)
+    }
+
+    /// Opens the repository at `path`, with the index `index_file` (or its
+    /// own), comparing the index with HEAD from `first_comparison` on: the
+    /// tests force each fallback this way.
+    pub fn open(
+        path: &Path,
+        index_file: Option<PathBuf>,
+        first_comparison: Comparison,
+    ) -> Result<Repo> {
+        let repo = Repository::open(path)
+            .map_err(|e| anyhow!("cannot open {}: {}", path.display(), e.message()))?;
+        Ok(Repo::with(repo, index_file, true, first_comparison))
+    }
+
+    fn with(
+        repo: Repository,
+        index_file: Option<PathBuf>,
+        own_objects: bool,
+        first_comparison: Comparison,
+    ) -> Repo {
+        let blobs = BlobReader::new(own_objects.then(|| repo.commondir().join("objects")));
+        Repo {
+            index_file_named: index_file.is_some(),
+            index_file: resolve_index_file(&repo, index_file),
+            blobs,
+            first_comparison,
+            githead_names: Vec::new(),
+            repo,
+        }
     }
 
     /// The working tree root, if the repository has one.
@@ -70,32 +131,26 @@ impl Repo {
         }
     }
 
-    /// The index git is about to commit: `GIT_INDEX_FILE` when git set it
-    /// (`git commit -a`, `git commit <paths>` use a temporary index),
-    /// otherwise the repository's own index. Opened read-only: nothing here
-    /// writes it back.
-    ///
-    /// libgit2 cannot read every index git writes (a split index, a sparse
-    /// index); then the entries are asked of git itself.
-    fn index_to_commit(&self) -> Result<git2::Index> {
-        let opened = match std::env::var_os("GIT_INDEX_FILE").filter(|p| !p.is_empty()) {
-            Some(path) => {
-                let path = PathBuf::from(path);
-                if !path.exists() {
-                    return Err(anyhow!(
-                        "GIT_INDEX_FILE points to {}, which does not exist; unset it or run keyguard from a git hook",
-                        path.display()
-                    ));
-                }
-                git2::Index::open(&path)
+    /// The index git is about to commit, opened read-only (nothing here
+    /// writes it back), and which reader read it: libgit2, or (for what it
+    /// cannot read: a split index, a sparse index) git itself.
+    fn index_to_commit(&self) -> Result<(git2::Index, Comparison)> {
+        let opened = if self.index_file_named {
+            if !self.index_file.exists() {
+                return Err(anyhow!(
+                    "GIT_INDEX_FILE points to {}, which does not exist; unset it or run keyguard from a git hook",
+                    self.index_file.display()
+                ));
             }
-            None => self.repo.index(),
+            git2::Index::open(&self.index_file)
+        } else {
+            self.repo.index()
         };
         let libgit2_error = match opened {
-            Ok(index) => return Ok(index),
+            Ok(index) => return Ok((index, Comparison::Libgit2)),
             Err(e) => e,
         };
-        self.index_from_git_cli().map_err(|cli_error| {
+        let index = self.index_from_git_cli().map_err(|cli_error| {
             anyhow!(
                 "cannot read the index of {} ({}; git ls-files: {cli_error:#}). If another git command is running, \
                  wait for it; if the index is corrupt, `rm .git/index && git reset` rebuilds it from HEAD \
@@ -103,17 +158,20 @@ impl Repo {
                 self.repo.path().display(),
                 libgit2_error.message()
             )
-        })
+        })?;
+        Ok((index, Comparison::GitLsFiles))
     }
 
     /// Runs the `git` on PATH at the working tree root (it inherits
-    /// `GIT_DIR` and `GIT_INDEX_FILE`), without locks or standard input, and
-    /// returns its standard output; a failure carries git's message.
+    /// `GIT_DIR`, and is given the index resolved at open), without locks
+    /// or standard input, and returns its standard output; a failure
+    /// carries git's message.
     fn git_output(&self, args: &[&str]) -> Result<Vec<u8>> {
         let mut command = std::process::Command::new("git");
         command
             .args(args)
             .env("GIT_OPTIONAL_LOCKS", "0")
+            .env("GIT_INDEX_FILE", &self.index_file)
             .stdin(std::process::Stdio::null());
         if let Some(workdir) = self.repo.workdir() {
             command.current_dir(workdir);
@@ -135,9 +193,10 @@ impl Repo {
         Some(object.peel_to_commit().ok()?.id().to_string())
     }
 
-    /// An in-memory index built from `git ls-files --stage -z`, which reads
-    /// whatever index format the installed git writes (and honours
-    /// `GIT_INDEX_FILE`).
+    /// The fallback index reader: an in-memory index built from
+    /// `git ls-files --stage -z`, which reads whatever index format the
+    /// installed git writes (split and sparse indexes, which libgit2
+    /// rejects).
     fn index_from_git_cli(&self) -> Result<git2::Index> {
         let stdout = self.git_output(&["ls-files", "--stage", "-z"])?;
         let mut index = git2::Index::new()?;
@@ -186,106 +245,13 @@ fn parse_stage_record(record: &[u8]) -> Result<Option<git2::IndexEntry>> {
     }))
 }
 
-fn read_blob(repo: &Repository, id: git2::Oid, path: &str) -> Result<Vec<u8>> {
-    if let Some(content) = read_loose_blob(repo, id) {
-        return Ok(content);
-    }
-    let blob = repo.find_blob(id).map_err(|e| {
-        anyhow!(
-            "cannot read the content of {path} (object {id}: {}). \
-             The object store may be damaged: try `git fsck`",
-            e.message()
-        )
-    })?;
-    Ok(blob.content().to_vec())
-}
-
-/// A blob stored as a loose object, read from its file and inflated
-/// straight into a buffer of its size. `git add` writes every staged blob
-/// this way, so a large staged change is mostly loose objects; zlib-rs
-/// inflates them faster than libgit2's bundled zlib, with one copy fewer.
-/// `None` sends the read to libgit2: no such file (a packed object, an
-/// alternate object store), or anything unexpected in it, which libgit2
-/// then reports in its own words.
-fn read_loose_blob(repo: &Repository, id: git2::Oid) -> Option<Vec<u8>> {
-    use flate2::{Decompress, FlushDecompress, Status};
-    if std::env::var_os("GIT_OBJECT_DIRECTORY").is_some() {
-        return None;
-    }
-    let hex = id.to_string();
-    let file = repo
-        .commondir()
-        .join("objects")
-        .join(&hex[..2])
-        .join(&hex[2..]);
-    let compressed = std::fs::read(file).ok()?;
-    let mut inflate = Decompress::new(true);
-    // The header, "blob <size>\0", then the content.
-    let mut header = [0u8; 32];
-    inflate
-        .decompress(&compressed, &mut header, FlushDecompress::None)
-        .ok()?;
-    let produced = inflate.total_out() as usize;
-    let end = header[..produced].iter().position(|&b| b == 0)?;
-    let size: usize = std::str::from_utf8(header[..end].strip_prefix(b"blob ")?)
-        .ok()?
-        .parse()
-        .ok()?;
-    let mut content = Vec::with_capacity(size);
-    content.extend_from_slice(&header[end + 1..produced]);
-    if content.len() > size {
-        return None;
-    }
-    let consumed = inflate.total_in() as usize;
-    let status = inflate
-        .decompress_vec(
-            &compressed[consumed..],
-            &mut content,
-            FlushDecompress::Finish,
-        )
-        .ok()?;
-    (status == Status::StreamEnd && content.len() == size).then_some(content)
-}
-
-/// A path from git (bytes) as text for reports; non-UTF-8 bytes are replaced.
-fn path_text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loose_blobs_read_directly_match_libgit2() {
-        let dir = tempfile::tempdir().unwrap();
-        let repo = Repository::init(dir.path()).unwrap();
-        let large: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
-        for content in [&b""[..], b"one line\n", b"x", &large] {
-            let id = repo.blob(content).unwrap();
-            assert_eq!(read_blob(&repo, id, "f").unwrap(), content);
-            // Written loose by libgit2: read without it (an empty blob may
-            // go either way).
-            if !content.is_empty() {
-                assert_eq!(read_loose_blob(&repo, id).as_deref(), Some(content));
-            }
-        }
-    }
-
-    #[test]
-    fn a_damaged_loose_object_goes_to_libgit2_and_its_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let repo = Repository::init(dir.path()).unwrap();
-        let id = repo.blob(b"some content\n").unwrap();
-        let hex = id.to_string();
-        let file = repo.path().join("objects").join(&hex[..2]).join(&hex[2..]);
-        let mut perms = std::fs::metadata(&file).unwrap().permissions();
-        #[allow(clippy::permissions_set_readonly_false)]
-        perms.set_readonly(false);
-        std::fs::set_permissions(&file, perms).unwrap();
-        std::fs::write(&file, b"not zlib at all").unwrap();
-        assert_eq!(read_loose_blob(&repo, id), None);
-        let err = read_blob(&repo, id, "f.txt").unwrap_err().to_string();
-        assert!(err.contains("cannot read the content of f.txt"), "{err}");
+/// The one resolver of the index to commit: `index_file` when named
+/// (`GIT_INDEX_FILE`: `git commit -a` and `git commit <paths>` use a
+/// temporary index), made absolute because git runs at the working tree
+/// root; else the repository's own index.
+fn resolve_index_file(repo: &Repository, index_file: Option<PathBuf>) -> PathBuf {
+    match index_file {
+        Some(path) => std::path::absolute(&path).unwrap_or(path),
+        None => repo.path().join("index"),
     }
 }

@@ -23,7 +23,7 @@ impl Repo {
             let unique: BTreeSet<String> = paths.into_iter().collect();
             return Ok(unique.into_iter().collect());
         }
-        let index = self.index_to_commit()?;
+        let (index, _) = self.index_to_commit()?;
         let mut paths = BTreeSet::new();
         for entry in index.iter() {
             if entry.mode == MODE_SYMLINK || entry.mode == MODE_GITLINK {

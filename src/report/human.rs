@@ -7,14 +7,14 @@ use owo_colors::OwoColorize;
 
 use super::HumanStyle;
 use crate::finding::Finding;
+use crate::finding::ScanReport;
 use crate::messages::{self, Message};
-use crate::scan::ScanReport;
 
 pub fn write<W: Write>(report: &ScanReport, style: HumanStyle, out: &mut W) -> Result<()> {
     let paint = Painter(style.color);
     for finding in &report.findings {
         let path = quote_path(&finding.path);
-        let location = match &finding.commit {
+        let location = match finding.origin.commit() {
             Some(commit) => format!(
                 "{} {path}:{}:{}",
                 &commit[..commit.len().min(12)],
@@ -84,14 +84,14 @@ fn plural(n: u64) -> &'static str {
 
 /// What to do about this finding, in the idiom of the file's language.
 fn hint(finding: &Finding) -> String {
-    if finding.is_secret_file {
+    if finding.is_secret_file() {
         return format!(
             "keep this file out of git: `git restore --staged {0}`, add it to .gitignore, \
              and commit a template (e.g. .env.example) with empty values instead",
             quote_path(&finding.path)
         );
     }
-    let var = finding.env_var.as_deref().unwrap_or("SECRET");
+    let var = finding.env_var().unwrap_or("SECRET");
     let lookup = env_lookup(&finding.path, var);
     format!("load it from the environment ({lookup}) and, if it was ever pushed, rotate it")
 }

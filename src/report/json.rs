@@ -6,8 +6,7 @@ use std::io::Write;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::finding::{FingerprintKey, Source};
-use crate::scan::{ScanReport, Stats};
+use crate::finding::{FingerprintKey, ScanReport, Stats};
 
 /// Bumped when a field changes meaning or disappears; adding fields is not
 /// a breaking change.
@@ -30,7 +29,7 @@ struct JsonFinding<'a> {
     /// Redacted: never the full secret.
     secret: String,
     fingerprint: String,
-    source: Source,
+    source: &'static str,
     commit: Option<&'a str>,
 }
 
@@ -46,8 +45,8 @@ pub fn write<W: Write>(report: &ScanReport, key: &FingerprintKey, out: &mut W) -
             column: f.column,
             secret: f.redacted(),
             fingerprint: f.fingerprint(key),
-            source: f.source,
-            commit: f.commit.as_deref(),
+            source: f.origin.label(),
+            commit: f.origin.commit(),
         })
         .collect();
     let doc = JsonReport {

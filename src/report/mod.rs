@@ -10,8 +10,8 @@ use std::io::Write;
 use anyhow::Result;
 
 use crate::finding::FingerprintKey;
+use crate::finding::ScanReport;
 use crate::install::Hook;
-use crate::scan::ScanReport;
 
 /// Output formats (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

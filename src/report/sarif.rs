@@ -10,7 +10,7 @@ use anyhow::Result;
 use serde_json::{json, Value};
 
 use crate::finding::FingerprintKey;
-use crate::scan::ScanReport;
+use crate::finding::ScanReport;
 
 const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -55,7 +55,7 @@ pub fn write<W: Write>(report: &ScanReport, key: &FingerprintKey, out: &mut W) -
                 }],
                 "partialFingerprints": {"keyguardFingerprint/v2": f.fingerprint(key)}
             });
-            if let Some(commit) = &f.commit {
+            if let Some(commit) = f.origin.commit() {
                 result["properties"] = json!({"commit": commit});
             }
             result

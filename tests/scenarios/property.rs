@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::fs;
 
 use keyguard::config::Config;
-use keyguard::scan::{DiskFile, Scanner};
+use keyguard::scan::Scanner;
+use keyguard::source::disk::DiskFile;
 
 use crate::util::Keys;
 
@@ -112,7 +113,7 @@ fn a_key_in_generated_text_is_found_at_its_line_and_column() {
 /// new text.
 #[test]
 fn an_inserted_key_line_is_the_only_added_line_and_is_found_there() {
-    use keyguard::git::staged::added_lines;
+    use keyguard::lines::added_lines;
     let scanner = Scanner::from_config(&Config::default()).unwrap();
     let detector = scanner.detector();
     let mut keys = Keys::for_test("scenario/property/inserted_line");

@@ -1,0 +1,351 @@
+//! Path policy: which files are never scanned (`[allow] paths`), which
+//! names alone mark a file as secret (`.env`, `id_rsa`, `*.key`), and the
+//! rename rule. Every path list is a set of `.gitignore`-style globs
+//! matched with globset against repository-relative, `/`-separated paths.
+
+use anyhow::{Context, Result};
+use globset::{Candidate, GlobBuilder, GlobSet, GlobSetBuilder};
+
+use crate::config::{Config, SecretFilesConfig};
+
+/// The built-in list, following what API-key guides tell people to keep
+/// out of git. Globs follow `.gitignore`: see [`PathGlobs`].
+pub const DEFAULT_SECRET_FILES: &[&str] = &[
+    ".env",
+    ".env.*",
+    "*.key",
+    "id_rsa",
+    "id_dsa",
+    "id_ecdsa",
+    "id_ed25519",
+    "*.p12",
+    "*.pfx",
+    // Not `.netrc`: SPEC lists it among the credential configs committed
+    // without secrets, whose content the `netrc-password` rule reads.
+    ".git-credentials",
+    "**/config/secrets.json",
+    "**/private/*.json",
+];
+
+/// Templates people are told to commit instead; their lines are still scanned.
+pub const DEFAULT_TEMPLATE_FILES: &[&str] = &[
+    ".env.example",
+    ".env.sample",
+    ".env.template",
+    ".env.dist",
+    ".env.*.example",
+    ".env.*.sample",
+    ".env.*.template",
+    ".env.*.dist",
+];
+
+/// The path rules of one configuration.
+pub struct PathPolicy {
+    allowed: PathGlobs,
+    secret_files: SecretFiles,
+}
+
+impl PathPolicy {
+    pub fn from_config(config: &Config) -> Result<PathPolicy> {
+        Ok(PathPolicy {
+            allowed: PathGlobs::new(&config.allow.paths).context("in [allow] paths")?,
+            secret_files: SecretFiles::from_config(&config.secret_files)?,
+        })
+    }
+
+    /// Is `path` on the allow-list, never scanned?
+    pub fn is_allowed(&self, path: &str) -> bool {
+        self.allowed.is_match(path)
+    }
+
+    /// The pattern that marks `path` as a secrets file, if any.
+    pub fn secret_file_pattern(&self, path: &str) -> Option<&str> {
+        self.secret_files.matching_pattern(path)
+    }
+
+    /// The rename rule: a file moved out of an allowed path is new to the
+    /// scan, so all of it is checked, not only its added lines; otherwise a
+    /// rename could launder a secret.
+    pub fn scans_whole(&self, old_path: Option<&str>) -> bool {
+        old_path.is_some_and(|old| self.is_allowed(old))
+    }
+}
+
+/// Compiled secret-file globs and their exceptions.
+pub struct SecretFiles {
+    patterns: Vec<String>,
+    secret: PathGlobs,
+    exempt: PathGlobs,
+}
+
+impl SecretFiles {
+    pub fn from_config(config: &SecretFilesConfig) -> Result<SecretFiles> {
+        let mut patterns: Vec<String> = match &config.patterns {
+            Some(patterns) => patterns.clone(),
+            None => DEFAULT_SECRET_FILES.iter().map(|s| s.to_string()).collect(),
+        };
+        patterns.extend(config.extra.iter().cloned());
+        let exempt: Vec<String> = DEFAULT_TEMPLATE_FILES
+            .iter()
+            .map(|s| s.to_string())
+            .chain(config.allow.iter().cloned())
+            .collect();
+        Ok(SecretFiles {
+            secret: PathGlobs::new(&patterns).context("in [secret_files]")?,
+            exempt: PathGlobs::new(&exempt).context("in [secret_files] allow")?,
+            patterns,
+        })
+    }
+
+    /// The pattern that marks `path` (repository-relative, `/`-separated)
+    /// as a secrets file, if any.
+    pub fn matching_pattern(&self, path: &str) -> Option<&str> {
+        if self.exempt.is_match(path) {
+            return None;
+        }
+        self.secret
+            .first_match(path)
+            .map(|i| self.patterns[i].as_str())
+    }
+}
+
+/// A list of path globs with `.gitignore`'s anchoring (see [`anchor`]):
+/// an allow list must not be wider than it reads.
+pub struct PathGlobs {
+    set: GlobSet,
+}
+
+impl PathGlobs {
+    pub fn new(patterns: &[String]) -> Result<PathGlobs> {
+        let mut builder = GlobSetBuilder::new();
+        for pattern in patterns {
+            let glob = GlobBuilder::new(&anchor(pattern))
+                .literal_separator(true)
+                .build()
+                .with_context(|| format!("invalid path glob `{pattern}`"))?;
+            builder.add(glob);
+        }
+        let set = builder.build().context("cannot compile path globs")?;
+        Ok(PathGlobs { set })
+    }
+
+    pub fn is_match(&self, path: &str) -> bool {
+        self.set.is_match(path)
+    }
+
+    /// The index of the first pattern (in the order given) matching `path`.
+    pub fn first_match(&self, path: &str) -> Option<usize> {
+        let candidate = Candidate::new(path);
+        // Most paths match nothing: no list is built for them.
+        if !self.set.is_match_candidate(&candidate) {
+            return None;
+        }
+        self.set.matches_candidate(&candidate).into_iter().min()
+    }
+}
+
+/// `.gitignore` anchoring: a glob without a `/` (other than a trailing one)
+/// matches at any depth; one with a `/` in it is relative to the root; a
+/// leading `/` anchors explicitly; a trailing `/` means the whole folder.
+fn anchor(pattern: &str) -> String {
+    let (body, is_folder) = match pattern.strip_suffix('/') {
+        Some(body) => (body, true),
+        None => (pattern, false),
+    };
+    let mut anchored = if let Some(rest) = body.strip_prefix('/') {
+        rest.to_string()
+    } else if body.contains('/') {
+        body.to_string()
+    } else {
+        format!("**/{body}")
+    };
+    if is_folder {
+        anchored.push_str("/**");
+    }
+    anchored
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn globs(patterns: &[&str]) -> PathGlobs {
+        PathGlobs::new(&patterns.iter().map(|p| p.to_string()).collect::<Vec<_>>()).unwrap()
+    }
+
+    fn defaults() -> SecretFiles {
+        SecretFiles::from_config(&SecretFilesConfig::default()).unwrap()
+    }
+
+    #[test]
+    fn gitignore_anchoring() {
+        let g = globs(&["fixtures/**", "*.snap", "vendor/", "/top.txt", ".env.*"]);
+        assert!(g.is_match("fixtures/a/b.py"));
+        assert!(!g.is_match("app/fixtures/b.py"));
+        assert!(g.is_match("deep/x.snap"));
+        assert!(g.is_match("x.snap"));
+        assert!(g.is_match("a/vendor/lib.js"));
+        assert!(g.is_match("vendor/lib.js"));
+        assert!(!g.is_match("vendored.js"));
+        assert!(g.is_match("top.txt"));
+        assert!(!g.is_match("a/top.txt"));
+        assert!(g.is_match("web/.env.local"));
+        assert!(!g.is_match("web/.env"));
+    }
+
+    #[test]
+    fn star_stays_in_one_folder() {
+        let g = globs(&["src/*.rs", "a/**/z.txt", "?.md"]);
+        assert!(g.is_match("src/lib.rs"));
+        assert!(!g.is_match("src/git/mod.rs"));
+        assert!(g.is_match("a/z.txt"));
+        assert!(g.is_match("a/b/c/z.txt"));
+        assert!(g.is_match("x/a.md"));
+        assert!(!g.is_match("ab.md"));
+    }
+
+    #[test]
+    fn fancy_globs_and_the_first_pattern_matching() {
+        let g = globs(&["*.{pem,key}", "id_[rd]sa"]);
+        assert!(g.is_match("certs/a.pem"));
+        assert!(g.is_match("b.key"));
+        assert!(g.is_match("home/id_rsa"));
+        assert!(!g.is_match("id_ecdsa"));
+        assert_eq!(
+            globs(&["*.py", "*.{pem,key}"]).first_match("a.key"),
+            Some(1)
+        );
+        assert_eq!(globs(&["*.key", "b.*"]).first_match("b.key"), Some(0));
+        assert_eq!(globs(&["*.py"]).first_match("b.key"), None);
+    }
+
+    /// The anchoring agrees with git's own `.gitignore` matching, as the
+    /// `ignore` crate implements it, on every pattern and path below.
+    #[test]
+    fn agrees_with_gitignore_matching() {
+        let patterns = [
+            "fixtures/**",
+            "*.snap",
+            "vendor/",
+            "/top.txt",
+            ".env.*",
+            "src/*.rs",
+            "a/**/z.txt",
+            "?.md",
+            "id_[rd]sa",
+            "**/config/secrets.json",
+            "**/private/*.json",
+            "docs/*/notes",
+        ];
+        let paths = [
+            "fixtures/a/b.py",
+            "app/fixtures/b.py",
+            "deep/x.snap",
+            "x.snap",
+            "a/vendor/lib.js",
+            "vendor/lib.js",
+            "vendored.js",
+            "top.txt",
+            "a/top.txt",
+            "web/.env.local",
+            "web/.env",
+            "src/lib.rs",
+            "src/git/mod.rs",
+            "a/z.txt",
+            "a/b/c/z.txt",
+            "x/a.md",
+            "ab.md",
+            "home/id_rsa",
+            "id_dsa",
+            "id_ecdsa",
+            "config/secrets.json",
+            "svc/config/secrets.json",
+            "a/private/x.json",
+            "private/deep/x.json",
+            "docs/a/notes",
+            "docs/a/b/notes",
+        ];
+        for pattern in patterns {
+            let ours = globs(&[pattern]);
+            let mut builder = ignore::gitignore::GitignoreBuilder::new("");
+            builder.add_line(None, pattern).unwrap();
+            let git = builder.build().unwrap();
+            for path in paths {
+                assert_eq!(
+                    ours.is_match(path),
+                    git.matched_path_or_any_parents(path, false).is_ignore(),
+                    "`{pattern}` on {path}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn env_files_and_keys_are_secret() {
+        let s = defaults();
+        for path in [
+            ".env",
+            "app/.env",
+            ".env.local",
+            ".env.production",
+            "certs/server.key",
+            "home/.ssh/id_rsa",
+            "config/secrets.json",
+            "svc/config/secrets.json",
+            "a/private/x.json",
+        ] {
+            assert!(s.matching_pattern(path).is_some(), "{path}");
+        }
+    }
+
+    #[test]
+    fn templates_and_lookalikes_are_not() {
+        let s = defaults();
+        for path in [
+            ".env.example",
+            "web/.env.sample",
+            ".env.template",
+            ".env.dist",
+            ".env.local.example",
+            "environment.ts",
+            "src/env.rs",
+            "keys.rs",
+            "config/secrets.json.example",
+            "private/deep/x.json",
+            "id_rsa.pub",
+            "monkey.txt",
+        ] {
+            assert_eq!(s.matching_pattern(path), None, "{path}");
+        }
+    }
+
+    #[test]
+    fn config_replaces_extends_and_allows() {
+        let config = SecretFilesConfig {
+            patterns: Some(vec!["*.secret".into()]),
+            extra: vec!["/deploy/creds.yml".into()],
+            allow: vec!["fixtures/*.secret".into()],
+        };
+        let s = SecretFiles::from_config(&config).unwrap();
+        assert!(s.matching_pattern(".env").is_none());
+        assert_eq!(s.matching_pattern("a/b.secret"), Some("*.secret"));
+        assert!(s.matching_pattern("deploy/creds.yml").is_some());
+        assert!(s.matching_pattern("x/deploy/creds.yml").is_none());
+        assert!(
+            s.matching_pattern("app/fixtures/b.secret").is_some(),
+            "a glob with / is anchored"
+        );
+        assert!(s.matching_pattern("fixtures/b.secret").is_none());
+    }
+
+    #[test]
+    fn a_file_moved_out_of_an_allowed_path_is_scanned_whole() {
+        let mut config = Config::default();
+        config.allow.paths = vec!["fixtures/".into()];
+        let policy = PathPolicy::from_config(&config).unwrap();
+        assert!(policy.is_allowed("fixtures/keys.txt"));
+        assert!(policy.scans_whole(Some("fixtures/keys.txt")));
+        assert!(!policy.scans_whole(Some("src/keys.txt")));
+        assert!(!policy.scans_whole(None));
+    }
+}
