@@ -8,6 +8,7 @@
 pub mod atomic_write;
 pub mod baseline;
 pub mod cli;
+pub mod cmd;
 pub mod config;
 pub mod decode;
 pub mod detect;
@@ -86,7 +87,10 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Some(Command::Install { force, pre_push }) => cmd_install(force, pre_push),
         Some(Command::Uninstall { pre_push }) => cmd_uninstall(pre_push),
-        Some(Command::Rules) => cmd_rules(&cli.global),
+        Some(Command::Rules { action: None }) => cmd_rules(&cli.global),
+        Some(Command::Rules {
+            action: Some(cli::RulesAction::Check { file }),
+        }) => cmd::rules::run(file.as_deref(), &mut std::io::stdout().lock()),
         Some(Command::Init) => cmd_init(),
         Some(Command::Completions { shell }) => {
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -175,14 +179,17 @@ fn cmd_scan(target: Target, global: &GlobalArgs) -> Result<Outcome> {
     if global.verbose {
         describe_config(&loaded);
     }
-    let scanner = Scanner::from_config(&loaded.config).with_context(|| match &loaded.path {
-        Some(path) => format!("invalid configuration in {}", path.display()),
-        None => "invalid built-in configuration".to_string(),
-    })?;
-    let scanner = match target {
-        Target::Staged { .. } => scanner.for_small_inputs(),
-        _ => scanner,
+    // The hook's few added lines: engines quick to build (a large staged
+    // change switches to the bulk ones once its size is known, in scan.rs).
+    let profile = match target {
+        Target::Staged { .. } => detect::Profile::Hook,
+        _ => detect::Profile::Bulk,
     };
+    let scanner =
+        Scanner::from_config(&loaded.config, profile).with_context(|| match &loaded.path {
+            Some(path) => format!("invalid configuration in {}", path.display()),
+            None => "invalid built-in configuration".to_string(),
+        })?;
     timer.mark("load configuration and rules");
 
     if let (Some(repo), Target::Staged { .. } | Target::All) = (&repo, &target) {
@@ -437,7 +444,7 @@ fn describe_config(loaded: &LoadedConfig) {
         );
     }
     if !config.rules.is_empty() {
-        let ids: Vec<&str> = config.rules.iter().map(|r| r.id.as_str()).collect();
+        let ids: Vec<&str> = config.rules.iter().map(|r| r.id.as_ref()).collect();
         eprintln!("keyguard: custom rules: {}", ids.join(", "));
     }
 }
@@ -471,7 +478,7 @@ fn cmd_baseline(prune: bool, global: &GlobalArgs) -> Result<Outcome> {
         .workdir()
         .context("keyguard baseline needs a working tree; this repository is bare")?;
     let loaded = config::load(global.config.as_deref(), Some(root))?;
-    let scanner = Scanner::from_config(&loaded.config)?;
+    let scanner = Scanner::from_config(&loaded.config, detect::Profile::Bulk)?;
     // Only what is committed or staged: an untracked `.env` accepted here
     // would pass silently once committed.
     let report = scanner.scan_staged(repo.committed_and_staged()?)?;
@@ -505,7 +512,7 @@ fn cmd_rules(global: &GlobalArgs) -> Result<Outcome> {
         .ok()
         .and_then(|r| r.workdir().map(Path::to_path_buf));
     let loaded = config::load(global.config.as_deref(), root.as_deref())?;
-    let scanner = Scanner::from_config(&loaded.config)?;
+    let scanner = Scanner::from_config(&loaded.config, detect::Profile::Bulk)?;
     let mut out = std::io::stdout().lock();
     let rules = scanner.detector().rules();
     let width = rules.iter().map(|r| r.id.len()).max().unwrap_or(0);

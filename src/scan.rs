@@ -8,12 +8,12 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::detect::{Detector, Match};
+use crate::detect::{Detector, Match, Profile};
 use crate::finding::{Finding, Source};
 use crate::git::history::History;
 use crate::git::staged::{ChangedContent, ChangedFile, StagedChange};
 use crate::progress::Progress;
-use crate::rules::{compile_regex, RuleSpec, BUILTIN_RULES};
+use crate::rules::RuleSet;
 use crate::secret_files::{glob_set, SecretFiles};
 use crate::text::{decode, is_binary, quote_name, Decoded};
 
@@ -85,31 +85,10 @@ struct FileResult {
 impl Scanner {
     /// Built-in rules with the config applied: user rules added (replacing
     /// a built-in of the same id), disabled rules removed.
-    pub fn from_config(config: &Config) -> Result<Scanner> {
-        // Built-in rules are compiled on first use (the test suite compiles
-        // them all); user rules now, so that a bad one fails the scan.
-        let builtin = BUILTIN_RULES
-            .iter()
-            .filter(|b| !config.rules.iter().any(|user| user.id == b.id))
-            .map(|b| Ok(b.to_rule()));
-        let user = config.rules.iter().map(RuleSpec::compile);
-        let rules = builtin
-            .chain(user)
-            .filter(|rule| {
-                rule.as_ref()
-                    .map_or(true, |r| !config.disabled_rules.iter().any(|d| *d == r.id))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let allowed_values = config
-            .allow
-            .values
-            .iter()
-            .map(|v| {
-                compile_regex(v).with_context(|| format!("[allow] values: invalid regex `{v}`"))
-            })
-            .collect::<Result<Vec<_>>>()?;
+    pub fn from_config(config: &Config, profile: Profile) -> Result<Scanner> {
+        let rules = RuleSet::new(&config.rules, &config.disabled_rules, &config.allow.values)?;
         Ok(Scanner {
-            detector: Detector::with_allowed_values(rules, allowed_values),
+            detector: Detector::new(rules, profile),
             secret_files: SecretFiles::from_config(&config.secret_files)?,
             allowed_paths: glob_set(&config.allow.paths).context("in [allow] paths")?,
             large_file: LargeFiles::default(),
@@ -128,28 +107,26 @@ impl Scanner {
         &self.detector
     }
 
-    /// Tunes the scanner for the hook's few added lines (see
-    /// [`Detector::for_small_inputs`]).
-    pub fn for_small_inputs(mut self) -> Scanner {
-        self.detector = self.detector.for_small_inputs();
-        self
-    }
-
     /// Reads and scans what the next commit adds.
     pub fn scan_staged(&self, staged: StagedChange) -> Result<ScanReport> {
         let started = Instant::now();
-        let scan = |file: &ChangedFile| self.scan_changed_file(file, Source::Staged, None);
         // A large change: each file is scanned on the core that read it, as
         // soon as it is read, instead of reading everything first.
         let size_hint = staged.size_hint();
         if staged.reads_in_parallel() && size_hint > LARGE_STAGED_CHANGE {
-            self.detector.expect_bytes(size_hint);
+            let detector = self.detector_for(size_hint);
+            let detector = detector.as_ref().unwrap_or(&self.detector);
+            let scan =
+                |file: &ChangedFile| self.scan_changed_file(detector, file, Source::Staged, None);
             let results = staged.read_each(|file| scan(&file))?;
             return Ok(assemble(results, Vec::new(), started));
         }
         let files = staged.read()?;
         let added_bytes: usize = files.iter().map(ChangedFile::added_len).sum();
-        self.detector.expect_bytes(added_bytes);
+        let detector = self.detector_for(added_bytes);
+        let detector = detector.as_ref().unwrap_or(&self.detector);
+        let scan =
+            |file: &ChangedFile| self.scan_changed_file(detector, file, Source::Staged, None);
         // Starting the thread pool costs more than scanning a few files.
         let results: Vec<FileResult> = if files.len() <= 4 && added_bytes < 256 * 1024 {
             files.iter().map(scan).collect()
@@ -157,6 +134,14 @@ impl Scanner {
             files.par_iter().map(scan).collect()
         };
         Ok(assemble(results, Vec::new(), started))
+    }
+
+    /// The profile for a staged change of `bytes`, chosen once the index is
+    /// read: a large change is worth the bulk engines' build (`None`: this
+    /// scanner's own detector fits).
+    fn detector_for(&self, bytes: usize) -> Option<Detector> {
+        let large = bytes > LARGE_STAGED_CHANGE && self.detector.profile() == Profile::Hook;
+        large.then(|| self.detector.with_profile(Profile::Bulk))
     }
 
     /// Scans the lines each commit of `history` added, commits in parallel.
@@ -173,7 +158,9 @@ impl Scanner {
                     progress.inc();
                     Ok(files
                         .iter()
-                        .map(|f| self.scan_changed_file(f, Source::Commit, Some(id)))
+                        .map(|f| {
+                            self.scan_changed_file(&self.detector, f, Source::Commit, Some(id))
+                        })
                         .collect())
                 },
             )
@@ -187,6 +174,7 @@ impl Scanner {
 
     fn scan_changed_file(
         &self,
+        detector: &Detector,
         file: &ChangedFile,
         source: Source,
         commit: Option<&str>,
@@ -207,10 +195,11 @@ impl Scanner {
                     .as_deref()
                     .is_some_and(|old| self.allowed_paths.is_match(old));
                 if moved_in {
-                    self.scan_text(&file.path, text, 1, source, &mut result);
+                    self.scan_text(detector, &file.path, text, 1, source, &mut result);
                 } else {
                     for run in added {
                         self.scan_text(
+                            detector,
                             &file.path,
                             &text[run.start..run.end],
                             run.first_line,
@@ -287,7 +276,14 @@ impl Scanner {
             Decoded::Binary => result.binary = true,
             Decoded::Text(text) => {
                 result.scanned = true;
-                self.scan_text(display, &text, 1, Source::Worktree, &mut result);
+                self.scan_text(
+                    &self.detector,
+                    display,
+                    &text,
+                    1,
+                    Source::Worktree,
+                    &mut result,
+                );
             }
         }
         Ok(result)
@@ -318,7 +314,14 @@ impl Scanner {
                     reader.read_to_end(&mut pending)?;
                     if let Decoded::Text(text) = decode(&pending) {
                         result.scanned = true;
-                        self.scan_text(display, &text, 1, Source::Worktree, &mut result);
+                        self.scan_text(
+                            &self.detector,
+                            display,
+                            &text,
+                            1,
+                            Source::Worktree,
+                            &mut result,
+                        );
                     }
                     return Ok(result);
                 }
@@ -348,7 +351,14 @@ impl Scanner {
             let chunk = std::mem::replace(&mut pending, rest);
             let lines_in_chunk = memchr::memchr_iter(b'\n', &chunk).count() as u32;
             let text = crate::text::decode_text_owned(chunk);
-            self.scan_text(display, &text, line, Source::Worktree, &mut result);
+            self.scan_text(
+                &self.detector,
+                display,
+                &text,
+                line,
+                Source::Worktree,
+                &mut result,
+            );
             line += lines_in_chunk;
             if at_end {
                 return Ok(result);
@@ -375,6 +385,7 @@ impl Scanner {
 
     fn scan_text(
         &self,
+        detector: &Detector,
         path: &str,
         text: &str,
         first_line: u32,
@@ -383,8 +394,8 @@ impl Scanner {
     ) {
         result.scanned_bytes += text.len() as u64;
         let mut matches: Vec<Match> = Vec::new();
-        self.detector.scan_into(text, first_line, &mut matches);
-        let rules = self.detector.rules();
+        detector.scan_into(text, first_line, &mut matches);
+        let rules = detector.rules();
         result.findings.extend(matches.into_iter().map(|m| {
             let rule = &rules[m.rule];
             Finding {
@@ -553,7 +564,7 @@ mod tests {
 
     /// A scanner reading anything over 1 KB in 256-byte blocks.
     fn small_block_scanner() -> Scanner {
-        Scanner::from_config(&Config::default())
+        Scanner::from_config(&Config::default(), Profile::Bulk)
             .unwrap()
             .with_large_files(LargeFiles {
                 threshold: 1024,

@@ -1457,7 +1457,8 @@ fn text_with_key(rng: &mut Rng, token: &str, final_eol: bool) -> (String, usize,
 /// key, each found at its line and column, and nothing else found.
 #[test]
 fn g_property_a_key_in_generated_text_is_found_at_its_line_and_column() {
-    let scanner = Scanner::from_config(&Config::default()).unwrap();
+    let scanner =
+        Scanner::from_config(&Config::default(), keyguard::detect::Profile::Bulk).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut rng = Rng::seeded(0x6b65_7967_7561_7264);
     let mut expected = BTreeMap::new();
@@ -1510,7 +1511,8 @@ fn g_property_a_key_in_generated_text_is_found_at_its_line_and_column() {
 #[test]
 fn g_property_an_inserted_key_line_is_the_only_added_line_and_is_found_there() {
     use keyguard::git::staged::added_lines;
-    let scanner = Scanner::from_config(&Config::default()).unwrap();
+    let scanner =
+        Scanner::from_config(&Config::default(), keyguard::detect::Profile::Bulk).unwrap();
     let detector = scanner.detector();
     let mut rng = Rng::seeded(0x0add_ed11_4e55);
     for case in 0..200 {
