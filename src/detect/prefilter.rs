@@ -70,9 +70,20 @@ impl Prefilter {
             let patterns: Vec<&[u8]> = self.patterns.iter().map(|p| p.as_bytes()).collect();
             KeywordSearch::new(&patterns, self.profile)
         });
-        search.for_each_match(bytes, |start, pattern| {
+        // Hits in order of position, so that each line start is found by
+        // searching back only as far as the previous hit: a long line
+        // without newlines (minified code) is not searched back once per
+        // keyword hit.
+        let mut hits: Vec<(usize, usize)> = Vec::new();
+        search.for_each_match(bytes, |start, pattern| hits.push((start, pattern)));
+        hits.sort_unstable();
+        let (mut line_start, mut searched_to) = (0, 0);
+        for (start, pattern) in hits {
+            if let Some(i) = memchr::memrchr(b'\n', &bytes[searched_to..start]) {
+                line_start = searched_to + i + 1;
+            }
+            searched_to = start;
             let hit = &bytes[start..start + self.patterns[pattern].len()];
-            let line_start = memchr::memrchr(b'\n', &bytes[..start]).map_or(0, |i| i + 1);
             for &rule in &self.keyword_rules[pattern] {
                 // A case-sensitive rule can only match where its keyword
                 // appears as written (`AKIA`, not `akia`).
@@ -84,7 +95,7 @@ impl Prefilter {
                 }
                 candidates.push((line_start, rule));
             }
-        });
+        }
         if !self.unfiltered_rules.is_empty() {
             let starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
             for line_start in starts.filter(|&s| s < bytes.len()) {
@@ -94,5 +105,48 @@ impl Prefilter {
         candidates.sort_unstable();
         candidates.dedup();
         candidates
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{parse_rule_file, RuleSet};
+
+    /// Hits come from the lanes out of order; each candidate still names
+    /// the start of the line its hit is on.
+    #[test]
+    fn candidates_name_the_line_of_each_hit_in_every_profile() {
+        let specs = parse_rule_file(
+            "test",
+            "[[rules]]\nid='a'\ndescription='d'\nregex='aa(x)'\nkeywords=['aa']\n\
+             [[rules]]\nid='b'\ndescription='d'\nregex='bb(x)'\nkeywords=['bb']\n",
+        )
+        .unwrap();
+        let rules = RuleSet::from_specs(&specs).unwrap().rules;
+        let mut text = String::new();
+        let mut expected = Vec::new();
+        for i in 0..300 {
+            let line_start = text.len();
+            let line = match i % 3 {
+                0 => format!("{i} aa .. bb ..\n"),
+                1 => format!("{i} nothing here\n"),
+                _ => format!("{i} bb\n"),
+            };
+            if i % 3 == 0 {
+                expected.extend([(line_start, 0), (line_start, 1)]);
+            } else if i % 3 == 2 {
+                expected.push((line_start, 1));
+            }
+            text.push_str(&line);
+        }
+        for profile in [Profile::Hook, Profile::Bulk] {
+            let prefilter = Prefilter::new(&rules, profile);
+            assert_eq!(
+                prefilter.candidates(&rules, text.as_bytes()),
+                expected,
+                "{profile:?}"
+            );
+        }
     }
 }
