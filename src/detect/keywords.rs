@@ -1,8 +1,13 @@
 //! Finding every keyword occurrence, ASCII case-insensitively, overlapping
 //! ones included: one searcher per [`Profile`].
 //!
-//! For the hook, aho-corasick's noncontiguous NFA: it builds in
-//! microseconds, and a few lines take microseconds to search either way.
+//! For the hook, aho-corasick's noncontiguous NFA: the quickest of its
+//! automata to build, and a few lines take microseconds to search either
+//! way. It is built over the lower-cased keywords and searches a lower-cased
+//! copy of the text: without ASCII case folding the trie is half the size,
+//! and the build over the 366 built-in keywords took 190 µs instead of
+//! 530 µs (release build, best of 20, with `dense_depth(1)`; the default
+//! folding build was most of the hook's first scan).
 //!
 //! For bulk scans, aho-corasick's DFA walked in lanes. A DFA walk is bound
 //! by latency, not throughput: each step's table load waits on the previous
@@ -31,7 +36,7 @@ const MIN_LANE: usize = 256;
 
 /// The keyword searcher of one profile.
 pub enum KeywordSearch {
-    /// The hook's: builds fastest.
+    /// The hook's: builds fastest; over lower-cased keywords and text.
     Nfa(NFA),
     /// Bulk scans': a DFA walked in lanes, runs fastest.
     Lanes(LaneDfa),
@@ -43,9 +48,10 @@ impl KeywordSearch {
         match profile {
             Profile::Hook => KeywordSearch::Nfa(
                 NFA::builder()
-                    .ascii_case_insensitive(true)
                     .match_kind(MatchKind::Standard)
-                    .build(keywords)
+                    .dense_depth(1)
+                    .prefilter(false)
+                    .build(keywords.iter().map(|k| k.as_ref().to_ascii_lowercase()))
                     .expect("keyword automaton is small and always builds"),
             ),
             Profile::Bulk => KeywordSearch::Lanes(LaneDfa::new(keywords)),
@@ -57,7 +63,9 @@ impl KeywordSearch {
     pub fn for_each_match(&self, text: &[u8], mut found: impl FnMut(usize, usize)) {
         match self {
             KeywordSearch::Nfa(nfa) => {
-                let input = aho_corasick::Input::new(text);
+                // Lower-casing keeps every byte where it is.
+                let lower = text.to_ascii_lowercase();
+                let input = aho_corasick::Input::new(&lower);
                 let mut state = aho_corasick::automaton::OverlappingState::start();
                 loop {
                     nfa.try_find_overlapping(&input, &mut state)
