@@ -14,9 +14,12 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use keyguard::detect::{Detector, Match};
+use keyguard::detect::keywords::KeywordSearch;
+use keyguard::detect::{Detector, Match, Profile};
 use keyguard::rules::examples::{expand, Rng};
-use keyguard::rules::{builtin_specs, RuleSpec, BUILTIN_RULES};
+use keyguard::rules::{
+    builtin::builtin_specs_from_toml, builtin_specs, widen, Rule, RuleSet, RuleSpec,
+};
 
 /// An ordinary added line that contains none of the rules' keywords, so the
 /// prefilter alone decides (checked at start-up: a new keyword that makes it
@@ -73,13 +76,12 @@ const SOURCE_LINES: &[&str] = &[
     "  \"dependencies\": { \"left-pad\": \"^1.3.0\", \"lodash\": \"^4.17.21\" },",
 ];
 
-fn specs_and_detector() -> (Vec<RuleSpec>, Detector) {
-    let specs = builtin_specs();
-    let rules = specs
-        .iter()
-        .map(|s| s.compile_lazily().expect("built-in rule"))
-        .collect();
-    (specs, Detector::new(rules))
+fn detector(profile: Profile) -> Detector {
+    Detector::new(RuleSet::builtin().expect("built-in rules"), profile)
+}
+
+fn specs_and_detector() -> (&'static [RuleSpec], Detector) {
+    (builtin_specs(), detector(Profile::Bulk))
 }
 
 /// Deterministic source-like text of at least `size` bytes, whole lines.
@@ -129,7 +131,7 @@ fn contains_keyword(specs: &[RuleSpec], line: &str) -> bool {
     let lower = line.to_ascii_lowercase();
     specs
         .iter()
-        .flat_map(|s| &s.keywords)
+        .flat_map(|s| s.keywords.iter())
         .any(|k| lower.contains(&k.to_ascii_lowercase()))
 }
 
@@ -138,11 +140,11 @@ fn per_line(c: &mut Criterion) {
     let mut out = Vec::new();
 
     assert!(
-        !contains_keyword(&specs, PLAIN_LINE),
+        !contains_keyword(specs, PLAIN_LINE),
         "PLAIN_LINE now contains a rule keyword: pick another line"
     );
     assert!(
-        contains_keyword(&specs, KEYWORD_LINE),
+        contains_keyword(specs, KEYWORD_LINE),
         "KEYWORD_LINE no longer contains a keyword"
     );
     assert_eq!(
@@ -161,16 +163,19 @@ fn per_line(c: &mut Criterion) {
         "the key line should be exactly one finding"
     );
 
+    let hook = self::detector(Profile::Hook);
     let mut group = c.benchmark_group("per_line");
-    group.bench_function("plain_no_keyword", |b| {
-        b.iter(|| scan(&detector, PLAIN_LINE, &mut out))
-    });
-    group.bench_function("keyword_no_match", |b| {
-        b.iter(|| scan(&detector, KEYWORD_LINE, &mut out))
-    });
-    group.bench_function("one_key", |b| {
-        b.iter(|| scan(&detector, &key_line, &mut out))
-    });
+    for (profile, detector) in [("bulk", &detector), ("hook", &hook)] {
+        group.bench_function(format!("plain_no_keyword_{profile}"), |b| {
+            b.iter(|| scan(detector, PLAIN_LINE, &mut out))
+        });
+        group.bench_function(format!("keyword_no_match_{profile}"), |b| {
+            b.iter(|| scan(detector, KEYWORD_LINE, &mut out))
+        });
+        group.bench_function(format!("one_key_{profile}"), |b| {
+            b.iter(|| scan(detector, &key_line, &mut out))
+        });
+    }
     group.finish();
 }
 
@@ -187,7 +192,7 @@ fn per_mb(c: &mut Criterion) {
 
     // The same megabyte with a few keys spread through it (one every ~100 KB).
     let mut rng = Rng::seeded(2);
-    let keys = key_lines(&specs, 10, &mut rng);
+    let keys = key_lines(specs, 10, &mut rng);
     let mut lines: Vec<&str> = clean.lines().collect();
     let gap = lines.len() / (keys.len() + 1);
     for (i, key) in keys.iter().enumerate().rev() {
@@ -214,95 +219,104 @@ fn per_mb(c: &mut Criterion) {
     group.finish();
 }
 
-/// Loading the rules happens on every commit: parse the embedded TOML, check
-/// every rule, build the keyword automaton. Regexes are compiled lazily, so
-/// `first_scan_one_key` adds the cost of compiling the one rule a key line
-/// needs.
+/// Loading the rules happens on every commit: the built-in rules are
+/// statics (`statics_to_detector`), which is why no TOML is parsed at run
+/// time (`builtin_specs_toml` is what parsing it would cost). Regexes are
+/// compiled lazily, so the `first_scan_*` cases add the cost of compiling
+/// the rules a line needs, for each profile.
 fn rule_loading(c: &mut Criterion) {
     let mut group = c.benchmark_group("rules");
-    group.bench_function("builtin_specs", |b| {
-        b.iter(|| black_box(builtin_specs()).len())
+    group.bench_function("builtin_specs_toml", |b| {
+        b.iter(|| black_box(builtin_specs_from_toml().unwrap()).len())
     });
-    let specs = builtin_specs();
-    group.bench_function("compile_lazily_all", |b| {
-        b.iter(|| {
-            specs
-                .iter()
-                .map(|s| s.compile_lazily().unwrap())
-                .collect::<Vec<_>>()
-                .len()
-        })
-    });
-    group.bench_function("specs_to_detector", |b| {
-        b.iter(|| {
-            let rules = builtin_specs()
-                .iter()
-                .map(|s| s.compile_lazily().unwrap())
-                .collect();
-            Detector::new(rules).rules().len()
-        })
-    });
-    // What the hook does since the rules became build-time statics: no TOML.
     group.bench_function("statics_to_detector", |b| {
-        b.iter(|| {
-            Detector::new(BUILTIN_RULES.iter().map(|r| r.to_rule()).collect())
-                .rules()
-                .len()
-        })
+        b.iter(|| detector(Profile::Hook).rules().len())
     });
     let mut rng = Rng::seeded(3);
     let key_line = format!(
         "token = \"{}\"\n",
         expand("ghp_{{b62crc:30}}", &mut rng).expect("template")
     );
-    // A fresh detector's first scan: prefilter set-up plus the regex builds
-    // of the rules whose keywords the text holds. `_small_inputs` is the
-    // hook's path (widened regexes first, rule regexes built for speed of
-    // building; see src/rules/widen.rs).
-    let statics = || Detector::new(BUILTIN_RULES.iter().map(|r| r.to_rule()).collect());
-    let hook = || statics().for_small_inputs();
     // Common words that are keywords (`key`, `token`) on lines with no key.
     let keyword_lines =
         "        Err(Error::key_not_string())\n    let token = next_token(&mut lexer)?;\n";
-    let first_scans: [(&str, &dyn Fn() -> Detector, &str); 4] = [
-        ("first_scan_plain_small_inputs", &hook, PLAIN_LINE),
-        ("first_scan_one_key_small_inputs", &hook, &key_line),
-        (
-            "first_scan_keyword_lines_small_inputs",
-            &hook,
-            keyword_lines,
-        ),
-        ("first_scan_keyword_lines", &statics, keyword_lines),
+    let cases = [
+        ("plain", PLAIN_LINE),
+        ("one_key", key_line.as_str()),
+        ("keyword_lines", keyword_lines),
     ];
-    for (name, detector, text) in first_scans {
-        group.bench_function(name, |b| {
-            b.iter_batched(
-                detector,
-                |detector| {
-                    let mut out = Vec::new();
-                    detector.scan_into(text, 1, &mut out);
-                    out.len()
-                },
-                BatchSize::PerIteration,
-            )
-        });
+    for (profile_name, profile) in [("hook", Profile::Hook), ("bulk", Profile::Bulk)] {
+        for (name, text) in cases {
+            group.bench_function(format!("first_scan_{name}_{profile_name}"), |b| {
+                b.iter_batched(
+                    || detector(profile),
+                    |detector| {
+                        let mut out = Vec::new();
+                        detector.scan_into(text, 1, &mut out);
+                        out.len()
+                    },
+                    BatchSize::PerIteration,
+                )
+            });
+        }
     }
-    group.bench_function("first_scan_one_key", |b| {
-        b.iter_batched(
-            || {
-                let rules = builtin_specs()
-                    .iter()
-                    .map(|s| s.compile_lazily().unwrap())
-                    .collect();
-                Detector::new(rules)
-            },
-            |detector| {
-                let mut out = Vec::new();
-                detector.scan_into(&key_line, 1, &mut out);
-                out.len()
-            },
-            BatchSize::PerIteration,
-        )
+    group.finish();
+}
+
+/// What the hook's widened prefilter (src/rules/widen.rs) saves: compiling
+/// the rule with the largest counted repetitions for the hook, against
+/// compiling its widened stand-in.
+fn widening(c: &mut Criterion) {
+    let spec = builtin_specs()
+        .iter()
+        .filter(|s| widen::widen_counted_repetitions(&s.regex).is_some())
+        .max_by_key(|s| s.regex.len())
+        .expect("a built-in rule worth widening");
+    let mut group = c.benchmark_group("widen");
+    group.bench_function("compile_rule_for_the_hook", |b| {
+        b.iter(|| {
+            let rule = Rule::new(spec).expect("built-in rule");
+            rule.compiled(Profile::Hook).secret_groups.len()
+        })
+    });
+    group.bench_function("compile_widened", |b| {
+        b.iter(|| widen::widened_regex(&spec.regex, spec.multiline).is_some())
+    });
+    group.finish();
+}
+
+/// The bulk keyword search: the lane walk over aho-corasick's DFA against
+/// aho-corasick's own overlapping search with the same DFA (the lane walk
+/// is kept only while it wins here).
+fn keywords(c: &mut Criterion) {
+    let mut keywords: Vec<String> = builtin_specs()
+        .iter()
+        .flat_map(|s| s.keywords.iter().map(|k| k.to_ascii_lowercase()))
+        .collect();
+    keywords.sort();
+    keywords.dedup();
+    let text = source_text(1 << 20, 11);
+    let lanes = KeywordSearch::new(&keywords, Profile::Bulk);
+    let plain = aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .build(&keywords)
+        .expect("keywords build");
+    let mut group = c.benchmark_group("keywords");
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.bench_function("lanes_dfa", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            lanes.for_each_match(black_box(text.as_bytes()), |_, _| n += 1);
+            n
+        })
+    });
+    group.bench_function("aho_corasick_overlapping_dfa", |b| {
+        b.iter(|| {
+            plain
+                .find_overlapping_iter(black_box(text.as_bytes()))
+                .count()
+        })
     });
     group.finish();
 }
@@ -310,6 +324,6 @@ fn rule_loading(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
-    targets = per_line, per_mb, rule_loading
+    targets = per_line, per_mb, rule_loading, widening, keywords
 }
 criterion_main!(benches);

@@ -128,8 +128,11 @@ pub enum Command {
         #[arg(long)]
         pre_push: bool,
     },
-    /// List the rules in force: id and description.
-    Rules,
+    /// List the rules in force: id and description (`rules check` checks them).
+    Rules {
+        #[command(subcommand)]
+        action: Option<RulesAction>,
+    },
     /// Write a starter .keyguard.toml, add the protective lines to .gitignore, and a .env.example for an existing .env.
     Init,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -144,5 +147,15 @@ pub enum Command {
         /// Also drop entries whose secret is no longer found.
         #[arg(long)]
         prune: bool,
+    },
+}
+
+/// What `keyguard rules` does besides listing.
+#[derive(Debug, Subcommand)]
+pub enum RulesAction {
+    /// Check rules (built-in, or a config file's): ids, capture groups, examples match, negative examples do not.
+    Check {
+        /// A configuration or rule file holding `[[rules]]` (default: the built-in rules).
+        file: Option<PathBuf>,
     },
 }

@@ -67,7 +67,7 @@ pub struct LoadedConfig {
 /// a fraction of it; it stops a link to an endless file (`/dev/zero`).
 pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
-const CONFIG_KIND: repo_file::Kind = repo_file::Kind {
+pub const CONFIG_KIND: repo_file::Kind = repo_file::Kind {
     name: "configuration file",
     max_bytes: MAX_CONFIG_BYTES,
 };
@@ -93,7 +93,7 @@ impl Config {
         })?;
         // Descriptions are shown in every report: escaped once, here.
         for rule in &mut config.rules {
-            rule.description = escape_control(&rule.description).into_owned();
+            rule.description = escape_control(&rule.description).into_owned().into();
         }
         Ok(config)
     }
@@ -186,7 +186,7 @@ mod tests {
         let config = Config::parse(text, Path::new("config.example.toml")).unwrap();
         assert!(!config.rules.is_empty());
         for rule in &config.rules {
-            rule.compile().unwrap();
+            crate::rules::Rule::compiled_now(rule).unwrap();
         }
     }
 

@@ -79,7 +79,10 @@ pub fn run(settings: &Settings) -> Result<Outcome> {
         Command::Scan(scan) => cmd::scan::run(settings, scan),
         Command::Install { force, pre_push } => cmd::install::install(settings, *force, *pre_push),
         Command::Uninstall { pre_push } => cmd::install::uninstall(settings, *pre_push),
-        Command::Rules => cmd::rules::run(settings),
+        Command::Rules => cmd::rules::list(settings),
+        Command::RulesCheck(file) => {
+            cmd::rules::check_file(file.as_deref(), &mut std::io::stdout().lock())
+        }
         Command::Init => cmd::init::run(settings),
         Command::Baseline { prune } => cmd::baseline::run(settings, *prune),
         Command::Completions(shell) => cmd::completions(*shell),

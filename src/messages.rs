@@ -161,7 +161,7 @@ fn write_configuration(loaded: &LoadedConfig, out: &mut dyn Write) -> io::Result
         )?;
     }
     if !config.rules.is_empty() {
-        let ids: Vec<&str> = config.rules.iter().map(|r| r.id.as_str()).collect();
+        let ids: Vec<&str> = config.rules.iter().map(|r| r.id.as_ref()).collect();
         writeln!(out, "keyguard: custom rules: {}", ids.join(", "))?;
     }
     Ok(())

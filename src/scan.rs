@@ -6,18 +6,18 @@
 
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::detect::{Detector, Match};
+use crate::detect::{Detector, Match, Profile};
 use crate::finding::{Finding, FindingKind, Origin, ScanError, ScanReport};
 use crate::git::history::History;
 use crate::git::staged::StagedChange;
 use crate::lines::{ChangedContent, ChangedFile};
 use crate::policy::PathPolicy;
 use crate::progress::Progress;
-use crate::rules::{compile_regex, RuleSpec, BUILTIN_RULES};
+use crate::rules::RuleSet;
 use crate::source::disk::{self, Contents, DiskFile, LargeFiles};
 use crate::source::Chunk;
 
@@ -44,31 +44,10 @@ struct FileResult {
 impl Scanner {
     /// Built-in rules with the config applied: user rules added (replacing
     /// a built-in of the same id), disabled rules removed.
-    pub fn from_config(config: &Config) -> Result<Scanner> {
-        // Built-in rules are compiled on first use (the test suite compiles
-        // them all); user rules now, so that a bad one fails the scan.
-        let builtin = BUILTIN_RULES
-            .iter()
-            .filter(|b| !config.rules.iter().any(|user| user.id == b.id))
-            .map(|b| Ok(b.to_rule()));
-        let user = config.rules.iter().map(RuleSpec::compile);
-        let rules = builtin
-            .chain(user)
-            .filter(|rule| {
-                rule.as_ref()
-                    .map_or(true, |r| !config.disabled_rules.iter().any(|d| *d == r.id))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let allowed_values = config
-            .allow
-            .values
-            .iter()
-            .map(|v| {
-                compile_regex(v).with_context(|| format!("[allow] values: invalid regex `{v}`"))
-            })
-            .collect::<Result<Vec<_>>>()?;
+    pub fn from_config(config: &Config, profile: Profile) -> Result<Scanner> {
+        let rules = RuleSet::new(&config.rules, &config.disabled_rules, &config.allow.values)?;
         Ok(Scanner {
-            detector: Detector::with_allowed_values(rules, allowed_values),
+            detector: Detector::new(rules, profile),
             policy: PathPolicy::from_config(config)?,
             large_files: LargeFiles::default(),
         })
@@ -86,23 +65,18 @@ impl Scanner {
         &self.detector
     }
 
-    /// Tunes the scanner for the hook's few added lines (see
-    /// [`Detector::for_small_inputs`]).
-    pub fn for_small_inputs(mut self) -> Scanner {
-        self.detector = self.detector.for_small_inputs();
-        self
-    }
-
     /// Reads and scans what the next commit adds.
     pub fn scan_staged(&self, staged: StagedChange) -> Result<ScanReport> {
         let started = Instant::now();
-        let scan = |file: &ChangedFile| self.scan_changed_file(file, &Origin::Staged);
         // A large change: each file is scanned on the core that read it, as
         // soon as it is read, instead of reading everything first.
         let size_hint = staged.size_hint();
         if staged.reads_in_parallel() && size_hint > LARGE_STAGED_CHANGE {
-            self.detector.expect_bytes(size_hint);
-            let results = staged.read_each(|file| scan(&ChangedFile::from_blobs(file)))?;
+            let detector = self.detector_for(size_hint);
+            let detector = detector.as_ref().unwrap_or(&self.detector);
+            let results = staged.read_each(|file| {
+                self.scan_changed_file(detector, &ChangedFile::from_blobs(file), &Origin::Staged)
+            })?;
             return Ok(assemble(results, Vec::new(), started));
         }
         let files: Vec<ChangedFile> = staged
@@ -111,7 +85,9 @@ impl Scanner {
             .map(ChangedFile::from_blobs)
             .collect();
         let added_bytes: usize = files.iter().map(ChangedFile::added_len).sum();
-        self.detector.expect_bytes(added_bytes);
+        let detector = self.detector_for(added_bytes);
+        let detector = detector.as_ref().unwrap_or(&self.detector);
+        let scan = |file: &ChangedFile| self.scan_changed_file(detector, file, &Origin::Staged);
         // Starting the thread pool costs more than scanning a few files.
         let results: Vec<FileResult> = if files.len() <= 4 && added_bytes < 256 * 1024 {
             files.iter().map(scan).collect()
@@ -119,6 +95,14 @@ impl Scanner {
             files.par_iter().map(scan).collect()
         };
         Ok(assemble(results, Vec::new(), started))
+    }
+
+    /// The profile for a staged change of `bytes`, chosen once the index is
+    /// read: a large change is worth the bulk engines' build (`None`: this
+    /// scanner's own detector fits).
+    fn detector_for(&self, bytes: usize) -> Option<Detector> {
+        let large = bytes > LARGE_STAGED_CHANGE && self.detector.profile() == Profile::Hook;
+        large.then(|| self.detector.with_profile(Profile::Bulk))
     }
 
     /// Scans the lines each commit of `history` added, commits in parallel.
@@ -144,7 +128,11 @@ impl Scanner {
                     Ok(files
                         .into_iter()
                         .map(|blobs| {
-                            self.scan_changed_file(&ChangedFile::from_blobs(blobs), &origin)
+                            self.scan_changed_file(
+                                &self.detector,
+                                &ChangedFile::from_blobs(blobs),
+                                &origin,
+                            )
                         })
                         .collect())
                 },
@@ -161,7 +149,12 @@ impl Scanner {
         assemble(results, errors, started)
     }
 
-    fn scan_changed_file(&self, file: &ChangedFile, origin: &Origin) -> FileResult {
+    fn scan_changed_file(
+        &self,
+        detector: &Detector,
+        file: &ChangedFile,
+        origin: &Origin,
+    ) -> FileResult {
         let mut result = FileResult::default();
         if self.policy.is_allowed(&file.path) {
             return result;
@@ -178,7 +171,7 @@ impl Scanner {
                         first_line,
                         text,
                     };
-                    self.scan_chunk(chunk, &mut result);
+                    self.scan_chunk(detector, chunk, &mut result);
                 };
                 if self.policy.scans_whole(file.old_path.as_deref()) {
                     scan(1, text);
@@ -218,7 +211,7 @@ impl Scanner {
     fn scan_disk_file(&self, file: &DiskFile) -> Result<FileResult, ScanError> {
         let mut result = FileResult::default();
         let contents = disk::read(file, self.large_files, &mut |chunk| {
-            self.scan_chunk(chunk, &mut result)
+            self.scan_chunk(&self.detector, chunk, &mut result)
         })?;
         if contents != Contents::Nothing {
             self.check_file_name(
@@ -242,12 +235,11 @@ impl Scanner {
     }
 
     /// The one place the detector is called.
-    fn scan_chunk(&self, chunk: Chunk<'_>, result: &mut FileResult) {
+    fn scan_chunk(&self, detector: &Detector, chunk: Chunk<'_>, result: &mut FileResult) {
         result.scanned_bytes += chunk.text.len() as u64;
         let mut matches: Vec<Match> = Vec::new();
-        self.detector
-            .scan_into(chunk.text, chunk.first_line, &mut matches);
-        let rules = self.detector.rules();
+        detector.scan_into(chunk.text, chunk.first_line, &mut matches);
+        let rules = detector.rules();
         result.findings.extend(matches.into_iter().map(|m| {
             let rule = &rules[m.rule];
             Finding {
@@ -317,7 +309,7 @@ mod tests {
     }
 
     fn scanner() -> Scanner {
-        Scanner::from_config(&Config::default()).unwrap()
+        Scanner::from_config(&Config::default(), Profile::Bulk).unwrap()
     }
 
     /// `reader` read as a large file in 256-byte blocks and scanned.
@@ -325,7 +317,7 @@ mod tests {
         let scanner = scanner();
         let mut result = FileResult::default();
         let contents = disk::read_blocks(reader, "f", 256, &mut |chunk| {
-            scanner.scan_chunk(chunk, &mut result)
+            scanner.scan_chunk(&scanner.detector, chunk, &mut result)
         })?;
         result.note(contents);
         Ok(result)
@@ -429,7 +421,9 @@ mod tests {
             old: None,
             other_parents: Vec::new(),
         });
-        let result = scanner().scan_changed_file(&file, &Origin::Commit("c0ffee".into()));
+        let scanner = scanner();
+        let result =
+            scanner.scan_changed_file(&scanner.detector, &file, &Origin::Commit("c0ffee".into()));
         let kinds: Vec<(&str, bool, Option<&str>)> = result
             .findings
             .iter()

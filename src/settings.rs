@@ -36,13 +36,22 @@ pub struct Settings {
 #[derive(Debug)]
 pub enum Command {
     Scan(Scan),
-    Install { force: bool, pre_push: bool },
-    Uninstall { pre_push: bool },
+    Install {
+        force: bool,
+        pre_push: bool,
+    },
+    Uninstall {
+        pre_push: bool,
+    },
     Rules,
+    /// `keyguard rules check [FILE]`.
+    RulesCheck(Option<PathBuf>),
     Init,
     Completions(clap_complete::Shell),
     Man,
-    Baseline { prune: bool },
+    Baseline {
+        prune: bool,
+    },
 }
 
 /// A scan: what to read, and how the detector is tuned for it.
@@ -86,14 +95,10 @@ impl Target {
     }
 }
 
-/// How the detector is tuned. A placeholder until the detector's own
-/// `Profile` lands: the hook reads a few small files and must start fast;
-/// everything else reads many and must run fast.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Profile {
-    Hook,
-    Bulk,
-}
+/// How the detector is tuned, chosen here once per run: the hook reads a
+/// few small files and must start fast; everything else reads many and must
+/// run fast.
+pub use crate::detect::Profile;
 
 /// The pre-commit framework's pre-push range, as revisions still to
 /// resolve in the repository.
@@ -197,7 +202,10 @@ impl Settings {
         let command = match cli.command {
             Some(cli::Command::Install { force, pre_push }) => Command::Install { force, pre_push },
             Some(cli::Command::Uninstall { pre_push }) => Command::Uninstall { pre_push },
-            Some(cli::Command::Rules) => Command::Rules,
+            Some(cli::Command::Rules { action: None }) => Command::Rules,
+            Some(cli::Command::Rules {
+                action: Some(cli::RulesAction::Check { file }),
+            }) => Command::RulesCheck(file.clone()),
             Some(cli::Command::Init) => Command::Init,
             Some(cli::Command::Completions { shell }) => Command::Completions(shell),
             Some(cli::Command::Man) => Command::Man,

@@ -37,7 +37,7 @@ fn scan_via(first: Comparison, repo: &TempRepo, index: Option<PathBuf>) -> Scan 
     let opened = Repo::open(&repo.path(""), index, first).unwrap();
     let change = opened.next_commit_change(false).unwrap();
     let comparison = change.comparison();
-    let report = Scanner::from_config(&Config::default())
+    let report = Scanner::from_config(&Config::default(), keyguard::detect::Profile::Hook)
         .unwrap()
         .scan_staged(change)
         .unwrap();

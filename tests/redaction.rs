@@ -24,7 +24,8 @@ fn no_format_prints_a_full_secret_for_any_rule_example() {
             files.push(DiskFile::in_repo(dir.path(), name));
         }
     }
-    let scanner = Scanner::from_config(&Default::default()).unwrap();
+    let scanner =
+        Scanner::from_config(&Default::default(), keyguard::detect::Profile::Bulk).unwrap();
     let report = scanner.scan_files(&files, &keyguard::progress::Progress::hidden());
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     // Every rule example is found, so every rule's secrets are checked.

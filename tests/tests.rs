@@ -49,3 +49,5 @@ mod untrusted;
 // What keyguard writes and accepts: baseline input, atomic writes, keyed
 // fingerprints, `.env.example` names only.
 mod writes;
+// `keyguard rules check`: the built-in rules pass, a user's problems are one line each.
+mod rules_check;

@@ -1,25 +1,25 @@
 //! The detector with every built-in rule: any text scans without panicking,
-//! and every match points inside the text it came from.
+//! every match points inside the text it came from, and both profiles find
+//! the same matches.
 #![no_main]
 use std::sync::LazyLock;
 
-use keyguard::detect::Detector;
-use keyguard::rules::builtin_specs;
+use keyguard::detect::{Detector, Profile};
+use keyguard::rules::{builtin_specs, RuleSet};
 use libfuzzer_sys::fuzz_target;
 
 static DETECTOR: LazyLock<Detector> = LazyLock::new(|| {
-    Detector::new(
-        builtin_specs()
-            .iter()
-            .map(|s| s.compile().unwrap())
-            .collect(),
-    )
+    Detector::new(RuleSet::from_specs(builtin_specs()).unwrap(), Profile::Bulk)
 });
+static HOOK: LazyLock<Detector> = LazyLock::new(|| DETECTOR.with_profile(Profile::Hook));
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let mut found = Vec::new();
     DETECTOR.scan_into(&text, 1, &mut found);
+    let mut in_hook = Vec::new();
+    HOOK.scan_into(&text, 1, &mut in_hook);
+    assert_eq!(found, in_hook);
     let lines = text.matches('\n').count() as u32 + 1;
     for m in found {
         assert!(m.line >= 1 && m.line <= lines);

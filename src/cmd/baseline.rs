@@ -12,7 +12,7 @@ use crate::Outcome;
 pub fn run(settings: &Settings, prune: bool) -> Result<Outcome> {
     let context = Context::open()?;
     let root = context.require_worktree("keyguard baseline")?;
-    let (_, scanner) = super::load_scanner(settings, Some(root))?;
+    let (_, scanner) = super::load_scanner(settings, Some(root), crate::detect::Profile::Bulk)?;
     // Only what is committed or staged: an untracked `.env` accepted here
     // would pass silently once committed.
     let report = scanner.scan_staged(context.repo().committed_and_staged()?)?;

@@ -12,6 +12,7 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 
 use crate::config::{self, LoadedConfig};
+use crate::detect::Profile;
 use crate::git::Repo;
 use crate::scan::Scanner;
 use crate::settings::Settings;
@@ -52,13 +53,19 @@ impl Context {
     }
 }
 
-/// The configuration in force under `root` and the scanner built from it.
-pub fn load_scanner(settings: &Settings, root: Option<&Path>) -> Result<(LoadedConfig, Scanner)> {
+/// The configuration in force under `root` and the scanner built from it,
+/// tuned for `profile`.
+pub fn load_scanner(
+    settings: &Settings,
+    root: Option<&Path>,
+    profile: Profile,
+) -> Result<(LoadedConfig, Scanner)> {
     let loaded = config::load(settings.config.as_deref(), root)?;
-    let scanner = Scanner::from_config(&loaded.config).with_context(|| match &loaded.path {
-        Some(path) => format!("invalid configuration in {}", path.display()),
-        None => "invalid built-in configuration".to_string(),
-    })?;
+    let scanner =
+        Scanner::from_config(&loaded.config, profile).with_context(|| match &loaded.path {
+            Some(path) => format!("invalid configuration in {}", path.display()),
+            None => "invalid built-in configuration".to_string(),
+        })?;
     Ok((loaded, scanner))
 }
 

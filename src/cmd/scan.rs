@@ -15,7 +15,7 @@ use crate::messages::Message;
 use crate::progress::Progress;
 use crate::report::{self, Format, HumanStyle};
 use crate::scan::Scanner;
-use crate::settings::{PreCommitPush, Profile, Scan, Settings, Stream, Target};
+use crate::settings::{PreCommitPush, Scan, Settings, Stream, Target};
 use crate::source::disk::{self, DiskFile};
 use crate::{baseline, rules, Outcome};
 
@@ -28,14 +28,10 @@ pub fn run(settings: &Settings, scan: &Scan) -> Result<Outcome> {
     };
     timer.mark("open repository");
     let root = context.as_ref().and_then(Context::root);
-    let (loaded, scanner) = super::load_scanner(settings, root)?;
+    let (loaded, scanner) = super::load_scanner(settings, root, scan.profile)?;
     if settings.is_verbose() {
         settings.say(&Message::Configuration(&loaded));
     }
-    let scanner = match scan.profile {
-        Profile::Hook => scanner.for_small_inputs(),
-        Profile::Bulk => scanner,
-    };
     timer.mark("load configuration and rules");
 
     if let (Some(context), Target::Staged { .. } | Target::All) = (&context, &scan.target) {

@@ -7,6 +7,8 @@
 //! `{{lit:TEXT}}` inserts TEXT unchanged, which lets a
 //! file mention a marker (a PEM header, say) without containing it.
 
+use std::ops::Range;
+
 use anyhow::{bail, Context, Result};
 
 /// A small deterministic generator (SplitMix64): tests are repeatable and
@@ -77,6 +79,13 @@ pub fn random_string(alphabet: &str, length: usize, rng: &mut Rng) -> String {
 
 /// Fills every `{{...}}` in `template`.
 pub fn expand(template: &str, rng: &mut Rng) -> Result<String> {
+    expand_with_parts(template, rng).map(|(text, _)| text)
+}
+
+/// Fills every `{{...}}` in `template`, and says where the random parts
+/// (every template but `{{lit:...}}`) ended up: what a rule should capture.
+pub fn expand_with_parts(template: &str, rng: &mut Rng) -> Result<(String, Vec<Range<usize>>)> {
+    let mut parts = Vec::new();
     let mut out = String::with_capacity(template.len() + 32);
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
@@ -94,6 +103,7 @@ pub fn expand(template: &str, rng: &mut Rng) -> Result<String> {
             rest = &after[end + 2..];
             continue;
         };
+        let part_start = out.len();
         if kind == "lit" {
             out.push_str(arg);
         } else if let Some(prefix) = match kind {
@@ -117,7 +127,7 @@ pub fn expand(template: &str, rng: &mut Rng) -> Result<String> {
                 .with_context(|| format!("bad length `{arg}` in example `{template}`"))?;
             let random = random_string(alphabet("b62").expect("known"), length, rng);
             out.push_str(&random);
-            out.push_str(&crate::detect::checksum::base62_crc32(random.as_bytes()));
+            out.push_str(&super::checksum::base62_crc32(random.as_bytes()));
         } else {
             let Some(chars) = alphabet(kind) else {
                 bail!("unknown alphabet `{kind}` in example `{template}`");
@@ -127,10 +137,13 @@ pub fn expand(template: &str, rng: &mut Rng) -> Result<String> {
                 .with_context(|| format!("bad length `{arg}` in example `{template}`"))?;
             out.push_str(&random_string(chars, length, rng));
         }
+        if kind != "lit" {
+            parts.push(part_start..out.len());
+        }
         rest = &after[end + 2..];
     }
     out.push_str(rest);
-    Ok(out)
+    Ok((out, parts))
 }
 
 #[cfg(test)]
@@ -145,6 +158,16 @@ mod tests {
         assert_eq!(s.len(), 3 + 8 + 2);
         assert!(s[3..11].chars().all(|c| c.is_ascii_hexdigit()));
         assert!(s.ends_with("-X"));
+    }
+
+    #[test]
+    fn says_where_the_random_parts_are() {
+        let mut rng = Rng::seeded(1);
+        let (s, parts) =
+            expand_with_parts("a{{lit:B}}c_{{hex:8}}-{{b62crc:30}}", &mut rng).unwrap();
+        assert_eq!(parts, [4..12, 13..49]);
+        assert_eq!(&s[..4], "aBc_");
+        assert_eq!(s.len(), 49);
     }
 
     #[test]

@@ -61,7 +61,8 @@ fn text_with_key(keys: &mut Keys, token: &str, final_eol: bool) -> (String, usiz
 /// key, each found at its line and column, and nothing else found.
 #[test]
 fn a_key_in_generated_text_is_found_at_its_line_and_column() {
-    let scanner = Scanner::from_config(&Config::default()).unwrap();
+    let scanner =
+        Scanner::from_config(&Config::default(), keyguard::detect::Profile::Bulk).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut keys = Keys::for_test("scenario/property/generated_text");
     let mut expected = BTreeMap::new();
@@ -114,7 +115,8 @@ fn a_key_in_generated_text_is_found_at_its_line_and_column() {
 #[test]
 fn an_inserted_key_line_is_the_only_added_line_and_is_found_there() {
     use keyguard::lines::added_lines;
-    let scanner = Scanner::from_config(&Config::default()).unwrap();
+    let scanner =
+        Scanner::from_config(&Config::default(), keyguard::detect::Profile::Bulk).unwrap();
     let detector = scanner.detector();
     let mut keys = Keys::for_test("scenario/property/inserted_line");
     for case in 0..200 {

@@ -1,0 +1,63 @@
+//! The checks a regex match must pass to be reported: entropy floor,
+//! length, checksum, allow lists, and for loose rules the look of a
+//! credential; for an encoded field, the decoded value is judged.
+
+use super::{allowlist, entropy, Detector};
+use crate::rules::Rule;
+
+impl Detector {
+    /// Whether `secret`, found by `rule` under the field name `name`, is
+    /// reported.
+    pub(super) fn is_reportable(&self, rule: &Rule, secret: &[u8], name: Option<&[u8]>) -> bool {
+        let Some(decoding) = rule.decode else {
+            return self.is_reportable_value(rule, secret, name);
+        };
+        // An encoded field: what is inside decides. A value another rule
+        // recognises (a PEM key, a provider token) is reported; otherwise
+        // the value must look like a credential under its field's name.
+        decoding.values(secret, name).iter().any(|decoded| {
+            let Ok(text) = std::str::from_utf8(&decoded.value) else {
+                return false;
+            };
+            let mut inner = Vec::new();
+            self.scan_into(text, 1, &mut inner);
+            inner.iter().any(|m| !self.rules()[m.rule].generic)
+                || (self.is_reportable_value(rule, &decoded.value, decoded.name)
+                    && allowlist::looks_like_credential(&decoded.value, decoded.name))
+        })
+    }
+
+    fn is_reportable_value(&self, rule: &Rule, secret: &[u8], name: Option<&[u8]>) -> bool {
+        if secret.is_empty() || allowlist::is_obvious_placeholder(secret) {
+            return false;
+        }
+        if let Some(floor) = rule.entropy {
+            if entropy::shannon(secret) < floor {
+                return false;
+            }
+        }
+        if rule.max_len.is_some_and(|max| secret.len() > max) {
+            return false;
+        }
+        if rule.checksum.is_some_and(|c| !c.verifies(secret)) {
+            return false;
+        }
+        if rule
+            .allow_regexes()
+            .iter()
+            .chain(&self.rule_set().allowed_values)
+            .any(|a| a.is_match(secret))
+        {
+            return false;
+        }
+        if rule.generic {
+            if name.is_some_and(allowlist::is_non_secret_name) {
+                return false;
+            }
+            if !allowlist::looks_like_credential(secret, name) {
+                return false;
+            }
+        }
+        true
+    }
+}
