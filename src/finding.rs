@@ -211,15 +211,16 @@ impl FingerprintKey {
     /// The environment variable holding a user-supplied key.
     pub const ENV_VAR: &'static str = "KEYGUARD_FINGERPRINT_KEY";
 
-    /// The key for this run: `KEYGUARD_FINGERPRINT_KEY` when set and not
-    /// empty, else one derived from `root_commit()` (HEAD's first-parent
-    /// root commit, when there is a full history), else a random one.
-    pub fn resolve(root_commit: impl FnOnce() -> Option<String>) -> Result<FingerprintKey> {
-        if let Some(secret) = std::env::var_os(Self::ENV_VAR).filter(|v| !v.is_empty()) {
-            return Ok(Self::derive(
-                KeyOrigin::Environment,
-                secret.as_encoded_bytes(),
-            ));
+    /// The key for this run: the user's (`KEYGUARD_FINGERPRINT_KEY`, read
+    /// with the settings) when there is one, else one derived from
+    /// `root_commit()` (HEAD's first-parent root commit, when there is a
+    /// full history), else a random one.
+    pub fn resolve(
+        user_key: Option<&[u8]>,
+        root_commit: impl FnOnce() -> Option<String>,
+    ) -> Result<FingerprintKey> {
+        if let Some(secret) = user_key.filter(|k| !k.is_empty()) {
+            return Ok(Self::derive(KeyOrigin::Environment, secret));
         }
         match root_commit() {
             Some(id) => Ok(Self::derive(KeyOrigin::Repository, id.as_bytes())),

@@ -9,6 +9,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use crate::cli::{self, Cli};
+use crate::finding::FingerprintKey;
 use crate::install::Hook;
 use crate::messages::{self, Message};
 use crate::report::Format;
@@ -30,6 +31,9 @@ pub struct Settings {
     pub timings: bool,
     /// `--hook-protocol`: answer with the shim's exit codes.
     pub hook_protocol: Option<u8>,
+    /// `KEYGUARD_FINGERPRINT_KEY`, set and not empty: the key of the
+    /// report's fingerprints (a CI secret).
+    pub fingerprint_key: Option<OsString>,
 }
 
 /// The subcommand, or the scan.
@@ -158,6 +162,8 @@ pub struct Environment {
     pub pre_commit_from_ref: Option<String>,
     pub pre_commit_to_ref: Option<String>,
     pub pre_commit_remote_name: Option<String>,
+    /// `KEYGUARD_FINGERPRINT_KEY`, when set and not empty.
+    pub fingerprint_key: Option<OsString>,
 }
 
 impl Environment {
@@ -175,6 +181,7 @@ impl Environment {
             pre_commit_from_ref: text("PRE_COMMIT_FROM_REF"),
             pre_commit_to_ref: text("PRE_COMMIT_TO_REF"),
             pre_commit_remote_name: text("PRE_COMMIT_REMOTE_NAME"),
+            fingerprint_key: var(FingerprintKey::ENV_VAR).filter(|v| !v.is_empty()),
         }
     }
 }
@@ -250,6 +257,7 @@ impl Settings {
             progress: verbosity != Verbosity::Quiet && env.stderr_is_terminal && !env.dumb_terminal,
             timings: global.timings || env.timing,
             hook_protocol: cli.hook_protocol,
+            fingerprint_key: env.fingerprint_key.clone(),
         }
     }
 

@@ -229,7 +229,13 @@ fn report_fingerprint_key(
     if report.findings.is_empty() {
         return FingerprintKey::ephemeral();
     }
-    let key = FingerprintKey::resolve(|| context?.repo().first_root_commit().ok().flatten())?;
+    let user_key = settings
+        .fingerprint_key
+        .as_ref()
+        .map(|k| k.as_encoded_bytes());
+    let key = FingerprintKey::resolve(user_key, || {
+        context?.repo().first_root_commit().ok().flatten()
+    })?;
     if key.origin() == KeyOrigin::Ephemeral {
         settings.say(&Message::EphemeralFingerprints);
     }
