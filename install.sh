@@ -51,7 +51,8 @@ status=0
 "$bin" --all || status=$?
 case $status in
     0) echo "keyguard: ready. Every commit in this repository is now checked." >&2 ;;
-    1) echo "keyguard: the hook is installed, but the files above already hold secrets: move them out and rotate them." >&2 ;;
+    1) echo "keyguard: the hook is installed. The scan above found credentials already in this repository:" >&2
+       echo "keyguard: rotate each real key and load it from the environment; test fixtures can be accepted by path (see the note above, if any) or with 'keyguard baseline'." >&2 ;;
     *) exit "$status" ;;
 esac
 case ":$PATH:" in

@@ -13,7 +13,8 @@ use owo_colors::OwoColorize;
 use crate::config::LoadedConfig;
 use crate::finding::FingerprintKey;
 use crate::install::{Hook, Installed, Uninstalled};
-use crate::text::escape_control;
+use crate::policy::CodeKind;
+use crate::text::{escape_control, quote_name};
 
 /// A user-facing message. Each renders as one or more lines that start
 /// with `keyguard: ` (but [`Message::Blocked`], part of the report).
@@ -26,6 +27,13 @@ pub enum Message<'a> {
     UnignoredEnv,
     /// Fingerprints that will differ on the next run.
     EphemeralFingerprints,
+    /// After a full or PATH scan: how many findings sit in test or vendored
+    /// folders, and a path-scoped way to accept them.
+    TestAndVendored {
+        total: usize,
+        /// (kind, folder, findings there), most findings first.
+        folders: &'a [(CodeKind, String, usize)],
+    },
     /// `--verbose`: the configuration in force and what it turns off.
     Configuration(&'a LoadedConfig),
     /// `--verbose`: how many findings the baseline accepted.
@@ -84,6 +92,7 @@ pub fn write(message: &Message, out: &mut dyn Write, color: bool) -> io::Result<
             "keyguard: note: fingerprints are keyed for this run only (no commit, a shallow clone, or no repository); set {} for stable ones",
             FingerprintKey::ENV_VAR
         ),
+        Message::TestAndVendored { total, folders } => write_test_and_vendored(*total, folders, out),
         Message::Configuration(loaded) => write_configuration(loaded, out),
         Message::BaselineAccepted { accepted, path } => writeln!(
             out,
@@ -248,6 +257,50 @@ fn write_blocked(hook: Hook, out: &mut dyn Write, color: bool) -> io::Result<()>
     writeln!(
         out,
         "  - To {action} anyway (not recommended): git {action} --no-verify"
+    )
+}
+
+/// The folders are shown at most this many at a time.
+const MAX_FOLDERS_SHOWN: usize = 8;
+
+fn write_test_and_vendored(
+    total: usize,
+    folders: &[(CodeKind, String, usize)],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let inside: usize = folders.iter().map(|(_, _, n)| n).sum();
+    writeln!(
+        out,
+        "keyguard: {inside} of {total} finding(s) are in test or vendored code:"
+    )?;
+    let shown = &folders[..folders.len().min(MAX_FOLDERS_SHOWN)];
+    let width = shown.iter().map(|(_, f, _)| f.len()).max().unwrap_or(0);
+    for (kind, folder, count) in shown {
+        let kind = match kind {
+            CodeKind::Test => "test code",
+            CodeKind::Vendored => "vendored",
+        };
+        writeln!(out, "    {:width$}  {count} ({kind})", quote_name(folder))?;
+    }
+    if folders.len() > shown.len() {
+        writeln!(
+            out,
+            "    ... and {} more folder(s)",
+            folders.len() - shown.len()
+        )?;
+    }
+    writeln!(
+        out,
+        "keyguard: if these are fixtures or a vendor's examples, not live keys, accept them by path in .keyguard.toml, folder by folder:"
+    )?;
+    let paths: Vec<String> = shown
+        .iter()
+        .map(|(_, folder, _)| format!("{:?}", quote_name(folder)))
+        .collect();
+    writeln!(out, "    [allow]\n    paths = [{}]", paths.join(", "))?;
+    writeln!(
+        out,
+        "keyguard: a real key is leaked wherever it sits, test code included: rotate it at the provider first."
     )
 }
 

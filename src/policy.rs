@@ -165,6 +165,48 @@ fn anchor(pattern: &str) -> String {
     anchored
 }
 
+/// Folder names that hold test data or code written elsewhere: findings
+/// there are often fixtures or a vendor's examples, and the report says so.
+const TEST_OR_VENDORED_DIRS: &[(&str, CodeKind)] = &[
+    ("test", CodeKind::Test),
+    ("tests", CodeKind::Test),
+    ("testdata", CodeKind::Test),
+    ("fixtures", CodeKind::Test),
+    ("__tests__", CodeKind::Test),
+    ("spec", CodeKind::Test),
+    ("vendor", CodeKind::Vendored),
+    ("node_modules", CodeKind::Vendored),
+    ("third_party", CodeKind::Vendored),
+];
+
+/// Test code, or code vendored from elsewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeKind {
+    Test,
+    Vendored,
+}
+
+/// Whether `path` lies under a test or vendored folder, and that folder
+/// (`pkg/x/testdata/`): the narrowest path-scoped `allow.paths` entry that
+/// would accept it. The outermost such folder wins, so `vendor/a/tests/k`
+/// is vendored code under `vendor/`.
+pub fn test_or_vendored(path: &str) -> Option<(CodeKind, &str)> {
+    let mut end = 0;
+    for component in path.split('/') {
+        end += component.len() + 1;
+        if end > path.len() {
+            return None; // the last component is the file itself
+        }
+        if let Some((_, kind)) = TEST_OR_VENDORED_DIRS
+            .iter()
+            .find(|(dir, _)| *dir == component)
+        {
+            return Some((*kind, &path[..end]));
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,5 +389,20 @@ mod tests {
         assert!(policy.scans_whole(Some("fixtures/keys.txt")));
         assert!(!policy.scans_whole(Some("src/keys.txt")));
         assert!(!policy.scans_whole(None));
+    }
+
+    #[test]
+    fn test_and_vendored_folders_give_their_prefix() {
+        assert_eq!(
+            test_or_vendored("pkg/x/testdata/key.pem"),
+            Some((CodeKind::Test, "pkg/x/testdata/"))
+        );
+        assert_eq!(
+            test_or_vendored("vendor/github.com/a/tests/k.go"),
+            Some((CodeKind::Vendored, "vendor/"))
+        );
+        assert_eq!(test_or_vendored("src/tests.rs"), None);
+        assert_eq!(test_or_vendored("tests"), None);
+        assert_eq!(test_or_vendored("src/contest/a.py"), None);
     }
 }

@@ -108,3 +108,45 @@ fn verbose_says_what_the_configuration_turns_off() {
     run.assert_stderr_contains("rules disabled by configuration: generic-secret-assignment");
     run.assert_stderr_contains("paths never scanned: fixtures/**");
 }
+
+/// Findings in test or vendored folders are counted per folder, with the
+/// path-scoped `allow.paths` lines that accept them; never everything at once.
+#[test]
+fn full_scan_says_which_findings_are_in_test_or_vendored_code() {
+    let repo = TempRepo::new();
+    let mut keys = Keys::for_test("team/where-you-stand");
+    let (fixture, vendored, real) = (keys.stripe(), keys.github(), keys.stripe());
+    repo.seed(&[
+        (
+            "tests/fixtures/payments.py",
+            format!("KEY = \"{fixture}\"\n").as_bytes(),
+        ),
+        (
+            "vendor/sdk/client.go",
+            format!("var token = \"{vendored}\"\n").as_bytes(),
+        ),
+        ("src/app.py", format!("STRIPE = \"{real}\"\n").as_bytes()),
+    ]);
+    let run = repo.keyguard(&["--all"]);
+    run.assert_code(1)
+        .assert_stderr_contains("2 of 3 finding(s) are in test or vendored code")
+        .assert_stderr_contains("paths = [\"tests/\", \"vendor/\"]")
+        .assert_stderr_contains("rotate it at the provider");
+    assert!(!run.stderr.contains("\"src/"), "{}", run.dump());
+
+    // The suggested lines accept exactly those folders: the key in src/ stays.
+    repo.write(
+        ".keyguard.toml",
+        "[allow]\npaths = [\"tests/\", \"vendor/\"]\n",
+    );
+    let run = repo.keyguard(&["--all"]);
+    run.assert_code(1).assert_stdout_contains("src/app.py:1:");
+    assert!(!run.stderr.contains("test or vendored"), "{}", run.dump());
+
+    // The hook's report says nothing of the kind: it is about one commit.
+    repo.write(".keyguard.toml", "");
+    repo.stage("tests/more.py", format!("KEY = \"{fixture}\"\n"));
+    let run = repo.keyguard(&["--staged"]);
+    run.assert_code(1);
+    assert!(!run.stderr.contains("test or vendored"), "{}", run.dump());
+}

@@ -12,6 +12,7 @@ use crate::finding::ScanReport;
 use crate::finding::{FingerprintKey, KeyOrigin};
 use crate::git::history::PushedRef;
 use crate::messages::Message;
+use crate::policy::{self, CodeKind};
 use crate::progress::Progress;
 use crate::report::{self, Format, HumanStyle};
 use crate::scan::Scanner;
@@ -64,6 +65,12 @@ pub fn run(settings: &Settings, scan: &Scan) -> Result<Outcome> {
         }
     }
     timer.mark("report");
+    if settings.format == Format::Human
+        && !settings.is_quiet()
+        && matches!(scan.target, Target::All | Target::Paths(_))
+    {
+        note_test_and_vendored(settings, &report);
+    }
     Ok(if !report.errors.is_empty() {
         Outcome::Incomplete
     } else if report.findings.is_empty() {
@@ -71,6 +78,29 @@ pub fn run(settings: &Settings, scan: &Scan) -> Result<Outcome> {
     } else {
         Outcome::Findings
     })
+}
+
+/// Findings in test or vendored folders, counted per folder, so that people
+/// can accept fixtures by path instead of everything at once.
+fn note_test_and_vendored(settings: &Settings, report: &ScanReport) {
+    let mut folders: Vec<(CodeKind, String, usize)> = Vec::new();
+    for finding in &report.findings {
+        let Some((kind, folder)) = policy::test_or_vendored(&finding.path) else {
+            continue;
+        };
+        match folders.iter_mut().find(|(_, f, _)| f == folder) {
+            Some((_, _, count)) => *count += 1,
+            None => folders.push((kind, folder.to_string(), 1)),
+        }
+    }
+    if folders.is_empty() {
+        return;
+    }
+    folders.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.1.cmp(&b.1)));
+    settings.say(&Message::TestAndVendored {
+        total: report.findings.len(),
+        folders: &folders,
+    });
 }
 
 /// Every read from the repository a scan makes, in one place.
