@@ -58,9 +58,41 @@ const PLACEHOLDER_WORDS: &[&str] = &[
 /// Suffixes of a variable name that say its value is not the secret itself
 /// (`secret_name`, `token_url`, `password_length`, ...).
 const NON_SECRET_NAME_SUFFIXES: &[&str] = &[
-    "name", "id", "ids", "type", "file", "path", "dir", "url", "uri", "length", "len", "size",
-    "count", "header", "field", "prefix", "format", "ttl", "expiry", "expires", "endpoint",
-    "version", "mode", "policy", "ref", "arn", "env", "var", "key_id", "hash", "label",
+    "name",
+    "id",
+    "ids",
+    "type",
+    "file",
+    "path",
+    "dir",
+    "url",
+    "uri",
+    "length",
+    "len",
+    "size",
+    "count",
+    "header",
+    "field",
+    "prefix",
+    "format",
+    "ttl",
+    "expiry",
+    "expires",
+    "endpoint",
+    "version",
+    "mode",
+    "policy",
+    "ref",
+    "arn",
+    "env",
+    "var",
+    "key_id",
+    "hash",
+    "label",
+    "public",
+    "digest",
+    "fingerprint",
+    "checksum",
 ];
 
 /// Searchers for the markers, built once: building one costs more than
@@ -134,6 +166,15 @@ pub fn is_non_secret_name(name: &[u8]) -> bool {
         .rposition(|b| b.is_ascii_alphanumeric())
         .map_or(0, |i| i + 1);
     let name = &name[..end];
+    // `sign-key-sha3-384`, `content_md5`: a digest of something, public.
+    let lower = name.to_ascii_lowercase();
+    let names_a_digest = lower
+        .windows(4)
+        .any(|w| w.starts_with(b"sha") && w[3].is_ascii_digit())
+        || memchr::memmem::find(&lower, b"md5").is_some();
+    if names_a_digest {
+        return true;
+    }
     NON_SECRET_NAME_SUFFIXES.iter().any(|suffix| {
         let Some(start) = name.len().checked_sub(suffix.len()) else {
             return false;

@@ -1,5 +1,14 @@
-//! Loose `name = value` rules against specific ones: where both report the
-//! same secret, the specific rule's name is kept.
+//! Loose `name = value` rules: what makes their value a credential rather
+//! than code or data, and, where a specific rule reports the same secret,
+//! the specific rule's name kept.
+//!
+//! A loose rule's value counts only when it is a literal — a quoted string,
+//! a config scalar, a header value — not an expression (a struct literal,
+//! pointer, call, identifier, concatenation, interpolation, cast), not prose
+//! (translations, messages), and not a value that is public or derived
+//! (password hashes, public keys, ARNs, base64 of text). One lexical
+//! classifier serves every file type: it reads the characters around the
+//! name and the value, never a parser's view of one language.
 
 use super::{Detector, Match};
 
@@ -32,5 +41,441 @@ impl Detector {
             index += 1;
             kept
         });
+    }
+}
+
+/// Lines longer than this are minified bundles or source maps: loose rules
+/// skip them (provider rules, which need no context, still run).
+const MAX_CODE_LINE: usize = 4096;
+
+/// Where a loose rule's value sits: the line, and the byte ranges of the
+/// name and the value within it.
+pub struct ValueSite<'a> {
+    pub line: &'a [u8],
+    pub name: Option<(usize, usize)>,
+    pub value: (usize, usize),
+}
+
+/// Is the value a literal (a quoted string, a config scalar, a header
+/// value), rather than an expression that computes one? One lexical
+/// classifier for every file type: it reads only the characters around the
+/// name and the value, the same in Go, Python, JavaScript, YAML or `.env`.
+pub fn is_literal(site: &ValueSite<'_>) -> bool {
+    let line = site.line;
+    if line.len() > MAX_CODE_LINE {
+        return false;
+    }
+    let (start, end) = site.value;
+    let value = &line[start..end];
+    if let Some((name_start, name_end)) = site.name {
+        if !is_whole_key(line, name_start, name_end) {
+            return false;
+        }
+    }
+    let opening = start.checked_sub(1).map(|i| line[i]);
+    // The closing quote, escaped too: `\"value\"` inside a JSON string.
+    let closing_at = |q: u8| match line.get(end) {
+        Some(&b) if b == q => Some(end),
+        Some(b'\\') if line.get(end + 1) == Some(&q) => Some(end + 1),
+        _ => None,
+    };
+    let quote = opening
+        .filter(|q| matches!(q, b'"' | b'\'' | b'`'))
+        .and_then(|q| closing_at(q).map(|at| (q, at)));
+    match quote {
+        Some((q, close)) => {
+            is_plain_string(value, q) && !continues_expression(&line[close + 1..]) && {
+                let before = trim_end(&line[..start - 1]);
+                // `f"…{x}…"`, `$"…"`, `"a" + "b"`: built, not written.
+                !(before.ends_with(b"+")
+                    || (is_interpolating_prefix(before) && value.contains(&b'{')))
+            }
+        }
+        None => is_bare_scalar(value, &line[end..]),
+    }
+}
+
+/// A name that is the whole key: `"password": …` or `password = …`, not
+/// the last word of a sentence in a string (`"…without a password.": …`,
+/// `{"Set Password", …}`).
+fn is_whole_key(line: &[u8], start: usize, end: usize) -> bool {
+    let after = line.get(end).copied();
+    let closes = after.filter(|b| matches!(b, b'"' | b'\'' | b'`'));
+    match closes {
+        Some(q) => start > 0 && (line[start - 1] == q || line[start - 1] == b'\\'),
+        None => true,
+    }
+}
+
+/// After a closing quote: anything that makes the string part of a larger
+/// expression (`+ x`, `.format(…)`, `% args`, `[0]`).
+fn continues_expression(after: &[u8]) -> bool {
+    let after = trim_start(after);
+    matches!(after.first(), Some(b'+' | b'.' | b'%' | b'[' | b'*')) && !after.starts_with(b"...")
+}
+
+/// `f"` / `rf"` (Python), `$"` (C#), `s"` (Scala): strings that interpolate.
+fn is_interpolating_prefix(before: &[u8]) -> bool {
+    let word_start = before
+        .iter()
+        .rposition(|b| !b.is_ascii_alphabetic() && *b != b'$')
+        .map_or(0, |i| i + 1);
+    let prefix = &before[word_start..];
+    !prefix.is_empty()
+        && prefix.len() <= 2
+        && prefix
+            .iter()
+            .all(|b| matches!(b.to_ascii_lowercase(), b'f' | b'r' | b'$' | b's'))
+}
+
+/// A quoted value that is written out, not assembled, and not prose.
+fn is_plain_string(value: &[u8], quote: u8) -> bool {
+    const INTERPOLATIONS: &[&[u8]] = &[b"${", b"#{", b"{{", b"%s", b"%d", b"%(", b"{}", b"{0}"];
+    if INTERPOLATIONS
+        .iter()
+        .any(|i| memchr::memmem::find(value, i).is_some())
+    {
+        return false;
+    }
+    if quote == b'`' && value.contains(&b'$') {
+        return false;
+    }
+    !is_prose(value) && !is_markup(value)
+}
+
+/// Words, not a key: a translation, a message, a sentence, bytes written
+/// as hex pairs. Keys are one token; a passphrase of plain words is the
+/// one credential this lets through.
+fn is_prose(value: &[u8]) -> bool {
+    if value.iter().any(|b| !b.is_ascii()) {
+        return true; // letters of other scripts: a translated string
+    }
+    let words: Vec<&[u8]> = value
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.len() >= 3
+        || (words.len() == 2
+            && words.iter().all(|w| {
+                w.iter()
+                    .all(|b| b.is_ascii_alphabetic() || b.is_ascii_punctuation())
+            }))
+}
+
+/// HTML or XML markup (highlighted code in rendered docs).
+fn is_markup(value: &[u8]) -> bool {
+    value.contains(&b'<') && value.contains(&b'>')
+}
+
+/// An unquoted value is a literal where a config format puts one: alone up
+/// to the end of the line or a comment (`.env`, YAML, INI). Followed by
+/// more code (`credProvider,`, `&cobra.Command{`), it is an expression.
+fn is_bare_scalar(value: &[u8], after: &[u8]) -> bool {
+    let after = trim_start(after);
+    let ends_line = after.is_empty() || after.starts_with(b"#") || after.starts_with(b"//");
+    if !ends_line {
+        return false;
+    }
+    // A reference, pointer, cast, negation or collection, not a value.
+    if matches!(value.first(), Some(b'&' | b'*' | b'(' | b'!' | b'[' | b'{')) {
+        return false;
+    }
+    !is_call(value)
+}
+
+/// `name(…)` or `a.b.name(…)`: a call, with or without a statement end.
+fn is_call(value: &[u8]) -> bool {
+    let value = value.strip_suffix(b";").unwrap_or(value);
+    let value = value.strip_suffix(b",").unwrap_or(value);
+    let Some(open) = value.iter().position(|&b| b == b'(') else {
+        return false;
+    };
+    open > 0
+        && value.ends_with(b")")
+        && value[..open]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':'))
+        && value[0].is_ascii_alphabetic()
+}
+
+fn trim_start(bytes: &[u8]) -> &[u8] {
+    let skip = bytes.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    &bytes[skip..]
+}
+
+fn trim_end(bytes: &[u8]) -> &[u8] {
+    let keep = bytes.len()
+        - bytes
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_whitespace())
+            .count();
+    &bytes[..keep]
+}
+
+/// Values that are not credentials whatever their name: published hashes
+/// and public keys, identifiers that only look random, and base64 of text.
+pub fn is_known_non_secret(value: &[u8]) -> bool {
+    is_code(value)
+        || is_password_hash(value)
+        || is_ssh_public_key(value)
+        || is_resource_name_or_time(value)
+        || is_documented_example(value)
+        || encodes_text(value)
+}
+
+/// Code quoted as data (test tables, docs): a reference, pointer, cast or
+/// concatenation (`&corev1.LocalObjectReference{`, `(*Client)(nil)`,
+/// `+cmd.Dir`), or a dotted path of words (`utils.getSafeProp(`).
+fn is_code(value: &[u8]) -> bool {
+    if matches!(value.first(), Some(b'&' | b'*' | b'(' | b'+' | b'!')) {
+        return value[1..]
+            .iter()
+            .take_while(|b| !b.is_ascii_alphanumeric())
+            .count()
+            <= 2;
+    }
+    let body = value
+        .iter()
+        .rposition(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        .map_or(&value[..0], |i| &value[..=i]);
+    let tail = &value[body.len()..];
+    body.contains(&b'.')
+        && tail.iter().all(|b| b"({[;,".contains(b))
+        && body
+            .split(|&b| b == b'.')
+            .all(|segment| super::randomness::is_identifier_like(segment))
+}
+
+/// A stored password hash (LDAP `{SSHA}`, crypt `$6$`, bcrypt, argon2,
+/// Django's `pbkdf2_sha256$`): what a server keeps instead of the secret.
+fn is_password_hash(value: &[u8]) -> bool {
+    const PREFIXES: &[&[u8]] = &[
+        b"{SSHA}",
+        b"{SHA}",
+        b"{SSHA256}",
+        b"{SSHA512}",
+        b"{CRYPT}",
+        b"{MD5}",
+        b"{SMD5}",
+        b"{PBKDF2",
+        b"{ARGON2}",
+        b"$1$",
+        b"$2a$",
+        b"$2b$",
+        b"$2y$",
+        b"$5$",
+        b"$6$",
+        b"$y$",
+        b"$argon2",
+        b"$scrypt$",
+        b"$pbkdf2",
+        b"pbkdf2_sha256$",
+        b"pbkdf2_sha1$",
+        b"argon2$",
+        b"bcrypt$",
+        b"bcrypt_sha256$",
+        b"scrypt$",
+    ];
+    PREFIXES.iter().any(|p| value.starts_with(p))
+}
+
+/// The base64 body of an OpenSSH public key (`AAAAC3NzaC1lZDI1NTE5…`):
+/// the key type's length and name, encoded.
+fn is_ssh_public_key(value: &[u8]) -> bool {
+    value.starts_with(b"AAAA") && matches!(value.get(4..8), Some(b"B3Nz" | b"C3Nz" | b"E2Vj"))
+}
+
+/// An AWS ARN or an ISO 8601 time: structured, public, not generated.
+fn is_resource_name_or_time(value: &[u8]) -> bool {
+    let is_time = value.len() >= 11
+        && value[..4].iter().all(u8::is_ascii_digit)
+        && value[4] == b'-'
+        && value[7] == b'-'
+        && value[10] == b'T';
+    value.starts_with(b"arn:") || is_time
+}
+
+/// Tokens the OAuth RFCs publish as examples (RFC 5849 section 1.2, RFC
+/// 6749 sections 4.1-5.1, RFC 6750 section 1.3): copied into countless
+/// tests and docs, valid nowhere.
+fn is_documented_example(value: &[u8]) -> bool {
+    const RFC_EXAMPLES: &[&[u8]] = &[
+        b"2YotnFZFEjr1zCsicMWpAA",
+        b"tGzv3JOkF0XG5Qx2TlKWIA",
+        b"SplxlOBeZQQYbYS6WxSbIA",
+        b"mF_9.B5f-4.1JqM",
+        b"dpf43f3p2l4k3l03",
+        b"kd94hf93k423kf44",
+        b"hh5s93j4hdidpola",
+        b"hdk48Djdsa",
+        b"nnch734d00sl2jdk",
+        b"pfkkdhi9sl3r4s00",
+        b"kkk9d7dh3k39sjv7",
+        b"9djdj82h48djs9d2",
+        b"vF9dft4qmT",
+    ];
+    RFC_EXAMPLES.contains(&value)
+}
+
+/// Base64 whose content is text a person wrote: a sentence (`this is not
+/// a real value`), an identifier (`mysteriousPaginationToken`), or a dummy
+/// `user:password` pair (`test:test`). A generated key decodes to bytes.
+fn encodes_text(value: &[u8]) -> bool {
+    if value.len() < 8
+        || !value
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/=-_".contains(b))
+    {
+        return false;
+    }
+    let Some(decoded) = crate::decode::base64(value) else {
+        return false;
+    };
+    if decoded.len() < 4 || !decoded.iter().all(|b| (0x20..0x7f).contains(b)) {
+        return false;
+    }
+    if decoded.contains(&b' ') {
+        return is_prose(&decoded) || super::randomness::naturalness(&decoded).0 >= 0.5;
+    }
+    if let Some(colon) = decoded.iter().position(|&b| b == b':') {
+        let (user, password) = (&decoded[..colon], &decoded[colon + 1..]);
+        let wordlike = |w: &[u8]| !w.is_empty() && w.iter().all(|b| b.is_ascii_alphabetic());
+        return wordlike(user) && wordlike(password);
+    }
+    super::randomness::is_identifier_like(&decoded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::examples::{expand, Rng};
+
+    /// A random key-like value, made at run time so that this file holds
+    /// nothing key-shaped.
+    fn random_value() -> String {
+        expand("{{b62:20}}", &mut Rng::seeded(7)).unwrap()
+    }
+
+    /// `is_literal` for `line`, with the name and value given as substrings.
+    fn literal(line: &str, name: &str, value: &str) -> bool {
+        let name_at = line.find(name).expect("name in line");
+        let value_at = line[name_at + name.len()..]
+            .find(value)
+            .expect("value in line")
+            + name_at
+            + name.len();
+        is_literal(&ValueSite {
+            line: line.as_bytes(),
+            name: Some((name_at, name_at + name.len())),
+            value: (value_at, value_at + value.len()),
+        })
+    }
+
+    #[test]
+    fn literals_in_code_and_config_count() {
+        let v = &random_value();
+        for line in [
+            format!("api_key = \"{v}\""),
+            format!("DB_PASSWORD={v}"),
+            format!("  client_secret: {v}  # rotated"),
+            format!("\"auth_token\": \"{v}\","),
+            format!("const apiKey = `{v}`;"),
+            format!("req.Header.Set(\"x-api-key\", \"{v}\")"),
+            format!("os.environ[\\\"CLIENT_SECRET\\\"] = \\\"{v}\\\""),
+            format!("SECRET_KEY=k9(#x{v}!2)@"),
+        ] {
+            let name = [
+                "api_key",
+                "DB_PASSWORD",
+                "client_secret",
+                "auth_token",
+                "apiKey",
+                "x-api-key",
+                "CLIENT_SECRET",
+                "SECRET_KEY",
+            ]
+            .into_iter()
+            .find(|n| line.contains(n))
+            .unwrap();
+            let value = if line.starts_with("SECRET_KEY") {
+                &line[11..]
+            } else {
+                v
+            };
+            assert!(literal(&line, name, value), "{line}");
+        }
+    }
+
+    #[test]
+    fn expressions_prose_and_markup_do_not() {
+        for (line, name, value) in [
+            ("Status.KubeadminPassword = &corev1.LocalObjectReference{", "KubeadminPassword", "&corev1.LocalObjectReference"),
+            ("var _ GetPasswordDataAPIClient = (*Client)(nil)", "GetPasswordDataAPIClient", "(*Client)(nil)"),
+            ("passwd = strings.NewReader(input)", "passwd", "strings.NewReader(input)"),
+            ("Credentials: credProvider,", "Credentials", "credProvider"),
+            ("env = append(env, \"PWD=\"+cmd.Dir)", "PWD", "\"+cmd.Dir"),
+            ("credentials = base64.b64encode(f'{self.email}:{self.token}')", "credentials", "base64.b64encode(f'{self.email}:{self.token}')"),
+            ("token = f'{prefix}-{suffix}-value'", "token", "{prefix}-{suffix}-value"),
+            ("\"The admin interface allows access without a password.\": \"Mot de passe requis ici\"", "password.", "Mot de passe requis ici"),
+            ("\"password\": \"Mot de passe\"", "password", "Mot de passe"),
+            ("{\"Set Password\", \"qQuit\"}", "Password", "qQuit"),
+            ("token = \"<span>ab12cd34ef</span>\"", "token", "<span>ab12cd34ef</span>"),
+        ] {
+            assert!(!literal(line, name, value), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_concatenated_string_is_not_a_literal() {
+        let v = random_value();
+        assert!(!literal(
+            &format!("secret = \"{v}\" + suffix"),
+            "secret",
+            &v
+        ));
+    }
+
+    #[test]
+    fn minified_lines_are_not_read() {
+        let v = random_value();
+        let line = format!("{}api_key=\"{v}\"", "x;".repeat(MAX_CODE_LINE));
+        assert!(!literal(&line, "api_key", &v));
+    }
+
+    #[test]
+    fn public_and_derived_values_are_not_secrets() {
+        let encode = crate::decode::encode_base64;
+        for value in [
+            "{SSHA}K2vFb0q2jT0bM1n9a8c7d6e5f4g3h2i1",
+            "$2b$12$abcdefghijklmnopqrstuv1234567890ABCDEFGHIJKLMNOPQR",
+            "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g",
+            "pbkdf2_sha256$600000$salt$hash=",
+            "AAAAC3NzaC1lZDI1NTE5AAAAIPjJby3xFaEPRohlxkZ",
+            "arn:aws:lambda:us-east-1:123456789012:function:MyFunction",
+            "2016-09-08T21:47:36Z",
+            "2YotnFZFEjr1zCsicMWpAA",
+            &encode(b"secret is secure"),
+            &encode(b"test:test"),
+            &encode(b"mysteriousPaginationToken"),
+        ] {
+            assert!(is_known_non_secret(value.as_bytes()), "{value}");
+        }
+        for code in [
+            "&corev1.LocalObjectReference{",
+            "(*Client)(nil)",
+            "+cmd.Dir",
+            "utils.getSafeProp(",
+        ] {
+            assert!(is_known_non_secret(code.as_bytes()), "{code}");
+        }
+        let v = random_value();
+        for value in [
+            v.as_str(),
+            &encode(format!("deploy:{v}").as_bytes()),
+            &encode(&[0x9f, 0x12, 0xee, 0x01, 0x7a, 0xc3, 0x55, 0x80, 0x11]),
+        ] {
+            assert!(!is_known_non_secret(value.as_bytes()), "{value}");
+        }
     }
 }

@@ -137,11 +137,19 @@ impl Detector {
                     continue;
                 };
                 let secret_bytes = &haystack[secret.range()];
-                if !self.is_reportable(
-                    rule,
-                    secret_bytes,
-                    caps.get_group_by_name("name").map(|n| &haystack[n.range()]),
-                ) {
+                let name = caps.get_group_by_name("name");
+                // A loose `name = value` rule: the value must be written out.
+                if rule.generic && !rule.multiline && name.is_some() {
+                    let site = generic::ValueSite {
+                        line,
+                        name: name.map(|n| (n.start, n.end)),
+                        value: (secret.start, secret.end),
+                    };
+                    if !generic::is_literal(&site) {
+                        continue;
+                    }
+                }
+                if !self.is_reportable(rule, secret_bytes, name.map(|n| &haystack[n.range()])) {
                     // A value a specific rule recognised and then rejected
                     // (bad checksum, documented example) is not a secret for
                     // the generic rules either.

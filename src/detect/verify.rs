@@ -2,7 +2,7 @@
 //! length, checksum, allow lists, and for loose rules the look of a
 //! credential; for an encoded field, the decoded value is judged.
 
-use super::{allowlist, entropy, Detector};
+use super::{allowlist, entropy, generic, Detector};
 use crate::rules::Rule;
 
 impl Detector {
@@ -54,7 +54,9 @@ impl Detector {
             if name.is_some_and(allowlist::is_non_secret_name) {
                 return false;
             }
-            if !allowlist::looks_like_credential(secret, name) {
+            if generic::is_known_non_secret(secret)
+                || !allowlist::looks_like_credential(secret, name)
+            {
                 return false;
             }
         }
