@@ -520,6 +520,8 @@ def mechanical(f: Finding, files: Files) -> tuple[str, str] | None:
     v = f.value
     if v and any(e in v for e in DOC_EXAMPLES) and re.search(r"A[KS]IA|wJalr|EXAMPLEKEY", v):
         return "false", "AWS documented example key (…EXAMPLE)"
+    if v and "EXAMPLE" in v and (f.rule.startswith("aws") or re.fullmatch(r"[A-Za-z0-9+/=]{40,}", v)):
+        return "false", "documented example value (contains EXAMPLE)"
     tok = re.search(r"(?:gh[pousr]_|npm_)[A-Za-z0-9]{36}", v) if v else None
     if tok:
         ok = crc_token_ok(tok.group(0))
