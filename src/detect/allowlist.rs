@@ -172,7 +172,7 @@ pub fn is_non_secret_name(name: &[u8]) -> bool {
         .windows(4)
         .any(|w| w.starts_with(b"sha") && w[3].is_ascii_digit())
         || memchr::memmem::find(&lower, b"md5").is_some();
-    if names_a_digest {
+    if names_a_digest || names_a_handle(&lower) {
         return true;
     }
     NON_SECRET_NAME_SUFFIXES.iter().any(|suffix| {
@@ -189,6 +189,43 @@ pub fn is_non_secret_name(name: &[u8]) -> bool {
             || (name[start].is_ascii_uppercase() && name[start - 1].is_ascii_lowercase())
             || suffix.len() >= 4
     })
+}
+
+/// Names of values that travel in the open: pagination and idempotency
+/// tokens (`NextToken`, `ClientToken`), CSRF tokens, lookup keys
+/// (`instance-key`, `result_key`), salts. Compared without separators.
+fn names_a_handle(lower: &[u8]) -> bool {
+    const HANDLES: &[&[u8]] = &[
+        b"nexttoken",
+        b"continuationtoken",
+        b"pagetoken",
+        b"paginationtoken",
+        b"clienttoken",
+        b"idempotencytoken",
+        b"synctoken",
+        b"inputtoken",
+        b"outputtoken",
+        b"termtoken",
+        b"csrftoken",
+        b"authenticitytoken",
+        b"resultkey",
+        b"limitkey",
+        b"cachekey",
+        b"instancekey",
+        b"objectkey",
+        b"partitionkey",
+        b"sortkey",
+        b"primarykey",
+        b"foreignkey",
+        b"idempotencykey",
+        b"salt",
+    ];
+    let squashed: Vec<u8> = lower
+        .iter()
+        .copied()
+        .filter(u8::is_ascii_alphanumeric)
+        .collect();
+    HANDLES.iter().any(|h| squashed.ends_with(h))
 }
 
 /// Names that hold a password: people choose those, so they need not look
@@ -473,6 +510,20 @@ mod tests {
         assert!(!is_non_secret_name(b"api_key"));
         assert!(!is_non_secret_name(b"client_secret"));
         assert!(!is_non_secret_name(b"DB_PASSWORD"));
+        for handle in [
+            &b"NextToken"[..],
+            b"ClientToken",
+            b"instance-key",
+            b"result_key",
+            b"sign-key-sha3-384",
+            b"password_default_salt",
+        ] {
+            assert!(
+                is_non_secret_name(handle),
+                "{}",
+                String::from_utf8_lossy(handle)
+            );
+        }
     }
 
     #[test]

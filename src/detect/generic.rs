@@ -67,8 +67,11 @@ pub fn is_literal(site: &ValueSite<'_>) -> bool {
     }
     let (start, end) = site.value;
     let value = &line[start..end];
+    if is_doc_comment(line) {
+        return false;
+    }
     if let Some((name_start, name_end)) = site.name {
-        if !is_whole_key(line, name_start, name_end) {
+        if !is_whole_key(line, name_start, name_end) || is_badge_token(line, name_start) {
             return false;
         }
     }
@@ -93,6 +96,26 @@ pub fn is_literal(site: &ValueSite<'_>) -> bool {
         }
         None => is_bare_scalar(value, &line[end..]),
     }
+}
+
+/// A documentation comment (`// …`, `/* …`, ` * …`, `<!-- …`, or `#`
+/// followed by an indented example): loose values there are examples.
+/// A commented-out assignment (`# API_KEY=…`) is not skipped.
+fn is_doc_comment(line: &[u8]) -> bool {
+    let line = trim_start(line);
+    line.starts_with(b"//")
+        || line.starts_with(b"/*")
+        || line.starts_with(b"* ")
+        || line == b"*"
+        || line.starts_with(b"<!--")
+        || line.starts_with(b"#  ")
+}
+
+/// `…/badge.svg?token=…`: a badge token, public by design (Codecov).
+fn is_badge_token(line: &[u8], name_start: usize) -> bool {
+    name_start > 0
+        && matches!(line[name_start - 1], b'?' | b'&')
+        && memchr::memmem::find(&line.to_ascii_lowercase(), b"badge").is_some()
 }
 
 /// A name that is the whole key: `"password": …` or `password = …`, not
@@ -217,6 +240,10 @@ fn trim_end(bytes: &[u8]) -> &[u8] {
 /// and public keys, identifiers that only look random, and base64 of text.
 pub fn is_known_non_secret(value: &[u8]) -> bool {
     is_code(value)
+        || is_file_name(value)
+        || is_unsigned_jwt(value)
+        || is_patterned(value)
+        || reads_as_words(value)
         || is_password_hash(value)
         || is_ssh_public_key(value)
         || is_resource_name_or_time(value)
@@ -244,7 +271,62 @@ fn is_code(value: &[u8]) -> bool {
         && tail.iter().all(|b| b"({[;,".contains(b))
         && body
             .split(|&b| b == b'.')
-            .all(|segment| super::randomness::is_identifier_like(segment))
+            .all(super::randomness::is_identifier_like)
+}
+
+/// `client.json`, `server.pem`: a file that may hold a key, not the key.
+fn is_file_name(value: &[u8]) -> bool {
+    const EXTENSIONS: &[&[u8]] = &[
+        b".json", b".pem", b".key", b".crt", b".cer", b".txt", b".yaml", b".yml", b".p12", b".pfx",
+        b".jks", b".der", b".csv", b".xml", b".env", b".conf", b".ini", b".toml",
+    ];
+    let lower = value.to_ascii_lowercase();
+    EXTENSIONS
+        .iter()
+        .any(|e| lower.ends_with(e) && lower.len() > e.len())
+}
+
+/// A JWT without a signature (`alg: none`, or the signature cut off):
+/// nothing in it proves anything.
+fn is_unsigned_jwt(value: &[u8]) -> bool {
+    value.starts_with(b"eyJ") && value.ends_with(b".")
+}
+
+/// Made by a person at a keyboard, not a generator: an alphabet or digit
+/// run (`abcdefghij`, `123456`), or a shorter piece repeated
+/// (`gPFE…gPFE…`).
+fn is_patterned(value: &[u8]) -> bool {
+    const RUN: usize = 6;
+    let lower = value.to_ascii_lowercase();
+    let ascending = lower
+        .windows(RUN)
+        .any(|w| w.iter().all(u8::is_ascii_alphanumeric) && w.windows(2).all(|p| p[1] == p[0] + 1));
+    let repeated = (4..=value.len() / 2).any(|period| {
+        value.len() % period == 0 && value.chunks(period).all(|c| c == &value[..period])
+    });
+    ascending || repeated
+}
+
+/// Words under their disguise: `s00pers3cret`, `conta1n3rize14`,
+/// `This-is-my-test-99!` read as English once digits stand for the
+/// letters they resemble. Generated keys do not.
+fn reads_as_words(value: &[u8]) -> bool {
+    let plain: Vec<u8> = value
+        .iter()
+        .map(|b| match b.to_ascii_lowercase() {
+            b'0' => b'o',
+            b'1' => b'i',
+            b'3' => b'e',
+            b'4' => b'a',
+            b'5' => b's',
+            b'7' => b't',
+            b'@' => b'a',
+            b'$' => b's',
+            other => other,
+        })
+        .collect();
+    let (natural, pairs) = super::randomness::naturalness(&plain);
+    pairs >= 6 && natural >= 0.6
 }
 
 /// A stored password hash (LDAP `{SSHA}`, crypt `$6$`, bcrypt, argon2,
@@ -341,7 +423,7 @@ fn encodes_text(value: &[u8]) -> bool {
     if let Some(colon) = decoded.iter().position(|&b| b == b':') {
         let (user, password) = (&decoded[..colon], &decoded[colon + 1..]);
         let wordlike = |w: &[u8]| !w.is_empty() && w.iter().all(|b| b.is_ascii_alphabetic());
-        return wordlike(user) && wordlike(password);
+        return wordlike(user) && (password.is_empty() || wordlike(password));
     }
     super::randomness::is_identifier_like(&decoded)
 }
@@ -477,5 +559,41 @@ mod tests {
         ] {
             assert!(!is_known_non_secret(value.as_bytes()), "{value}");
         }
+    }
+
+    #[test]
+    fn person_made_values_are_not_secrets() {
+        let v = random_value();
+        for value in [
+            "s00pers3cret".to_string(),
+            "This-is-my-test-99!".to_string(),
+            "1bcdefghij2bcdefghij3bcdefghij".to_string(),
+            format!("{}{}", &v[..8], &v[..8]),
+            "jwk_ec_key_secp256k1.json".to_string(),
+            format!("eyJ{}.e30.", &v),
+        ] {
+            assert!(is_known_non_secret(value.as_bytes()), "{value}");
+        }
+        assert!(!is_known_non_secret(v.as_bytes()));
+    }
+
+    #[test]
+    fn doc_comments_and_badges_are_not_read() {
+        let v = random_value();
+        for (line, name) in [
+            (
+                format!(" *     WebIdentityToken: '{v}', // from the identity service"),
+                "WebIdentityToken",
+            ),
+            (format!("#   user.password = '{v}'"), "password"),
+            (
+                format!("[cover]: https://codecov.io/gh/o/r/graph/badge.svg?token={v}"),
+                "token",
+            ),
+        ] {
+            assert!(!literal(&line, name, &v), "{line}");
+        }
+        // A commented-out assignment is still a key in the file.
+        assert!(literal(&format!("# API_KEY={v}"), "API_KEY", &v));
     }
 }
