@@ -55,9 +55,21 @@ pub struct Rule {
     bulk: OnceLock<CompiledRule>,
     /// The allow regexes, built on first use, once for both profiles.
     allowed: OnceLock<Vec<Regex>>,
+    /// The widened pattern: written by build.rs for a built-in rule, else
+    /// worked out from the pattern on first use.
+    widened_pattern: WidenedPattern,
     /// The widened prefilter (see [`widen`]), built on first use; `None`
     /// inside when the pattern has nothing worth widening.
     widened: OnceLock<Option<regex_automata::meta::Regex>>,
+}
+
+/// Where a rule's widened pattern comes from.
+#[derive(Debug, Clone, Copy)]
+enum WidenedPattern {
+    /// A user's rule: widened on first use.
+    FromPattern,
+    /// A built-in rule, widened when the crate was built.
+    Built(Option<&'static str>),
 }
 
 /// The parts of a rule that cost time to build.
@@ -94,8 +106,17 @@ impl Rule {
             hook: OnceLock::new(),
             bulk: OnceLock::new(),
             allowed: OnceLock::new(),
+            widened_pattern: WidenedPattern::FromPattern,
             widened: OnceLock::new(),
         })
+    }
+
+    /// A built-in rule (checked when the crate was built), with the widened
+    /// pattern build.rs worked out for it.
+    pub fn builtin(spec: &RuleSpec, widened: Option<&'static str>) -> Rule {
+        let mut rule = Rule::new(spec).expect("built-in rules are checked by build.rs");
+        rule.widened_pattern = WidenedPattern::Built(widened);
+        rule
     }
 
     /// The rule with every regex checked and compiled now, naming the rule
@@ -152,7 +173,13 @@ impl Rule {
     pub fn may_match(&self, haystack: &[u8]) -> bool {
         let widened = self.widened.get_or_init(|| {
             let _timed = RegexBuildTimer::start();
-            widen::widened_regex(&self.pattern, self.multiline)
+            match self.widened_pattern {
+                WidenedPattern::Built(pattern) => pattern.map(compile_widened),
+                WidenedPattern::FromPattern => {
+                    widen::widened_pattern(&self.pattern, self.multiline)
+                        .map(|p| compile_widened(&p))
+                }
+            }
         });
         widened
             .as_ref()
@@ -236,6 +263,15 @@ pub(super) fn prefilter_config() -> regex_automata::meta::Config {
         .onepass(false)
         .auto_prefilter(false)
         .backtrack(true)
+}
+
+/// A widened pattern (see [`widen`]), compiled for speed of compiling.
+pub(super) fn compile_widened(pattern: &str) -> regex_automata::meta::Regex {
+    regex_automata::meta::Builder::new()
+        .syntax(syntax())
+        .configure(prefilter_config())
+        .build(pattern)
+        .expect("a widened pattern is printed from a parsed one and parses again")
 }
 
 /// A case-sensitive regex that spells out each of its keywords can only

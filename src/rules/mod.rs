@@ -15,7 +15,9 @@ pub mod widen;
 use anyhow::{Context, Result};
 use regex::bytes::Regex;
 
-pub use builtin::{builtin_specs, parse_rule_file, BUILTIN_RULES, BUILTIN_RULE_FILES};
+pub use builtin::{
+    builtin_specs, parse_rule_file, BUILTIN_RULES, BUILTIN_RULE_FILES, BUILTIN_WIDENED,
+};
 pub use compile::{compile_regex, regex_build_stats, CompiledRule, Profile, Rule};
 pub use spec::{RuleSpec, Text};
 
@@ -45,8 +47,9 @@ impl RuleSet {
     ) -> Result<RuleSet> {
         let builtin = BUILTIN_RULES
             .iter()
-            .filter(|b| !user.iter().any(|u| u.id == b.id))
-            .map(Rule::new);
+            .zip(BUILTIN_WIDENED)
+            .filter(|(b, _)| !user.iter().any(|u| u.id == b.id))
+            .map(|(spec, widened)| Ok(Rule::builtin(spec, *widened)));
         let rules = builtin
             .chain(user.iter().map(Rule::compiled_now))
             .filter(|rule| {

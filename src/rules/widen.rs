@@ -9,7 +9,12 @@
 //! does (and more), and compiles in a small fraction of the time. A line it
 //! does not match cannot match the rule. The rewrite works on the parsed
 //! pattern (regex-syntax's HIR), so escapes and classes need no care.
-//! `benches/detector.rs` (`rules/first_scan_*_hook`) measures what it saves.
+//! `benches/detector.rs` (`widen/*`) measures what it saves.
+//!
+//! Walking the HIR costs about as much as compiling the widened regex, so
+//! the built-in rules are widened when the crate is built (build.rs shares
+//! this file) and only a user's rules at run time. This file uses nothing
+//! but regex-syntax, for that reason.
 
 use regex_syntax::hir::{Capture, Hir, HirKind, Repetition};
 
@@ -25,16 +30,22 @@ const WORTH_A_SECOND_REGEX: u64 = 150;
 /// not) widened to `{m,}`, or `None` when widening would not save enough
 /// to pay for compiling a second regex (or the pattern does not parse).
 pub fn widen_counted_repetitions(pattern: &str) -> Option<Hir> {
-    let hir = regex_automata::util::syntax::parse_with(pattern, &super::compile::syntax()).ok()?;
+    // The syntax every rule is parsed with (`rules::compile::syntax`).
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .ok()?;
     let mut removed = 0u64;
     let wide = widen(&hir, &mut removed);
     (removed >= WORTH_A_SECOND_REGEX).then_some(wide)
 }
 
-/// The widened regex, built for compile speed (an NFA run by the PikeVM),
-/// anchored to start on the first line for a multi-line rule as the rule's
-/// own is; `None` when the rule is not worth widening.
-pub fn widened_regex(pattern: &str, multiline: bool) -> Option<regex_automata::meta::Regex> {
+/// The widened pattern, as regex text, anchored to start on the first line
+/// for a multi-line rule as the rule's own is; `None` when the rule is not
+/// worth widening.
+pub fn widened_pattern(pattern: &str, multiline: bool) -> Option<String> {
     let anchored;
     let pattern = match multiline {
         true => {
@@ -43,11 +54,7 @@ pub fn widened_regex(pattern: &str, multiline: bool) -> Option<regex_automata::m
         }
         false => pattern,
     };
-    let wide = widen_counted_repetitions(pattern)?;
-    regex_automata::meta::Builder::new()
-        .configure(super::compile::prefilter_config())
-        .build_from_hir(&wide)
-        .ok()
+    widen_counted_repetitions(pattern).map(|wide| wide.to_string())
 }
 
 /// `hir` with its large counted repetitions unbounded; `removed` adds up
@@ -86,6 +93,10 @@ fn widen(hir: &Hir, removed: &mut u64) -> Hir {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn widened_regex(pattern: &str, multiline: bool) -> Option<regex_automata::meta::Regex> {
+        widened_pattern(pattern, multiline).map(|p| super::super::compile::compile_widened(&p))
+    }
 
     fn wide_matches(pattern: &str, haystack: &str) -> bool {
         widened_regex(pattern, false)
@@ -143,6 +154,20 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn the_built_in_rules_were_widened_at_build_time_as_now() {
+        let specs = crate::rules::builtin_specs();
+        assert_eq!(specs.len(), crate::rules::BUILTIN_WIDENED.len());
+        for (spec, built) in specs.iter().zip(crate::rules::BUILTIN_WIDENED) {
+            assert_eq!(
+                widened_pattern(&spec.regex, spec.multiline).as_deref(),
+                *built,
+                "rule {}",
+                spec.id
+            );
         }
     }
 }
