@@ -1,0 +1,184 @@
+//! The lexical classifier and the non-secret values, case by case.
+
+use super::*;
+use crate::rules::examples::{expand, Rng};
+
+/// A random key-like value, made at run time so that this file holds
+/// nothing key-shaped.
+fn random_value() -> String {
+    expand("{{b62:20}}", &mut Rng::seeded(7)).unwrap()
+}
+
+/// `is_literal` for `line`, with the name and value given as substrings.
+fn literal(line: &str, name: &str, value: &str) -> bool {
+    let name_at = line.find(name).expect("name in line");
+    let value_at = line[name_at + name.len()..]
+        .find(value)
+        .expect("value in line")
+        + name_at
+        + name.len();
+    is_literal(&ValueSite {
+        line: line.as_bytes(),
+        name: Some((name_at, name_at + name.len())),
+        value: (value_at, value_at + value.len()),
+    })
+}
+
+#[test]
+fn literals_in_code_and_config_count() {
+    let v = &random_value();
+    for line in [
+        format!("api_key = \"{v}\""),
+        format!("DB_PASSWORD={v}"),
+        format!("  client_secret: {v}  # rotated"),
+        format!("\"auth_token\": \"{v}\","),
+        format!("const apiKey = `{v}`;"),
+        format!("req.Header.Set(\"x-api-key\", \"{v}\")"),
+        format!("os.environ[\\\"CLIENT_SECRET\\\"] = \\\"{v}\\\""),
+        format!("SECRET_KEY=k9(#x{v}!2)@"),
+    ] {
+        let name = [
+            "api_key",
+            "DB_PASSWORD",
+            "client_secret",
+            "auth_token",
+            "apiKey",
+            "x-api-key",
+            "CLIENT_SECRET",
+            "SECRET_KEY",
+        ]
+        .into_iter()
+        .find(|n| line.contains(n))
+        .unwrap();
+        let value = if line.starts_with("SECRET_KEY") {
+            &line[11..]
+        } else {
+            v
+        };
+        assert!(literal(&line, name, value), "{line}");
+    }
+}
+
+#[test]
+fn expressions_prose_and_markup_do_not() {
+    for (line, name, value) in [
+        ("Status.KubeadminPassword = &corev1.LocalObjectReference{", "KubeadminPassword", "&corev1.LocalObjectReference"),
+        ("var _ GetPasswordDataAPIClient = (*Client)(nil)", "GetPasswordDataAPIClient", "(*Client)(nil)"),
+        ("passwd = strings.NewReader(input)", "passwd", "strings.NewReader(input)"),
+        ("Credentials: credProvider,", "Credentials", "credProvider"),
+        ("env = append(env, \"PWD=\"+cmd.Dir)", "PWD", "\"+cmd.Dir"),
+        ("credentials = base64.b64encode(f'{self.email}:{self.token}')", "credentials", "base64.b64encode(f'{self.email}:{self.token}')"),
+        ("token = f'{prefix}-{suffix}-value'", "token", "{prefix}-{suffix}-value"),
+        ("\"The admin interface allows access without a password.\": \"Mot de passe requis ici\"", "password.", "Mot de passe requis ici"),
+        ("\"password\": \"Mot de passe\"", "password", "Mot de passe"),
+        ("{\"Set Password\", \"qQuit\"}", "Password", "qQuit"),
+        ("token = \"<span>ab12cd34ef</span>\"", "token", "<span>ab12cd34ef</span>"),
+    ] {
+        assert!(!literal(line, name, value), "{line}");
+    }
+}
+
+#[test]
+fn a_pair_is_a_header_only_with_a_quoted_name() {
+    let v = random_value();
+    assert!(literal(
+        &format!("h.set(\"x-api-key\", \"{v}\")"),
+        "x-api-key",
+        &v
+    ));
+    assert!(!literal(
+        &format!("assert_eq!(out.secret, \"{v}\")"),
+        "secret",
+        &v
+    ));
+}
+
+#[test]
+fn a_concatenated_string_is_not_a_literal() {
+    let v = random_value();
+    assert!(!literal(
+        &format!("secret = \"{v}\" + suffix"),
+        "secret",
+        &v
+    ));
+}
+
+#[test]
+fn minified_lines_are_not_read() {
+    let v = random_value();
+    let line = format!("{}api_key=\"{v}\"", "x;".repeat(MAX_CODE_LINE));
+    assert!(!literal(&line, "api_key", &v));
+}
+
+#[test]
+fn public_and_derived_values_are_not_secrets() {
+    let encode = crate::decode::encode_base64;
+    for value in [
+        "{SSHA}K2vFb0q2jT0bM1n9a8c7d6e5f4g3h2i1",
+        "$2b$12$abcdefghijklmnopqrstuv1234567890ABCDEFGHIJKLMNOPQR",
+        "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g",
+        "pbkdf2_sha256$600000$salt$hash=",
+        "AAAAC3NzaC1lZDI1NTE5AAAAIPjJby3xFaEPRohlxkZ",
+        "arn:aws:lambda:us-east-1:123456789012:function:MyFunction",
+        "2016-09-08T21:47:36Z",
+        "2YotnFZFEjr1zCsicMWpAA",
+        &encode(b"secret is secure"),
+        &encode(b"test:test"),
+        &encode(b"mysteriousPaginationToken"),
+    ] {
+        assert!(is_known_non_secret(value.as_bytes()), "{value}");
+    }
+    for code in [
+        "&corev1.LocalObjectReference{",
+        "(*Client)(nil)",
+        "+cmd.Dir",
+        "utils.getSafeProp(",
+    ] {
+        assert!(is_known_non_secret(code.as_bytes()), "{code}");
+    }
+    let v = random_value();
+    for value in [
+        v.as_str(),
+        &encode(format!("deploy:{v}").as_bytes()),
+        &encode(&[0x9f, 0x12, 0xee, 0x01, 0x7a, 0xc3, 0x55, 0x80, 0x11]),
+    ] {
+        assert!(!is_known_non_secret(value.as_bytes()), "{value}");
+    }
+}
+
+#[test]
+fn person_made_values_are_not_secrets() {
+    let v = random_value();
+    for value in [
+        "s00pers3cret".to_string(),
+        "This-is-my-test-99!".to_string(),
+        "1bcdefghij2bcdefghij3bcdefghij".to_string(),
+        "a1B2c3D4e5F6g7H8".to_string(),
+        format!("{}{}", &v[..8], &v[..8]),
+        "jwk_ec_key_secp256k1.json".to_string(),
+        format!("eyJ{}.e30.", &v),
+    ] {
+        assert!(is_known_non_secret(value.as_bytes()), "{value}");
+    }
+    assert!(!is_known_non_secret(v.as_bytes()));
+}
+
+#[test]
+fn doc_comments_and_badges_are_not_read() {
+    let v = random_value();
+    for (line, name) in [
+        (
+            format!(" *     WebIdentityToken: '{v}', // from the identity service"),
+            "WebIdentityToken",
+        ),
+        (format!("#   user.password = '{v}'"), "password"),
+        (
+            format!("[cover]: https://codecov.io/gh/o/r/graph/badge.svg?token={v}"),
+            "token",
+        ),
+    ] {
+        assert!(!literal(&line, name, &v), "{line}");
+    }
+    // A commented-out assignment is still a key in the file.
+    assert!(literal(&format!("# API_KEY={v}"), "API_KEY", &v));
+}
