@@ -253,8 +253,9 @@ pub fn looks_like_credential(value: &[u8], name: Option<&[u8]>) -> bool {
     if value.starts_with(b"$") || value.starts_with(b"%") || is_call(value) {
         return false;
     }
-    // Paths and plain URLs.
-    if value.starts_with(b"/")
+    // Paths and plain URLs. A leading `/` alone is not a path: one base64
+    // key in 64 starts with it.
+    if is_absolute_path(value)
         || value.starts_with(b"./")
         || value.starts_with(b"../")
         || value.starts_with(b"~/")
@@ -306,6 +307,19 @@ pub fn looks_like_credential(value: &[u8], name: Option<&[u8]>) -> bool {
         return classes >= 2;
     }
     randomness::looks_random(value)
+}
+
+/// `/usr/local/share`, `/api/v1/token`: a path whose segments are words.
+fn is_absolute_path(value: &[u8]) -> bool {
+    value.starts_with(b"/")
+        && value[1..]
+            .split(|&b| b == b'/')
+            .filter(|segment| !segment.is_empty())
+            .all(|segment| {
+                segment
+                    .split(|b| matches!(b, b'.' | b'-' | b'_'))
+                    .all(|word| word.is_empty() || randomness::is_identifier_like(word))
+            })
 }
 
 /// An identifier made of words, one of them a credential word

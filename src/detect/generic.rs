@@ -262,23 +262,30 @@ pub fn is_known_non_secret(value: &[u8]) -> bool {
 /// concatenation (`&corev1.LocalObjectReference{`, `(*Client)(nil)`,
 /// `+cmd.Dir`), or a dotted path of words (`utils.getSafeProp(`).
 fn is_code(value: &[u8]) -> bool {
-    if matches!(value.first(), Some(b'&' | b'*' | b'(' | b'+' | b'!')) {
-        return value[1..]
-            .iter()
-            .take_while(|b| !b.is_ascii_alphanumeric())
-            .count()
-            <= 2;
-    }
-    let body = value
+    // After a sigil, code names something: `&corev1.X{`, `(*Client)(nil)`.
+    // Base64 starts with `+` or `/` in one key of 32: not code.
+    let sigils = value
         .iter()
-        .rposition(|b| b.is_ascii_alphanumeric() || *b == b'_')
-        .map_or(&value[..0], |i| &value[..=i]);
-    let tail = &value[body.len()..];
-    body.contains(&b'.')
-        && tail.iter().all(|b| b"({[;,".contains(b))
-        && body
+        .take_while(|b| matches!(b, b'&' | b'*' | b'(' | b'+' | b'!'))
+        .count();
+    let rest = &value[sigils..];
+    let path_len = rest
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.'))
+        .count();
+    let path = &rest[..path_len];
+    let names_something = !path.is_empty()
+        && path
             .split(|&b| b == b'.')
-            .all(super::randomness::is_identifier_like)
+            .all(|segment| !segment.is_empty() && super::randomness::is_identifier_like(segment));
+    if sigils > 0 {
+        return names_something
+            && rest[path_len..]
+                .iter()
+                .all(|b| !b.is_ascii_alphanumeric() || b"nil".contains(b));
+    }
+    let tail = &rest[path_len..];
+    path.contains(&b'.') && names_something && tail.iter().all(|b| b"({[;,".contains(b))
 }
 
 /// `client.json`, `server.pem`: a file that may hold a key, not the key.

@@ -182,3 +182,24 @@ fn doc_comments_and_badges_are_not_read() {
     // A commented-out assignment is still a key in the file.
     assert!(literal(&format!("# API_KEY={v}"), "API_KEY", &v));
 }
+
+/// One base64 key in 32 starts with `+` or `/`: it is still a key.
+#[test]
+fn base64_keys_with_a_leading_sign_are_not_code_or_paths() {
+    let v = random_value();
+    for value in [
+        format!("+{v}"),
+        format!("/{v}"),
+        format!("/{}/{}", &v[..10], &v[10..]),
+    ] {
+        assert!(!is_known_non_secret(value.as_bytes()), "{value}");
+        assert!(
+            crate::detect::allowlist::looks_like_credential(value.as_bytes(), Some(b"api_key")),
+            "{value}"
+        );
+    }
+    assert!(!crate::detect::allowlist::looks_like_credential(
+        b"/usr/local/share/keys",
+        Some(b"api_key")
+    ));
+}
