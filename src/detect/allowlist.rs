@@ -122,10 +122,9 @@ pub fn has_inline_allow(line: &[u8]) -> bool {
 /// JSON-derived bodies do the same; a run of six letters rejected all of
 /// them. A uniformly random key never has half of itself in runs.
 pub fn is_obvious_placeholder(secret: &[u8]) -> bool {
-    // Short values only: in a body of a thousand random characters
-    // `example` turns up by chance, and no documented example key is long.
-    const EXAMPLE_MARKER_MAX_LEN: usize = 64;
-    if secret.len() <= EXAMPLE_MARKER_MAX_LEN && contains_ignore_case(secret, b"example") {
+    // Seven given letters: by chance once in 10^10 characters of base64,
+    // while AWS's documented session tokens carry `EXAMPLE` in 400.
+    if contains_ignore_case(secret, b"example") {
         return true;
     }
     masked_len(secret) * 2 >= secret.len() && !secret.is_empty()
@@ -299,7 +298,7 @@ pub fn looks_like_credential(value: &[u8], name: Option<&[u8]>) -> bool {
     // but not what for holds hashes and composite keys far more often than
     // credentials; only a plain generated value counts there.
     if name.is_some_and(is_vague_key_name)
-        && (value.iter().all(u8::is_ascii_hexdigit) || value.contains(&b':'))
+        && (value.iter().all(u8::is_ascii_hexdigit) || value.contains(&b':') || value.len() < 16)
     {
         return false;
     }
@@ -562,8 +561,8 @@ mod tests {
     fn structured_key_bodies_are_not_placeholders() {
         let openssh = b"b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW";
         assert!(!is_obvious_placeholder(openssh));
-        // A long random body may hold `example` or `xxxx` by chance.
-        let long = format!("{}Example{}xXxX", "Q2h1bmtz".repeat(10), "bW9yZQ".repeat(4));
+        // `xxxx` in a long random body is not a mask.
+        let long = format!("{}xXxX{}", "Q2h1bmtz".repeat(10), "bW9yZQ".repeat(4));
         assert!(!is_obvious_placeholder(long.as_bytes()));
     }
 

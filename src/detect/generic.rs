@@ -274,10 +274,13 @@ fn is_code(value: &[u8]) -> bool {
         .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.'))
         .count();
     let path = &rest[..path_len];
+    // Each segment a name: an identifier, or letters only (`httpflags`).
     let names_something = !path.is_empty()
-        && path
-            .split(|&b| b == b'.')
-            .all(|segment| !segment.is_empty() && super::randomness::is_identifier_like(segment));
+        && path.split(|&b| b == b'.').all(|segment| {
+            !segment.is_empty()
+                && (super::randomness::is_identifier_like(segment)
+                    || segment.iter().all(u8::is_ascii_alphabetic))
+        });
     if sigils > 0 {
         return names_something
             && rest[path_len..]
@@ -383,6 +386,11 @@ fn is_password_hash(value: &[u8]) -> bool {
         b"argon2$",
         b"bcrypt$",
         b"bcrypt_sha256$",
+        b"md5$",
+        b"sha1$",
+        b"unsalted_md5$",
+        b"unsalted_sha1$",
+        b"crypt$",
         b"scrypt$",
     ];
     PREFIXES.iter().any(|p| value.starts_with(p))
