@@ -420,7 +420,7 @@ fn is_vague_key_name(name: &[u8]) -> bool {
 }
 
 /// `name(...)` or `name[...]`: a call or an index, i.e. code.
-fn is_call(value: &[u8]) -> bool {
+pub(super) fn is_call(value: &[u8]) -> bool {
     let head = value
         .iter()
         .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'!'))

@@ -95,7 +95,7 @@ pub fn is_literal(site: &ValueSite<'_>) -> bool {
     match quote {
         Some((q, close)) => {
             is_plain_string(value, q) && !continues_expression(&line[close + 1..]) && {
-                let before = trim_end(&line[..start - 1]);
+                let before = line[..start - 1].trim_ascii_end();
                 // `f"…{x}…"`, `$"…"`, `"a" + "b"`: built, not written.
                 !(before.ends_with(b"+")
                     || (is_interpolating_prefix(before) && value.contains(&b'{')))
@@ -109,7 +109,7 @@ pub fn is_literal(site: &ValueSite<'_>) -> bool {
 /// followed by an indented example): loose values there are examples.
 /// A commented-out assignment (`# API_KEY=…`) is not skipped.
 fn is_doc_comment(line: &[u8]) -> bool {
-    let line = trim_start(line);
+    let line = line.trim_ascii_start();
     line.starts_with(b"//")
         || line.starts_with(b"/*")
         || line.starts_with(b"* ")
@@ -140,7 +140,7 @@ fn is_whole_key(line: &[u8], start: usize, end: usize) -> bool {
 /// After a closing quote: anything that makes the string part of a larger
 /// expression (`+ x`, `.format(…)`, `% args`, `[0]`).
 fn continues_expression(after: &[u8]) -> bool {
-    let after = trim_start(after);
+    let after = after.trim_ascii_start();
     matches!(after.first(), Some(b'+' | b'.' | b'%' | b'[' | b'*')) && !after.starts_with(b"...")
 }
 
@@ -201,7 +201,7 @@ fn is_markup(value: &[u8]) -> bool {
 /// to the end of the line or a comment (`.env`, YAML, INI). Followed by
 /// more code (`credProvider,`, `&cobra.Command{`), it is an expression.
 fn is_bare_scalar(value: &[u8], after: &[u8]) -> bool {
-    let after = trim_start(after);
+    let after = after.trim_ascii_start();
     let ends_line = after.is_empty() || after.starts_with(b"#") || after.starts_with(b"//");
     if !ends_line {
         return false;
@@ -210,37 +210,7 @@ fn is_bare_scalar(value: &[u8], after: &[u8]) -> bool {
     if matches!(value.first(), Some(b'&' | b'*' | b'(' | b'!' | b'[' | b'{')) {
         return false;
     }
-    !is_call(value)
-}
-
-/// `name(…)` or `a.b.name(…)`: a call, with or without a statement end.
-fn is_call(value: &[u8]) -> bool {
-    let value = value.strip_suffix(b";").unwrap_or(value);
-    let value = value.strip_suffix(b",").unwrap_or(value);
-    let Some(open) = value.iter().position(|&b| b == b'(') else {
-        return false;
-    };
-    open > 0
-        && value.ends_with(b")")
-        && value[..open]
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':'))
-        && value[0].is_ascii_alphabetic()
-}
-
-fn trim_start(bytes: &[u8]) -> &[u8] {
-    let skip = bytes.iter().take_while(|b| b.is_ascii_whitespace()).count();
-    &bytes[skip..]
-}
-
-fn trim_end(bytes: &[u8]) -> &[u8] {
-    let keep = bytes.len()
-        - bytes
-            .iter()
-            .rev()
-            .take_while(|b| b.is_ascii_whitespace())
-            .count();
-    &bytes[..keep]
+    !super::allowlist::is_call(value)
 }
 
 /// Values that are not credentials whatever their name: published hashes
@@ -282,10 +252,11 @@ fn is_code(value: &[u8]) -> bool {
                     || segment.iter().all(u8::is_ascii_alphabetic))
         });
     if sigils > 0 {
+        // What follows the name is punctuation and more names: `)(nil)`.
         return names_something
             && rest[path_len..]
-                .iter()
-                .all(|b| !b.is_ascii_alphanumeric() || b"nil".contains(b));
+                .split(|b| !b.is_ascii_alphanumeric() && *b != b'_')
+                .all(|word| word.is_empty() || super::randomness::is_identifier_like(word));
     }
     let tail = &rest[path_len..];
     path.contains(&b'.') && names_something && tail.iter().all(|b| b"({[;,".contains(b))

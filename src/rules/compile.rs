@@ -89,7 +89,17 @@ impl Rule {
         if let Some(problem) = spec.shape_error() {
             anyhow::bail!(problem);
         }
-        Ok(Rule {
+        Ok(Rule::unchecked(spec, WidenedPattern::FromPattern))
+    }
+
+    /// A built-in rule, with the widened pattern build.rs worked out for
+    /// it. build.rs already checked its shape: the hook does not again.
+    pub fn builtin(spec: &RuleSpec, widened: Option<&'static str>) -> Rule {
+        Rule::unchecked(spec, WidenedPattern::Built(widened))
+    }
+
+    fn unchecked(spec: &RuleSpec, widened_pattern: WidenedPattern) -> Rule {
+        Rule {
             id: spec.id.clone(),
             description: spec.description.clone(),
             keywords: spec.keywords.clone(),
@@ -106,17 +116,9 @@ impl Rule {
             hook: OnceLock::new(),
             bulk: OnceLock::new(),
             allowed: OnceLock::new(),
-            widened_pattern: WidenedPattern::FromPattern,
+            widened_pattern,
             widened: OnceLock::new(),
-        })
-    }
-
-    /// A built-in rule (checked when the crate was built), with the widened
-    /// pattern build.rs worked out for it.
-    pub fn builtin(spec: &RuleSpec, widened: Option<&'static str>) -> Rule {
-        let mut rule = Rule::new(spec).expect("built-in rules are checked by build.rs");
-        rule.widened_pattern = WidenedPattern::Built(widened);
-        rule
+        }
     }
 
     /// The rule with every regex checked and compiled now, naming the rule

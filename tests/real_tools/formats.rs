@@ -99,25 +99,11 @@ fn kubeconfig_with_an_embedded_client_key_is_blocked() {
         return;
     }
     let shop = Workshop::new();
-    shop.run(
-        "openssl",
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "client.key",
-            "-out",
-            "client.crt",
-            "-subj",
-            "/CN=deployer",
-            "-days",
-            "2",
-        ],
+    shop.self_signed(
+        &["ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        "client.key",
+        "client.crt",
+        "/CN=deployer",
     );
     let kubeconfig = shop.path("kubeconfig");
     let kubectl = |args: &[&str]| shop.run_with("kubectl", args, &[("KUBECONFIG", &kubeconfig)]);

@@ -188,24 +188,7 @@ fn openssl_pkcs12_bundles_are_blocked_by_name() {
         return;
     }
     let shop = Workshop::new();
-    shop.run(
-        "openssl",
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "k.pem",
-            "-out",
-            "c.pem",
-            "-subj",
-            "/CN=keyguard test",
-            "-days",
-            "2",
-        ],
-    );
+    shop.self_signed(&["rsa:2048"], "k.pem", "c.pem", "/CN=keyguard test");
     shop.run(
         "openssl",
         &[
@@ -239,24 +222,7 @@ fn openssl_public_material_goes_through() {
         return;
     }
     let shop = Workshop::new();
-    shop.run(
-        "openssl",
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "k.pem",
-            "-out",
-            "cert.pem",
-            "-subj",
-            "/CN=keyguard test",
-            "-days",
-            "2",
-        ],
-    );
+    shop.self_signed(&["rsa:2048"], "k.pem", "cert.pem", "/CN=keyguard test");
     shop.run(
         "openssl",
         &[

@@ -62,6 +62,18 @@ impl Workshop {
     }
 
     #[track_caller]
+    /// `openssl req -x509`: a new key (`newkey`, e.g. `rsa:2048`, with
+    /// extra `-pkeyopt`s) written to `key`, and a self-signed certificate
+    /// for it written to `cert`.
+    pub(super) fn self_signed(&self, newkey: &[&str], key: &str, cert: &str, subject: &str) {
+        let mut args = vec!["req", "-x509", "-newkey"];
+        args.extend_from_slice(newkey);
+        args.extend_from_slice(&[
+            "-nodes", "-keyout", key, "-out", cert, "-subj", subject, "-days", "2",
+        ]);
+        self.run("openssl", &args);
+    }
+
     pub(super) fn run_with(&self, program: &str, args: &[&str], env: &[(&str, &Path)]) -> String {
         let mut cmd = Command::new(program);
         cmd.args(args).current_dir(self.dir.path());
