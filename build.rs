@@ -100,6 +100,7 @@ fn write_rule(out: &mut String, rule: &RuleSpec) {
         entropy,
         max_len,
         allow,
+        allow_match,
         checksum,
         decode,
         generic,
@@ -112,13 +113,14 @@ fn write_rule(out: &mut String, rule: &RuleSpec) {
     writeln!(
         out,
         "    RuleSpec {{ id: {}, description: {}, regex: {}, keywords: {}, entropy: {entropy:?}, \
-         max_len: {max_len:?}, allow: {}, checksum: {}, decode: {}, generic: {generic}, \
+         max_len: {max_len:?}, allow: {}, allow_match: {}, checksum: {}, decode: {}, generic: {generic}, \
          multiline: {multiline}, env_var: {}, examples: {}, negative_examples: {}, references: {} }},",
         text(id),
         text(description),
         text(regex),
         texts(keywords),
         texts(allow),
+        texts(allow_match),
         checksum.map_or("None".into(), |c| format!("Some(Checksum::{c:?})")),
         decode.map_or("None".into(), |d| format!("Some(Decoding::{d:?})")),
         env_var.as_ref().map_or("None".into(), |v| format!("Some({})", text(v))),

@@ -40,10 +40,25 @@ pub const DEFAULT_TEMPLATE_FILES: &[&str] = &[
     ".env.*.dist",
 ];
 
+/// Files that document an API by example: AWS's `*.examples.json`, and
+/// OpenAPI (Swagger) descriptions, whose `example:` values are made up for
+/// the reader. Loose `name = value` rules skip them; provider rules, which
+/// recognise a real key by its format, still read them.
+pub const API_EXAMPLE_FILES: [&str; 7] = [
+    "*.examples.json",
+    "swagger.json",
+    "swagger.yaml",
+    "swagger.yml",
+    "openapi.json",
+    "openapi.yaml",
+    "openapi.yml",
+];
+
 /// The path rules of one configuration.
 pub struct PathPolicy {
     allowed: PathGlobs,
     secret_files: SecretFiles,
+    api_examples: PathGlobs,
 }
 
 impl PathPolicy {
@@ -51,7 +66,14 @@ impl PathPolicy {
         Ok(PathPolicy {
             allowed: PathGlobs::new(&config.allow.paths).context("in [allow] paths")?,
             secret_files: SecretFiles::from_config(&config.secret_files)?,
+            api_examples: PathGlobs::new(&API_EXAMPLE_FILES.map(str::to_string))
+                .context("in the built-in API example files")?,
         })
+    }
+
+    /// Does `path` document an API by example (see [`API_EXAMPLE_FILES`])?
+    pub fn is_api_example(&self, path: &str) -> bool {
+        self.api_examples.is_match(path)
     }
 
     /// Is `path` on the allow-list, never scanned?

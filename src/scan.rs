@@ -164,6 +164,7 @@ impl Scanner {
             ChangedContent::Binary => result.binary = true,
             ChangedContent::Text { text, added } => {
                 result.scanned = true;
+                let loose = !self.policy.is_api_example(&file.path);
                 let mut scan = |first_line, text| {
                     let chunk = Chunk {
                         path: &file.path,
@@ -171,7 +172,7 @@ impl Scanner {
                         first_line,
                         text,
                     };
-                    self.scan_chunk(detector, chunk, &mut result);
+                    self.scan_chunk(detector, chunk, loose, &mut result);
                 };
                 if self.policy.scans_whole(file.old_path.as_deref()) {
                     scan(1, text);
@@ -210,8 +211,9 @@ impl Scanner {
 
     fn scan_disk_file(&self, file: &DiskFile) -> Result<FileResult, ScanError> {
         let mut result = FileResult::default();
+        let loose = !self.policy.is_api_example(&file.repo_path);
         let contents = disk::read(file, self.large_files, &mut |chunk| {
-            self.scan_chunk(&self.detector, chunk, &mut result)
+            self.scan_chunk(&self.detector, chunk, loose, &mut result)
         })?;
         if contents != Contents::Nothing {
             self.check_file_name(
@@ -234,12 +236,22 @@ impl Scanner {
         }
     }
 
-    /// The one place the detector is called.
-    fn scan_chunk(&self, detector: &Detector, chunk: Chunk<'_>, result: &mut FileResult) {
+    /// The one place the detector is called. `loose`: whether loose
+    /// `name = value` rules apply to this file (not in API examples).
+    fn scan_chunk(
+        &self,
+        detector: &Detector,
+        chunk: Chunk<'_>,
+        loose: bool,
+        result: &mut FileResult,
+    ) {
         result.scanned_bytes += chunk.text.len() as u64;
         let mut matches: Vec<Match> = Vec::new();
         detector.scan_into(chunk.text, chunk.first_line, &mut matches);
         let rules = detector.rules();
+        if !loose {
+            matches.retain(|m| !rules[m.rule].generic);
+        }
         result.findings.extend(matches.into_iter().map(|m| {
             let rule = &rules[m.rule];
             Finding {
@@ -317,7 +329,7 @@ mod tests {
         let scanner = scanner();
         let mut result = FileResult::default();
         let contents = disk::read_blocks(reader, "f", 256, &mut |chunk| {
-            scanner.scan_chunk(&scanner.detector, chunk, &mut result)
+            scanner.scan_chunk(&scanner.detector, chunk, true, &mut result)
         })?;
         result.note(contents);
         Ok(result)

@@ -356,17 +356,21 @@ fn number_literal(value: &[u8]) -> Option<Number> {
         b"isize", b"f32", b"f64", b"u", b"l", b"ul", b"ull", b"ll", b"n",
     ];
     let value = value.strip_prefix(b"-").unwrap_or(value);
-    let (body, prefixed) = match value {
-        [b'0', b'x' | b'X', rest @ ..] => (rest, true),
-        [b'0', b'o' | b'O' | b'b' | b'B', rest @ ..] => (rest, true),
-        _ => (value, false),
+    let (body, radix) = match value {
+        [b'0', b'x' | b'X', rest @ ..] => (rest, 16),
+        [b'0', b'o' | b'O', rest @ ..] => (rest, 8),
+        [b'0', b'b' | b'B', rest @ ..] => (rest, 2),
+        _ => (value, 10),
     };
-    let is_digit = |b: &u8| match prefixed {
-        true => b.is_ascii_hexdigit() || *b == b'_',
-        false => b.is_ascii_digit() || *b == b'_',
-    };
+    let prefixed = radix != 10;
+    let is_digit = |b: &u8| *b == b'_' || char::from(*b).is_digit(radix);
     let digits = body.iter().take_while(|b| is_digit(b)).count();
     if digits == 0 || !body[0].is_ascii_alphanumeric() {
+        return None;
+    }
+    // Wider than a u128 is not a number a program computes with: a
+    // `0x…` of 64 hex digits is a key (an Ethereum private key is one).
+    if prefixed && digits > 32 {
         return None;
     }
     let suffix = &body[digits..];

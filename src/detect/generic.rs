@@ -311,6 +311,13 @@ fn is_patterned(value: &[u8]) -> bool {
 /// `This-is-my-test-99!` read as English once digits stand for the
 /// letters they resemble. Generated keys do not.
 fn reads_as_words(value: &[u8]) -> bool {
+    // Letters carry the words; digits only stand in for a few. Hex (six
+    // letters, ten digits) read through the substitutions spells too often.
+    let letters = value.iter().filter(|b| b.is_ascii_alphabetic()).count();
+    let digits = value.iter().filter(|b| b.is_ascii_digit()).count();
+    if letters < 2 * digits || value.iter().all(u8::is_ascii_hexdigit) {
+        return false;
+    }
     let plain: Vec<u8> = value
         .iter()
         .map(|b| match b.to_ascii_lowercase() {
@@ -326,7 +333,29 @@ fn reads_as_words(value: &[u8]) -> bool {
         })
         .collect();
     let (natural, pairs) = super::randomness::naturalness(&plain);
-    pairs >= 6 && natural >= 0.6
+    pairs >= 6 && natural >= 0.6 && is_cased_like_words(value)
+}
+
+/// Capitals where a person puts them: none, all, or only at the start of
+/// a word (`This-is`, `MySecretPass`). A generator scatters them
+/// (`RizEyZdiGSog`): without this, one random 12-character password in 30
+/// read as words in disguise.
+fn is_cased_like_words(value: &[u8]) -> bool {
+    let letters = || value.iter().filter(|b| b.is_ascii_alphabetic());
+    if letters().all(u8::is_ascii_uppercase) || letters().all(u8::is_ascii_lowercase) {
+        return true;
+    }
+    value.iter().enumerate().all(|(i, b)| {
+        if !b.is_ascii_uppercase() {
+            return true;
+        }
+        // A digit may stand for a letter (`S3cret`).
+        let next_lower = value
+            .get(i + 1)
+            .is_some_and(|b| b.is_ascii_lowercase() || b"013457".contains(b));
+        let word_start = i == 0 || !value[i - 1].is_ascii_uppercase();
+        word_start && next_lower
+    })
 }
 
 /// A stored password hash (LDAP `{SSHA}`, crypt `$6$`, bcrypt, argon2,
@@ -405,6 +434,20 @@ fn is_documented_example(value: &[u8]) -> bool {
     RFC_EXAMPLES.contains(&value)
 }
 
+/// Lowercase letters from a few keys struck at random (`slkfjhadlfkj…`):
+/// a person filling a field. Random lowercase letters use most of the
+/// alphabet in 24 characters; a hand on the home row keeps to ten keys.
+fn is_keyboard_mash(text: &[u8]) -> bool {
+    if text.len() < 24 || !text.iter().all(u8::is_ascii_lowercase) {
+        return false;
+    }
+    let mut seen = [false; 26];
+    for &b in text {
+        seen[usize::from(b - b'a')] = true;
+    }
+    seen.iter().filter(|&&s| s).count() <= 10
+}
+
 /// Base64 whose content is text a person wrote: a sentence (`this is not
 /// a real value`), an identifier (`mysteriousPaginationToken`), or a dummy
 /// `user:password` pair (`test:test`). A generated key decodes to bytes.
@@ -424,6 +467,9 @@ fn encodes_text(value: &[u8]) -> bool {
     }
     if decoded.contains(&b' ') {
         return is_prose(&decoded) || super::randomness::naturalness(&decoded).0 >= 0.5;
+    }
+    if is_keyboard_mash(&decoded) {
+        return true;
     }
     if let Some(colon) = decoded.iter().position(|&b| b == b':') {
         let (user, password) = (&decoded[..colon], &decoded[colon + 1..]);

@@ -12,6 +12,7 @@
 
 pub mod allowlist;
 pub mod entropy;
+pub mod expiry;
 pub mod generic;
 pub mod keywords;
 pub mod prefilter;
@@ -49,6 +50,9 @@ pub struct Detector {
     rules: Arc<RuleSet>,
     profile: Profile,
     prefilter: Prefilter,
+    /// When this detector was built, in Unix seconds: a token that states an
+    /// earlier expiry is not reported (see [`expiry`]).
+    now: u64,
 }
 
 impl Detector {
@@ -61,6 +65,7 @@ impl Detector {
             prefilter: Prefilter::new(&rules.rules, profile),
             rules,
             profile,
+            now: expiry::now(),
         }
     }
 
@@ -137,6 +142,14 @@ impl Detector {
                     continue;
                 };
                 let secret_bytes = &haystack[secret.range()];
+                let whole_text = &haystack[whole.range()];
+                if rule
+                    .allow_match_regexes()
+                    .iter()
+                    .any(|a| a.is_match(whole_text))
+                {
+                    continue;
+                }
                 let name = caps.get_group_by_name("name");
                 // A loose `name = value` rule: the value must be written out.
                 if rule.generic && !rule.multiline && name.is_some() {

@@ -2,7 +2,7 @@
 //! length, checksum, allow lists, and for loose rules the look of a
 //! credential; for an encoded field, the decoded value is judged.
 
-use super::{allowlist, entropy, generic, Detector};
+use super::{allowlist, entropy, expiry, generic, Detector};
 use crate::rules::Rule;
 
 impl Detector {
@@ -28,7 +28,10 @@ impl Detector {
     }
 
     fn is_reportable_value(&self, rule: &Rule, secret: &[u8], name: Option<&[u8]>) -> bool {
-        if secret.is_empty() || allowlist::is_obvious_placeholder(secret) {
+        if secret.is_empty()
+            || allowlist::is_obvious_placeholder(secret)
+            || expiry::is_expired_jwt(secret, self.now)
+        {
             return false;
         }
         if let Some(floor) = rule.entropy {

@@ -50,11 +50,14 @@ pub struct Rule {
     pub case_sensitive_keywords: bool,
     pattern: Text,
     allow_patterns: Texts,
+    allow_match_patterns: Texts,
     /// One build per profile, each made on first use.
     hook: OnceLock<CompiledRule>,
     bulk: OnceLock<CompiledRule>,
     /// The allow regexes, built on first use, once for both profiles.
     allowed: OnceLock<Vec<Regex>>,
+    /// The allow-match regexes, likewise.
+    allowed_matches: OnceLock<Vec<Regex>>,
     /// The widened pattern: written by build.rs for a built-in rule, else
     /// worked out from the pattern on first use.
     widened_pattern: WidenedPattern,
@@ -113,9 +116,11 @@ impl Rule {
             case_sensitive_keywords: has_case_sensitive_keywords(&spec.regex, &spec.keywords),
             pattern: spec.regex.clone(),
             allow_patterns: spec.allow.clone(),
+            allow_match_patterns: spec.allow_match.clone(),
             hook: OnceLock::new(),
             bulk: OnceLock::new(),
             allowed: OnceLock::new(),
+            allowed_matches: OnceLock::new(),
             widened_pattern,
             widened: OnceLock::new(),
         }
@@ -135,6 +140,10 @@ impl Rule {
         rule.bulk.set(compiled).expect("fresh rule");
         let allowed = build_allow(&spec.id, &spec.allow)?;
         rule.allowed.set(allowed).expect("fresh rule");
+        let allowed_matches = build_allow(&spec.id, &spec.allow_match)?;
+        rule.allowed_matches
+            .set(allowed_matches)
+            .expect("fresh rule");
         Ok(rule)
     }
 
@@ -159,8 +168,17 @@ impl Rule {
 
     /// Secrets matching one of these are not reported by this rule.
     pub fn allow_regexes(&self) -> &[Regex] {
-        self.allowed.get_or_init(|| {
-            build_allow(&self.id, &self.allow_patterns).unwrap_or_else(|e| {
+        self.built_allow(&self.allowed, &self.allow_patterns)
+    }
+
+    /// Whole matches in which one of these is found are not reported.
+    pub fn allow_match_regexes(&self) -> &[Regex] {
+        self.built_allow(&self.allowed_matches, &self.allow_match_patterns)
+    }
+
+    fn built_allow<'a>(&self, slot: &'a OnceLock<Vec<Regex>>, patterns: &[Text]) -> &'a [Regex] {
+        slot.get_or_init(|| {
+            build_allow(&self.id, patterns).unwrap_or_else(|e| {
                 panic!(
                     "rule `{}` was validated but does not compile: {e:#}",
                     self.id

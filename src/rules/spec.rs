@@ -48,6 +48,11 @@ pub struct RuleSpec {
     /// Regexes: a secret matching any of them is not reported.
     #[serde(default)]
     pub allow: Texts,
+    /// Regexes over the whole match, the secret with its context: a match
+    /// in which any of them is found is not reported (a connection URL to
+    /// a documentation host such as `db.example.com`).
+    #[serde(default)]
+    pub allow_match: Texts,
     /// An offline checksum the secret must carry (`base62-crc32`).
     #[serde(default)]
     pub checksum: Option<Checksum>,

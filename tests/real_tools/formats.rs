@@ -149,7 +149,7 @@ fn git_credential_store_file_is_blocked() {
     {
         use std::io::Write;
         let request = format!(
-            "protocol=https\nhost=git.example.invalid\nusername=deploy\npassword={password}\n\n"
+            "protocol=https\nhost=git.acme-corp.dev\nusername=deploy\npassword={password}\n\n"
         );
         child
             .stdin
@@ -160,7 +160,7 @@ fn git_credential_store_file_is_blocked() {
     }
     assert!(child.wait().unwrap().success());
     let text = shop.read("git-credentials");
-    assert!(text.contains("@git.example.invalid"), "git's store format");
+    assert!(text.contains("@git.acme-corp.dev"), "git's store format");
     // Under its own name it is a secrets file; elsewhere, its line is found.
     let repo = TempRepo::with_hook();
     repo.stage(".git-credentials", &text);

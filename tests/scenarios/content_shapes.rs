@@ -286,3 +286,41 @@ fn a_newline_in_a_file_name_cannot_forge_a_report_line() {
         run.dump()
     );
 }
+
+/// An API described by example (OpenAPI, AWS's `*.examples.json`): its
+/// `password:` values are made up for the reader, so the loose rules skip
+/// the file; a provider's key in it still blocks, and the same loose value
+/// in ordinary code still does.
+#[test]
+fn api_example_files_skip_loose_rules_but_not_provider_keys() {
+    let repo = TempRepo::with_hook();
+    let mut keys = Keys::for_test("scenario/api-examples");
+    let made_up = keys.generic_value();
+    let spec = format!("components:\n  examples:\n    login:\n      password: \"{made_up}\"\n");
+    repo.stage("api/openapi.yaml", &spec);
+    repo.stage(
+        "apis/iam-2010-05-08.examples.json",
+        format!("{{\"Password\": \"{made_up}\"}}\n"),
+    );
+    repo.commit_allowed("api docs").assert_no_leak(&made_up);
+
+    let token = keys.github();
+    repo.stage(
+        "api/openapi.yaml",
+        format!("{spec}    token: \"{token}\"\n"),
+    );
+    repo.commit_blocked("a real token in the docs")
+        .assert_human_finding(
+            Stream::Stderr,
+            "api/openapi.yaml",
+            5,
+            13,
+            "github-token",
+            &token,
+        );
+
+    repo.stage("api/openapi.yaml", &spec);
+    repo.stage("src/login.py", format!("password = \"{made_up}\"\n"));
+    let run = repo.commit_blocked("the same value in code");
+    run.assert_stderr_contains("src/login.py:1:13");
+}

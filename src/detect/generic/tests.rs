@@ -152,6 +152,8 @@ fn person_made_values_are_not_secrets() {
     for value in [
         "s00pers3cret".to_string(),
         "This-is-my-test-99!".to_string(),
+        "Sup3rS3cret".to_string(),
+        crate::decode::encode_base64(b"sdkfjhaslkdjfhaslkdjfhalskdjfh"),
         "1bcdefghij2bcdefghij3bcdefghij".to_string(),
         "a1B2c3D4e5F6g7H8".to_string(),
         format!("{}{}", &v[..8], &v[..8]),
@@ -202,4 +204,39 @@ fn base64_keys_with_a_leading_sign_are_not_code_or_paths() {
         b"/usr/local/share/keys",
         Some(b"api_key")
     ));
+}
+
+/// Generated values of every length a person might pick pass the loose
+/// rules' value checks, whatever their capitals (the example tests draw a
+/// few; this draws thousands, from a fixed seed so a failure repeats).
+#[test]
+fn random_values_pass_the_value_checks() {
+    let mut rng = Rng::seeded(0x6b67);
+    // Under a password's name a value mixing three kinds of character
+    // always counts; under other names some random mixed-case draws still
+    // split into word-shaped pieces (`ryR499Jokczxh`): about one in 200.
+    for (name, budget_per_mille) in [(&b"password"[..], 1), (b"api_key", 10)] {
+        let mut rejected = Vec::new();
+        let draws = 4000;
+        for i in 0..draws {
+            let alphabet = ["b62", "hex"][i % 2];
+            let value = crate::rules::examples::random_string(
+                crate::rules::examples::alphabet(alphabet).expect("a template alphabet"),
+                12 + i % 29,
+                &mut rng,
+            );
+            let bytes = value.as_bytes();
+            if is_known_non_secret(bytes)
+                || !crate::detect::allowlist::looks_like_credential(bytes, Some(name))
+            {
+                rejected.push(value);
+            }
+        }
+        assert!(
+            rejected.len() * 1000 <= draws * budget_per_mille,
+            "{} of {draws} rejected, e.g. {:?}",
+            rejected.len(),
+            &rejected[..rejected.len().min(8)]
+        );
+    }
 }
