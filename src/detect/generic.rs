@@ -315,7 +315,7 @@ fn reads_as_words(value: &[u8]) -> bool {
     // letters, ten digits) read through the substitutions spells too often.
     let letters = value.iter().filter(|b| b.is_ascii_alphabetic()).count();
     let digits = value.iter().filter(|b| b.is_ascii_digit()).count();
-    if letters < 2 * digits || value.iter().all(u8::is_ascii_hexdigit) {
+    if letters <= digits || value.iter().all(u8::is_ascii_hexdigit) {
         return false;
     }
     let plain: Vec<u8> = value
@@ -341,20 +341,22 @@ fn reads_as_words(value: &[u8]) -> bool {
 /// (`RizEyZdiGSog`): without this, one random 12-character password in 30
 /// read as words in disguise.
 fn is_cased_like_words(value: &[u8]) -> bool {
-    let letters = || value.iter().filter(|b| b.is_ascii_alphabetic());
-    if letters().all(u8::is_ascii_uppercase) || letters().all(u8::is_ascii_lowercase) {
-        return true;
-    }
-    value.iter().enumerate().all(|(i, b)| {
-        if !b.is_ascii_uppercase() {
+    value.split(|b| !b.is_ascii_alphanumeric()).all(|word| {
+        let letters = || word.iter().filter(|b| b.is_ascii_alphabetic());
+        if letters().all(u8::is_ascii_uppercase) || letters().all(u8::is_ascii_lowercase) {
             return true;
         }
-        // A digit may stand for a letter (`S3cret`).
-        let next_lower = value
-            .get(i + 1)
-            .is_some_and(|b| b.is_ascii_lowercase() || b"013457".contains(b));
-        let word_start = i == 0 || !value[i - 1].is_ascii_uppercase();
-        word_start && next_lower
+        word.iter().enumerate().all(|(i, b)| {
+            if !b.is_ascii_uppercase() {
+                return true;
+            }
+            // A digit may stand for a letter (`S3cret`).
+            let next_lower = word
+                .get(i + 1)
+                .is_some_and(|b| b.is_ascii_lowercase() || b"013457".contains(b));
+            let word_start = i == 0 || !word[i - 1].is_ascii_uppercase();
+            word_start && next_lower
+        })
     })
 }
 
