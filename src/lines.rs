@@ -79,6 +79,25 @@ pub struct AddedLines {
     pub end: usize,
 }
 
+impl AddedLines {
+    /// Where the run starts once up to `lines` unchanged lines before it
+    /// are read with it: (first line number, byte offset in `text`). A key
+    /// rotated in place adds a new body under a `BEGIN` line that is
+    /// already committed; a manifest's new `value:` sits under its
+    /// committed `- name:`. The rules need those lines to see the secret.
+    pub fn with_context_before(&self, text: &str, lines: u32) -> (u32, usize) {
+        let bytes = text.as_bytes();
+        let mut start = self.start;
+        let mut first_line = self.first_line;
+        while first_line > 1 && self.first_line - first_line < lines && start > 0 {
+            // `start - 1` is the newline that ends the line before.
+            start = memchr::memrchr(b'\n', &bytes[..start - 1]).map_or(0, |i| i + 1);
+            first_line -= 1;
+        }
+        (first_line, start)
+    }
+}
+
 /// Every line of `text` as one run (none for an empty text).
 fn all_lines(text: &str) -> Vec<AddedLines> {
     if text.is_empty() {

@@ -41,6 +41,11 @@ struct FileResult {
     scanned: bool,
 }
 
+/// Unchanged lines read before each run of added lines (see
+/// [`crate::lines::AddedLines::with_context_before`]): enough for a PEM
+/// `BEGIN` line and its headers, or a `- name:` above a `value:`.
+const CONTEXT_LINES: u32 = 4;
+
 impl Scanner {
     /// Built-in rules with the config applied: user rules added (replacing
     /// a built-in of the same id), disabled rules removed.
@@ -165,20 +170,31 @@ impl Scanner {
             ChangedContent::Text { text, added } => {
                 result.scanned = true;
                 let loose = !self.policy.is_api_example(&file.path);
-                let mut scan = |first_line, text| {
+                // Scans `text` (which starts at `first_line`) and keeps what
+                // starts on `first_added` or later: the lines before are
+                // context, read so that a rule sees what surrounds the change,
+                // never reported (they are already committed).
+                let mut scan = |first_line, text, first_added| {
                     let chunk = Chunk {
                         path: &file.path,
                         origin,
                         first_line,
                         text,
                     };
+                    let before = result.findings.len();
                     self.scan_chunk(detector, chunk, loose, &mut result);
+                    let mut index = 0;
+                    result.findings.retain(|f| {
+                        index += 1;
+                        index <= before || f.line >= first_added
+                    });
                 };
                 if self.policy.scans_whole(file.old_path.as_deref()) {
-                    scan(1, text);
+                    scan(1, text, 1);
                 } else {
                     for run in added {
-                        scan(run.first_line, &text[run.start..run.end]);
+                        let (first_line, start) = run.with_context_before(text, CONTEXT_LINES);
+                        scan(first_line, &text[start..run.end], run.first_line);
                     }
                 }
             }

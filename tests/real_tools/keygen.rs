@@ -389,3 +389,60 @@ fn puttygen_keys_are_blocked_under_any_name() {
         assert_blocked("ops/jumphost", &ppk, "putty-private-key");
     }
 }
+
+// ---- edited in place -------------------------------------------------------
+
+/// Rotating a key in place: the `BEGIN`/`END` lines are committed, and the
+/// commit changes only the body between them. The added lines hold no
+/// `BEGIN` marker; the hook reads the committed lines before them.
+#[test]
+fn a_private_key_rotated_in_place_is_blocked() {
+    if !have("openssl") {
+        return;
+    }
+    let shop = Workshop::new();
+    shop.run(
+        "openssl",
+        &["genpkey", "-algorithm", "ed25519", "-out", "old.pem"],
+    );
+    shop.run(
+        "openssl",
+        &["genpkey", "-algorithm", "ed25519", "-out", "new.pem"],
+    );
+    let (old, new) = (shop.read("old.pem"), shop.read("new.pem"));
+    let body = |pem: &str| pem.lines().nth(1).expect("a body line").to_string();
+    assert_ne!(body(&old), body(&new), "two keys");
+
+    let repo = TempRepo::with_hook();
+    // Committed before the hook (as `--no-verify` or an older tool would).
+    let template = format!("# deploy key\n{old}");
+    repo.seed(&[("deploy/key.pem.txt", template.as_bytes())]);
+    let rotated = template.replace(&body(&old), &body(&new));
+    repo.stage("deploy/key.pem.txt", &rotated);
+    let run = repo.commit_blocked("rotate the deploy key");
+    run.assert_no_leak(&body(&new));
+    run.assert_stderr_contains("deploy/key.pem.txt:3:1  private-key");
+}
+
+/// A Kubernetes manifest whose committed `- name: API_TOKEN` gets a new
+/// `value:`: the name is context, the value is what the commit adds.
+#[test]
+fn a_manifest_value_changed_under_its_committed_name_is_blocked() {
+    let repo = TempRepo::with_hook();
+    let mut keys = crate::util::Keys::for_test("edited-in-place/manifest");
+    let (old, new) = (keys.generic_value(), keys.generic_value());
+    let manifest = |value: &str| {
+        format!(
+            "env:\n  - name: LOG_LEVEL\n    value: info\n  - name: API_TOKEN\n    value: \"{value}\"\n"
+        )
+    };
+    repo.seed(&[("k8s/deploy.yaml", manifest(&old).as_bytes())]);
+    repo.stage("k8s/deploy.yaml", manifest(&new));
+    let run = repo.commit_blocked("new token");
+    run.assert_no_leak(&new);
+    run.assert_stderr_contains("k8s/deploy.yaml:5:13  generic-secret-env-pair");
+    // The committed lines around it are context: a change elsewhere in the
+    // file reports nothing about them.
+    repo.stage("k8s/deploy.yaml", manifest(&old).replace("info", "debug"));
+    repo.commit_allowed("log level").assert_no_leak(&old);
+}
