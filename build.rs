@@ -17,6 +17,9 @@ mod checksum;
 #[path = "src/decode.rs"]
 mod decode;
 #[allow(dead_code)]
+#[path = "src/rules/der.rs"]
+mod der;
+#[allow(dead_code)]
 #[path = "src/rules/spec.rs"]
 mod spec;
 // The hook's widened prefilters of the built-in rules, worked out here

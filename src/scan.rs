@@ -174,7 +174,7 @@ impl Scanner {
                 // starts on `first_added` or later: the lines before are
                 // context, read so that a rule sees what surrounds the change,
                 // never reported (they are already committed).
-                let mut scan = |first_line, text, first_added| {
+                let mut scan = |first_line, text: &str, first_added, context: usize| {
                     let chunk = Chunk {
                         path: &file.path,
                         origin,
@@ -188,13 +188,20 @@ impl Scanner {
                         index += 1;
                         index <= before || f.line >= first_added
                     });
+                    // Bytes scanned counts what the commit adds, not context.
+                    result.scanned_bytes -= context as u64;
                 };
                 if self.policy.scans_whole(file.old_path.as_deref()) {
-                    scan(1, text, 1);
+                    scan(1, text, 1, 0);
                 } else {
                     for run in added {
                         let (first_line, start) = run.with_context_before(text, CONTEXT_LINES);
-                        scan(first_line, &text[start..run.end], run.first_line);
+                        scan(
+                            first_line,
+                            &text[start..run.end],
+                            run.first_line,
+                            run.start - start,
+                        );
                     }
                 }
             }

@@ -21,6 +21,9 @@ const RANDOM_LEN: usize = 30;
 pub enum Checksum {
     /// `<prefix>_` + 30 base62 + base62(CRC-32 of those 30), 6 characters.
     Base62Crc32,
+    /// The first body line of a private key block: its DER is not a public
+    /// key or a certificate (see `der.rs`).
+    PrivateKeyBody,
 }
 
 impl Checksum {
@@ -28,6 +31,7 @@ impl Checksum {
     pub fn verifies(self, secret: &[u8]) -> bool {
         match self {
             Checksum::Base62Crc32 => verifies_base62_crc32(secret),
+            Checksum::PrivateKeyBody => super::der::may_be_private_key(secret),
         }
     }
 }

@@ -8,6 +8,7 @@
 pub mod builtin;
 pub mod checksum;
 pub mod compile;
+pub mod der;
 pub mod examples;
 pub mod spec;
 pub mod widen;

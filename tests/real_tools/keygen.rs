@@ -247,6 +247,39 @@ fn openssl_public_material_goes_through() {
     for file in ["cert.pem", "req.csr", "pub.pem", "dh.pem"] {
         assert_allowed(&format!("certs/{file}"), &shop.read(file));
     }
+    // Public material under a private label, as tests paste "fake keys for
+    // the regex": an RSAPublicKey, a SubjectPublicKeyInfo, a certificate.
+    shop.run(
+        "openssl",
+        &[
+            "rsa",
+            "-in",
+            "k.pem",
+            "-RSAPublicKey_out",
+            "-out",
+            "rsapub.pem",
+        ],
+    );
+    let relabel = |file: &str, label: &str| {
+        let text = shop.read(file);
+        let body: String = text
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let (begin, end) = (
+            ["-----BEGIN ", label, "-----"],
+            ["-----END ", label, "-----"],
+        );
+        format!("{}\n{body}{}\n", begin.concat(), end.concat())
+    };
+    for (file, label) in [
+        ("rsapub.pem", "RSA PRIVATE KEY"),
+        ("pub.pem", "PRIVATE KEY"),
+        ("cert.pem", "PRIVATE KEY"),
+    ] {
+        assert_allowed(&format!("tests/fake_{file}"), &relabel(file, label));
+    }
 }
 
 // ---- gpg, age, WireGuard, PuTTY --------------------------------------------

@@ -1,0 +1,122 @@
+//! What the body of a private key block holds, read from its first line.
+//!
+//! A block labelled `PRIVATE KEY` is a key only when its body is one. The
+//! DER inside says so in its first bytes: every private key format starts
+//! with a small version number (PKCS #1, PKCS #8, SEC 1 and DSA keys with
+//! `INTEGER 0` or `1`), or is encrypted (an encrypted PKCS #8 key names a
+//! PKCS #5 or #12 scheme; a legacy encrypted body is noise). A public key
+//! starts with its modulus or its algorithm, a certificate with its
+//! `tbsCertificate`: tests and docs paste those under a private label
+//! ("fake keys for the regex"). Only what is surely not a private key is
+//! rejected, so a body that is not DER at all (OpenSSH, PGP, encrypted)
+//! passes.
+
+/// The DER a private key block's body starts with is not a public key or a
+/// certificate. `body` is the block's first body line, base64.
+pub fn may_be_private_key(body: &[u8]) -> bool {
+    let usable = body.len() / 4 * 4;
+    let Some(der) = crate::decode::base64(&body[..usable.min(64)]) else {
+        return true;
+    };
+    if der.first() != Some(&SEQUENCE) {
+        return true;
+    }
+    let Some(first) = contents_start(&der, 0) else {
+        return true;
+    };
+    match der.get(first) {
+        // A version is one byte; a modulus (RSAPublicKey) is many.
+        Some(&INTEGER) => der.get(first + 1).is_some_and(|&len| len <= 4),
+        Some(&SEQUENCE) => {
+            let Some(inner) = contents_start(&der, first) else {
+                return true;
+            };
+            match der.get(inner) {
+                // An algorithm first: encrypted PKCS #8 names PKCS #5/#12,
+                // a SubjectPublicKeyInfo names the key's algorithm.
+                Some(&OID) => der
+                    .get(inner + 2..)
+                    .is_some_and(|oid| oid.starts_with(PKCS5) || oid.starts_with(PKCS12_PBE)),
+                // `[0]` version or a serial number: a certificate.
+                Some(&EXPLICIT_0 | &INTEGER) => false,
+                _ => true,
+            }
+        }
+        _ => true,
+    }
+}
+
+const INTEGER: u8 = 0x02;
+const OID: u8 = 0x06;
+const SEQUENCE: u8 = 0x30;
+const EXPLICIT_0: u8 = 0xa0;
+/// 1.2.840.113549.1.5 (PKCS #5: PBES2, PBKDF2), DER-encoded.
+const PKCS5: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05];
+/// 1.2.840.113549.1.12 (PKCS #12 password-based encryption).
+const PKCS12_PBE: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c];
+
+/// Where the contents of the element whose tag is at `at` start.
+fn contents_start(der: &[u8], at: usize) -> Option<usize> {
+    let len = *der.get(at + 1)?;
+    match len {
+        0..=0x7f => Some(at + 2),
+        0x81..=0x84 => Some(at + 2 + usize::from(len - 0x80)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::encode_base64;
+
+    /// The first 48 bytes of a body, as its first base64 line.
+    fn line(der: &[u8]) -> Vec<u8> {
+        let mut bytes = der.to_vec();
+        bytes.resize(48, 0x5a);
+        encode_base64(&bytes).into_bytes()
+    }
+
+    #[test]
+    fn private_key_structures_may_be_keys() {
+        // PKCS #1 RSA, PKCS #8, SEC 1 EC: a one-byte version first.
+        assert!(may_be_private_key(&line(&[
+            0x30, 0x82, 0x04, 0xa4, 0x02, 0x01, 0x00, 0x02
+        ])));
+        assert!(may_be_private_key(&line(&[
+            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05
+        ])));
+        assert!(may_be_private_key(&line(&[
+            0x30, 0x77, 0x02, 0x01, 0x01, 0x04, 0x20
+        ])));
+        // Encrypted PKCS #8: PBES2 (1.2.840.113549.1.5.13).
+        let mut pbes2 = vec![0x30, 0x82, 0x05, 0x0e, 0x30, 0x40, 0x06, 0x09];
+        pbes2.extend_from_slice(PKCS5);
+        pbes2.push(0x0d);
+        assert!(may_be_private_key(&line(&pbes2)));
+        // Not DER: an OpenSSH body, or noise.
+        assert!(may_be_private_key(
+            b"b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB"
+        ));
+        assert!(may_be_private_key(b"not base64 at all!"));
+    }
+
+    #[test]
+    fn public_keys_and_certificates_are_not() {
+        // RSAPublicKey: the modulus first.
+        assert!(!may_be_private_key(&line(&[
+            0x30, 0x82, 0x01, 0x0a, 0x02, 0x82, 0x01, 0x01
+        ])));
+        // SubjectPublicKeyInfo with rsaEncryption (1.2.840.113549.1.1.1).
+        let spki = [
+            0x30, 0x82, 0x01, 0x22, 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
+            0x01, 0x01, 0x01,
+        ];
+        assert!(!may_be_private_key(&line(&spki)));
+        // A certificate: tbsCertificate starts with `[0]` (its version).
+        let cert = [
+            0x30, 0x82, 0x03, 0x00, 0x30, 0x82, 0x02, 0x00, 0xa0, 0x03, 0x02, 0x01,
+        ];
+        assert!(!may_be_private_key(&line(&cert)));
+    }
+}
