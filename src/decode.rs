@@ -127,6 +127,32 @@ pub fn base64(encoded: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// The text that `keyword` becomes inside base64, at each of the three
+/// byte alignments it can have in the encoded value: only the characters
+/// that depend on the keyword alone (the ones at its edges mix in the bytes
+/// around it). Both alphabets where they differ; at least 4 characters.
+pub fn base64_forms(keyword: &[u8]) -> Vec<String> {
+    let mut forms = Vec::new();
+    for offset in 0..3usize {
+        let mut bytes = vec![0u8; offset];
+        bytes.extend_from_slice(keyword);
+        let encoded = encode_base64(&bytes);
+        // Character i covers bits [6i, 6i + 6); the keyword bits
+        // [8 offset, 8 (offset + len)).
+        let first = (8 * offset).div_ceil(6);
+        let end = 8 * (offset + keyword.len()) / 6;
+        if end < first + 4 {
+            continue;
+        }
+        let stable = &encoded[first..end];
+        forms.push(stable.to_string());
+        if stable.contains(['+', '/']) {
+            forms.push(stable.replace('+', "-").replace('/', "_"));
+        }
+    }
+    forms
+}
+
 /// Standard base64 with padding (rule examples and tests build encoded
 /// fields with it).
 pub fn encode_base64(bytes: &[u8]) -> String {
@@ -171,6 +197,23 @@ mod tests {
             }
         }
         assert_eq!(encode_base64(b"user:pass"), "dXNlcjpwYXNz");
+    }
+
+    #[test]
+    fn base64_forms_are_found_in_every_alignment() {
+        let keyword = b"sk_live_";
+        let forms = base64_forms(keyword);
+        for before in ["", "a", "ab"] {
+            for after in ["", "x", "xy", "xyz"] {
+                let text = [before.as_bytes(), keyword, after.as_bytes()].concat();
+                let encoded = encode_base64(&text);
+                assert!(
+                    forms.iter().any(|f| encoded.contains(f.as_str())),
+                    "{before:?} {after:?}: {encoded} {forms:?}"
+                );
+            }
+        }
+        assert!(base64_forms(b"ab").is_empty(), "too short to be rare");
     }
 
     #[test]

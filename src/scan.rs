@@ -277,9 +277,14 @@ impl Scanner {
         }
         result.findings.extend(matches.into_iter().map(|m| {
             let rule = &rules[m.rule];
+            let description = match m.encoding {
+                // "base64 of an OpenAI API key": what was inside.
+                Some(encoding) => format!("{encoding} of {}", rule.description),
+                None => rule.description.to_string(),
+            };
             Finding {
                 rule_id: rule.id.to_string(),
-                description: rule.description.to_string(),
+                description,
                 path: chunk.path.to_string(),
                 line: m.line,
                 column: m.column,

@@ -14,7 +14,8 @@ use super::{Detector, Match};
 
 impl Detector {
     /// Where a specific rule and a loose `name = value` rule report the same
-    /// secret, keep only the specific one: it names the provider. Where a
+    /// secret, keep only the specific one: it names the provider. Likewise
+    /// a rule for an encoded field gives way to the key decoded from it. Where a
     /// specific rule rejected the value (`vetoed`), drop the generic match.
     /// Only `out[first_new..]` is considered.
     pub(super) fn drop_generic_overlaps(
@@ -31,9 +32,21 @@ impl Detector {
                 .any(|other| !rules[other.rule].generic && overlaps(other.span, m.span))
                 || vetoed.iter().any(|&span| overlaps(span, m.span))
         };
+        // A field rule that only says "an encoded value" (a Secret's data)
+        // gives way to the provider key decoded from the same token.
+        let overlaps_decoded = |m: &Match| {
+            new.iter()
+                .any(|other| other.encoding.is_some() && overlaps(other.span, m.span))
+        };
         let keep: Vec<bool> = new
             .iter()
-            .map(|m| !(rules[m.rule].generic && overlaps_specific(m)))
+            .map(|m| {
+                let rule = &rules[m.rule];
+                let loose_twin = rule.generic && overlaps_specific(m);
+                let encoded_twin =
+                    rule.decode.is_some() && m.encoding.is_none() && overlaps_decoded(m);
+                !(loose_twin || encoded_twin)
+            })
             .collect();
         let mut index = 0;
         out.retain(|_| {

@@ -28,6 +28,14 @@ use prefilter::Prefilter;
 /// How far past its first line a multi-line rule (a PEM block) may match.
 const MULTILINE_WINDOW: usize = 64 * 1024;
 
+/// How many encodings deep a secret is looked for: base64 of a key, and
+/// base64 of a file that holds one in base64 (a Kubernetes Secret's data
+/// holding a Docker config). Deeper nesting is not written by hand.
+const MAX_DECODE_DEPTH: u8 = 2;
+
+/// The shortest base64 token decoded: 12 bytes, less than any provider key.
+const MIN_ENCODED_TOKEN: usize = 16;
+
 /// A secret found in a chunk of text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Match {
@@ -39,8 +47,11 @@ pub struct Match {
     pub column: usize,
     /// The secret itself. Never printed: see `finding::redact`.
     pub secret: String,
-    /// Byte range of the secret within the scanned text.
+    /// Byte range of the secret within the scanned text (for a decoded
+    /// secret, of the encoded token).
     pub span: (usize, usize),
+    /// How the secret was encoded where it was found (`base64`), if it was.
+    pub encoding: Option<&'static str>,
 }
 
 /// Compiled rules plus the keyword prefilter over them, for one profile.
@@ -91,6 +102,12 @@ impl Detector {
     /// Scans `text`, whose first line is line `first_line` of its file,
     /// appending matches to `out` in the order of their position.
     pub fn scan_into(&self, text: &str, first_line: u32, out: &mut Vec<Match>) {
+        self.scan_at_depth(text, first_line, 0, out);
+    }
+
+    /// [`Detector::scan_into`] for text that is already `depth` encodings
+    /// deep.
+    fn scan_at_depth(&self, text: &str, first_line: u32, depth: u8, out: &mut Vec<Match>) {
         let bytes = text.as_bytes();
         let first_new = out.len();
         let candidates = self.prefilter.candidates(self.rules(), bytes);
@@ -115,6 +132,13 @@ impl Detector {
             let line = &bytes[line_start..line_end];
             if allowlist::has_inline_allow(line) {
                 skip_line_start = line_start;
+                continue;
+            }
+            if rule_index == prefilter::DECODE {
+                if depth < MAX_DECODE_DEPTH {
+                    let line_text = &text[line_start..line_end];
+                    self.scan_decoded(line_text, line_start, line_no, depth, out);
+                }
                 continue;
             }
             let rule = &self.rules()[rule_index];
@@ -194,10 +218,52 @@ impl Detector {
                     ),
                     secret: String::from_utf8_lossy(secret_bytes).into_owned(),
                     span: (line_start + secret.start, line_start + secret.end),
+                    encoding: None,
                 });
             }
         }
         self.drop_generic_overlaps(out, first_new, &vetoed);
+    }
+
+    /// Decodes the base64 tokens of `line` (which starts at `line_start` of
+    /// the scanned text and is line `line_no`) and reports the provider
+    /// secrets inside each, at the token. Tokens that decode to binary
+    /// (hashes, images) are dropped before any rule runs.
+    fn scan_decoded(
+        &self,
+        line: &str,
+        line_start: usize,
+        line_no: u32,
+        depth: u8,
+        out: &mut Vec<Match>,
+    ) {
+        for (start, end) in base64_tokens(line.as_bytes()) {
+            let Some(decoded) = crate::decode::base64(&line.as_bytes()[start..end]) else {
+                continue;
+            };
+            if !crate::decode::is_text(&decoded) {
+                continue;
+            }
+            let Ok(decoded) = String::from_utf8(decoded) else {
+                continue;
+            };
+            let mut inner = Vec::new();
+            self.scan_at_depth(&decoded, 1, depth + 1, &mut inner);
+            let column = crate::text::column_of(line, start);
+            out.extend(
+                inner
+                    .into_iter()
+                    .filter(|m| !self.rules()[m.rule].generic)
+                    .map(|m| Match {
+                        rule: m.rule,
+                        line: line_no,
+                        column,
+                        secret: m.secret,
+                        span: (line_start + start, line_start + end),
+                        encoding: Some("base64"),
+                    }),
+            );
+        }
     }
 
     /// The ids of the rules that report something in `text` (the rule
@@ -210,6 +276,33 @@ impl Detector {
             .map(|m| self.rules()[m.rule].id.to_string())
             .collect()
     }
+}
+
+/// The runs of base64 characters (either alphabet, with up to two `=`)
+/// long enough to hold a key, as byte ranges of `line`.
+fn base64_tokens(line: &[u8]) -> Vec<(usize, usize)> {
+    let is_base64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_');
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < line.len() {
+        if !is_base64(line[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < line.len() && is_base64(line[i]) {
+            i += 1;
+        }
+        let mut end = i;
+        while end < line.len() && end - i < 2 && line[end] == b'=' {
+            end += 1;
+        }
+        if end - start >= MIN_ENCODED_TOKEN {
+            tokens.push((start, end));
+        }
+        i = end.max(i);
+    }
+    tokens
 }
 
 #[cfg(test)]

@@ -12,6 +12,14 @@ use std::sync::OnceLock;
 use super::keywords::KeywordSearch;
 use crate::rules::{Profile, Rule, Text};
 
+/// The pseudo rule index of a line that holds a provider keyword in base64:
+/// its encoded tokens are decoded and scanned (see `Detector::scan_decoded`).
+pub const DECODE: usize = usize::MAX;
+
+/// Keywords shorter than this are not looked for in base64: their encoded
+/// form is too short to be rare in base64 text.
+const MIN_ENCODED_KEYWORD: usize = 4;
+
 /// Rule keywords, deduplicated and lower-cased, and the rules each came
 /// from; the profile's searcher is built on first use, so that a commit
 /// that adds nothing scannable never pays for it.
@@ -32,23 +40,34 @@ impl Prefilter {
         let mut pattern_index: HashMap<Text, usize> = HashMap::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         let mut unfiltered_rules = Vec::new();
+        let mut add = |keyword: Text, index: usize| {
+            // Built-in keywords are mostly lower case already: borrowed,
+            // not copied.
+            let keyword = match keyword.bytes().any(|b| b.is_ascii_uppercase()) {
+                true => Text::Owned(keyword.to_ascii_lowercase()),
+                false => keyword,
+            };
+            match pattern_index.get(&keyword) {
+                Some(&i) if keyword_rules[i].contains(&index) => {}
+                Some(&i) => keyword_rules[i].push(index),
+                None => {
+                    pattern_index.insert(keyword.clone(), patterns.len());
+                    patterns.push(keyword);
+                    keyword_rules.push(vec![index]);
+                }
+            }
+        };
         for (index, rule) in rules.iter().enumerate() {
             if rule.keywords.is_empty() {
                 unfiltered_rules.push(index);
             }
             for keyword in rule.keywords.iter() {
-                // Built-in keywords are mostly lower case already: borrowed,
-                // not copied.
-                let keyword = match keyword.bytes().any(|b| b.is_ascii_uppercase()) {
-                    true => Text::Owned(keyword.to_ascii_lowercase()),
-                    false => keyword.clone(),
-                };
-                match pattern_index.get(&keyword) {
-                    Some(&i) => keyword_rules[i].push(index),
-                    None => {
-                        pattern_index.insert(keyword.clone(), patterns.len());
-                        patterns.push(keyword);
-                        keyword_rules.push(vec![index]);
+                add(keyword.clone(), index);
+                // A provider's key, base64-encoded (a Kubernetes Secret's
+                // data, a config blob): its keyword is in the encoding too.
+                if !rule.generic && keyword.len() >= MIN_ENCODED_KEYWORD {
+                    for encoded in crate::decode::base64_forms(keyword.as_bytes()) {
+                        add(Text::Owned(encoded), DECODE);
                     }
                 }
             }
@@ -85,6 +104,10 @@ impl Prefilter {
             searched_to = start;
             let hit = &bytes[start..start + self.patterns[pattern].len()];
             for &rule in &self.keyword_rules[pattern] {
+                if rule == DECODE {
+                    candidates.push((line_start, DECODE));
+                    continue;
+                }
                 // A case-sensitive rule can only match where its keyword
                 // appears as written (`AKIA`, not `akia`).
                 let rule_ref = &rules[rule];

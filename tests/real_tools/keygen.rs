@@ -457,25 +457,33 @@ fn a_private_key_rotated_in_place_is_blocked() {
     run.assert_stderr_contains("deploy/key.pem.txt:3:1  private-key");
 }
 
-/// A Kubernetes manifest whose committed `- name: API_TOKEN` gets a new
-/// `value:`: the name is context, the value is what the commit adds.
+/// A PEM key base64-encoded into Go test code, as real operators do: the
+/// encoded text holds no `BEGIN` marker; decoded, it does.
 #[test]
-fn a_manifest_value_changed_under_its_committed_name_is_blocked() {
+fn a_base64_encoded_openssl_key_is_blocked() {
+    if !have("openssl") {
+        return;
+    }
+    let shop = Workshop::new();
+    shop.run(
+        "openssl",
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "k.pem",
+        ],
+    );
+    let encoded = keyguard::decode::encode_base64(shop.read("k.pem").as_bytes());
+    let code = format!("package tls\n\nconst testKey = \"{encoded}\"\n");
     let repo = TempRepo::with_hook();
-    let mut keys = crate::util::Keys::for_test("edited-in-place/manifest");
-    let (old, new) = (keys.generic_value(), keys.generic_value());
-    let manifest = |value: &str| {
-        format!(
-            "env:\n  - name: LOG_LEVEL\n    value: info\n  - name: API_TOKEN\n    value: \"{value}\"\n"
-        )
-    };
-    repo.seed(&[("k8s/deploy.yaml", manifest(&old).as_bytes())]);
-    repo.stage("k8s/deploy.yaml", manifest(&new));
-    let run = repo.commit_blocked("new token");
-    run.assert_no_leak(&new);
-    run.assert_stderr_contains("k8s/deploy.yaml:5:13  generic-secret-env-pair");
-    // The committed lines around it are context: a change elsewhere in the
-    // file reports nothing about them.
-    repo.stage("k8s/deploy.yaml", manifest(&old).replace("info", "debug"));
-    repo.commit_allowed("log level").assert_no_leak(&old);
+    repo.stage("pkg/tls/key_test.go", &code);
+    let run = repo.commit_blocked("test key");
+    run.assert_no_leak(&encoded);
+    run.assert_stderr_contains(
+        "pkg/tls/key_test.go:3:18  private-key  base64 of Private key block",
+    );
 }

@@ -29,6 +29,8 @@ mod faults;
 mod never_writes;
 // Property tests over generated text (the library, not the binary).
 mod property;
+// Keys in base64, and changes read with their committed context.
+mod encoded_and_in_place;
 
 /// `GH = "<token>"` and a newline: the token sits at column 7.
 fn key_line(token: &str) -> String {
