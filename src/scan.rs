@@ -65,6 +65,41 @@ impl Scanner {
         &self.detector
     }
 
+    /// The path rules in force: secret-file names and the allow-list.
+    pub fn policy(&self) -> &PathPolicy {
+        &self.policy
+    }
+
+    /// Scans changes that are not in git yet, under `origin`: what a coding
+    /// agent is about to write (`agent::event`). Only added lines count, as
+    /// for a staged change.
+    pub fn scan_changes(&self, files: &[ChangedFile], origin: &Origin) -> ScanReport {
+        let started = Instant::now();
+        let results = files
+            .iter()
+            .map(|file| self.scan_changed_file(&self.detector, file, origin))
+            .collect();
+        assemble(results, Vec::new(), started)
+    }
+
+    /// Scans `text` whole, reported as `path` (standard input, a command
+    /// an agent will run, a prompt): no file name is judged, only the text.
+    pub fn scan_text(&self, path: &str, text: &str, origin: &Origin) -> ScanReport {
+        let started = Instant::now();
+        let mut result = FileResult {
+            scanned: true,
+            ..FileResult::default()
+        };
+        let chunk = Chunk {
+            path,
+            origin,
+            first_line: 1,
+            text,
+        };
+        self.scan_chunk(&self.detector, chunk, &mut result);
+        assemble(vec![result], Vec::new(), started)
+    }
+
     /// Reads and scans what the next commit adds.
     pub fn scan_staged(&self, staged: StagedChange) -> Result<ScanReport> {
         let started = Instant::now();
