@@ -811,3 +811,197 @@ fn stdin_is_scanned_as_one_file_with_source_stdin() {
     assert_eq!(finding["source"], "stdin", "{}", run.dump());
     assert_eq!(finding["line"], 2, "{}", run.dump());
 }
+
+// ---- the payloads, for the schema check --------------------------------------
+
+/// Writes one of each documented payload these tests send to the folder
+/// `KEYGUARD_AGENT_FIXTURES` names, as `AGENT-EVENT[-TOOL].json`, for
+/// tests/ecosystem/agent_schemas.sh to type-check against the agents'
+/// published definitions (so that a fixture cannot simply agree with the
+/// parser). Run by that script only.
+#[test]
+#[ignore = "run by tests/ecosystem/agent_schemas.sh"]
+fn fixtures_for_schema_checks() {
+    let dir = std::path::PathBuf::from(
+        std::env::var_os("KEYGUARD_AGENT_FIXTURES").expect("KEYGUARD_AGENT_FIXTURES"),
+    );
+    std::fs::create_dir_all(&dir).unwrap();
+    let repo = TempRepo::new();
+    let file = abs(&repo, "app.py");
+    let fixtures = [
+        (
+            "claude-PreToolUse-Write",
+            claude_tool(
+                &repo,
+                "Write",
+                json!({"file_path": file, "content": "x = 1\n"}),
+            ),
+        ),
+        (
+            "claude-PreToolUse-Edit",
+            claude_tool(
+                &repo,
+                "Edit",
+                json!({"file_path": file, "old_string": "x = 1", "new_string": "x = 2", "replace_all": false}),
+            ),
+        ),
+        (
+            "claude-PreToolUse-NotebookEdit",
+            claude_tool(
+                &repo,
+                "NotebookEdit",
+                json!({"notebook_path": abs(&repo, "n.ipynb"), "cell_id": "c1", "new_source": "print(1)", "cell_type": "code", "edit_mode": "replace"}),
+            ),
+        ),
+        (
+            "claude-PreToolUse-Bash",
+            claude_tool(
+                &repo,
+                "Bash",
+                json!({"command": "cat .env", "description": "Show env"}),
+            ),
+        ),
+        (
+            "claude-PreToolUse-Read",
+            claude_tool(&repo, "Read", json!({"file_path": abs(&repo, ".env")})),
+        ),
+        (
+            "claude-PreToolUse-Grep",
+            claude_tool(
+                &repo,
+                "Grep",
+                json!({"pattern": "KEY", "path": abs(&repo, ".env")}),
+            ),
+        ),
+        (
+            "claude-UserPromptSubmit",
+            claude_prompt(&repo, "run the tests"),
+        ),
+        (
+            "gemini-BeforeTool-write_file",
+            gemini_tool(
+                &repo,
+                "write_file",
+                json!({"file_path": file, "content": "x = 1\n"}),
+            ),
+        ),
+        (
+            "gemini-BeforeTool-replace",
+            gemini_tool(
+                &repo,
+                "replace",
+                json!({"file_path": file, "old_string": "a", "new_string": "b"}),
+            ),
+        ),
+        (
+            "gemini-BeforeTool-run_shell_command",
+            gemini_tool(
+                &repo,
+                "run_shell_command",
+                json!({"command": "ls", "dir_path": "."}),
+            ),
+        ),
+        (
+            "gemini-BeforeTool-read_file",
+            gemini_tool(&repo, "read_file", json!({"file_path": ".env"})),
+        ),
+        ("gemini-BeforeAgent", gemini_prompt(&repo, "run the tests")),
+        ("codex-PreToolUse-Bash", codex_tool(&repo, "Bash", "ls")),
+        (
+            "codex-PreToolUse-apply_patch",
+            codex_tool(
+                &repo,
+                "apply_patch",
+                "*** Begin Patch\n*** Add File: a.txt\n+x\n*** End Patch\n",
+            ),
+        ),
+        (
+            "codex-UserPromptSubmit",
+            codex_prompt(&repo, "run the tests"),
+        ),
+        (
+            "copilot-preToolUse-create",
+            copilot_tool(
+                &repo,
+                "create",
+                json!({"path": file, "file_text": "x = 1\n"}),
+            ),
+        ),
+        (
+            "cursor-beforeShellExecution",
+            cursor_event(
+                &repo,
+                "beforeShellExecution",
+                json!({"command": "ls", "cwd": root(&repo)}),
+            ),
+        ),
+        (
+            "cursor-beforeReadFile",
+            cursor_event(
+                &repo,
+                "beforeReadFile",
+                json!({"file_path": file, "content": "x = 1\n", "attachments": []}),
+            ),
+        ),
+        (
+            "cursor-beforeSubmitPrompt",
+            cursor_event(
+                &repo,
+                "beforeSubmitPrompt",
+                json!({"prompt": "hi", "attachments": []}),
+            ),
+        ),
+    ];
+    for (name, payload) in &fixtures {
+        std::fs::write(dir.join(format!("{name}.json")), payload.to_string()).unwrap();
+        // Each is an event keyguard reads, and lets through (no key in it
+        // but the secrets-file reads).
+        let run = send(&repo, name.split('-').next().unwrap(), payload);
+        assert!(run.code == 0 || run.code == 2, "{name}: {}", run.dump());
+    }
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), fixtures.len());
+}
+
+// ---- MCP configuration files ---------------------------------------------
+
+/// A literal key in an MCP config's `env` or `headers` block is a finding in
+/// both hooks; a `${VAR}` reference is not.
+#[test]
+fn mcp_config_literals_are_findings_and_references_are_not() {
+    let repo = TempRepo::with_hook();
+    let mut keys = Keys::for_test("mcp");
+    let (api_key, bearer) = (keys.generic_value(), keys.generic_value());
+    let literal = json!({"mcpServers": {
+        "acme": {"command": "npx", "args": ["-y", "acme-mcp"], "env": {"ACME_API_KEY": api_key}},
+        "remote": {"type": "http", "url": "https://mcp.acme.dev/mcp", "headers": {"Authorization": format!("Bearer {bearer}")}}
+    }});
+    let references = json!({"mcpServers": {
+        "acme": {"command": "npx", "args": ["-y", "acme-mcp"], "env": {"ACME_API_KEY": "${ACME_API_KEY}"}},
+        "remote": {"type": "http", "url": "https://mcp.acme.dev/mcp", "headers": {"Authorization": "Bearer ${ACME_TOKEN}"}}
+    }});
+    let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap() + "\n";
+    for file in [".mcp.json", ".cursor/mcp.json", ".vscode/mcp.json"] {
+        let write = |v: &Value| {
+            claude_tool(
+                &repo,
+                "Write",
+                json!({"file_path": abs(&repo, file), "content": pretty(v)}),
+            )
+        };
+        let run = send(&repo, "claude", &write(&literal));
+        run.assert_code(2)
+            .assert_no_leak(&api_key)
+            .assert_no_leak(&bearer);
+        assert!(
+            run.stderr.matches(file).count() >= 2,
+            "env and headers: {}",
+            run.dump()
+        );
+        send(&repo, "claude", &write(&references)).assert_code(0);
+    }
+    repo.stage(".mcp.json", pretty(&literal));
+    repo.commit_blocked("mcp config with a key")
+        .assert_no_leak(&api_key);
+    repo.stage(".mcp.json", pretty(&references));
+    repo.commit_allowed("mcp config with references");
+}
