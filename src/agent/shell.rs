@@ -1,20 +1,51 @@
 //! The files a shell command names: those whose content it would read
 //! (`cat .env`, `grep KEY .env`, `< id_rsa`) and those it would write
-//! (`> out`, `>> .env`, `tee file`). The command's text itself is scanned by
-//! the detector like any other text; this only tells which named files a
-//! secrets-file name would make a read to block.
+//! (`> out`, `>> .env`, `tee file`), and which lines of the command each
+//! simple command spans. The command's text itself is scanned by the
+//! detector like any other text; this tells which named files a
+//! secrets-file name would make a read to block, and where a secret on a
+//! line goes (`echo KEY=… >> .env` puts it in `.env`).
 //!
 //! A small POSIX-shell word splitter, not a shell: quotes and backslashes
 //! are honoured, heredoc bodies are skipped (they are content, scanned as
-//! text), and `$(…)`, backticks, pipes and `;`/`&&`/`||` start new
-//! commands. A word it cannot place is judged as a read: a false block
-//! says what to allow, a missed read says nothing.
+//! text, and belong to the command that opened them), and `$(…)`,
+//! backticks, pipes and `;`/`&&`/`||` start new commands. A word it cannot
+//! place is judged as a read: a false block says what to allow, a missed
+//! read says nothing.
+
+use std::ops::RangeInclusive;
 
 /// The files a command names, as written (unquoted).
 #[derive(Debug, Default, PartialEq)]
 pub struct NamedFiles {
     pub reads: Vec<String>,
     pub writes: Vec<String>,
+    /// Each simple command, in order.
+    pub commands: Vec<SimpleCommand>,
+}
+
+/// One simple command (`echo A=1 >> .env`): what runs, what it writes,
+/// and the lines of the command text it spans, heredoc bodies included.
+#[derive(Debug, PartialEq)]
+pub struct SimpleCommand {
+    /// The program's name (`cat`, not `/bin/cat`), after `sudo` and
+    /// variable assignments; empty when there is none.
+    pub program: String,
+    pub writes: Vec<String>,
+    pub lines: RangeInclusive<u32>,
+}
+
+/// Programs that only copy their arguments or a heredoc into the files
+/// they write: a secret on their lines goes where the redirection says.
+pub const FILE_WRITERS: &[&str] = &["echo", "printf", "cat", "tee"];
+
+impl NamedFiles {
+    /// The simple commands on `line` of the command text.
+    pub fn commands_on(&self, line: u32) -> impl Iterator<Item = &SimpleCommand> {
+        self.commands
+            .iter()
+            .filter(move |command| command.lines.contains(&line))
+    }
 }
 
 /// Commands that take file names without printing their content: their
@@ -40,35 +71,70 @@ enum Token {
     RedirectIn,
     /// `|`, `;`, `&`, `&&`, `||`, `(`, `)`, `$(`, a backtick, a newline.
     Separator,
+    /// The heredoc bodies opened on the line before end here: they belong
+    /// to the command that opened them.
+    HeredocEnd,
+}
+
+/// One simple command being read.
+#[derive(Default)]
+struct Pending {
+    words: Vec<String>,
+    writes: Vec<String>,
+    lines: Option<(u32, u32)>,
 }
 
 /// The files `command` would read or write.
 pub fn named_files(command: &str) -> NamedFiles {
     let mut files = NamedFiles::default();
-    let mut words: Vec<String> = Vec::new();
+    let mut pending = Pending::default();
     let mut next_is = None::<bool>; // Some(true): write target; Some(false): read target
-    let tokens = tokenize(command);
-    let flush = |words: &mut Vec<String>, files: &mut NamedFiles| {
-        judge_command(std::mem::take(words), files);
+    let flush = |pending: &mut Pending, files: &mut NamedFiles| {
+        let Pending {
+            words,
+            writes,
+            lines,
+        } = std::mem::take(pending);
+        if let Some((first, last)) = lines {
+            let (program, tee_writes) = judge_command(words, files);
+            let mut writes = writes;
+            writes.extend(tee_writes);
+            files.writes.extend(writes.iter().cloned());
+            files.commands.push(SimpleCommand {
+                program,
+                writes,
+                lines: first..=last,
+            });
+        }
     };
-    for token in tokens {
+    for (token, line) in tokenize(command) {
+        if !matches!(token, Token::Separator | Token::HeredocEnd) {
+            let (first, _) = pending.lines.unwrap_or((line, line));
+            pending.lines = Some((first, line));
+        }
         match token {
             Token::Word(word) => match next_is.take() {
-                Some(true) => files.writes.push(word),
+                Some(true) => pending.writes.push(word),
                 Some(false) => files.reads.push(word),
-                None => words.push(word),
+                None => pending.words.push(word),
             },
             Token::RedirectOut => next_is = Some(true),
             Token::RedirectIn => next_is = Some(false),
-            Token::Separator => flush(&mut words, &mut files),
+            Token::Separator => flush(&mut pending, &mut files),
+            Token::HeredocEnd => {
+                if let Some(opener) = files.commands.last_mut() {
+                    opener.lines = *opener.lines.start()..=line;
+                }
+            }
         }
     }
-    flush(&mut words, &mut files);
+    flush(&mut pending, &mut files);
     files
 }
 
-/// Sorts one simple command's words into reads and writes.
-fn judge_command(words: Vec<String>, files: &mut NamedFiles) {
+/// Sorts one simple command's words into reads; returns its program and
+/// the files it writes by argument (`tee`'s).
+fn judge_command(words: Vec<String>, files: &mut NamedFiles) -> (String, Vec<String>) {
     let mut words = words.into_iter().peekable();
     // Variable assignments and prefixes (`FOO=1 sudo cat x`) come first.
     while let Some(word) = words.peek() {
@@ -81,12 +147,13 @@ fn judge_command(words: Vec<String>, files: &mut NamedFiles) {
             break;
         }
     }
+    let mut writes = Vec::new();
     let Some(program) = words.next() else {
-        return;
+        return (String::new(), writes);
     };
-    let name = program.rsplit('/').next().unwrap_or(&program);
-    if NOT_READING.contains(&name) {
-        return;
+    let name = program.rsplit('/').next().unwrap_or(&program).to_string();
+    if NOT_READING.contains(&name.as_str()) {
+        return (name, writes);
     }
     let is_tee = name == "tee";
     for word in words {
@@ -99,30 +166,56 @@ fn judge_command(words: Vec<String>, files: &mut NamedFiles) {
             None => word,
         };
         if is_tee {
-            files.writes.push(value);
+            writes.push(value);
         } else {
             files.reads.push(value);
         }
     }
+    (name, writes)
 }
 
-fn tokenize(command: &str) -> Vec<Token> {
+/// The characters of a command, counting lines (1-based) as it goes.
+struct Cursor<'a> {
+    chars: std::iter::Peekable<std::str::Chars<'a>>,
+    line: u32,
+}
+
+impl Cursor<'_> {
+    fn next(&mut self) -> Option<char> {
+        let c = self.chars.next();
+        if c == Some('\n') {
+            self.line += 1;
+        }
+        c
+    }
+
+    fn peek(&mut self) -> Option<&char> {
+        self.chars.peek()
+    }
+}
+
+/// The tokens of `command`, each with the line it ends on.
+fn tokenize(command: &str) -> Vec<(Token, u32)> {
     let mut tokens = Vec::new();
     let mut word = String::new();
     let mut in_word = false;
     let mut heredocs: Vec<(String, bool)> = Vec::new();
-    let mut chars = command.chars().peekable();
-    let end_word = |word: &mut String, in_word: &mut bool, tokens: &mut Vec<Token>| {
+    let mut chars = Cursor {
+        chars: command.chars().peekable(),
+        line: 1,
+    };
+    let end_word = |word: &mut String, in_word: &mut bool, tokens: &mut Vec<(Token, u32)>, line| {
         if *in_word {
-            tokens.push(Token::Word(std::mem::take(word)));
+            tokens.push((Token::Word(std::mem::take(word)), line));
             *in_word = false;
         }
     };
     while let Some(c) = chars.next() {
+        let line = chars.line;
         match c {
             '\'' => {
                 in_word = true;
-                for c in chars.by_ref() {
+                while let Some(c) = chars.next() {
                     if c == '\'' {
                         break;
                     }
@@ -151,50 +244,60 @@ fn tokenize(command: &str) -> Vec<Token> {
                     }
                 }
             }
-            ' ' | '\t' => end_word(&mut word, &mut in_word, &mut tokens),
+            ' ' | '\t' => end_word(&mut word, &mut in_word, &mut tokens, line),
             '\n' => {
-                end_word(&mut word, &mut in_word, &mut tokens);
-                tokens.push(Token::Separator);
+                end_word(&mut word, &mut in_word, &mut tokens, line - 1);
+                tokens.push((Token::Separator, line - 1));
                 // The bodies of the heredocs opened on this line.
+                if heredocs.is_empty() {
+                    continue;
+                }
                 for (delimiter, strip_tabs) in heredocs.drain(..) {
-                    let mut line = String::new();
+                    let mut body_line = String::new();
                     loop {
                         match chars.next() {
                             None => break,
                             Some('\n') => {
                                 let candidate = if strip_tabs {
-                                    line.trim_start_matches('\t')
+                                    body_line.trim_start_matches('\t')
                                 } else {
-                                    &line
+                                    &body_line
                                 };
                                 if candidate == delimiter {
                                     break;
                                 }
-                                line.clear();
+                                body_line.clear();
                             }
-                            Some(c) => line.push(c),
+                            Some(c) => body_line.push(c),
                         }
                     }
                 }
+                // The delimiter's line, whether or not a newline ended it.
+                let last = if command.ends_with('\n') || chars.peek().is_some() {
+                    chars.line - 1
+                } else {
+                    chars.line
+                };
+                tokens.push((Token::HeredocEnd, last));
             }
             '|' | ';' | '&' | '(' | ')' | '`' => {
                 // `&>` writes, and so does `>&`: handled with `>` below.
                 if c == '&' && chars.peek() == Some(&'>') {
-                    end_word(&mut word, &mut in_word, &mut tokens);
+                    end_word(&mut word, &mut in_word, &mut tokens, line);
                     chars.next();
                     if chars.peek() == Some(&'>') {
                         chars.next();
                     }
-                    tokens.push(Token::RedirectOut);
+                    tokens.push((Token::RedirectOut, line));
                     continue;
                 }
-                end_word(&mut word, &mut in_word, &mut tokens);
-                tokens.push(Token::Separator);
+                end_word(&mut word, &mut in_word, &mut tokens, line);
+                tokens.push((Token::Separator, line));
             }
             '$' if chars.peek() == Some(&'(') => {
                 chars.next();
-                end_word(&mut word, &mut in_word, &mut tokens);
-                tokens.push(Token::Separator);
+                end_word(&mut word, &mut in_word, &mut tokens, line);
+                tokens.push((Token::Separator, line));
             }
             '>' => {
                 // `2>`: the digits were a file descriptor, not a word.
@@ -202,7 +305,7 @@ fn tokenize(command: &str) -> Vec<Token> {
                     word.clear();
                     in_word = false;
                 }
-                end_word(&mut word, &mut in_word, &mut tokens);
+                end_word(&mut word, &mut in_word, &mut tokens, line);
                 match chars.peek() {
                     Some('>') | Some('|') => {
                         chars.next();
@@ -222,17 +325,17 @@ fn tokenize(command: &str) -> Vec<Token> {
                     Some('(') => continue,
                     _ => {}
                 }
-                tokens.push(Token::RedirectOut);
+                tokens.push((Token::RedirectOut, line));
             }
             '<' => {
-                end_word(&mut word, &mut in_word, &mut tokens);
+                end_word(&mut word, &mut in_word, &mut tokens, line);
                 match chars.peek() {
                     Some('<') => {
                         chars.next();
                         // `<<<` is a here-string: its word is content.
                         if chars.peek() == Some(&'<') {
                             chars.next();
-                            skip_word(&mut chars);
+                            heredoc_delimiter(&mut chars);
                             continue;
                         }
                         let strip_tabs = chars.peek() == Some(&'-');
@@ -243,7 +346,7 @@ fn tokenize(command: &str) -> Vec<Token> {
                         heredocs.push((delimiter, strip_tabs));
                     }
                     Some('(') => continue,
-                    _ => tokens.push(Token::RedirectIn),
+                    _ => tokens.push((Token::RedirectIn, line)),
                 }
             }
             _ => {
@@ -252,17 +355,12 @@ fn tokenize(command: &str) -> Vec<Token> {
             }
         }
     }
-    end_word(&mut word, &mut in_word, &mut tokens);
+    end_word(&mut word, &mut in_word, &mut tokens, chars.line);
     tokens
 }
 
-/// Skips blanks, then one word (quotes removed).
-fn skip_word(chars: &mut std::iter::Peekable<std::str::Chars>) {
-    heredoc_delimiter(chars);
-}
-
-/// The delimiter after `<<`: blanks skipped, quotes removed.
-fn heredoc_delimiter(chars: &mut std::iter::Peekable<std::str::Chars>) -> String {
+/// The word after `<<` (or `<<<`): blanks skipped, quotes removed.
+fn heredoc_delimiter(chars: &mut Cursor) -> String {
     while chars.peek().is_some_and(|c| *c == ' ' || *c == '\t') {
         chars.next();
     }
@@ -326,6 +424,42 @@ mod tests {
         assert_eq!(writes("echo x | tee -a .env"), [".env"]);
         assert!(reads("echo x | tee -a .env").is_empty());
         assert!(writes("echo x >&2").is_empty());
+    }
+
+    #[test]
+    fn each_simple_command_knows_its_lines_and_writes() {
+        let command = "cd app && echo A=1 >> .env\ncat > .env.local <<EOF\nB=2\nC=3\nEOF\ncurl -s x | tee out";
+        let files = named_files(command);
+        let commands: Vec<(&str, Vec<&str>, (u32, u32))> = files
+            .commands
+            .iter()
+            .map(|c| {
+                let writes = c.writes.iter().map(String::as_str).collect();
+                (
+                    c.program.as_str(),
+                    writes,
+                    (*c.lines.start(), *c.lines.end()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            commands,
+            [
+                ("cd", vec![], (1, 1)),
+                ("echo", vec![".env"], (1, 1)),
+                ("cat", vec![".env.local"], (2, 5)),
+                ("curl", vec![], (6, 6)),
+                ("tee", vec!["out"], (6, 6)),
+            ]
+        );
+        let files = named_files(command);
+        assert_eq!(
+            files
+                .commands_on(4)
+                .map(|c| c.program.as_str())
+                .collect::<Vec<_>>(),
+            ["cat"]
+        );
     }
 
     #[test]

@@ -115,8 +115,13 @@ pub fn decide(
                 }
             }
             Action::Command { text } => {
-                findings.extend(judge.text("(command)", text));
                 let named = shell::named_files(text);
+                findings.extend(
+                    judge
+                        .text("(command)", text)
+                        .into_iter()
+                        .filter(|finding| !judge.goes_where_keys_belong(&named, finding.line)),
+                );
                 reads.extend(named.reads.iter().filter_map(|word| judge.read(word)));
             }
             Action::Text { label, text } => findings.extend(judge.text(label, text)),
@@ -241,6 +246,33 @@ impl Judge<'_> {
         self.scanner
             .scan_text(label, text, &Origin::Worktree)
             .findings
+    }
+
+    /// Whether every simple command on `line` of a shell command only
+    /// copies text into secrets files git ignores (`echo KEY=… >> .env`, a
+    /// heredoc into `.env.local`): a secret there goes where keys belong. A
+    /// pipe, a substitution or another command on the line keeps it a
+    /// finding.
+    fn goes_where_keys_belong(&self, named: &shell::NamedFiles, line: u32) -> bool {
+        let mut commands = named.commands_on(line).peekable();
+        commands.peek().is_some()
+            && commands.all(|command| {
+                shell::FILE_WRITERS.contains(&command.program.as_str())
+                    && !command.writes.is_empty()
+                    && command
+                        .writes
+                        .iter()
+                        .all(|file| self.is_ignored_secrets_file(file))
+            })
+    }
+
+    fn is_ignored_secrets_file(&self, path: &str) -> bool {
+        let repo_path = self.place.repo_path(path);
+        self.scanner
+            .policy()
+            .secret_file_pattern(&repo_path)
+            .is_some()
+            && self.place.is_ignored(&repo_path)
     }
 
     /// A finding when `path` names a secrets file that config does not
