@@ -1005,14 +1005,19 @@ fn fixtures_for_schema_checks() {
 // ---- MCP configuration files ---------------------------------------------
 
 /// A literal key in an MCP config's `env` or `headers` block is a finding in
-/// both hooks; a `${VAR}` reference is not.
+/// both hooks, and so is the literal default of `${VAR:-default}`; a
+/// `${VAR}` reference is not.
 #[test]
 fn mcp_config_literals_are_findings_and_references_are_not() {
     let repo = TempRepo::with_hook();
     let mut keys = Keys::for_test("mcp");
-    let (api_key, bearer) = (keys.generic_value(), keys.generic_value());
+    let (api_key, bearer, fallback) = (
+        keys.generic_value(),
+        keys.generic_value(),
+        keys.generic_value(),
+    );
     let literal = json!({"mcpServers": {
-        "acme": {"command": "npx", "args": ["-y", "acme-mcp"], "env": {"ACME_API_KEY": api_key}},
+        "acme": {"command": "npx", "args": ["-y", "acme-mcp"], "env": {"ACME_API_KEY": api_key, "ACME_TOKEN": format!("${{ACME_TOKEN:-{fallback}}}")}},
         "remote": {"type": "http", "url": "https://mcp.acme.dev/mcp", "headers": {"Authorization": format!("Bearer {bearer}")}}
     }});
     let references = json!({"mcpServers": {
