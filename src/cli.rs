@@ -121,7 +121,7 @@ pub enum Command {
     /// Put the keyguard shim into this repository's pre-commit, pre-merge-commit and pre-applypatch hooks (keeping any existing hook).
     Install {
         /// Rewrite the shim even if it is up to date; move aside a second foreign hook.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "agent")]
         force: bool,
         /// Also install a pre-push hook that scans the commits being pushed.
         #[arg(long, conflicts_with = "agent")]

@@ -453,6 +453,30 @@ fn cursor_answers_each_event_in_its_form() {
     assert_eq!((allowed.code, allowed.stdout.trim()), (0, "{}"));
 }
 
+/// Copilot CLI also runs a repository's `.claude/settings.json` hooks, with
+/// Claude-shaped payloads naming its own tools: the Claude hook reads them.
+#[test]
+fn copilot_tools_in_claude_shaped_payloads_are_read_by_the_claude_hook() {
+    let repo = TempRepo::new();
+    let key = Keys::for_test("copilot-claude").github();
+    let create = claude_tool(
+        &repo,
+        "create",
+        json!({"path": abs(&repo, "a.rb"), "file_text": format!("T = '{key}'\n")}),
+    );
+    send(&repo, "claude", &create)
+        .assert_code(2)
+        .assert_no_leak(&key);
+    let edit = claude_tool(
+        &repo,
+        "str_replace_editor",
+        json!({"command": "create", "path": abs(&repo, "b.rb"), "file_text": format!("T = '{key}'\n")}),
+    );
+    send(&repo, "claude", &edit).assert_code(2);
+    let view = claude_tool(&repo, "view", json!({"path": abs(&repo, ".env")}));
+    send(&repo, "claude", &view).assert_code(2);
+}
+
 // ---- what an edit adds ---------------------------------------------------
 
 #[test]

@@ -166,21 +166,28 @@ impl<'de> Deserialize<'de> for Json {
     }
 }
 
-/// Where `agent` reads hooks: the project's file under `project`, or the
-/// user's under `home` (`agent_home` overrides it where the agent has such
-/// a variable: `CODEX_HOME`, `COPILOT_HOME`).
-pub fn location(agent: Agent, global: Option<&Path>, project: &Path) -> PathBuf {
-    match (agent, global) {
-        (Agent::Claude, None) => project.join(".claude/settings.json"),
-        (Agent::Claude, Some(home)) => home.join("settings.json"),
-        (Agent::Gemini, None) => project.join(".gemini/settings.json"),
-        (Agent::Gemini, Some(home)) => home.join("settings.json"),
-        (Agent::Codex, None) => project.join(".codex/hooks.json"),
-        (Agent::Codex, Some(home)) => home.join("hooks.json"),
-        (Agent::Copilot, None) => project.join(".github/hooks/keyguard.json"),
-        (Agent::Copilot, Some(home)) => home.join("hooks/keyguard.json"),
-        (Agent::Cursor, None) => project.join(".cursor/hooks.json"),
-        (Agent::Cursor, Some(home)) => home.join("hooks.json"),
+/// Whose settings: a project's (its root), or the user's (the agent's own
+/// folder: `~/.claude`, `$CODEX_HOME`, ...).
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    Project(&'a Path),
+    User(&'a Path),
+}
+
+/// The file `agent` reads hooks from, in `scope`.
+pub fn location(agent: Agent, scope: Scope) -> PathBuf {
+    match (agent, scope) {
+        (Agent::Claude, Scope::Project(root)) => root.join(".claude/settings.json"),
+        (Agent::Claude, Scope::User(folder)) => folder.join("settings.json"),
+        (Agent::Gemini, Scope::Project(root)) => root.join(".gemini/settings.json"),
+        (Agent::Gemini, Scope::User(folder)) => folder.join("settings.json"),
+        (Agent::Codex, Scope::Project(root)) => root.join(".codex/hooks.json"),
+        (Agent::Codex, Scope::User(folder)) => folder.join("hooks.json"),
+        // Copilot CLI reads every `*.json` there: keyguard's is its own file.
+        (Agent::Copilot, Scope::Project(root)) => root.join(".github/hooks/keyguard.json"),
+        (Agent::Copilot, Scope::User(folder)) => folder.join("hooks/keyguard.json"),
+        (Agent::Cursor, Scope::Project(root)) => root.join(".cursor/hooks.json"),
+        (Agent::Cursor, Scope::User(folder)) => folder.join("hooks.json"),
     }
 }
 
@@ -299,6 +306,8 @@ fn entry(agent: Agent, event: &str, command: &str, options: EntryOptions) -> Jso
                 object(&[("hooks", Json::Array(vec![hook]))])
             }
         }
+        // Codex reads a matcher group without `matcher` as matching every
+        // tool, and `timeout` in seconds (codex-rs/hooks/src/engine/config.rs).
         Agent::Codex => object(&[(
             "hooks",
             Json::Array(vec![command_hook(number(TIMEOUT_SECONDS))]),
@@ -343,7 +352,7 @@ pub fn load(path: &Path) -> Result<Option<Json>> {
             path.display(),
             e.line(),
             e.column(),
-            e.classify_message()
+            error_kind(&e)
         )
     })?;
     if !matches!(document, Json::Object(_)) {
@@ -355,33 +364,32 @@ pub fn load(path: &Path) -> Result<Option<Json>> {
     Ok(Some(document))
 }
 
-trait ClassifyMessage {
-    fn classify_message(&self) -> &'static str;
-}
-
-impl ClassifyMessage for serde_json::Error {
-    /// The kind of error, without the text serde_json quotes from the file.
-    fn classify_message(&self) -> &'static str {
-        match self.classify() {
-            serde_json::error::Category::Syntax => {
-                "not JSON (comments and trailing commas are not)"
-            }
-            serde_json::error::Category::Eof => "the file ends early",
-            serde_json::error::Category::Data | serde_json::error::Category::Io => "unreadable",
-        }
+/// The kind of a parse error, without the text serde_json may quote from
+/// the file (a settings file can hold a token).
+fn error_kind(error: &serde_json::Error) -> &'static str {
+    match error.classify() {
+        serde_json::error::Category::Syntax => "not JSON (comments and trailing commas are not)",
+        serde_json::error::Category::Eof => "the file ends early",
+        serde_json::error::Category::Data | serde_json::error::Category::Io => "unreadable",
     }
 }
 
 /// Adds keyguard's entry for `agent` to `document` (a new one when
-/// `None`); `false` when it was already there.
+/// `None`); returns the document and whether it changed (`false`: the
+/// entry was already there).
 pub fn add(
-    document: &mut Option<Json>,
+    document: Option<Json>,
     agent: Agent,
     command: &str,
     options: EntryOptions,
-) -> Result<bool> {
+) -> Result<(Json, bool)> {
+    let mut document = document.unwrap_or_else(|| Json::Object(Vec::new()));
+    let changed = add_to(&mut document, agent, command, options)?;
+    Ok((document, changed))
+}
+
+fn add_to(document: &mut Json, agent: Agent, command: &str, options: EntryOptions) -> Result<bool> {
     let marker = marker(agent);
-    let document = document.get_or_insert_with(|| Json::Object(Vec::new()));
     if matches!(agent, Agent::Copilot | Agent::Cursor) && document.get("version").is_none() {
         // Both formats start with their version; a new file gets it first.
         if let Json::Object(fields) = document {
@@ -472,22 +480,6 @@ pub fn parse_version(output: &str) -> Option<(u64, u64, u64)> {
 /// reference: "Requires Claude Code v2.1.295 or later").
 pub const CLAUDE_ON_FAILURE_VERSION: (u64, u64, u64) = (2, 1, 295);
 
-/// keyguard's command lines in `document`.
-pub fn command_of(document: &Json, agent: Agent) -> Vec<String> {
-    let marker = marker(agent);
-    let mut found = Vec::new();
-    fn walk(value: &Json, marker: &str, found: &mut Vec<String>) {
-        match value {
-            Json::String(s) if s.contains(marker) => found.push(s.clone()),
-            Json::Array(items) => items.iter().for_each(|v| walk(v, marker, found)),
-            Json::Object(fields) => fields.iter().for_each(|(_, v)| walk(v, marker, found)),
-            _ => {}
-        }
-    }
-    walk(document, &marker, &mut found);
-    found
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -503,15 +495,15 @@ mod tests {
     #[test]
     fn order_and_other_hooks_are_kept_and_ours_is_appended() {
         let before = r#"{"z": 1, "hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "mine"}]}], "Stop": []}, "a": [1.5, null, true]}"#;
-        let mut document = Some(parse(before));
-        assert!(add(
-            &mut document,
+        let command = "kg agent-hook --agent claude";
+        let (after, changed) = add(
+            Some(parse(before)),
             Agent::Claude,
-            "kg agent-hook --agent claude",
-            EntryOptions::default()
+            command,
+            EntryOptions::default(),
         )
-        .unwrap());
-        let after = document.unwrap();
+        .unwrap();
+        assert!(changed);
         let Json::Object(fields) = &after else {
             panic!()
         };
@@ -523,15 +515,15 @@ mod tests {
         assert!(mine < ours, "appended after the user's hook:\n{rendered}");
         assert!(rendered.contains("1.5"), "{rendered}");
         // Twice changes nothing.
-        let mut again = Some(after.clone());
-        assert!(!add(
-            &mut again,
+        let (again, changed) = add(
+            Some(after.clone()),
             Agent::Claude,
-            "kg agent-hook --agent claude",
-            EntryOptions::default()
+            command,
+            EntryOptions::default(),
         )
-        .unwrap());
-        assert_eq!(again.unwrap(), after);
+        .unwrap();
+        assert!(!changed);
+        assert_eq!(again, after);
         // And uninstall gives back the original document.
         let mut removed = after;
         assert!(remove(&mut removed, Agent::Claude));
@@ -540,15 +532,13 @@ mod tests {
 
     #[test]
     fn a_new_cursor_file_starts_with_its_version_and_leaves_nothing_when_removed() {
-        let mut document = None;
-        add(
-            &mut document,
+        let (mut document, _) = add(
+            None,
             Agent::Cursor,
             "x agent-hook --agent cursor",
             EntryOptions::default(),
         )
         .unwrap();
-        let mut document = document.unwrap();
         let rendered = text(&document);
         assert!(rendered.starts_with("{\n  \"version\": 1,"), "{rendered}");
         assert_eq!(

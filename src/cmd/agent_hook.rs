@@ -70,7 +70,7 @@ fn guarded(
 }
 
 /// At most [`MAX_EVENT_BYTES`] from `input`; more is an error.
-pub fn read_event(input: &mut dyn Read) -> Result<Vec<u8>> {
+fn read_event(input: &mut dyn Read) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
     input
         .take(MAX_EVENT_BYTES as u64 + 1)
@@ -87,11 +87,7 @@ pub fn read_event(input: &mut dyn Read) -> Result<Vec<u8>> {
 
 /// The verdict on one event; `event_name` is set as soon as it is known,
 /// for the agents whose answer depends on it.
-pub fn decide(
-    settings: &Settings,
-    input: &[u8],
-    event_name: &mut Option<String>,
-) -> Result<Verdict> {
+fn decide(settings: &Settings, input: &[u8], event_name: &mut Option<String>) -> Result<Verdict> {
     let event = event::parse(input)?;
     *event_name = Some(event.name.clone());
     let place = Place::of(&event);

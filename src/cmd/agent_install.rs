@@ -13,7 +13,7 @@ use std::process::Command;
 use anyhow::{Context as _, Result};
 
 use super::Context;
-use crate::agent::settings_file::{self, EntryOptions, CLAUDE_ON_FAILURE_VERSION};
+use crate::agent::settings_file::{self, EntryOptions, Scope, CLAUDE_ON_FAILURE_VERSION};
 use crate::agent::Agent;
 use crate::messages::Message;
 use crate::settings::Settings;
@@ -30,14 +30,11 @@ pub fn install(settings: &Settings, agent: Agent, global: bool) -> Result<Outcom
     let options = EntryOptions {
         claude_on_failure_block: agent == Agent::Claude && claude_reads_on_failure(),
     };
-    let mut document = settings_file::load(&path)?;
-    let changed = settings_file::add(&mut document, agent, &command, options)
-        .with_context(|| format!("{} left unchanged", path.display()))?;
+    let (document, changed) =
+        settings_file::add(settings_file::load(&path)?, agent, &command, options)
+            .with_context(|| format!("{} left unchanged", path.display()))?;
     if changed {
-        write(
-            &path,
-            &settings_file::render(document.as_ref().expect("added"))?,
-        )?;
+        write(&path, &settings_file::render(&document)?)?;
     }
     settings.say(&Message::AgentInstalled {
         agent,
@@ -102,13 +99,13 @@ fn settings_path(settings: &Settings, agent: Agent, global: bool) -> Result<Path
                 .context("HOME is not set: cannot find the user's settings")?
                 .join(settings_file::user_folder(agent)),
         };
-        return Ok(settings_file::location(agent, Some(&folder), Path::new("")));
+        return Ok(settings_file::location(agent, Scope::User(&folder)));
     }
     let project = match Context::open_if_any().and_then(|c| c.root().map(Path::to_path_buf)) {
         Some(root) => root,
         None => std::env::current_dir().context("cannot tell the current folder")?,
     };
-    Ok(settings_file::location(agent, None, &project))
+    Ok(settings_file::location(agent, Scope::Project(&project)))
 }
 
 /// Whether the `claude` on PATH is 2.1.295 or later, which reads
