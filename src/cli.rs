@@ -142,6 +142,11 @@ pub enum Command {
         /// The agent whose event this is, and whose answer it expects.
         #[arg(long, value_enum)]
         agent: Agent,
+        /// Answer in the installed entry's protocol: exit 10 to allow, 12
+        /// to block (the entry turns them into the agent's 0 and 2, and
+        /// anything else, a crash or another program, into a block).
+        #[arg(long, hide = true, value_name = "VERSION", value_parser = clap::value_parser!(u8).range(1..=1))]
+        protocol: Option<u8>,
     },
     /// List the rules in force: id and description (`rules check` checks them).
     Rules {

@@ -91,7 +91,9 @@ pub fn run(settings: &Settings) -> Result<Outcome> {
         Command::UninstallAgent { agent, global } => {
             cmd::agent_install::uninstall(settings, *agent, *global)
         }
-        Command::AgentHook(agent) => Ok(cmd::agent_hook::run(settings, *agent)),
+        Command::AgentHook { agent, protocol } => {
+            Ok(cmd::agent_hook::run(settings, *agent, *protocol))
+        }
         Command::Rules => cmd::rules::list(settings),
         Command::RulesCheck(file) => {
             cmd::rules::check_file(file.as_deref(), &mut std::io::stdout().lock())

@@ -84,8 +84,12 @@ impl Scanner {
 
     /// Scans `text` whole, reported as `path` (standard input, a command
     /// an agent will run, a prompt): no file name is judged, only the text.
+    /// A large text is worth the bulk engines' build, as a large staged
+    /// change is.
     pub fn scan_text(&self, path: &str, text: &str, origin: &Origin) -> ScanReport {
         let started = Instant::now();
+        let detector = self.detector_for(text.len());
+        let detector = detector.as_ref().unwrap_or(&self.detector);
         let mut result = FileResult {
             scanned: true,
             ..FileResult::default()
@@ -96,7 +100,7 @@ impl Scanner {
             first_line: 1,
             text,
         };
-        self.scan_chunk(&self.detector, chunk, &mut result);
+        self.scan_chunk(detector, chunk, &mut result);
         assemble(vec![result], Vec::new(), started)
     }
 

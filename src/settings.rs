@@ -70,8 +70,11 @@ pub enum Command {
         agent: Agent,
         global: bool,
     },
-    /// `agent-hook --agent NAME`.
-    AgentHook(Agent),
+    /// `agent-hook --agent NAME [--protocol 1]`.
+    AgentHook {
+        agent: Agent,
+        protocol: bool,
+    },
     Rules,
     /// `keyguard rules check [FILE]`.
     RulesCheck(Option<PathBuf>),
@@ -264,7 +267,10 @@ impl Settings {
                 ..
             }) => Command::UninstallAgent { agent, global },
             Some(cli::Command::Uninstall { pre_push, .. }) => Command::Uninstall { pre_push },
-            Some(cli::Command::AgentHook { agent }) => Command::AgentHook(agent),
+            Some(cli::Command::AgentHook { agent, protocol }) => Command::AgentHook {
+                agent,
+                protocol: protocol.is_some(),
+            },
             Some(cli::Command::Rules { action: None }) => Command::Rules,
             Some(cli::Command::Rules {
                 action: Some(cli::RulesAction::Check { file }),
@@ -291,8 +297,11 @@ impl Settings {
                         hook: cli.hook.unwrap_or(Hook::PreCommit),
                     }
                 };
+                // Standard input is most often a prompt or a buffer: small,
+                // like a staged change (a large one switches, see
+                // `Scanner::scan_text`).
                 let profile = match target {
-                    Target::Staged { .. } => Profile::Hook,
+                    Target::Staged { .. } | Target::Stdin => Profile::Hook,
                     _ => Profile::Bulk,
                 };
                 Command::Scan(Scan {

@@ -205,9 +205,41 @@ fn the_installed_project_hook_blocks_and_a_teammate_without_keyguard_is_told_and
         .assert_code(2)
         .assert_no_leak(&key)
         .assert_stderr_contains("github-token");
-    run_installed(&repo, command, &path_without_keyguard(), &event)
+    let missing = run_installed(&repo, command, &path_without_keyguard(), &event);
+    missing
         .assert_code(2)
         .assert_stderr_contains("keyguard is not installed");
+    assert!(
+        missing.stderr.contains(".claude/settings.json")
+            && !missing.stderr.contains(&repo.root.display().to_string()),
+        "the shared file names itself from the project root: {}",
+        missing.dump()
+    );
+    // Another program named keyguard, or a keyguard that crashes, is a
+    // block too, in every agent (not only those with a fail-closed option).
+    let fake = repo.base().join("fake-bin");
+    std::fs::create_dir_all(&fake).unwrap();
+    for (body, what) in [
+        ("exit 0", "exit 0"),
+        ("exit 1", "exit 1"),
+        ("kill -9 $$", "exit 137"),
+    ] {
+        let program = fake.join("keyguard");
+        std::fs::write(&program, format!("#!/bin/sh\n{body}\n")).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let path = format!("{}:{}", fake.display(), path_without_keyguard());
+        run_installed(&repo, command, &path, &event)
+            .assert_code(2)
+            .assert_stderr_contains(&format!("keyguard did not answer ({what})"));
+    }
+    // A clean event through the installed entry is allowed.
+    let mut clean = event.clone();
+    clean["tool_input"]["content"] = json!("import os\n");
+    run_installed(&repo, command, &with, &clean).assert_code(0);
 }
 
 #[test]

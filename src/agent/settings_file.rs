@@ -226,31 +226,32 @@ pub fn marker(agent: Agent) -> String {
 
 /// The shell command an entry runs. `binary` is where keyguard is (the
 /// user's own settings), or `None` to find `keyguard` on PATH (a project
-/// file, shared with teammates whose keyguard is elsewhere). Either way a
-/// missing keyguard exits 2 with a message, which every agent reads as a
-/// block: a teammate without keyguard is told, never silently let through.
+/// file, shared with teammates whose keyguard is elsewhere). keyguard
+/// answers in its own exit codes (`--protocol 1`: 10 allow, 12 block), which
+/// the command turns into the agent's 0 and 2; anything else (keyguard
+/// missing, killed, or another program of that name) exits 2 with a
+/// message. Every agent reads exit 2 as a block, so a teammate without
+/// keyguard is told and blocked, never silently let through, and a crash
+/// blocks even in the agents that let a failed hook through (Gemini CLI,
+/// Codex). Only a timeout is left to the agent.
 pub fn command_line(agent: Agent, binary: Option<&Path>, settings_file: &Path) -> String {
-    let missing = format!(
-        "echo \"keyguard is not installed, so this action is blocked. Install keyguard, \
-         or remove its hook from {}.\" >&2; exit 2",
-        settings_file
-            .display()
-            .to_string()
-            .replace(['"', '\\', '$', '`'], "_")
-    );
-    match binary {
-        Some(binary) => {
-            let quoted = shell_quote(&binary.to_string_lossy());
-            format!(
-                "[ -x {quoted} ] || {{ {missing}; }}; exec {quoted} {}",
-                marker(agent)
-            )
-        }
-        None => format!(
-            "command -v keyguard >/dev/null 2>&1 || {{ {missing}; }}; exec keyguard {}",
-            marker(agent)
-        ),
-    }
+    let file = settings_file
+        .display()
+        .to_string()
+        .replace(['"', '\\', '$', '`'], "_");
+    let program = match binary {
+        Some(binary) => shell_quote(&binary.to_string_lossy()),
+        None => "keyguard".to_string(),
+    };
+    format!(
+        "command -v {program} >/dev/null 2>&1 || {{ echo \"keyguard is not installed, so this \
+         action is blocked. Install keyguard, or remove its hook from {file}.\" >&2; exit 2; }}; \
+         {program} {} --protocol 1; rc=$?; [ $rc -eq {allow} ] && exit 0; [ $rc -eq {block} ] && exit 2; \
+         echo \"keyguard did not answer (exit $rc), so this action is blocked.\" >&2; exit 2",
+        marker(agent),
+        allow = crate::cmd::agent_hook::PROTOCOL_ALLOW,
+        block = crate::cmd::agent_hook::PROTOCOL_BLOCK,
+    )
 }
 
 fn shell_quote(text: &str) -> String {

@@ -29,7 +29,9 @@ use crate::text::escape_message;
 use crate::Outcome;
 
 /// Reads the event, decides, answers; never fails (see the module docs).
-pub fn run(settings: &Settings, agent: Agent) -> Outcome {
+/// With `protocol`, the exit code is the installed entry's (10 allow, 12
+/// block), which only keyguard gives: see `settings_file::command_line`.
+pub fn run(settings: &Settings, agent: Agent, protocol: bool) -> Outcome {
     let (event_name, verdict) = guarded(|event_name| {
         let input = read_event(&mut std::io::stdin().lock())?;
         decide(settings, &input, event_name)
@@ -39,8 +41,17 @@ pub fn run(settings: &Settings, agent: Agent) -> Outcome {
     // full still blocks.
     let _ = std::io::stdout().lock().write_all(answer.stdout.as_bytes());
     let _ = std::io::stderr().lock().write_all(answer.stderr.as_bytes());
-    Outcome::AgentAnswer(answer.exit_code)
+    Outcome::AgentAnswer(match (protocol, answer.exit_code) {
+        (false, code) => code,
+        (true, 0) => PROTOCOL_ALLOW,
+        (true, _) => PROTOCOL_BLOCK,
+    })
 }
+
+/// The installed entry's exit codes: keyguard's own, so that the entry can
+/// tell its answer from a crash or from another program named `keyguard`.
+pub const PROTOCOL_ALLOW: u8 = 10;
+pub const PROTOCOL_BLOCK: u8 = 12;
 
 /// Runs `decide`, turning its errors and panics into blocks; returns the
 /// event's name, when `decide` got that far, and the verdict.

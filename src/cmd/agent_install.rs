@@ -26,7 +26,11 @@ pub fn install(settings: &Settings, agent: Agent, global: bool) -> Result<Outcom
     } else {
         None
     };
-    let command = settings_file::command_line(agent, binary.as_deref(), &path);
+    // A project's file is shared: its message names the file as the team
+    // sees it, from the project root.
+    let project = project_root()?;
+    let shown = path.strip_prefix(&project).unwrap_or(&path);
+    let command = settings_file::command_line(agent, binary.as_deref(), shown);
     let options = EntryOptions {
         claude_on_failure_block: agent == Agent::Claude && claude_reads_on_failure(),
     };
@@ -101,11 +105,18 @@ fn settings_path(settings: &Settings, agent: Agent, global: bool) -> Result<Path
         };
         return Ok(settings_file::location(agent, Scope::User(&folder)));
     }
-    let project = match Context::open_if_any().and_then(|c| c.root().map(Path::to_path_buf)) {
-        Some(root) => root,
-        None => std::env::current_dir().context("cannot tell the current folder")?,
-    };
-    Ok(settings_file::location(agent, Scope::Project(&project)))
+    Ok(settings_file::location(
+        agent,
+        Scope::Project(&project_root()?),
+    ))
+}
+
+/// The repository's root, else the current folder.
+fn project_root() -> Result<PathBuf> {
+    match Context::open_if_any().and_then(|c| c.root().map(Path::to_path_buf)) {
+        Some(root) => Ok(root),
+        None => std::env::current_dir().context("cannot tell the current folder"),
+    }
 }
 
 /// Whether the `claude` on PATH is 2.1.295 or later, which reads
@@ -127,17 +138,19 @@ fn notes(agent: Agent, options: EntryOptions) -> Vec<&'static str> {
             vec!["the hook has \"onFailure\": \"block\": if keyguard cannot run, Claude Code blocks the action"]
         }
         Agent::Claude => vec![
-            "Claude Code before 2.1.295 lets an action through when a hook crashes or times out; \
-             with 2.1.295 or later on PATH, run this again to add \"onFailure\": \"block\"",
+            "Claude Code before 2.1.295 lets an action through when a hook times out (the entry \
+             turns keyguard's other failures into blocks); with 2.1.295 or later on PATH, run \
+             this again to add \"onFailure\": \"block\"",
         ],
         Agent::Gemini => vec![
-            "Gemini CLI lets an action through when a hook crashes or times out; keyguard \
-             turns its own errors into blocks",
+            "Gemini CLI lets an action through when a hook times out (30 s); the entry turns \
+             any other failure of keyguard into a block",
         ],
         Agent::Codex => vec![
             "Codex runs a new or changed hook only after you trust it: open Codex, run /hooks \
              and trust keyguard's entry, or it is skipped without a word",
-            "Codex lets an action through when a hook crashes or times out",
+            "Codex lets an action through when a hook times out (30 s); the entry turns any \
+             other failure of keyguard into a block",
         ],
         Agent::Copilot => vec![
             "Copilot CLI cannot block a prompt: only tool calls are checked",
