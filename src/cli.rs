@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::agent::Agent;
 use crate::install::Hook;
 use crate::report::Format;
 
@@ -59,6 +60,10 @@ pub struct Cli {
     /// another program of the same name).
     #[arg(long, hide = true, value_name = "VERSION", value_parser = clap::value_parser!(u8).range(1..=1))]
     pub hook_protocol: Option<u8>,
+
+    /// Scan standard input as one file (a prompt, a pipeline, an editor buffer).
+    #[arg(long, conflicts_with_all = ["all", "paths", "history", "pre_push", "hook"])]
+    pub stdin: bool,
 
     /// Files and folders to scan as they are on disk.
     #[arg(value_name = "PATH")]
@@ -116,17 +121,32 @@ pub enum Command {
     /// Put the keyguard shim into this repository's pre-commit, pre-merge-commit and pre-applypatch hooks (keeping any existing hook).
     Install {
         /// Rewrite the shim even if it is up to date; move aside a second foreign hook.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "agent")]
         force: bool,
         /// Also install a pre-push hook that scans the commits being pushed.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "agent")]
         pre_push: bool,
+        #[command(flatten)]
+        agent: AgentTarget,
     },
     /// Take the shims out again, restoring the hooks they had chained.
     Uninstall {
         /// Also remove the pre-push hook.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "agent")]
         pre_push: bool,
+        #[command(flatten)]
+        agent: AgentTarget,
+    },
+    /// The hook a coding agent runs before a tool acts: one event as JSON on stdin.
+    AgentHook {
+        /// The agent whose event this is, and whose answer it expects.
+        #[arg(long, value_enum)]
+        agent: Agent,
+        /// Answer in the installed entry's protocol: exit 10 to allow, 12
+        /// to block (the entry turns them into the agent's 0 and 2, and
+        /// anything else, a crash or another program, into a block).
+        #[arg(long, hide = true, value_name = "VERSION", value_parser = clap::value_parser!(u8).range(1..=1))]
+        protocol: Option<u8>,
     },
     /// List the rules in force: id and description (`rules check` checks them).
     Rules {
@@ -148,6 +168,17 @@ pub enum Command {
         #[arg(long)]
         prune: bool,
     },
+}
+
+/// `install --agent NAME [--global]`: a coding agent's settings instead of git's hooks.
+#[derive(Debug, clap::Args)]
+pub struct AgentTarget {
+    /// Install into this coding agent's settings (agent-hook) instead of git's hooks.
+    #[arg(long, value_enum)]
+    pub agent: Option<Agent>,
+    /// With --agent: the user's settings (all projects) instead of this project's.
+    #[arg(long, requires = "agent")]
+    pub global: bool,
 }
 
 /// What `keyguard rules` does besides listing.

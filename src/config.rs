@@ -29,6 +29,17 @@ pub struct Config {
     /// id of a built-in rule replaces it.
     #[serde(default)]
     pub rules: Vec<RuleSpec>,
+    /// The agent hook (`keyguard agent-hook`).
+    #[serde(default)]
+    pub agent: AgentConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    /// Globs of secrets files a coding agent may read all the same.
+    #[serde(default)]
+    pub allow_read: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -102,7 +113,7 @@ impl Config {
     /// character, as `field[index]`: such a name is never meant, and would
     /// be printed by `--verbose` and in reports.
     fn check_names(&self) -> std::result::Result<(), String> {
-        let lists: [(&str, &[String]); 5] = [
+        let lists: [(&str, &[String]); 6] = [
             ("disabled_rules", &self.disabled_rules),
             ("allow.paths", &self.allow.paths),
             (
@@ -111,6 +122,7 @@ impl Config {
             ),
             ("secret_files.extra", &self.secret_files.extra),
             ("secret_files.allow", &self.secret_files.allow),
+            ("agent.allow_read", &self.agent.allow_read),
         ];
         for (field, values) in lists {
             if let Some(i) = values.iter().position(|v| has_control(v)) {

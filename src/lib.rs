@@ -33,6 +33,7 @@ pub mod scan;
 pub mod messages;
 pub mod report;
 // The commands, and the files they write.
+pub mod agent;
 pub mod atomic_write;
 pub mod cmd;
 pub mod init;
@@ -49,6 +50,9 @@ pub enum Outcome {
     Findings,
     /// Part of the scan could not be done (an unreadable file).
     Incomplete,
+    /// The agent hook's answer, in the agent's own exit code (0 lets the
+    /// action go ahead, 2 blocks it): see `agent::response`.
+    AgentAnswer(u8),
 }
 
 impl Outcome {
@@ -57,6 +61,7 @@ impl Outcome {
             Outcome::Clean => 0,
             Outcome::Findings => 1,
             Outcome::Incomplete => 2,
+            Outcome::AgentAnswer(code) => code,
         }
     }
 
@@ -69,6 +74,7 @@ impl Outcome {
             (Some(_), Outcome::Clean) => install::PROTOCOL_CLEAN,
             (Some(_), Outcome::Findings) => install::PROTOCOL_FINDINGS,
             (Some(_), Outcome::Incomplete) => install::PROTOCOL_INCOMPLETE,
+            (_, Outcome::AgentAnswer(code)) => code,
         }
     }
 }
@@ -79,6 +85,15 @@ pub fn run(settings: &Settings) -> Result<Outcome> {
         Command::Scan(scan) => cmd::scan::run(settings, scan),
         Command::Install { force, pre_push } => cmd::install::install(settings, *force, *pre_push),
         Command::Uninstall { pre_push } => cmd::install::uninstall(settings, *pre_push),
+        Command::InstallAgent { agent, global } => {
+            cmd::agent_install::install(settings, *agent, *global)
+        }
+        Command::UninstallAgent { agent, global } => {
+            cmd::agent_install::uninstall(settings, *agent, *global)
+        }
+        Command::AgentHook { agent, protocol } => {
+            Ok(cmd::agent_hook::run(settings, *agent, *protocol))
+        }
         Command::Rules => cmd::rules::list(settings),
         Command::RulesCheck(file) => {
             cmd::rules::check_file(file.as_deref(), &mut std::io::stdout().lock())

@@ -10,6 +10,7 @@ use std::path::Path;
 
 use owo_colors::OwoColorize;
 
+use crate::agent::Agent;
 use crate::config::LoadedConfig;
 use crate::finding::FingerprintKey;
 use crate::install::{Hook, Installed, Uninstalled};
@@ -76,6 +77,20 @@ pub enum Message<'a> {
     Blocked {
         hook: Hook,
     },
+    /// `install --agent`: the settings file, and whether it changed.
+    AgentInstalled {
+        agent: Agent,
+        path: &'a Path,
+        changed: bool,
+    },
+    /// `uninstall --agent`.
+    AgentUninstalled {
+        agent: Agent,
+        path: &'a Path,
+        changed: bool,
+    },
+    /// What an agent cannot guarantee, said when its hook is installed.
+    AgentNote(&'a str),
 }
 
 /// Writes `message` to `out`, coloured when `color` is on.
@@ -123,6 +138,30 @@ pub fn write(message: &Message, out: &mut dyn Write, color: bool) -> io::Result<
             "keyguard: timing: (of which compiling {count} rule regexes: {micros} µs)"
         ),
         Message::Blocked { hook } => write_blocked(*hook, out, color),
+        Message::AgentInstalled {
+            agent,
+            path,
+            changed,
+        } => writeln!(
+            out,
+            "keyguard: {} {}'s hook in {}",
+            if *changed { "added" } else { "already had" },
+            agent.display_name(),
+            path.display()
+        ),
+        Message::AgentUninstalled {
+            agent,
+            path,
+            changed,
+        } => writeln!(
+            out,
+            "keyguard: {} {}'s hook {} {}",
+            if *changed { "removed" } else { "found no" },
+            agent.display_name(),
+            if *changed { "from" } else { "in" },
+            path.display()
+        ),
+        Message::AgentNote(text) => writeln!(out, "keyguard: note: {text}"),
     }
 }
 

@@ -70,6 +70,46 @@ impl Scanner {
         &self.detector
     }
 
+    /// The path rules in force: secret-file names and the allow-list.
+    pub fn policy(&self) -> &PathPolicy {
+        &self.policy
+    }
+
+    /// Scans changes that are not in git yet, under `origin`: what a coding
+    /// agent is about to write (`agent::event`). Only added lines count, as
+    /// for a staged change.
+    pub fn scan_changes(&self, files: &[ChangedFile], origin: &Origin) -> ScanReport {
+        let started = Instant::now();
+        let results = files
+            .iter()
+            .map(|file| self.scan_changed_file(&self.detector, file, origin))
+            .collect();
+        assemble(results, Vec::new(), started)
+    }
+
+    /// Scans `text` whole, reported as `path` (standard input, a command
+    /// an agent will run, a prompt): no file name is judged, only the text.
+    /// A large text is worth the bulk engines' build, as a large staged
+    /// change is.
+    pub fn scan_text(&self, path: &str, text: &str, origin: &Origin) -> ScanReport {
+        let started = Instant::now();
+        let detector = self.detector_for(text.len());
+        let detector = detector.as_ref().unwrap_or(&self.detector);
+        let mut result = FileResult {
+            scanned: true,
+            ..FileResult::default()
+        };
+        let chunk = Chunk {
+            path,
+            origin,
+            first_line: 1,
+            text,
+        };
+        let loose = !self.policy.is_api_example(path);
+        self.scan_chunk(detector, chunk, loose, &mut result);
+        assemble(vec![result], Vec::new(), started)
+    }
+
     /// Reads and scans what the next commit adds.
     pub fn scan_staged(&self, staged: StagedChange) -> Result<ScanReport> {
         let started = Instant::now();

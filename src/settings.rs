@@ -8,6 +8,7 @@ use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use crate::agent::Agent;
 use crate::cli::{self, Cli};
 use crate::finding::FingerprintKey;
 use crate::install::Hook;
@@ -34,6 +35,18 @@ pub struct Settings {
     /// `KEYGUARD_FINGERPRINT_KEY`, set and not empty: the key of the
     /// report's fingerprints (a CI secret).
     pub fingerprint_key: Option<OsString>,
+    /// Where the coding agents keep their user settings (`install --agent
+    /// NAME --global`).
+    pub agent_homes: AgentHomes,
+}
+
+/// The folders `install --agent --global` writes in: `HOME`, and the
+/// agents' own overrides (`CODEX_HOME`, `COPILOT_HOME`).
+#[derive(Debug, Clone, Default)]
+pub struct AgentHomes {
+    pub home: Option<PathBuf>,
+    pub codex_home: Option<PathBuf>,
+    pub copilot_home: Option<PathBuf>,
 }
 
 /// The subcommand, or the scan.
@@ -46,6 +59,21 @@ pub enum Command {
     },
     Uninstall {
         pre_push: bool,
+    },
+    /// `install --agent NAME [--global]`.
+    InstallAgent {
+        agent: Agent,
+        global: bool,
+    },
+    /// `uninstall --agent NAME [--global]`.
+    UninstallAgent {
+        agent: Agent,
+        global: bool,
+    },
+    /// `agent-hook --agent NAME [--protocol 1]`.
+    AgentHook {
+        agent: Agent,
+        protocol: bool,
     },
     Rules,
     /// `keyguard rules check [FILE]`.
@@ -78,6 +106,8 @@ pub enum Target {
     },
     All,
     Paths(Vec<PathBuf>),
+    /// Standard input, as one file (`--stdin`).
+    Stdin,
     /// HEAD's history, or a revision range.
     History(Option<String>),
     /// The commits a `git push` is about to send (pre-push hook).
@@ -94,7 +124,7 @@ impl Target {
         match self {
             Target::Staged { hook } => Some(*hook),
             Target::PrePush { .. } => Some(Hook::PrePush),
-            Target::All | Target::Paths(_) | Target::History(_) => None,
+            Target::All | Target::Paths(_) | Target::Stdin | Target::History(_) => None,
         }
     }
 }
@@ -164,6 +194,7 @@ pub struct Environment {
     pub pre_commit_remote_name: Option<String>,
     /// `KEYGUARD_FINGERPRINT_KEY`, when set and not empty.
     pub fingerprint_key: Option<OsString>,
+    pub agent_homes: AgentHomes,
 }
 
 impl Environment {
@@ -182,6 +213,15 @@ impl Environment {
             pre_commit_to_ref: text("PRE_COMMIT_TO_REF"),
             pre_commit_remote_name: text("PRE_COMMIT_REMOTE_NAME"),
             fingerprint_key: var(FingerprintKey::ENV_VAR).filter(|v| !v.is_empty()),
+            agent_homes: AgentHomes {
+                home: var("HOME").filter(|v| !v.is_empty()).map(PathBuf::from),
+                codex_home: var("CODEX_HOME")
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from),
+                copilot_home: var("COPILOT_HOME")
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from),
+            },
         }
     }
 }
@@ -207,8 +247,30 @@ impl Settings {
             global.color
         };
         let command = match cli.command {
-            Some(cli::Command::Install { force, pre_push }) => Command::Install { force, pre_push },
-            Some(cli::Command::Uninstall { pre_push }) => Command::Uninstall { pre_push },
+            Some(cli::Command::Install {
+                agent:
+                    cli::AgentTarget {
+                        agent: Some(agent),
+                        global,
+                    },
+                ..
+            }) => Command::InstallAgent { agent, global },
+            Some(cli::Command::Install {
+                force, pre_push, ..
+            }) => Command::Install { force, pre_push },
+            Some(cli::Command::Uninstall {
+                agent:
+                    cli::AgentTarget {
+                        agent: Some(agent),
+                        global,
+                    },
+                ..
+            }) => Command::UninstallAgent { agent, global },
+            Some(cli::Command::Uninstall { pre_push, .. }) => Command::Uninstall { pre_push },
+            Some(cli::Command::AgentHook { agent, protocol }) => Command::AgentHook {
+                agent,
+                protocol: protocol.is_some(),
+            },
             Some(cli::Command::Rules { action: None }) => Command::Rules,
             Some(cli::Command::Rules {
                 action: Some(cli::RulesAction::Check { file }),
@@ -226,6 +288,8 @@ impl Settings {
                     Target::History(Some(range).filter(|r| !r.is_empty()))
                 } else if cli.all {
                     Target::All
+                } else if cli.stdin {
+                    Target::Stdin
                 } else if !cli.paths.is_empty() {
                     Target::Paths(cli.paths)
                 } else {
@@ -233,8 +297,11 @@ impl Settings {
                         hook: cli.hook.unwrap_or(Hook::PreCommit),
                     }
                 };
+                // Standard input is most often a prompt or a buffer: small,
+                // like a staged change (a large one switches, see
+                // `Scanner::scan_text`).
                 let profile = match target {
-                    Target::Staged { .. } => Profile::Hook,
+                    Target::Staged { .. } | Target::Stdin => Profile::Hook,
                     _ => Profile::Bulk,
                 };
                 Command::Scan(Scan {
@@ -258,6 +325,7 @@ impl Settings {
             timings: global.timings || env.timing,
             hook_protocol: cli.hook_protocol,
             fingerprint_key: env.fingerprint_key.clone(),
+            agent_homes: env.agent_homes.clone(),
         }
     }
 

@@ -20,6 +20,10 @@ mod detection;
 mod config;
 // `keyguard install` / `uninstall`, chaining a foreign hook, a missing binary.
 mod install;
+// `keyguard agent-hook`: each coding agent's events and answers, `--stdin`.
+mod agent_hook;
+// `keyguard install --agent`: each agent's settings file, merged and restored.
+mod agent_install;
 // The command line: exit codes, JSON, `--all`, PATH arguments, colour.
 mod cli;
 // Text in UTF-16, Latin-1, CRLF, UTF-8 with BOM; binary files.

