@@ -281,6 +281,42 @@ def slack_cookie(g: G) -> str:
     return "xo" + "xd-" + raw.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
 
 
+def cmd_curl_user(g: G) -> str:
+    return f"curl -sS -u deploy:{g.s(ALNUM, 24)} https://ci.acme.dev/job/release/api/json"
+
+
+def cmd_basic_header(g: G) -> str:
+    cred = base64.b64encode(f"svc-{g.s(LOWER, 5)}:{g.s(ALNUM, 22)}".encode()).decode()
+    return f'curl -H "Authorization: Basic {cred}" https://registry.acme.dev/v2/_catalog'
+
+
+def cmd_docker_login(g: G) -> str:
+    return f"docker login -u ci -p {g.s(ALNUM, 32)} registry.acme.dev"
+
+
+def cmd_mysql(g: G) -> str:
+    return g.pick([f"mysqldump -h db.internal -u backup -p{g.s(ALNUM, 20)} shop > /backups/shop.sql",
+                   f"mysql --host=db.internal --user=app --password={g.s(ALNUM, 20)} shop < seed.sql"])
+
+
+def cmd_psexec(g: G) -> str:
+    return f"PsExec.exe \\\\build01 -u ACME\\svc-deploy -p {g.s(ALNUM, 24)} cmd /c deploy.bat"
+
+
+def cmd_client_secret_uuid(g: G) -> str:
+    return (f"curl -d \"grant_type=client_credentials&client_id=svc-{g.s(LOWER, 6)}&client_secret={g.uuid()}\" "
+            "https://auth.acme.dev/oauth/token")
+
+
+def conn_ado(g: G) -> str:
+    return g.pick([
+        f"Server=tcp:acme-{g.s(LOWER, 5)}.database.windows.net,1433;Initial Catalog=shop;User ID=app;"
+        f"Password={g.s(ALNUM, 24)};Encrypt=True;",
+        f"DRIVER={{ODBC Driver 18 for SQL Server}};SERVER=db01;DATABASE=shop;UID=app;PWD={g.s(ALNUM, 20)}",
+        f"jdbc:sqlserver://db01.acme.dev:1433;databaseName=shop;user=app;password={g.s(ALNUM, 20)}",
+    ])
+
+
 def new_format_kinds() -> list:
     """The families issue 15 added; each Kind's generator follows the provider's documentation."""
     K = Kind
@@ -324,6 +360,17 @@ def new_format_kinds() -> list:
         K("bundler-sidekiq", fam, ["BUNDLE_GEMS__CONTRIBSYS__COM", "BUNDLE_ENTERPRISE__CONTRIBSYS__COM"],
           lambda g: g.hexs(8) + ":" + g.hexs(8), vtype="secret", header=None, count=3,
           contexts=["dockerfile", "shell", "env-example", "gh-actions"]),
+        # --- credentials on command lines and in connection strings
+        K("cmd-curl-user", fam, ["CMD"], cmd_curl_user, vtype="line", header=None, count=3, contexts=LINE_CONTEXTS),
+        K("cmd-basic-auth-header", fam, ["CMD"], cmd_basic_header, vtype="line", header=None, count=3,
+          contexts=LINE_CONTEXTS),
+        K("cmd-docker-login", fam, ["CMD"], cmd_docker_login, vtype="line", header=None, count=3, contexts=LINE_CONTEXTS),
+        K("cmd-mysql-password", fam, ["CMD"], cmd_mysql, vtype="line", header=None, count=3, contexts=LINE_CONTEXTS),
+        K("cmd-psexec", fam, ["CMD"], cmd_psexec, vtype="line", header=None, count=2, contexts=["readme"]),
+        K("cmd-client-secret-uuid", fam, ["CMD"], cmd_client_secret_uuid, vtype="line", header=None, count=3,
+          contexts=LINE_CONTEXTS),
+        K("connection-string-password", fam, ["DB_CONNECTION_STRING", "SQL_CONNECTION"], conn_ado, vtype="connstr",
+          header=None, count=4),
     ]
     counter = {"i": 0}
 
@@ -361,6 +408,21 @@ def new_format_negatives(g: G) -> dict:
         "faq_entry = 'AQ.About the product'",
         "BUNDLE_WITHOUT=development:test",
     ]
+    F["docs/command-line.md"] = [
+        "# Calling the API by hand", "", "```bash",
+        "curl -u user:password https://api.example.com/v1/me",
+        'curl -u "$API_USER:$API_PASSWORD" https://api.example.com/v1/me',
+        'curl -H "Authorization: Basic $(printf %s "$USER:$PASS" | base64)" https://api.example.com',
+        "curl -H 'Authorization: Basic " + "czZCaGRSa3F0MzpnWDFmQmF0M2JW' https://server.example.com/token",
+        'docker login -u "$REGISTRY_USER" -p "$REGISTRY_PASSWORD" registry.example.com',
+        "mysql -u root -p shop",
+        "mysqldump -u root -p$MYSQL_ROOT_PASSWORD shop > shop.sql",
+        "psexec \\\\host -u admin -p %ADMIN_PASSWORD% ipconfig",
+        'curl -d "client_id=$CLIENT_ID&client_secret=$CLIENT_SECRET" https://auth.example.com/token',
+        "```", "",
+        '"Default": "Server=localhost;Database=shop;User Id=sa;Password=Your_password123;"',
+        'url = "jdbc:postgresql://db:5432/shop?user=app&password=${DB_PASSWORD}"',
+    ]
     return F
 
 
@@ -374,7 +436,7 @@ class Kind:
     family: str        # e.g. "ai"
     envs: list         # variable names used in contexts
     gen: object        # G -> value (str) or list of lines (PEM)
-    vtype: str = "token"   # token | url | connstr | pem | secret
+    vtype: str = "token"   # token | url | connstr | pem | secret | line (a whole command line)
     header: tuple | None = ("Authorization", "Bearer {v}")
     api: str = "https://api.example.com/v1/status"
     count: int = 4
@@ -635,6 +697,8 @@ def pascal(env):
 
 CONTEXTS = ["python", "javascript", "typescript", "go", "java", "ruby", "rust", "yaml", "json", "toml",
             "terraform", "dockerfile", "shell", "notebook", "env-example", "gh-actions", "k8s", "readme"]
+# Where a whole command line (vtype "line") is written.
+LINE_CONTEXTS = ["shell", "readme", "dockerfile"]
 PEM_CONTEXTS = ["python", "javascript", "go", "java", "ruby", "rust", "yaml", "json", "toml", "terraform",
                 "shell", "notebook", "k8s", "readme"]
 
@@ -867,7 +931,9 @@ def r_dockerfile(g, items, d):
     for it in sep_items(items):
         c = curl_line(it)
         style = g.r.randint(0, 2)
-        if style == 2 and c:
+        if it.kind.vtype == "line":
+            d.sec(it, f"RUN {it.value}")
+        elif style == 2 and c:
             d.sec(it, f"RUN {c}")
         elif style == 1:
             d.sec(it, f"ENV {it.env}={it.value}")
@@ -887,7 +953,9 @@ def r_shell(g, items, d):
             d.add("EOF", "")
             continue
         c = curl_line(it)
-        if g.r.randint(0, 1) and c:
+        if it.kind.vtype == "line":
+            d.sec(it, v)
+        elif g.r.randint(0, 1) and c:
             d.sec(it, c)
         else:
             d.sec(it, f'export {it.env}="{v}"')
@@ -959,7 +1027,7 @@ def r_readme(g, items, d):
             d.block(it, v)
             d.add("```", "")
             continue
-        c = curl_line(it)
+        c = it.value if it.kind.vtype == "line" else curl_line(it)
         if c:
             d.add("```bash")
             d.sec(it, c)
