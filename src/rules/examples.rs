@@ -4,6 +4,8 @@
 //! as `ghp_{{b62:36}}`, and [`expand`] fills each `{{alphabet:length}}` with
 //! random characters. `{{b62crc:30}}` is 30 random base62 characters and
 //! their 6-character base62 CRC-32, as GitHub and npm tokens end.
+//! `{{glroutable:PREFIX}}`, `{{azcask:88}}` (or `84`) and `{{azid:SIGNATURE}}`
+//! are whole GitLab routable tokens and Azure keys with valid checksums.
 //! `{{lit:TEXT}}` inserts TEXT unchanged, which lets a
 //! file mention a marker (a PEM header, say) without containing it.
 
@@ -120,6 +122,10 @@ pub fn expand_with_parts(template: &str, rng: &mut Rng) -> Result<(String, Vec<R
             out.push_str(&crate::decode::encode_base64(
                 format!("{prefix}{random}").as_bytes(),
             ));
+        } else if let Some(token) = checksummed_token(kind, arg, rng) {
+            // A whole token whose checksum covers more than a random run
+            // (GitLab's covers the prefix, Azure's the decoded bytes).
+            out.push_str(&token.with_context(|| format!("in example `{template}`"))?);
         } else if kind == "b62crc" {
             // 30 random base62 characters and their CRC-32 (GitHub, npm).
             let length: usize = arg
@@ -144,6 +150,94 @@ pub fn expand_with_parts(template: &str, rng: &mut Rng) -> Result<(String, Vec<R
     }
     out.push_str(rest);
     Ok((out, parts))
+}
+
+/// `n` random bytes.
+fn random_bytes(n: usize, rng: &mut Rng) -> Vec<u8> {
+    (0..n).map(|_| rng.next_u64() as u8).collect()
+}
+
+/// The tokens of the templates `{{glroutable:PREFIX}}` (a GitLab routable
+/// token with that prefix), `{{azcask:88}}` / `{{azcask:84}}` (an Azure
+/// common annotated key, long or short form) and `{{azid:SIGNATURE}}` (an
+/// Azure identifiable key of that provider), each with a valid checksum;
+/// `None` for other kinds.
+fn checksummed_token(kind: &str, arg: &str, rng: &mut Rng) -> Option<Result<String>> {
+    use super::checksum;
+    Some(match kind {
+        "glroutable" => {
+            // Random bytes, the routing payload (`c:` cell, `o:` owner in
+            // base 36) and its length, as GitLab's generator lays them out.
+            let owner = random_string(alphabet("lownum").expect("known"), 4, rng);
+            let payload = format!("c:1\no:{owner}");
+            let mut raw = random_bytes(16, rng);
+            raw.extend_from_slice(payload.as_bytes());
+            raw.push(payload.len() as u8);
+            let encoded = crate::decode::encode_base64(&raw)
+                .trim_end_matches('=')
+                .replace('+', "-")
+                .replace('/', "_");
+            let body = format!("{arg}{encoded}.01.{:0>2}", base36(encoded.len()));
+            let crc = checksum::gitlab_routable_crc(body.as_bytes());
+            Ok(format!("{body}{crc}"))
+        }
+        "azcask" => azure_cask(arg, rng),
+        "azid" => {
+            let Ok(signature) = <&[u8; 4]>::try_from(arg.as_bytes()) else {
+                return Some(Err(anyhow::anyhow!(
+                    "an Azure signature has 4 characters, not `{arg}`"
+                )));
+            };
+            checksum::azure_identifiable_key(signature, &random_bytes(64, rng))
+                .with_context(|| format!("no Azure identifiable key has the signature `{arg}`"))
+        }
+        _ => return None,
+    })
+}
+
+/// `n` in lowercase base 36.
+fn base36(mut n: usize) -> String {
+    let digits = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    while n > 0 {
+        out.push(digits[n % 36]);
+        n /= 36;
+    }
+    out.reverse();
+    String::from_utf8(out).expect("ASCII")
+}
+
+/// An Azure common annotated key of `length` 88 or 84: 52 random base62
+/// characters, the `JQQJ99` signature, a date, zeroed reserved fields, a
+/// random provider signature and the checksum. Keys whose checksum encodes
+/// with `+` or `/` are drawn again, as the reference generator does.
+fn azure_cask(length: &str, rng: &mut Rng) -> Result<String> {
+    let length: usize = match length {
+        "88" => 88,
+        "84" => 84,
+        _ => bail!("an Azure common annotated key has 88 or 84 characters, not `{length}`"),
+    };
+    let b62 = alphabet("b62").expect("known");
+    loop {
+        let signature = format!(
+            "{}{}",
+            random_string(alphabet("upper").expect("known"), 1, rng),
+            random_string(b62, 3, rng)
+        );
+        let first_80 = format!(
+            "{}{}{}{signature}",
+            random_string(b62, 52, rng),
+            concat!("JQQJ", "99", "CB"),
+            "A".repeat(16)
+        );
+        let checksum = super::checksum::azure_cask_checksum_text(first_80.as_bytes())
+            .context("the first 80 characters are base64")?;
+        if !checksum[..6].bytes().all(|b| b.is_ascii_alphanumeric()) {
+            continue;
+        }
+        let key = format!("{first_80}{checksum}");
+        return Ok(key[..length].to_string());
+    }
 }
 
 #[cfg(test)]

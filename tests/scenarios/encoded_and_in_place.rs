@@ -69,7 +69,7 @@ fn basic_authorization_headers_are_judged_by_their_password() {
         "ops/call.sh",
         1,
         31,
-        "http-basic-auth",
+        "http-basic-authorization",
         &header,
     );
     repo.stage(
