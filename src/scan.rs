@@ -4,6 +4,8 @@
 //! and which names are secret comes from [`crate::policy`]. What cannot be
 //! read is collected as a typed [`ScanError`], and the scan goes on.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Result;
@@ -12,8 +14,9 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::detect::{Detector, Match, Profile};
 use crate::finding::{Finding, FindingKind, Origin, ScanError, ScanReport};
-use crate::git::history::History;
+use crate::git::history::{CommitFile, History};
 use crate::git::staged::StagedChange;
+use crate::git::ContentKey;
 use crate::lines::{ChangedContent, ChangedFile};
 use crate::policy::PathPolicy;
 use crate::progress::Progress;
@@ -30,6 +33,16 @@ pub struct Scanner {
     detector: Detector,
     policy: PathPolicy,
     large_files: LargeFiles,
+}
+
+/// What the detector found in one content (a changed file's added lines,
+/// or a chunk on disk), before a path is given to it.
+#[derive(Default)]
+struct ContentScan {
+    matches: Vec<Match>,
+    scanned_bytes: u64,
+    binary: bool,
+    scanned: bool,
 }
 
 /// What one file contributes.
@@ -107,9 +120,20 @@ impl Scanner {
 
     /// Scans the lines each commit of `history` added, commits in parallel.
     /// A commit that cannot be read is reported, and the others scanned.
+    ///
+    /// A content met again (a cherry-pick, a rebased copy, a file copied
+    /// to another path) is not read, diffed or scanned again: what the
+    /// detector found in it is kept by its [`ContentKey`]. Only that is
+    /// kept: the allow-list and the secret-file names are applied to each
+    /// path, and each commit that adds a secret reports it.
     pub fn scan_history(&self, history: &History, progress: &Progress) -> ScanReport {
         let started = Instant::now();
         let ids = history.commit_ids();
+        let scanned: Mutex<HashMap<(ContentKey, bool), Arc<ContentScan>>> = Mutex::default();
+        let lookup = |key: &(ContentKey, bool)| {
+            let cache = scanned.lock().unwrap_or_else(|e| e.into_inner());
+            cache.get(key).cloned()
+        };
         let per_commit: Vec<Result<Vec<FileResult>, ScanError>> = ids
             .par_iter()
             .map_init(
@@ -117,7 +141,14 @@ impl Scanner {
                 |reader, id| {
                     let origin = Origin::Commit(id.clone());
                     let files = match reader {
-                        Ok(reader) => reader.changes(id),
+                        // `None` for an allowed path: nothing to read.
+                        Ok(reader) => reader.changes(id, |path, old_path, key| {
+                            if self.policy.is_allowed(path) {
+                                return Some(None);
+                            }
+                            let whole = self.policy.scans_whole(old_path);
+                            lookup(&(key.clone(), whole)).map(Some)
+                        }),
                         Err(e) => Err(anyhow::anyhow!("{e:#}")),
                     }
                     .map_err(|error| ScanError::Commit {
@@ -127,12 +158,28 @@ impl Scanner {
                     progress.inc();
                     Ok(files
                         .into_iter()
-                        .map(|blobs| {
-                            self.scan_changed_file(
-                                &self.detector,
-                                &ChangedFile::from_blobs(blobs),
-                                &origin,
-                            )
+                        .filter_map(|file| match file {
+                            CommitFile::Known {
+                                path,
+                                answer: Some(content),
+                                ..
+                            } => Some(self.judge(&path, &origin, &content)),
+                            CommitFile::Known { answer: None, .. } => None,
+                            CommitFile::Read { key, blobs } => {
+                                let file = ChangedFile::from_blobs(blobs);
+                                let whole = self.policy.scans_whole(file.old_path.as_deref());
+                                let content = Arc::new(self.scan_content(
+                                    &self.detector,
+                                    &file.content,
+                                    whole,
+                                ));
+                                let result = self.judge(&file.path, &origin, &content);
+                                scanned
+                                    .lock()
+                                    .unwrap_or_else(|e| e.into_inner())
+                                    .insert((key, whole), content);
+                                Some(result)
+                            }
                         })
                         .collect())
                 },
@@ -155,33 +202,55 @@ impl Scanner {
         file: &ChangedFile,
         origin: &Origin,
     ) -> FileResult {
-        let mut result = FileResult::default();
         if self.policy.is_allowed(&file.path) {
-            return result;
+            return FileResult::default();
         }
-        self.check_file_name(&file.path, &file.path, origin, &mut result);
-        match &file.content {
-            ChangedContent::Binary => result.binary = true,
+        let whole = self.policy.scans_whole(file.old_path.as_deref());
+        let content = self.scan_content(detector, &file.content, whole);
+        self.judge(&file.path, origin, &content)
+    }
+
+    /// What the detector finds in a changed file's added lines (`whole`:
+    /// in all of it), whatever the file's path.
+    fn scan_content(
+        &self,
+        detector: &Detector,
+        content: &ChangedContent,
+        whole: bool,
+    ) -> ContentScan {
+        let mut scan = ContentScan::default();
+        match content {
+            ChangedContent::Binary => scan.binary = true,
             ChangedContent::Text { text, added } => {
-                result.scanned = true;
-                let mut scan = |first_line, text| {
-                    let chunk = Chunk {
-                        path: &file.path,
-                        origin,
-                        first_line,
-                        text,
-                    };
-                    self.scan_chunk(detector, chunk, &mut result);
-                };
-                if self.policy.scans_whole(file.old_path.as_deref()) {
-                    scan(1, text);
+                scan.scanned = true;
+                if whole {
+                    self.detect(detector, 1, text, &mut scan);
                 } else {
                     for run in added {
-                        scan(run.first_line, &text[run.start..run.end]);
+                        self.detect(
+                            detector,
+                            run.first_line,
+                            &text[run.start..run.end],
+                            &mut scan,
+                        );
                     }
                 }
             }
         }
+        scan
+    }
+
+    /// The verdict on a scanned content at `path`: the secret-file name
+    /// first, then what the detector found there.
+    fn judge(&self, path: &str, origin: &Origin, content: &ContentScan) -> FileResult {
+        let mut result = FileResult {
+            scanned_bytes: content.scanned_bytes,
+            binary: content.binary,
+            scanned: content.scanned,
+            findings: Vec::new(),
+        };
+        self.check_file_name(path, path, origin, &mut result);
+        self.found(path, origin, content.matches.iter().cloned(), &mut result);
         result
     }
 
@@ -234,25 +303,48 @@ impl Scanner {
         }
     }
 
-    /// The one place the detector is called.
+    /// A chunk of a file on disk, scanned into `result`.
     fn scan_chunk(&self, detector: &Detector, chunk: Chunk<'_>, result: &mut FileResult) {
-        result.scanned_bytes += chunk.text.len() as u64;
-        let mut matches: Vec<Match> = Vec::new();
-        detector.scan_into(chunk.text, chunk.first_line, &mut matches);
-        let rules = detector.rules();
-        result.findings.extend(matches.into_iter().map(|m| {
+        let mut content = ContentScan::default();
+        self.detect(detector, chunk.first_line, chunk.text, &mut content);
+        result.scanned_bytes += content.scanned_bytes;
+        self.found(
+            chunk.path,
+            chunk.origin,
+            content.matches.into_iter(),
+            result,
+        );
+    }
+
+    /// The one place the detector is called: text, and the line it starts
+    /// at, never a path.
+    fn detect(&self, detector: &Detector, first_line: u32, text: &str, content: &mut ContentScan) {
+        content.scanned_bytes += text.len() as u64;
+        detector.scan_into(text, first_line, &mut content.matches);
+    }
+
+    /// The findings of `matches` in the file `path`.
+    fn found(
+        &self,
+        path: &str,
+        origin: &Origin,
+        matches: impl Iterator<Item = Match>,
+        result: &mut FileResult,
+    ) {
+        let rules = self.detector.rules();
+        result.findings.extend(matches.map(|m| {
             let rule = &rules[m.rule];
             Finding {
                 rule_id: rule.id.to_string(),
                 description: rule.description.to_string(),
-                path: chunk.path.to_string(),
+                path: path.to_string(),
                 line: m.line,
                 column: m.column,
                 kind: FindingKind::Secret {
                     secret: m.secret,
                     env_var: rule.env_var.as_deref().map(str::to_string),
                 },
-                origin: chunk.origin.clone(),
+                origin: origin.clone(),
             }
         }));
     }

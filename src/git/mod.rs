@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use blobs::BlobReader;
 use delta::path_text;
-pub use delta::FileBlobs;
+pub use delta::{ContentKey, FileBlobs};
 pub use staged::Comparison;
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -163,14 +163,16 @@ impl Repo {
     }
 
     /// Runs the `git` on PATH at the working tree root (it inherits
-    /// `GIT_DIR`, and is given the index resolved at open), without locks
-    /// or standard input, and returns its standard output; a failure
-    /// carries git's message.
+    /// `GIT_DIR`, and is given the index resolved at open), without locks,
+    /// standard input or fetching (a partial clone's missing objects stay
+    /// missing: a scan must not need the network), and returns its
+    /// standard output; a failure carries git's message.
     fn git_output(&self, args: &[&str]) -> Result<Vec<u8>> {
         let mut command = std::process::Command::new("git");
         command
             .args(args)
             .env("GIT_OPTIONAL_LOCKS", "0")
+            .env("GIT_NO_LAZY_FETCH", "1")
             .env("GIT_INDEX_FILE", &self.index_file)
             .stdin(std::process::Stdio::null());
         if let Some(workdir) = self.repo.workdir() {
@@ -187,10 +189,9 @@ impl Repo {
         Ok(output.stdout)
     }
 
-    /// The commit id `rev` names, if it names one here.
-    pub fn resolve_commit(&self, rev: &str) -> Option<String> {
-        let object = self.repo.revparse_single(rev).ok()?;
-        Some(object.peel_to_commit().ok()?.id().to_string())
+    /// The id of the object `rev` names, if it names one here.
+    pub fn resolve(&self, rev: &str) -> Option<String> {
+        Some(self.repo.revparse_single(rev).ok()?.id().to_string())
     }
 
     /// The fallback index reader: an in-memory index built from
