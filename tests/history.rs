@@ -5,7 +5,8 @@ elsewhere), with real git and real pushes to a bare repository: merge
 commits are scanned; a content met twice is judged at each path; a push
 scans exactly what it sends and contacts nobody; the pre-commit
 framework's pre-push stage gets the same range; keys that only history
-holds can be accepted; partial clones are scanned without fetching.
+holds can be accepted; reftable repositories work and SHA-256 ones are
+refused as such; partial clones are scanned without fetching.
 */
 
 use std::io::Write;
@@ -82,12 +83,8 @@ fn pre_push(repo: &TempRepo, remote: &str, url: &str, lines: &[String]) -> Run {
     let mut child = cmd.spawn().expect("keyguard runs");
     let mut input = lines.join("\n");
     input.push('\n');
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
+    // A keyguard that fails before reading its input closes the pipe.
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
     Run::from_output(
         "keyguard --pre-push".into(),
         child.wait_with_output().unwrap(),
@@ -538,6 +535,84 @@ fn keys_only_history_holds_can_be_accepted_and_a_rotated_one_cannot() {
         [finding(&rotated, "config.py", "github-token")]
     );
     run.assert_no_leak(&new);
+}
+
+// 6. Repository formats -------------------------------------------------------
+
+/// A reftable repository. libgit2 opens one only as told, and then sees
+/// HEAD as unborn: every committed line would count as added. With HEAD
+/// and every ref read by git, the hook judges only the new line, and
+/// `--history`, `--all` and a real push work.
+#[test]
+fn a_reftable_repository_is_scanned_with_its_refs_read_by_git() {
+    let repo = TempRepo::init(&["--ref-format=reftable"]);
+    assert_eq!(
+        repo.git(&["rev-parse", "--show-ref-format"]).trim(),
+        "reftable"
+    );
+    repo.keyguard(&["install", "--pre-push"]).assert_success();
+    let mut keys = Keys::for_test("reftable");
+    let old = keys.github();
+    repo.seed(&[("app.py", format!("a = 0\n{}", key_line(&old)).as_bytes())]);
+    let seeded = rev(&repo, "HEAD");
+    with_origin(&repo);
+    // Only `a = 1` is added; with HEAD unborn the old key would be too.
+    repo.stage("app.py", format!("a = 1\n{}", key_line(&old)));
+    repo.commit_allowed("clean change");
+    push(&repo, &["origin", "main"]).assert_success();
+
+    let new = keys.github();
+    repo.stage("new.py", key_line(&new));
+    repo.commit_blocked("key")
+        .assert_stderr_contains("new.py:1:7  github-token");
+    repo.commit_no_verify("key past the hook");
+    let leaked = rev(&repo, "HEAD");
+    let mut both = vec![
+        finding(&leaked, "new.py", "github-token"),
+        finding(&seeded, "app.py", "github-token"),
+    ];
+    both.sort();
+    assert_eq!(found(&history(&repo, &[], 1)), both);
+    assert_eq!(
+        found(&history(&repo, &["origin/main..HEAD"], 1)),
+        [finding(&leaked, "new.py", "github-token")]
+    );
+    repo.keyguard(&["--all"]).assert_code(1);
+    let run = push(&repo, &["origin", "main"]);
+    run.assert_failure();
+    run.assert_stderr_contains("new.py:1:7  github-token");
+    run.assert_output_lacks("app.py");
+}
+
+/// A SHA-256 repository is not read yet: every scan says so and exits 2
+/// (the commit is blocked), never "not inside a git repository".
+#[test]
+fn a_sha256_repository_is_an_unsupported_format_not_a_missing_repository() {
+    let repo = TempRepo::init(&["--object-format=sha256"]);
+    assert_eq!(
+        repo.git(&["rev-parse", "--show-object-format"]).trim(),
+        "sha256"
+    );
+    repo.keyguard(&["install"]).assert_success();
+    repo.stage("app.py", "a = 1\n");
+    for args in [&["--staged"][..], &["--all"], &["--history"]] {
+        let run = repo.keyguard(args);
+        run.assert_code(2);
+        run.assert_stderr_contains("unsupported repository format");
+        run.assert_output_lacks("not inside a git repository");
+    }
+    let run = repo.commit("clean", &[]);
+    run.assert_failure();
+    run.assert_stderr_contains("unsupported repository format");
+    assert!(repo.head_is_unborn());
+    let line = format!(
+        "refs/heads/main {} refs/heads/main {}",
+        "a".repeat(64),
+        "0".repeat(64)
+    );
+    let run = pre_push(&repo, "origin", "unused", &[line]);
+    run.assert_code(2);
+    run.assert_stderr_contains("unsupported repository format");
 }
 
 // 7. Partial clones -------------------------------------------------------------

@@ -181,7 +181,7 @@ fn scan_paths(
 /// the push unchecked.
 fn pre_commit_pushed_ref(context: &Context, push: &PreCommitPush) -> Result<PushedRef> {
     let resolve = |rev: &str| {
-        context.repo().resolve(rev).with_context(|| {
+        context.repo().resolve(rev)?.with_context(|| {
             format!(
                 "the pre-commit framework names {:?} as pushed, which is not in this repository",
                 rev.escape_debug().to_string()

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
-use git2::{DiffOptions, Object, ObjectType, Oid, Repository, Sort};
+use git2::{DiffOptions, Object, ObjectType, Oid, Repository};
 
 use super::blobs::{load_changed_files, BlobReader};
 use super::delta::{with_renames, ContentKey, FileBlobs, FileDelta};
@@ -109,33 +109,24 @@ fn is_zero_id(id: &str) -> bool {
 }
 
 impl Repo {
-    /// Commits of `range`: `A..B`, `A...B`, a single revision (its whole
-    /// ancestry), or all of HEAD's history when `None`.
+    /// Commits of `range`, as `git log` takes it (`A..B`, `A...B`, a single
+    /// revision and its ancestry), or all of HEAD's history when `None`.
+    /// Listed by git (`git rev-list`), which reads refs in every backend.
     pub fn history(&self, range: Option<&str>) -> Result<History> {
-        let mut walk = self.repo.revwalk().context("cannot walk history")?;
-        walk.set_sorting(Sort::TOPOLOGICAL)
-            .context("cannot walk history")?;
-        match range {
-            Some(range) if range.contains("..") => walk
-                .push_range(range)
-                .map_err(|e| anyhow!("bad revision range `{range}`: {}", e.message()))?,
-            Some(rev) => {
-                let object = self
-                    .repo
-                    .revparse_single(rev)
-                    .map_err(|e| anyhow!("unknown revision `{rev}`: {}", e.message()))?;
-                walk.push(object.peel_to_commit()?.id())?;
+        let commits = match range {
+            Some(range) if range.starts_with('-') => {
+                bail!("bad revision range `{range}`: a range cannot start with `-`")
             }
-            None => {
-                if self.head_tree()?.is_none() {
-                    return Ok(self.history_of(Vec::new(), HashMap::new()));
-                }
-                walk.push_head().context("cannot walk from HEAD")?;
-            }
-        }
-        let commits = walk
-            .collect::<Result<Vec<_>, _>>()
-            .context("cannot walk history")?;
+            Some(range) => self
+                .rev_list(&[range])
+                .with_context(|| format!("bad revision range `{range}`"))?,
+            None => match self.head_commit()? {
+                Some(head) => self
+                    .rev_list(&[&head.to_string()])
+                    .context("cannot walk from HEAD")?,
+                None => Vec::new(),
+            },
+        };
         Ok(self.history_of(commits, HashMap::new()))
     }
 
@@ -144,10 +135,7 @@ impl Repo {
     /// and from no remote-tracking ref nor any remote id given that this
     /// repository knows; a pushed blob or tree (a tag of one), whole.
     pub fn pushed_history(&self, refs: &[PushedRef]) -> Result<History> {
-        let mut walk = self.repo.revwalk().context("cannot walk history")?;
-        walk.set_sorting(Sort::TOPOLOGICAL)
-            .context("cannot walk history")?;
-        let mut pushes_commits = false;
+        let mut revs = Vec::new();
         let mut tagged = HashMap::new();
         for pushed in refs.iter().filter(|p| !p.deletes()) {
             let object = self.pushed_object(&pushed.local_id).with_context(|| {
@@ -157,34 +145,31 @@ impl Repo {
                 )
             })?;
             match object.kind() {
-                Some(ObjectType::Commit) => {
-                    walk.push(object.id())?;
-                    pushes_commits = true;
-                }
+                Some(ObjectType::Commit) => revs.push(object.id().to_string()),
                 Some(ObjectType::Blob | ObjectType::Tree) => {
                     tagged.insert(object.id(), pushed.local_ref.clone());
                 }
                 _ => {}
             }
         }
-        if !pushes_commits {
+        if revs.is_empty() {
             return Ok(self.history_of(Vec::new(), tagged));
         }
-        // The remote's old ids: unknown here when someone else pushed them,
-        // and then the tracking refs are what the remote is known to have.
+        // What the remote is known to have: every remote-tracking ref (a
+        // push by URL names no remote), and the old ids git passes that
+        // this repository has (someone else may have pushed them).
+        revs.extend(["--not".to_string(), "--remotes".to_string()]);
         for pushed in refs.iter().filter(|p| !is_zero_id(&p.remote_id)) {
             if let Ok(object) = self.pushed_object(&pushed.remote_id) {
                 if object.kind() == Some(ObjectType::Commit) {
-                    walk.hide(object.id())?;
+                    revs.push(object.id().to_string());
                 }
             }
         }
-        for id in self.remote_tracking_commits()? {
-            walk.hide(id)?;
-        }
-        let commits = walk
-            .collect::<Result<Vec<_>, _>>()
-            .context("cannot walk the pushed commits")?;
+        let revs: Vec<&str> = revs.iter().map(String::as_str).collect();
+        let commits = self
+            .rev_list(&revs)
+            .context("cannot list the pushed commits")?;
         Ok(self.history_of(commits, tagged))
     }
 
@@ -201,28 +186,6 @@ impl Repo {
                 .map_err(|e| anyhow!("cannot read the tag {hex}: {}", e.message()))?;
         }
         Ok(object)
-    }
-
-    /// The commits every remote-tracking ref (`refs/remotes/`, all remotes:
-    /// a push by URL names none of them) points at.
-    fn remote_tracking_commits(&self) -> Result<Vec<Oid>> {
-        let refs = self
-            .repo
-            .references()
-            .map_err(|e| anyhow!("cannot read the remote-tracking refs: {}", e.message()))?;
-        let mut commits = Vec::new();
-        for reference in refs {
-            let reference = reference
-                .map_err(|e| anyhow!("cannot read the remote-tracking refs: {}", e.message()))?;
-            if !reference.name_bytes().starts_with(b"refs/remotes/") {
-                continue;
-            }
-            // A tracking ref of a tag, or a dangling symbolic ref, hides nothing.
-            if let Ok(commit) = reference.peel_to_commit() {
-                commits.push(commit.id());
-            }
-        }
-        Ok(commits)
     }
 
     fn history_of(&self, commits: Vec<Oid>, tagged: HashMap<Oid, String>) -> History {

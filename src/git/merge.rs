@@ -81,7 +81,7 @@ impl Repo {
             }
             heads.sort(); // the environment's order is arbitrary
         }
-        let head = self.repo.head().ok().and_then(|h| h.target());
+        let head = self.head_commit()?;
         heads.retain(|id| Some(*id) != head);
         heads.dedup();
         Ok(heads)
