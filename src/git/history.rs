@@ -19,7 +19,7 @@ use git2::{DiffOptions, Object, ObjectType, Oid, Repository};
 use super::blobs::{load_changed_files, BlobReader};
 use super::delta::{with_renames, ContentKey, FileBlobs, FileDelta};
 use super::merge::keep_what_the_merge_adds;
-use super::Repo;
+use super::{parse_id, Repo};
 
 /// What `keyguard --history` and the pre-push hook walk.
 pub struct History {
@@ -175,7 +175,7 @@ impl Repo {
 
     /// The object `hex` names, tags peeled: a commit, tree or blob.
     fn pushed_object(&self, hex: &str) -> Result<Object<'_>> {
-        let id = Oid::from_str(hex).map_err(|e| anyhow!("bad object id {hex}: {}", e.message()))?;
+        let id = parse_id(hex)?;
         let mut object = self
             .repo
             .find_object(id, None)
@@ -240,7 +240,7 @@ impl CommitReader<'_> {
         id: &str,
         known: impl Fn(&str, Option<&str>, &ContentKey) -> Option<T>,
     ) -> Result<Vec<CommitFile<T>>> {
-        let oid = Oid::from_str(id)?;
+        let oid = parse_id(id)?;
         let deltas = match self.history.tagged.get(&oid) {
             Some(name) => self.tagged_deltas(oid, name)?,
             None => self.commit_deltas(oid)?,

@@ -88,7 +88,7 @@ impl Repo {
     }
 
     fn merged_commit(&self, hex: &str) -> Result<Oid> {
-        Oid::from_str(hex)
+        super::parse_id(hex)
             .ok()
             .and_then(|id| self.repo.find_commit(id).ok())
             .map(|commit| commit.id())

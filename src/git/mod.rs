@@ -63,15 +63,31 @@ fn allow_reftable() {
     });
 }
 
+/// An object id as git prints it: 40 hex digits (SHA-1) or 64 (SHA-256).
+pub(crate) fn parse_id(hex: &str) -> Result<Oid> {
+    let format = if hex.len() == 64 {
+        git2::ObjectFormat::Sha256
+    } else {
+        git2::ObjectFormat::Sha1
+    };
+    Oid::from_str_ext(hex, format).map_err(|e| {
+        anyhow!(
+            "{:?} is not an object id: {}",
+            hex.escape_debug().to_string(),
+            e.message()
+        )
+    })
+}
+
 /// Why libgit2 would not open a repository: a format it does not read
-/// (SHA-256 object ids, an extension it lacks), or no repository at all.
+/// (an extension it lacks), or no repository at all.
 fn open_error(e: &git2::Error) -> anyhow::Error {
     let message = e.message();
     if message.contains("object format") || message.contains("extension") {
         anyhow!(
             "unsupported repository format ({message}).\n\
-             keyguard reads repositories with SHA-1 object ids, with the files or the reftable ref \
-             backend; a SHA-256 repository (`git init --object-format=sha256`) is not supported yet. \
+             keyguard reads SHA-1 and SHA-256 repositories with the files or the reftable ref backend; \
+             this one needs a format its git library (libgit2) does not read. \
              Scan files directly with `keyguard PATH...`"
         )
     } else {
@@ -219,8 +235,7 @@ impl Repo {
             ),
         }
         let text = String::from_utf8_lossy(&output.stdout);
-        let id = Oid::from_str(text.trim())
-            .map_err(|e| anyhow!("unexpected git rev-parse output {text:?}: {}", e.message()))?;
+        let id = parse_id(text.trim()).context("unexpected git rev-parse output")?;
         Ok(Some(id))
     }
 
@@ -239,11 +254,7 @@ impl Repo {
         }
         String::from_utf8_lossy(&output.stdout)
             .lines()
-            .map(|line| {
-                Oid::from_str(line).map_err(|e| {
-                    anyhow!("unexpected git rev-list output {line:?}: {}", e.message())
-                })
-            })
+            .map(|line| parse_id(line).context("unexpected git rev-list output"))
             .collect()
     }
 
@@ -258,7 +269,7 @@ impl Repo {
                     self.index_file.display()
                 ));
             }
-            git2::Index::open(&self.index_file)
+            git2::Index::open_ext(&self.index_file, self.repo.object_format())
         } else {
             self.repo.index()
         };
@@ -321,7 +332,7 @@ impl Repo {
     /// rejects).
     fn index_from_git_cli(&self) -> Result<git2::Index> {
         let stdout = self.git_output(&["ls-files", "--stage", "-z"])?;
-        let mut index = git2::Index::new()?;
+        let mut index = git2::Index::new_ext(self.repo.object_format())?;
         for record in stdout.split(|&b| b == 0).filter(|r| !r.is_empty()) {
             let entry = parse_stage_record(record).with_context(|| {
                 format!(
@@ -360,7 +371,7 @@ fn parse_stage_record(record: &[u8]) -> Result<Option<git2::IndexEntry>> {
         uid: 0,
         gid: 0,
         file_size: 0,
-        id: git2::Oid::from_str(id)?,
+        id: parse_id(id)?,
         flags: path.len().min(0xfff) as u16,
         flags_extended: 0,
         path,
