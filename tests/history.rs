@@ -140,6 +140,10 @@ fn a_key_written_while_resolving_a_merge_is_found_by_history_and_push() {
     run.assert_failure();
     run.assert_stderr_contains("app.py:2:7  github-token");
     run.assert_stderr_contains("The push was blocked");
+    // The secret is in commits: rotate, rewrite them, or accept them.
+    run.assert_stderr_contains("Rotate the secret");
+    run.assert_stderr_contains("git rebase -i");
+    run.assert_stderr_contains("keyguard baseline --history");
     run.assert_no_leak(&token);
     repo.git(&["fetch", "-q", "origin"]);
     assert_eq!(
