@@ -25,6 +25,7 @@ use crate::report::Format;
         keyguard rules           list the built-in rules\n  \
         keyguard init            add .env and key files to .gitignore, write .keyguard.toml\n  \
         keyguard baseline        accept today's findings (hashes only) so they stop blocking\n  \
+        keyguard baseline --history   also accept the keys that only history holds\n  \
         keyguard completions bash > /etc/bash_completion.d/keyguard\n  \
         keyguard man > /usr/local/share/man/man1/keyguard.1\n\n\
         Exit status: 0 nothing found, 1 secrets found, 2 the scan could not be done.",
@@ -162,11 +163,17 @@ pub enum Command {
     },
     /// Print the man page (roff), generated from this command line.
     Man,
-    /// Record the current findings (of `--all`) in .keyguard-baseline.json, so that they stop blocking.
+    /// Record the current findings in committed and staged content in .keyguard-baseline.json, so that they stop blocking.
     Baseline {
-        /// Also drop entries whose secret is no longer found.
+        /// Also drop entries whose secret is no longer found: in committed
+        /// or staged content, and with --history in that history too
+        /// (without it, the entries of keys only history holds are dropped).
         #[arg(long)]
         prune: bool,
+        /// Also record the findings that exist only in history: all of
+        /// HEAD's history, or a range (origin/main..HEAD).
+        #[arg(long, value_name = "RANGE", num_args = 0..=1, default_missing_value = "")]
+        history: Option<String>,
     },
 }
 

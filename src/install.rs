@@ -110,6 +110,7 @@ pub enum Uninstalled {
 pub fn hooks_dir() -> Result<PathBuf> {
     let output = Command::new("git")
         .args(["rev-parse", "--git-path", "hooks"])
+        .env("GIT_NO_LAZY_FETCH", "1")
         .output()
         .context("cannot run `git` to find the hooks folder; is git installed?")?;
     if !output.status.success() {

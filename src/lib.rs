@@ -99,7 +99,9 @@ pub fn run(settings: &Settings) -> Result<Outcome> {
             cmd::rules::check_file(file.as_deref(), &mut std::io::stdout().lock())
         }
         Command::Init => cmd::init::run(settings),
-        Command::Baseline { prune } => cmd::baseline::run(settings, *prune),
+        Command::Baseline { prune, history } => {
+            cmd::baseline::run(settings, *prune, history.as_ref().map(Option::as_deref))
+        }
         Command::Completions(shell) => cmd::completions(*shell),
         Command::Man => cmd::man(),
     }

@@ -283,15 +283,29 @@ fn write_uninstalled(kind: Hook, what: &Uninstalled, out: &mut dyn Write) -> io:
 /// How to go on after a blocked commit or push.
 fn write_blocked(hook: Hook, out: &mut dyn Write, color: bool) -> io::Result<()> {
     let action = hook.action();
-    let headline = format!("The {action} was blocked: it would add the secrets above.");
+    let headline = if hook == Hook::PrePush {
+        "The push was blocked: the commits it would send add the secrets above.".to_string()
+    } else {
+        format!("The {action} was blocked: it would add the secrets above.")
+    };
     if color {
         writeln!(out, "{}", headline.bold())?;
     } else {
         writeln!(out, "{headline}")?;
     }
-    writeln!(out, "  - Take the secret out of the file (load it from the environment), then `git add` the file again,")?;
-    writeln!(out, "    or unstage the file: git restore --staged <file>")?;
-    writeln!(out, "  - If the secret was ever pushed or shared, rotate it: deleting it does not make it secret again.")?;
+    if hook == Hook::PrePush {
+        // The secret is in commits already made: editing the file now
+        // leaves it in them, and they are what the push sends.
+        writeln!(out, "  - Rotate the secret at its provider if it was ever shared: rewriting history does not make it secret again.")?;
+        writeln!(out, "  - Take it out of the commits that add it (each finding names its commit): `git commit --amend` for the last")?;
+        writeln!(out, "    one, `git rebase -i <remote branch>` and edit the others; a new commit that deletes it still sends the old one.")?;
+        writeln!(out, "  - Reviewed and accepted (a revoked key, a test fixture)? Record it: keyguard baseline --history <remote branch>..")?;
+        writeln!(out, "    and commit .keyguard-baseline.json (hashes only).")?;
+    } else {
+        writeln!(out, "  - Take the secret out of the file (load it from the environment), then `git add` the file again,")?;
+        writeln!(out, "    or unstage the file: git restore --staged <file>")?;
+        writeln!(out, "  - If the secret was ever pushed or shared, rotate it: deleting it does not make it secret again.")?;
+    }
     writeln!(out, "  - Not a secret? Add `keyguard:allow` in a comment on that line, or allow it in .keyguard.toml.")?;
     writeln!(
         out,
@@ -363,6 +377,11 @@ mod tests {
         );
         assert!(push.starts_with("The push was blocked"), "{push}");
         assert!(push.ends_with("git push --no-verify\n"), "{push}");
+        // The secret is in commits: the help is about them, not the file.
+        for advice in ["Rotate", "git rebase -i", "keyguard baseline --history"] {
+            assert!(push.contains(advice), "{advice}: {push}");
+        }
+        assert!(!push.contains("git restore --staged"), "{push}");
         let merge = render(
             &Message::Blocked {
                 hook: Hook::PreMergeCommit,

@@ -4,6 +4,8 @@
 //! and which names are secret comes from [`crate::policy`]. What cannot be
 //! read is collected as a typed [`ScanError`], and the scan goes on.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Result;
@@ -12,9 +14,10 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::detect::{Detector, Match, Profile};
 use crate::finding::{Finding, FindingKind, Origin, ScanError, ScanReport};
-use crate::git::history::History;
+use crate::git::history::{CommitFile, History};
 use crate::git::staged::StagedChange;
-use crate::lines::{ChangedContent, ChangedFile};
+use crate::git::ContentKey;
+use crate::lines::{AddedLines, ChangedContent, ChangedFile};
 use crate::policy::PathPolicy;
 use crate::progress::Progress;
 use crate::rules::RuleSet;
@@ -32,6 +35,16 @@ pub struct Scanner {
     large_files: LargeFiles,
 }
 
+/// What the detector found in one content (a changed file's added lines,
+/// or a chunk on disk), before a path is given to it.
+#[derive(Default)]
+struct ContentScan {
+    matches: Vec<Match>,
+    scanned_bytes: u64,
+    binary: bool,
+    scanned: bool,
+}
+
 /// What one file contributes.
 #[derive(Default)]
 struct FileResult {
@@ -42,8 +55,8 @@ struct FileResult {
 }
 
 /// Unchanged lines read before each run of added lines (see
-/// [`crate::lines::AddedLines::with_context_before`]): enough for a PEM
-/// `BEGIN` line and its headers, or a `- name:` above a `value:`.
+/// [`Scanner::detect_added`]): enough for a PEM `BEGIN` line and its
+/// headers, or a `- name:` above a `value:`.
 const CONTEXT_LINES: u32 = 4;
 
 impl Scanner {
@@ -105,8 +118,7 @@ impl Scanner {
             first_line: 1,
             text,
         };
-        let loose = !self.policy.is_api_example(path);
-        self.scan_chunk(detector, chunk, loose, &mut result);
+        self.scan_chunk(detector, chunk, &mut result);
         assemble(vec![result], Vec::new(), started)
     }
 
@@ -152,9 +164,20 @@ impl Scanner {
 
     /// Scans the lines each commit of `history` added, commits in parallel.
     /// A commit that cannot be read is reported, and the others scanned.
+    ///
+    /// A content met again (a cherry-pick, a rebased copy, a file copied
+    /// to another path) is not read, diffed or scanned again: what the
+    /// detector found in it is kept by its [`ContentKey`]. Only that is
+    /// kept: the allow-list and the secret-file names are applied to each
+    /// path, and each commit that adds a secret reports it.
     pub fn scan_history(&self, history: &History, progress: &Progress) -> ScanReport {
         let started = Instant::now();
         let ids = history.commit_ids();
+        let scanned: Mutex<HashMap<(ContentKey, bool), Arc<ContentScan>>> = Mutex::default();
+        let lookup = |key: &(ContentKey, bool)| {
+            let cache = scanned.lock().unwrap_or_else(|e| e.into_inner());
+            cache.get(key).cloned()
+        };
         let per_commit: Vec<Result<Vec<FileResult>, ScanError>> = ids
             .par_iter()
             .map_init(
@@ -162,7 +185,14 @@ impl Scanner {
                 |reader, id| {
                     let origin = Origin::Commit(id.clone());
                     let files = match reader {
-                        Ok(reader) => reader.changes(id),
+                        // `None` for an allowed path: nothing to read.
+                        Ok(reader) => reader.changes(id, |path, old_path, key| {
+                            if self.policy.is_allowed(path) {
+                                return Some(None);
+                            }
+                            let whole = self.policy.scans_whole(old_path);
+                            lookup(&(key.clone(), whole)).map(Some)
+                        }),
                         Err(e) => Err(anyhow::anyhow!("{e:#}")),
                     }
                     .map_err(|error| ScanError::Commit {
@@ -172,12 +202,28 @@ impl Scanner {
                     progress.inc();
                     Ok(files
                         .into_iter()
-                        .map(|blobs| {
-                            self.scan_changed_file(
-                                &self.detector,
-                                &ChangedFile::from_blobs(blobs),
-                                &origin,
-                            )
+                        .filter_map(|file| match file {
+                            CommitFile::Known {
+                                path,
+                                answer: Some(content),
+                                ..
+                            } => Some(self.judge(&path, &origin, &content)),
+                            CommitFile::Known { answer: None, .. } => None,
+                            CommitFile::Read { key, blobs } => {
+                                let file = ChangedFile::from_blobs(blobs);
+                                let whole = self.policy.scans_whole(file.old_path.as_deref());
+                                let content = Arc::new(self.scan_content(
+                                    &self.detector,
+                                    &file.content,
+                                    whole,
+                                ));
+                                let result = self.judge(&file.path, &origin, &content);
+                                scanned
+                                    .lock()
+                                    .unwrap_or_else(|e| e.into_inner())
+                                    .insert((key, whole), content);
+                                Some(result)
+                            }
                         })
                         .collect())
                 },
@@ -200,52 +246,50 @@ impl Scanner {
         file: &ChangedFile,
         origin: &Origin,
     ) -> FileResult {
-        let mut result = FileResult::default();
         if self.policy.is_allowed(&file.path) {
-            return result;
+            return FileResult::default();
         }
-        self.check_file_name(&file.path, &file.path, origin, &mut result);
-        match &file.content {
-            ChangedContent::Binary => result.binary = true,
+        let whole = self.policy.scans_whole(file.old_path.as_deref());
+        let content = self.scan_content(detector, &file.content, whole);
+        self.judge(&file.path, origin, &content)
+    }
+
+    /// What the detector finds in a changed file's added lines (`whole`:
+    /// in all of it), whatever the file's path.
+    fn scan_content(
+        &self,
+        detector: &Detector,
+        content: &ChangedContent,
+        whole: bool,
+    ) -> ContentScan {
+        let mut scan = ContentScan::default();
+        match content {
+            ChangedContent::Binary => scan.binary = true,
             ChangedContent::Text { text, added } => {
-                result.scanned = true;
-                let loose = !self.policy.is_api_example(&file.path);
-                // Scans `text` (which starts at `first_line`) and keeps what
-                // starts on `first_added` or later: the lines before are
-                // context, read so that a rule sees what surrounds the change,
-                // never reported (they are already committed).
-                let mut scan = |first_line, text: &str, first_added, context: usize| {
-                    let chunk = Chunk {
-                        path: &file.path,
-                        origin,
-                        first_line,
-                        text,
-                    };
-                    let before = result.findings.len();
-                    self.scan_chunk(detector, chunk, loose, &mut result);
-                    let mut index = 0;
-                    result.findings.retain(|f| {
-                        index += 1;
-                        index <= before || f.line >= first_added
-                    });
-                    // Bytes scanned counts what the commit adds, not context.
-                    result.scanned_bytes -= context as u64;
-                };
-                if self.policy.scans_whole(file.old_path.as_deref()) {
-                    scan(1, text, 1, 0);
+                scan.scanned = true;
+                if whole {
+                    self.detect(detector, 1, text, &mut scan);
                 } else {
                     for run in added {
-                        let (first_line, start) = run.with_context_before(text, CONTEXT_LINES);
-                        scan(
-                            first_line,
-                            &text[start..run.end],
-                            run.first_line,
-                            run.start - start,
-                        );
+                        self.detect_added(detector, text, run, &mut scan);
                     }
                 }
             }
         }
+        scan
+    }
+
+    /// The verdict on a scanned content at `path`: the secret-file name
+    /// first, then what the detector found there.
+    fn judge(&self, path: &str, origin: &Origin, content: &ContentScan) -> FileResult {
+        let mut result = FileResult {
+            scanned_bytes: content.scanned_bytes,
+            binary: content.binary,
+            scanned: content.scanned,
+            findings: Vec::new(),
+        };
+        self.check_file_name(path, path, origin, &mut result);
+        self.found(path, origin, content.matches.iter().cloned(), &mut result);
         result
     }
 
@@ -274,9 +318,8 @@ impl Scanner {
 
     fn scan_disk_file(&self, file: &DiskFile) -> Result<FileResult, ScanError> {
         let mut result = FileResult::default();
-        let loose = !self.policy.is_api_example(&file.repo_path);
         let contents = disk::read(file, self.large_files, &mut |chunk| {
-            self.scan_chunk(&self.detector, chunk, loose, &mut result)
+            self.scan_chunk(&self.detector, chunk, &mut result)
         })?;
         if contents != Contents::Nothing {
             self.check_file_name(
@@ -299,40 +342,80 @@ impl Scanner {
         }
     }
 
-    /// The one place the detector is called. `loose`: whether loose
-    /// `name = value` rules apply to this file (not in API examples).
-    fn scan_chunk(
+    /// A chunk of a file on disk, scanned into `result`.
+    fn scan_chunk(&self, detector: &Detector, chunk: Chunk<'_>, result: &mut FileResult) {
+        let mut content = ContentScan::default();
+        self.detect(detector, chunk.first_line, chunk.text, &mut content);
+        result.scanned_bytes += content.scanned_bytes;
+        self.found(
+            chunk.path,
+            chunk.origin,
+            content.matches.into_iter(),
+            result,
+        );
+    }
+
+    /// A run of added lines of `text`, read with the committed lines before
+    /// it: a rule then sees what surrounds the change (a rotated key body
+    /// under its committed `BEGIN` line, a new `value:` under its `- name:`).
+    /// Only what starts on an added line is kept: the context is committed.
+    fn detect_added(
         &self,
         detector: &Detector,
-        chunk: Chunk<'_>,
-        loose: bool,
+        text: &str,
+        run: &AddedLines,
+        content: &mut ContentScan,
+    ) {
+        let (first_line, start) = run.with_context_before(text, CONTEXT_LINES);
+        let before = content.matches.len();
+        self.detect(detector, first_line, &text[start..run.end], content);
+        // Bytes scanned counts what the commit adds, not the context.
+        content.scanned_bytes -= (run.start - start) as u64;
+        let mut index = 0;
+        content.matches.retain(|m| {
+            index += 1;
+            index <= before || m.line >= run.first_line
+        });
+    }
+
+    /// The one place the detector is called: text, and the line it starts
+    /// at, never a path.
+    fn detect(&self, detector: &Detector, first_line: u32, text: &str, content: &mut ContentScan) {
+        content.scanned_bytes += text.len() as u64;
+        detector.scan_into(text, first_line, &mut content.matches);
+    }
+
+    /// The findings of `matches` in the file `path`.
+    fn found(
+        &self,
+        path: &str,
+        origin: &Origin,
+        matches: impl Iterator<Item = Match>,
         result: &mut FileResult,
     ) {
-        result.scanned_bytes += chunk.text.len() as u64;
-        let mut matches: Vec<Match> = Vec::new();
-        detector.scan_into(chunk.text, chunk.first_line, &mut matches);
-        let rules = detector.rules();
-        if !loose {
-            matches.retain(|m| !rules[m.rule].generic);
-        }
-        result.findings.extend(matches.into_iter().map(|m| {
+        let rules = self.detector.rules();
+        // API examples (OpenAPI, `*.examples.json`): made-up values under
+        // credential names, so only the rules that know a format apply.
+        let loose = !self.policy.is_api_example(path);
+        let applies = |m: &Match| loose || !rules[m.rule].generic;
+        result.findings.extend(matches.filter(applies).map(|m| {
             let rule = &rules[m.rule];
             let description = match m.encoding {
-                // "base64 of an OpenAI API key": what was inside.
+                // "base64 of OpenAI API key": what was inside.
                 Some(encoding) => format!("{encoding} of {}", rule.description),
                 None => rule.description.to_string(),
             };
             Finding {
                 rule_id: rule.id.to_string(),
                 description,
-                path: chunk.path.to_string(),
+                path: path.to_string(),
                 line: m.line,
                 column: m.column,
                 kind: FindingKind::Secret {
                     secret: m.secret,
                     env_var: rule.env_var.as_deref().map(str::to_string),
                 },
-                origin: chunk.origin.clone(),
+                origin: origin.clone(),
             }
         }));
     }
@@ -397,7 +480,7 @@ mod tests {
         let scanner = scanner();
         let mut result = FileResult::default();
         let contents = disk::read_blocks(reader, "f", 256, &mut |chunk| {
-            scanner.scan_chunk(&scanner.detector, chunk, true, &mut result)
+            scanner.scan_chunk(&scanner.detector, chunk, &mut result)
         })?;
         result.note(contents);
         Ok(result)

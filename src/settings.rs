@@ -83,6 +83,9 @@ pub enum Command {
     Man,
     Baseline {
         prune: bool,
+        /// `--history [RANGE]`: also what history holds (`None` inside:
+        /// HEAD's history).
+        history: Option<Option<String>>,
     },
 }
 
@@ -111,9 +114,7 @@ pub enum Target {
     /// HEAD's history, or a revision range.
     History(Option<String>),
     /// The commits a `git push` is about to send (pre-push hook).
-    PrePush {
-        remote: String,
-    },
+    PrePush,
 }
 
 impl Target {
@@ -123,7 +124,7 @@ impl Target {
     pub fn blocks(&self) -> Option<Hook> {
         match self {
             Target::Staged { hook } => Some(*hook),
-            Target::PrePush { .. } => Some(Hook::PrePush),
+            Target::PrePush => Some(Hook::PrePush),
             Target::All | Target::Paths(_) | Target::Stdin | Target::History(_) => None,
         }
     }
@@ -134,13 +135,18 @@ impl Target {
 /// run fast.
 pub use crate::detect::Profile;
 
-/// The pre-commit framework's pre-push range, as revisions still to
-/// resolve in the repository.
+/// The pushed ref the pre-commit framework names for its pre-push stage,
+/// as revisions still to resolve in the repository. It names a range
+/// (`from`, `to`) when it found one; for a push that holds a root commit
+/// (a first push, an orphan branch, a push by URL) only the local ref.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PreCommitPush {
-    pub remote: String,
-    pub from: String,
-    pub to: String,
+    /// `PRE_COMMIT_FROM_REF`: the remote's id.
+    pub from: Option<String>,
+    /// `PRE_COMMIT_TO_REF`: the pushed id.
+    pub to: Option<String>,
+    /// `PRE_COMMIT_LOCAL_BRANCH`: the pushed local ref.
+    pub local_branch: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,6 +197,7 @@ pub struct Environment {
     pub timing: bool,
     pub pre_commit_from_ref: Option<String>,
     pub pre_commit_to_ref: Option<String>,
+    pub pre_commit_local_branch: Option<String>,
     pub pre_commit_remote_name: Option<String>,
     /// `KEYGUARD_FINGERPRINT_KEY`, when set and not empty.
     pub fingerprint_key: Option<OsString>,
@@ -211,6 +218,7 @@ impl Environment {
             timing: var("KEYGUARD_TIMING").is_some(),
             pre_commit_from_ref: text("PRE_COMMIT_FROM_REF"),
             pre_commit_to_ref: text("PRE_COMMIT_TO_REF"),
+            pre_commit_local_branch: text("PRE_COMMIT_LOCAL_BRANCH"),
             pre_commit_remote_name: text("PRE_COMMIT_REMOTE_NAME"),
             fingerprint_key: var(FingerprintKey::ENV_VAR).filter(|v| !v.is_empty()),
             agent_homes: AgentHomes {
@@ -278,12 +286,16 @@ impl Settings {
             Some(cli::Command::Init) => Command::Init,
             Some(cli::Command::Completions { shell }) => Command::Completions(shell),
             Some(cli::Command::Man) => Command::Man,
-            Some(cli::Command::Baseline { prune }) => Command::Baseline { prune },
+            Some(cli::Command::Baseline { prune, history }) => Command::Baseline {
+                prune,
+                history: history.map(|range| Some(range).filter(|r| !r.is_empty())),
+            },
             None => {
-                let target = if let Some(args) = cli.pre_push {
-                    Target::PrePush {
-                        remote: args.into_iter().next().unwrap_or_default(),
-                    }
+                // The remote's name and URL that git passes are not needed:
+                // what the remote has is read from the pushed lines and the
+                // remote-tracking refs, whatever the remote is called.
+                let target = if cli.pre_push.is_some() {
+                    Target::PrePush
                 } else if let Some(range) = cli.history {
                     Target::History(Some(range).filter(|r| !r.is_empty()))
                 } else if cli.all {
@@ -368,16 +380,21 @@ fn use_color(choice: clap::ColorChoice, is_terminal: bool, env: &Environment) ->
     }
 }
 
-/// The pre-commit framework's pre-push range, when it set one.
+/// The pre-commit framework's pushed ref, when it runs a pre-push stage:
+/// it sets `PRE_COMMIT_TO_REF` when it found a range, and always (with the
+/// remote's name) `PRE_COMMIT_LOCAL_BRANCH`.
 fn pre_commit_push(env: &Environment) -> Option<PreCommitPush> {
-    let to = env.pre_commit_to_ref.clone().filter(|s| !s.is_empty())?;
+    let non_empty = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+    let to = non_empty(&env.pre_commit_to_ref);
+    let local_branch = non_empty(&env.pre_commit_local_branch)
+        .filter(|_| non_empty(&env.pre_commit_remote_name).is_some());
+    if to.is_none() && local_branch.is_none() {
+        return None;
+    }
     Some(PreCommitPush {
-        remote: env
-            .pre_commit_remote_name
-            .clone()
-            .unwrap_or_else(|| "origin".to_string()),
-        from: env.pre_commit_from_ref.clone().unwrap_or_default(),
+        from: non_empty(&env.pre_commit_from_ref),
         to,
+        local_branch,
     })
 }
 
@@ -502,7 +519,7 @@ mod tests {
     }
 
     #[test]
-    fn pre_commit_framework_range_needs_a_to_ref() {
+    fn pre_commit_framework_push_needs_a_to_ref_or_a_local_branch() {
         let mut env = Environment {
             pre_commit_from_ref: Some("abc".into()),
             ..Environment::default()
@@ -512,11 +529,31 @@ mod tests {
         assert_eq!(
             pre_commit_push(&env),
             Some(PreCommitPush {
-                remote: "origin".into(),
-                from: "abc".into(),
-                to: "def".into()
+                from: Some("abc".into()),
+                to: Some("def".into()),
+                local_branch: None,
             })
         );
+        // A push holding a root commit: no range, only the refs.
+        let env = Environment {
+            pre_commit_local_branch: Some("refs/heads/main".into()),
+            pre_commit_remote_name: Some("origin".into()),
+            ..Environment::default()
+        };
+        assert_eq!(
+            pre_commit_push(&env),
+            Some(PreCommitPush {
+                from: None,
+                to: None,
+                local_branch: Some("refs/heads/main".into()),
+            })
+        );
+        // The framework sets the local branch only with the remote's name.
+        let env = Environment {
+            pre_commit_local_branch: Some("refs/heads/main".into()),
+            ..Environment::default()
+        };
+        assert_eq!(pre_commit_push(&env), None);
     }
 
     #[test]

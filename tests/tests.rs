@@ -43,6 +43,9 @@ mod comparison_paths;
 // Credentials made by the real tools (ssh-keygen, openssl, gpg, ...), and
 // the documented files no tool writes offline.
 mod real_tools;
+// `--history` and pre-push: merges, a content met twice, exact push ranges,
+// the pre-commit framework's pre-push, accepted history, partial clones.
+mod history;
 // Merges (auto, conflicted, octopus, evil) and `git am`, through the default hooks.
 mod merges;
 // No sequence of install, install --force and uninstall loses a foreign hook.

@@ -588,6 +588,10 @@ def stage_large_change(env: Env, repo: str, pool: Pool, rng: random.Random, mb: 
     return len(set(paths)), added
 
 
+# One merge (of a one-commit side branch) every this many commits.
+MERGE_EVERY = 40
+
+
 def make_history_repo(env: Env, path: str, pool: Pool, rng: random.Random, commits: int) -> tuple[int, int]:
     """`commits` commits through git fast-import, each adding lines to a few
     files (sometimes a new file, sometimes removing lines). Returns
@@ -607,6 +611,7 @@ def make_history_repo(env: Env, path: str, pool: Pool, rng: random.Random, commi
         files[rel] = data.splitlines(keepends=True)
         return rel
 
+    merges = 0
     proc = subprocess.Popen(["git", "fast-import", "--quiet"], cwd=path, env=env.env, stdin=subprocess.PIPE,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     ts = 1_700_000_000
@@ -638,6 +643,30 @@ def make_history_repo(env: Env, path: str, pool: Pool, rng: random.Random, commi
             data = b"".join(files[rel])
             out += f"M 100644 inline {rel}\n".encode() + b"data %d\n" % len(data) + data + b"\n"
         out += b"\n"
+        if c % MERGE_EVERY == MERGE_EVERY // 2:
+            # A side branch with one new file, merged back; the merge also
+            # adds lines of its own to a file of main (as a conflict
+            # resolution does), which `git log -p --cc` shows and keyguard scans.
+            side = f"refs/heads/side{c}"
+            rel = new_file()
+            added_bytes += len(b"".join(files[rel]))
+            data = b"".join(files[rel])
+            own = rng.choice([r for r in files if r != rel])
+            new = pool.some_lines(rng.randrange(3, 20))
+            added_bytes += sum(len(x) for x in new)
+            files[own][0:0] = new
+            own_data = b"".join(files[own])
+            when = ts + c * 60 + 30
+            for ref, parents, message, changed in (
+                (side, f"from refs/heads/main\n", f"side {c}\n", [(rel, data)]),
+                ("refs/heads/main", f"merge {side}\n", f"merge side {c}\n", [(rel, data), (own, own_data)]),
+            ):
+                out += f"commit {ref}\ncommitter Bench <bench@example.invalid> {when} +0000\n".encode()
+                out += b"data %d\n" % len(message) + message.encode() + parents.encode()
+                for changed_path, blob in changed:
+                    out += f"M 100644 inline {changed_path}\n".encode() + b"data %d\n" % len(blob) + blob + b"\n"
+                out += b"\n"
+            merges += 1
         if len(out) > (4 << 20):
             try:
                 proc.stdin.write(out)
@@ -654,7 +683,7 @@ def make_history_repo(env: Env, path: str, pool: Pool, rng: random.Random, commi
         raise RuntimeError("git fast-import failed: " + err.decode(errors="replace")[-2000:])
     git(env, path, "checkout", "-q", "-f", "main")
     git(env, path, "repack", "-a", "-d", "-q")
-    return commits, added_bytes
+    return commits + 2 * merges, added_bytes
 
 
 # --------------------------------------------------------------------------
@@ -924,13 +953,13 @@ def run(args, work: str) -> int:
     if "d" in sections:
         log(f"building the history repository ({args.history_commits} commits)")
         ncommits, added = make_history_repo(env, hist, pool, rng, args.history_commits)
-        r = subprocess.run(["git", "log", "-p", "--format=%H", "--no-color"], cwd=hist, env=env.env,
+        r = subprocess.run(["git", "log", "-p", "--cc", "--format=%H", "--no-color"], cwd=hist, env=env.env,
                            stdout=subprocess.PIPE)
         patch_mb = len(r.stdout) / 2**20
         info["history"] = (ncommits, added, len(r.stdout))
         mb = added / 2**20
-        sec = (f"d. history: {ncommits} commits, {mb:.1f} MB of added lines ({patch_mb:.1f} MB as `git log -p`)")
-        ref = bench.measure(sec, "git log -p (reference)", ["git", "--no-pager", "log", "-p", "--no-color"], hist,
+        sec = (f"d. history: {ncommits} commits, {mb:.1f} MB of added lines ({patch_mb:.1f} MB as `git log -p --cc`)")
+        ref = bench.measure(sec, "git log -p --cc (reference)", ["git", "--no-pager", "log", "-p", "--cc", "--no-color"], hist,
                             args.big_runs, mb=mb, wrap=True)
         kg = bench.measure(sec, "keyguard --history", [keyguard, "--history"], hist, args.big_runs, ref=ref, mb=mb, wrap=True)
         if kg.median:
@@ -1016,7 +1045,7 @@ def report(args, bench: Bench, kg_desc, peers, rg, info, pool, elapsed):
         tail = " ".join(x for x in (r.extra, r.note) if x)
         print(line + (f"  {tail}" if tail else ""))
     print()
-    print("ratio = median / median of the section's reference row (git diff --cached, ripgrep, git log -p,")
+    print("ratio = median / median of the section's reference row (git diff --cached, ripgrep, git log -p --cc,")
     print("        or /bin/true in the start-up breakdown). MB/s = the section's MB / median.")
     print("peak RSS = maximum resident set size of the command (GNU time %M, which includes children it waited for)"
           if TIME else "peak RSS = ru_maxrss from wait4() (no /usr/bin/time): an upper bound, it includes the Python parent")

@@ -140,22 +140,21 @@ fn scan_in_repo(
         Target::History(range) => {
             let history = match (range, &scan.pre_commit_push) {
                 // The pre-commit framework's pre-push stage names the pushed
-                // range in its environment: scan exactly that, not HEAD.
+                // ref in its environment: scan what that push sends, not HEAD.
                 (None, Some(push)) => {
-                    let (remote, pushed) = pre_commit_pushed_ref(context, push);
-                    repo.pushed_history(remote, &[pushed])?
+                    repo.pushed_history(&[pre_commit_pushed_ref(context, push)?])?
                 }
                 (range, _) => repo.history(range.as_deref())?,
             };
             let progress = Progress::start("commits", history.len(), settings.progress);
             Ok(scanner.scan_history(&history, &progress))
         }
-        Target::PrePush { remote } => {
+        Target::PrePush => {
             let mut input = String::new();
             std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
                 .context("cannot read the pushed refs from standard input")?;
             let refs = PushedRef::parse_lines(&input)?;
-            let history = repo.pushed_history(remote, &refs)?;
+            let history = repo.pushed_history(&refs)?;
             Ok(scanner.scan_history(&history, &Progress::hidden()))
         }
     }
@@ -195,20 +194,33 @@ fn scan_stdin(scanner: &Scanner) -> Result<ScanReport> {
     Ok(scanner.scan_text(STDIN_PATH, &text, &crate::finding::Origin::Stdin))
 }
 
-/// The pre-commit framework's range as a pushed ref; a revision that does
-/// not resolve counts as none (all zeros), as git's own pre-push input.
-fn pre_commit_pushed_ref<'a>(context: &Context, push: &'a PreCommitPush) -> (&'a str, PushedRef) {
+/// The ref the pre-commit framework names as a pushed ref: its
+/// `PRE_COMMIT_TO_REF`, or (when it found no range: the push holds a root
+/// commit) the local ref it names; the remote's id when it gave one. A
+/// revision that does not resolve is an error: scanning nothing would pass
+/// the push unchecked.
+fn pre_commit_pushed_ref(context: &Context, push: &PreCommitPush) -> Result<PushedRef> {
     let resolve = |rev: &str| {
-        context
-            .repo()
-            .resolve_commit(rev)
-            .unwrap_or_else(|| "0".repeat(40))
+        context.repo().resolve(rev)?.with_context(|| {
+            format!(
+                "the pre-commit framework names {:?} as pushed, which is not in this repository",
+                rev.escape_debug().to_string()
+            )
+        })
     };
-    let pushed = PushedRef {
-        local_sha: resolve(&push.to),
-        remote_sha: resolve(&push.from),
+    let local_ref = push.to.as_deref().or(push.local_branch.as_deref());
+    let Some(local_ref) = local_ref else {
+        anyhow::bail!("the pre-commit framework named no pushed ref");
     };
-    (&push.remote, pushed)
+    let remote_id = match push.from.as_deref().filter(|from| !from.is_empty()) {
+        Some(from) => resolve(from)?,
+        None => "0".repeat(40),
+    };
+    Ok(PushedRef {
+        local_ref: local_ref.to_string(),
+        local_id: resolve(local_ref)?,
+        remote_id,
+    })
 }
 
 /// Warns, without blocking, when a `.env` at the root of the working tree is

@@ -14,7 +14,6 @@
 //! A blob missing from the object store (a partial clone that never fetched
 //! it) is an error naming the object; nothing here fetches.
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -45,6 +44,23 @@ impl BlobReader {
             return Ok(content);
         }
         read_with_libgit2(repo, id, path)
+    }
+
+    /// The blob `id`, or `None` when the object store does not hold it.
+    pub(super) fn read_if_present(
+        &self,
+        repo: &Repository,
+        id: Oid,
+        path: &str,
+    ) -> Result<Option<Vec<u8>>> {
+        if let Some(content) = self.read_loose(id) {
+            return Ok(Some(content));
+        }
+        match repo.find_blob(id) {
+            Ok(blob) => Ok(Some(blob.content().to_vec())),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(blob_error(&e, id, path)),
+        }
     }
 
     /// A blob stored as a loose object, read from its file and inflated
@@ -88,47 +104,37 @@ impl BlobReader {
 
 /// The fallback reader: any object libgit2 can find (packs, alternates).
 pub(super) fn read_with_libgit2(repo: &Repository, id: Oid, path: &str) -> Result<Vec<u8>> {
-    let blob = repo.find_blob(id).map_err(|e| {
-        let hint = if e.code() == ErrorCode::NotFound {
-            "The object is missing: the object store may be damaged (try `git fsck`), \
-             or this partial clone never fetched it"
-        } else {
-            "The object store may be damaged: try `git fsck`"
-        };
-        anyhow!(
-            "cannot read the content of {path} (object {id}: {}). {hint}",
-            e.message()
-        )
-    })?;
+    let blob = repo.find_blob(id).map_err(|e| blob_error(&e, id, path))?;
     Ok(blob.content().to_vec())
 }
 
+/// What to say when libgit2 cannot read the blob `id` of `path`.
+fn blob_error(e: &git2::Error, id: Oid, path: &str) -> anyhow::Error {
+    let hint = if e.code() == ErrorCode::NotFound {
+        "The object is missing: the object store may be damaged (try `git fsck`), \
+         or this partial clone never fetched it"
+    } else {
+        "The object store may be damaged: try `git fsck`"
+    };
+    anyhow!(
+        "cannot read the content of {path} (object {id}: {}). {hint}",
+        e.message()
+    )
+}
+
 /// Reads the blobs of each delta and hands each file to `each`, on every
-/// core when there are many. With `seen`, a (old blob, new blob) pair
-/// already read elsewhere (a cherry-pick, a rebased copy) is skipped.
+/// core when there are many, in the order of `deltas`. A change that adds
+/// no line (a mode change) is left out.
 pub(super) fn load_changed_files<T: Send>(
     reader: &BlobReader,
     repo: &Repository,
     deltas: Vec<FileDelta>,
-    seen: Option<&Mutex<HashSet<(Oid, Oid)>>>,
     each: impl Fn(FileBlobs) -> T + Sync + Send,
 ) -> Result<Vec<T>> {
-    // A mode change (same blob at the same path) adds no line. A rename
-    // without changes is kept: the scanner reads the whole file when it
-    // left an allowed path.
-    let deltas = deltas
+    let deltas: Vec<FileDelta> = deltas
         .into_iter()
-        .filter(|d| d.old_path.is_some() || d.old_id != Some(d.new_id));
-    let deltas: Vec<FileDelta> = match seen {
-        Some(seen) => deltas
-            .into_iter()
-            .filter(|d| {
-                let pair = (d.old_id.unwrap_or(Oid::ZERO_SHA1), d.new_id);
-                seen.lock().unwrap_or_else(|e| e.into_inner()).insert(pair)
-            })
-            .collect(),
-        None => deltas.collect(),
-    };
+        .filter(FileDelta::may_add_lines)
+        .collect();
     if deltas.len() < PARALLEL_LOAD_FILES {
         return deltas
             .into_iter()
@@ -173,14 +179,20 @@ fn load_changed_file(
 ) -> Result<FileBlobs> {
     let path = delta.new_path;
     let new = reader.read(repo, delta.new_id, &path)?;
+    // A blob the change replaces may be missing where the new one is not
+    // (a partial clone never fetched it): every line is then added
+    // relative to it, which scans more, never less.
     let old = match delta.old_id {
-        Some(id) => Some(reader.read(repo, id, &path)?),
+        Some(id) => reader.read_if_present(repo, id, &path)?,
         None => None,
     };
     let other_parents = delta
         .other_parents
         .iter()
-        .map(|id| id.map(|id| reader.read(repo, id, &path)).transpose())
+        .map(|id| match id {
+            Some(id) => reader.read_if_present(repo, *id, &path),
+            None => Ok(None),
+        })
         .collect::<Result<_>>()?;
     Ok(FileBlobs {
         path,

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use anyhow::{anyhow, Result};
-use git2::{ErrorCode, Oid, TreeWalkMode, TreeWalkResult};
+use git2::{Oid, TreeWalkMode, TreeWalkResult};
 
 use super::delta::FileDelta;
 use super::staged::StagedChange;
@@ -79,15 +79,12 @@ impl Repo {
         if self.repo.is_shallow() {
             return Ok(None);
         }
-        let head = match self.repo.head() {
-            Ok(head) => head,
-            Err(e) if e.code() == ErrorCode::UnbornBranch || e.code() == ErrorCode::NotFound => {
-                return Ok(None)
-            }
-            Err(e) => return Err(anyhow!("cannot resolve HEAD: {}", e.message())),
+        let Some(head) = self.head_commit()? else {
+            return Ok(None);
         };
-        let mut commit = head
-            .peel_to_commit()
+        let mut commit = self
+            .repo
+            .find_commit(head)
             .map_err(|e| anyhow!("cannot read the commit at HEAD: {}", e.message()))?;
         while commit.parent_count() > 0 {
             commit = commit

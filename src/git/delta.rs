@@ -3,7 +3,8 @@
 //! after its blobs are read. Every other module of `git/` uses these
 //! types; this one uses none of them.
 
-use git2::{Delta, FileMode, Oid};
+use anyhow::{Context, Result};
+use git2::{Delta, DiffFindOptions, ErrorCode, FileMode, Oid};
 
 /// One file a change adds or modifies: blob ids and paths, before loading.
 pub(super) struct FileDelta {
@@ -31,6 +32,22 @@ impl FileDelta {
             size_hint,
             other_parents: Vec::new(),
         }
+    }
+
+    /// What this file's added lines depend on (see [`ContentKey`]).
+    pub(super) fn content_key(&self) -> ContentKey {
+        ContentKey {
+            new: self.new_id,
+            old: self.old_id,
+            other_parents: self.other_parents.clone().into_boxed_slice(),
+        }
+    }
+
+    /// Whether the change can add a line: a mode change (the same blob at
+    /// the same path) cannot. A rename without changes is kept: the scanner
+    /// reads the whole file when it left an allowed path.
+    pub(super) fn may_add_lines(&self) -> bool {
+        self.old_path.is_some() || self.old_id != Some(self.new_id)
     }
 
     /// The added and changed blobs of a libgit2 diff. Deletions add
@@ -70,6 +87,19 @@ impl FileDelta {
     }
 }
 
+/// What a changed file's added lines depend on, and nothing else: its blob,
+/// the blob it replaces, and for a merge its blob in each other parent.
+/// Two files with the same key (a cherry-pick, a rebased copy, a copy to
+/// another path) have the same added lines whatever their paths, so the
+/// history scan diffs and scans each key once; what a path decides (the
+/// allow-list, secret-file names) is applied to every path anew.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ContentKey {
+    new: Oid,
+    old: Option<Oid>,
+    other_parents: Box<[Option<Oid>]>,
+}
+
 /// A path from git (bytes) as text for reports; non-UTF-8 bytes are replaced.
 pub(super) fn path_text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -90,4 +120,20 @@ pub struct FileBlobs {
     /// A merge's other parents' versions of the file, in parent order
     /// (`None`: no such file there). Empty outside merges.
     pub other_parents: Vec<Option<Vec<u8>>>,
+}
+
+/// The diff `make` makes, with exact and near renames found (a moved file
+/// adds only what changed in it). Finding them reads the blobs of deleted
+/// files; where one is missing (a partial clone never fetched a file
+/// outside its sparse cone), the diff is made again without renames, and
+/// each moved file counts as added whole: more is scanned, never less.
+pub(super) fn with_renames<'r>(
+    make: impl Fn() -> Result<git2::Diff<'r>>,
+) -> Result<git2::Diff<'r>> {
+    let mut diff = make()?;
+    match diff.find_similar(Some(DiffFindOptions::new().renames(true))) {
+        Ok(()) => Ok(diff),
+        Err(e) if e.code() == ErrorCode::NotFound => make(),
+        Err(e) => Err(e).context("cannot detect renamed files"),
+    }
 }

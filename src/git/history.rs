@@ -1,27 +1,35 @@
 //! History: the lines each commit added, for `--history` and the pre-push
 //! hook. Commits are read in parallel, one repository handle per worker
-//! (git2 handles are not shared between threads), and each (old blob, new
-//! blob) pair is diffed once however many commits carry it.
+//! (git2 handles are not shared between threads). A merge adds what its
+//! result holds that no parent had (see [`super::merge`]), like any other
+//! commit's lines.
+//!
+//! A push sends the commits reachable from a pushed id and from neither a
+//! remote-tracking ref nor the remote's old id of any pushed ref
+//! (`git rev-list NEW... --not --remotes OLD...`). Nothing here contacts
+//! the remote: a hook gets no network, and what the remote already has is
+//! known well enough from the tracking refs and the ids git passes.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 use anyhow::{anyhow, bail, Context, Result};
-use git2::{DiffFindOptions, DiffOptions, Oid, Repository, Sort};
+use git2::{DiffOptions, Object, ObjectType, Oid, Repository};
 
-use super::blobs::BlobReader;
-use super::delta::FileBlobs;
-use super::staged::changed_files;
-use super::Repo;
+use super::blobs::{load_changed_files, BlobReader};
+use super::delta::{with_renames, ContentKey, FileBlobs, FileDelta};
+use super::merge::keep_what_the_merge_adds;
+use super::{parse_id, Repo};
 
 /// What `keyguard --history` and the pre-push hook walk.
 pub struct History {
     git_dir: PathBuf,
     blobs: BlobReader,
-    /// Commit ids, newest first.
-    commits: Vec<Oid>,
-    seen_pairs: Mutex<HashSet<(Oid, Oid)>>,
+    /// Commit ids, newest first, then the blobs and trees of `tagged`.
+    ids: Vec<Oid>,
+    /// Blobs and trees that a pushed ref names directly (a tag of a blob),
+    /// with the ref's name: scanned whole, as files named after the ref.
+    tagged: HashMap<Oid, String>,
 }
 
 /// One worker's view of the repository.
@@ -30,12 +38,31 @@ pub struct CommitReader<'h> {
     repo: Repository,
 }
 
-/// The refs one `git push` updates, as git passes them to a pre-push hook
-/// on stdin: `<local ref> <local sha> <remote ref> <remote sha>`.
+/// One file a commit adds or changes: read, or answered for without
+/// reading by the caller's `known` (see [`CommitReader::changes`]).
+pub enum CommitFile<T> {
+    Known {
+        path: String,
+        old_path: Option<String>,
+        answer: T,
+    },
+    Read {
+        key: ContentKey,
+        blobs: FileBlobs,
+    },
+}
+
+/// One ref a `git push` updates, as git passes it to a pre-push hook on
+/// stdin: `<local ref> <local id> <remote ref> <remote id>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushedRef {
-    pub local_sha: String,
-    pub remote_sha: String,
+    /// What the push sends from, as the user named it (`refs/heads/main`,
+    /// `HEAD`, `(delete)`).
+    pub local_ref: String,
+    pub local_id: String,
+    /// What the remote has now; all zeros for a ref the remote does not
+    /// have.
+    pub remote_id: String,
 }
 
 impl PushedRef {
@@ -45,112 +72,149 @@ impl PushedRef {
             .lines()
             .filter(|l| !l.trim().is_empty())
             .map(|line| {
-                let fields: Vec<&str> = line.split_whitespace().collect();
+                // From the right: the ids and the remote ref hold no space.
+                let fields: Vec<&str> = line.trim_end().rsplitn(4, ' ').collect();
                 match fields.as_slice() {
-                    [_, local_sha, _, remote_sha] => Ok(PushedRef {
-                        local_sha: local_sha.to_string(),
-                        remote_sha: remote_sha.to_string(),
-                    }),
-                    _ => bail!("unexpected pre-push input line: {line:?}"),
+                    [remote_id, _, local_id, local_ref]
+                        if is_hex(local_id) && is_hex(remote_id) =>
+                    {
+                        Ok(PushedRef {
+                            local_ref: local_ref.to_string(),
+                            local_id: local_id.to_string(),
+                            remote_id: remote_id.to_string(),
+                        })
+                    }
+                    _ => bail!(
+                        "unexpected pre-push input line: {:?}",
+                        line.escape_debug().to_string()
+                    ),
                 }
             })
             .collect()
     }
+
+    /// A deletion sends nothing.
+    fn deletes(&self) -> bool {
+        is_zero_id(&self.local_id)
+    }
 }
 
-fn is_zero_sha(sha: &str) -> bool {
-    sha.bytes().all(|b| b == b'0')
+fn is_hex(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Git's null id: 40 zeros, or 64 in a SHA-256 repository.
+fn is_zero_id(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b == b'0')
 }
 
 impl Repo {
-    /// Commits of `range`: `A..B`, `A...B`, a single revision (its whole
-    /// ancestry), or all of HEAD's history when `None`.
+    /// Commits of `range`, as `git log` takes it (`A..B`, `A...B`, a single
+    /// revision and its ancestry), or all of HEAD's history when `None`.
+    /// Listed by git (`git rev-list`), which reads refs in every backend.
     pub fn history(&self, range: Option<&str>) -> Result<History> {
-        let mut walk = self.repo.revwalk().context("cannot walk history")?;
-        walk.set_sorting(Sort::TOPOLOGICAL)
-            .context("cannot walk history")?;
-        match range {
-            Some(range) if range.contains("..") => walk
-                .push_range(range)
-                .map_err(|e| anyhow!("bad revision range `{range}`: {}", e.message()))?,
-            Some(rev) => {
-                let object = self
-                    .repo
-                    .revparse_single(rev)
-                    .map_err(|e| anyhow!("unknown revision `{rev}`: {}", e.message()))?;
-                walk.push(object.peel_to_commit()?.id())?;
+        let commits = match range {
+            Some(range) if range.starts_with('-') => {
+                bail!("bad revision range `{range}`: a range cannot start with `-`")
             }
-            None => {
-                if self.head_tree()?.is_none() {
-                    return Ok(self.history_of(Vec::new()));
-                }
-                walk.push_head().context("cannot walk from HEAD")?;
-            }
-        }
-        let commits = walk
-            .collect::<Result<Vec<_>, _>>()
-            .context("cannot walk history")?;
-        Ok(self.history_of(commits))
+            Some(range) => self
+                .rev_list(&[range])
+                .with_context(|| format!("bad revision range `{range}`"))?,
+            None => match self.head_commit()? {
+                Some(head) => self
+                    .rev_list(&[&head.to_string()])
+                    .context("cannot walk from HEAD")?,
+                None => Vec::new(),
+            },
+        };
+        Ok(self.history_of(commits, HashMap::new()))
     }
 
-    /// The commits a push sends: for each updated ref, those reachable from
-    /// the new tip and not from the remote's old tip (or, for a new branch,
-    /// not from any ref of `remote`).
-    pub fn pushed_history(&self, remote: &str, refs: &[PushedRef]) -> Result<History> {
-        let mut commits = Vec::new();
-        let mut seen = HashSet::new();
-        for pushed in refs {
-            if is_zero_sha(&pushed.local_sha) {
-                continue; // deleting a remote branch sends nothing
-            }
-            let mut walk = self.repo.revwalk()?;
-            walk.set_sorting(Sort::TOPOLOGICAL)?;
-            let local = Oid::from_str(&pushed.local_sha)
-                .with_context(|| format!("bad sha in pre-push input: {}", pushed.local_sha))?;
-            walk.push(local)?;
-            let remote_tip = Oid::from_str(&pushed.remote_sha)
-                .ok()
-                .filter(|_| !is_zero_sha(&pushed.remote_sha));
-            match remote_tip.filter(|id| self.repo.find_commit(*id).is_ok()) {
-                Some(id) => walk.hide(id)?,
-                // A new branch, or a remote tip we don't have: send only what
-                // no ref of that remote already has.
-                None => {
-                    let _ = walk.hide_glob(&format!("refs/remotes/{remote}/*"));
+    /// What a push sends (see the module's documentation): for each pushed
+    /// ref that is not a deletion, the commits reachable from its new id
+    /// and from no remote-tracking ref nor any remote id given that this
+    /// repository knows; a pushed blob or tree (a tag of one), whole.
+    pub fn pushed_history(&self, refs: &[PushedRef]) -> Result<History> {
+        let mut revs = Vec::new();
+        let mut tagged = HashMap::new();
+        for pushed in refs.iter().filter(|p| !p.deletes()) {
+            let object = self.pushed_object(&pushed.local_id).with_context(|| {
+                format!(
+                    "cannot read what the push sends for {:?}",
+                    pushed.local_ref.escape_debug().to_string()
+                )
+            })?;
+            match object.kind() {
+                Some(ObjectType::Commit) => revs.push(object.id().to_string()),
+                Some(ObjectType::Blob | ObjectType::Tree) => {
+                    tagged.insert(object.id(), pushed.local_ref.clone());
                 }
+                _ => {}
             }
-            for id in walk {
-                let id = id?;
-                if seen.insert(id) {
-                    commits.push(id);
+        }
+        if revs.is_empty() {
+            return Ok(self.history_of(Vec::new(), tagged));
+        }
+        // What the remote is known to have: every remote-tracking ref (a
+        // push by URL names no remote), and the old ids git passes that
+        // this repository has (someone else may have pushed them).
+        revs.extend(["--not".to_string(), "--remotes".to_string()]);
+        for pushed in refs.iter().filter(|p| !is_zero_id(&p.remote_id)) {
+            if let Ok(object) = self.pushed_object(&pushed.remote_id) {
+                if object.kind() == Some(ObjectType::Commit) {
+                    revs.push(object.id().to_string());
                 }
             }
         }
-        Ok(self.history_of(commits))
+        let revs: Vec<&str> = revs.iter().map(String::as_str).collect();
+        let commits = self
+            .rev_list(&revs)
+            .context("cannot list the pushed commits")?;
+        Ok(self.history_of(commits, tagged))
     }
 
-    fn history_of(&self, commits: Vec<Oid>) -> History {
+    /// The object `hex` names, tags peeled: a commit, tree or blob.
+    fn pushed_object(&self, hex: &str) -> Result<Object<'_>> {
+        let id = parse_id(hex)?;
+        let mut object = self
+            .repo
+            .find_object(id, None)
+            .map_err(|e| anyhow!("object {hex} is not in this repository: {}", e.message()))?;
+        while object.kind() == Some(ObjectType::Tag) {
+            object = object
+                .peel(ObjectType::Any)
+                .map_err(|e| anyhow!("cannot read the tag {hex}: {}", e.message()))?;
+        }
+        Ok(object)
+    }
+
+    fn history_of(&self, commits: Vec<Oid>, tagged: HashMap<Oid, String>) -> History {
+        let mut ids = commits;
+        let mut objects: Vec<Oid> = tagged.keys().copied().collect();
+        objects.sort();
+        ids.extend(objects);
         History {
             git_dir: self.repo.path().to_path_buf(),
             blobs: self.blobs.clone(),
-            commits,
-            seen_pairs: Mutex::new(HashSet::new()),
+            ids,
+            tagged,
         }
     }
 }
 
 impl History {
     pub fn len(&self) -> usize {
-        self.commits.len()
+        self.ids.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.commits.is_empty()
+        self.ids.is_empty()
     }
 
-    /// Commit ids (hex), newest first.
+    /// Commit ids (hex), newest first, then the ids of pushed blobs and
+    /// trees.
     pub fn commit_ids(&self) -> Vec<String> {
-        self.commits.iter().map(Oid::to_string).collect()
+        self.ids.iter().map(Oid::to_string).collect()
     }
 
     /// A handle for one worker thread.
@@ -165,45 +229,102 @@ impl History {
 }
 
 impl CommitReader<'_> {
-    /// The files commit `id` added or changed, compared with its first
-    /// parent (the empty tree for a root commit). Merge commits are skipped:
-    /// what they bring in was added, and scanned, in the merged commits.
-    pub fn changes(&self, id: &str) -> Result<Vec<FileBlobs>> {
-        let oid = Oid::from_str(id)?;
+    /// The files commit `id` adds or changes, compared with its first
+    /// parent (the empty tree for a root commit) and, for a merge, with
+    /// every other parent. `known` answers for a file without reading it
+    /// (a path never scanned, a content already scanned), given its path,
+    /// the path it was renamed from and its [`ContentKey`]; every other
+    /// file is read.
+    pub fn changes<T>(
+        &self,
+        id: &str,
+        known: impl Fn(&str, Option<&str>, &ContentKey) -> Option<T>,
+    ) -> Result<Vec<CommitFile<T>>> {
+        let oid = parse_id(id)?;
+        let deltas = match self.history.tagged.get(&oid) {
+            Some(name) => self.tagged_deltas(oid, name)?,
+            None => self.commit_deltas(oid)?,
+        };
+        let mut files = Vec::new();
+        let mut to_read = Vec::new();
+        let mut keys = Vec::new();
+        for delta in deltas.into_iter().filter(FileDelta::may_add_lines) {
+            let key = delta.content_key();
+            match known(&delta.new_path, delta.old_path.as_deref(), &key) {
+                Some(answer) => files.push(CommitFile::Known {
+                    path: delta.new_path,
+                    old_path: delta.old_path,
+                    answer,
+                }),
+                None => {
+                    to_read.push(delta);
+                    keys.push(key);
+                }
+            }
+        }
+        let read = load_changed_files(&self.history.blobs, &self.repo, to_read, |blobs| blobs)?;
+        files.extend(
+            keys.into_iter()
+                .zip(read)
+                .map(|(key, blobs)| CommitFile::Read { key, blobs }),
+        );
+        Ok(files)
+    }
+
+    fn commit_deltas(&self, id: Oid) -> Result<Vec<FileDelta>> {
         let commit = self
             .repo
-            .find_commit(oid)
+            .find_commit(id)
             .with_context(|| format!("cannot read commit {id}"))?;
-        if commit.parent_count() > 1 {
-            return Ok(Vec::new());
-        }
         let tree = commit
             .tree()
             .with_context(|| format!("cannot read the tree of {id}"))?;
-        let parent_tree = match commit.parent(0) {
-            Ok(parent) => Some(
+        let parent_trees = commit
+            .parents()
+            .map(|parent| {
                 parent
                     .tree()
-                    .with_context(|| format!("cannot read the parent of {id}"))?,
-            ),
-            Err(_) => None,
-        };
-        let mut options = DiffOptions::new();
-        options
-            .include_typechange(true)
-            .ignore_submodules(true)
-            .context_lines(0);
-        let mut diff = self
+                    .with_context(|| format!("cannot read the parent {} of {id}", parent.id()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let diff = with_renames(|| {
+            let mut options = DiffOptions::new();
+            options
+                .include_typechange(true)
+                .ignore_submodules(true)
+                .context_lines(0);
+            self.repo
+                .diff_tree_to_tree(parent_trees.first(), Some(&tree), Some(&mut options))
+                .with_context(|| format!("cannot diff commit {id}"))
+        })?;
+        let mut deltas = FileDelta::from_diff(&diff);
+        if let Some(other_parents) = parent_trees.get(1..).filter(|others| !others.is_empty()) {
+            keep_what_the_merge_adds(&mut deltas, other_parents);
+        }
+        Ok(deltas)
+    }
+
+    /// A pushed blob as one new file named after its ref; a pushed tree as
+    /// a root commit of it.
+    fn tagged_deltas(&self, id: Oid, name: &str) -> Result<Vec<FileDelta>> {
+        let object = self
             .repo
-            .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut options))
-            .with_context(|| format!("cannot diff commit {id}"))?;
-        diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
-        changed_files(
-            &self.repo,
-            &self.history.blobs,
-            &diff,
-            Some(&self.history.seen_pairs),
-        )
+            .find_object(id, None)
+            .with_context(|| format!("cannot read the object {id} of {name}"))?;
+        match object.kind() {
+            Some(ObjectType::Blob) => Ok(vec![FileDelta::whole(name.to_string(), id, None)]),
+            Some(ObjectType::Tree) => {
+                let tree = object.peel_to_tree()?;
+                let mut options = DiffOptions::new();
+                options.ignore_submodules(true).context_lines(0);
+                let diff = self
+                    .repo
+                    .diff_tree_to_tree(None, Some(&tree), Some(&mut options))
+                    .with_context(|| format!("cannot read the tree {id} of {name}"))?;
+                Ok(FileDelta::from_diff(&diff))
+            }
+            _ => Ok(Vec::new()),
+        }
     }
 }
 
@@ -219,10 +340,18 @@ mod tests {
         assert_eq!(
             PushedRef::parse_lines(&input).unwrap(),
             [PushedRef {
-                local_sha: a,
-                remote_sha: zeros
+                local_ref: "refs/heads/main".into(),
+                local_id: a.clone(),
+                remote_id: zeros.clone(),
             }]
         );
+        let deletion = format!("(delete) {zeros} refs/heads/gone {a}\n");
+        assert!(PushedRef::parse_lines(&deletion).unwrap()[0].deletes());
+        // SHA-256 ids are 64 digits; the null id is 64 zeros.
+        let long_zeros = "0".repeat(64);
+        let long = format!("(delete) {long_zeros} refs/heads/gone {}\n", "b".repeat(64));
+        assert!(PushedRef::parse_lines(&long).unwrap()[0].deletes());
         assert!(PushedRef::parse_lines("garbage").is_err());
+        assert!(PushedRef::parse_lines(&format!("main {a} main not-an-id")).is_err());
     }
 }

@@ -11,7 +11,7 @@
 
 use std::ops::Range;
 
-use git2::{ObjectType, Oid, Repository, Tree, TreeEntry};
+use git2::{ObjectFormat, ObjectType, Oid, Repository, Tree, TreeEntry};
 
 use super::delta::FileDelta;
 use super::index_file::{self, CacheNode, Entry, IndexFile, Unsupported};
@@ -23,6 +23,11 @@ pub(super) fn staged_deltas(
     index_bytes: &[u8],
     head: Option<&Tree<'_>>,
 ) -> Result<Vec<FileDelta>, Unsupported> {
+    // The index records no hash algorithm: its entries hold 32-byte ids in
+    // a SHA-256 repository, and the parser reads 20.
+    if repo.object_format() != ObjectFormat::Sha1 {
+        return Err(Unsupported("an index of SHA-256 object ids"));
+    }
     let index = index_file::parse(index_bytes)?;
     // Intent-to-add entries are left out of `entries`, so the cache-tree's
     // entry counts no longer match them: compare every folder instead.

@@ -10,13 +10,16 @@
 //! pre-merge-commit hook (MERGE_HEAD is written after it).
 //!
 //! This module finds the parents and, for each changed file, its blob in
-//! each of them; [`crate::lines`] keeps the lines added relative to all.
+//! each of them, for the commit being made and for the merges of history
+//! ([`super::history`]); [`crate::lines`] keeps the lines added relative to
+//! all.
 
 use std::path::Path;
 
 use anyhow::{anyhow, Context, Result};
 use git2::{Oid, Tree};
 
+use super::delta::FileDelta;
 use super::staged::StagedChange;
 use super::Repo;
 
@@ -45,19 +48,7 @@ impl Repo {
                     })
             })
             .collect::<Result<Vec<_>>>()?;
-        change.deltas.retain_mut(|delta| {
-            let ids: Vec<Option<Oid>> = trees
-                .iter()
-                .map(|tree| blob_in(tree, &delta.new_path, delta.old_path.as_deref()))
-                .collect();
-            // Exactly as one parent has it: nothing added relative to that
-            // parent, so nothing the merge itself adds.
-            if ids.contains(&Some(delta.new_id)) {
-                return false;
-            }
-            delta.other_parents = ids;
-            true
-        });
+        keep_what_the_merge_adds(&mut change.deltas, &trees);
         Ok(change)
     }
 
@@ -90,14 +81,14 @@ impl Repo {
             }
             heads.sort(); // the environment's order is arbitrary
         }
-        let head = self.repo.head().ok().and_then(|h| h.target());
+        let head = self.head_commit()?;
         heads.retain(|id| Some(*id) != head);
         heads.dedup();
         Ok(heads)
     }
 
     fn merged_commit(&self, hex: &str) -> Result<Oid> {
-        Oid::from_str(hex)
+        super::parse_id(hex)
             .ok()
             .and_then(|id| self.repo.find_commit(id).ok())
             .map(|commit| commit.id())
@@ -108,6 +99,26 @@ impl Repo {
                 )
             })
     }
+}
+
+/// Keeps the files of a merge's diff with its first parent that the merge
+/// itself adds to, each with its blob in every other parent (whose trees
+/// are `other_parents`): a file exactly as one parent has it adds nothing
+/// relative to that parent, so nothing the merge adds. [`crate::lines`]
+/// then keeps the lines added relative to all of them. The one computation
+/// of a merge's additions, for the commit being made and for history.
+pub(super) fn keep_what_the_merge_adds(deltas: &mut Vec<FileDelta>, other_parents: &[Tree<'_>]) {
+    deltas.retain_mut(|delta| {
+        let ids: Vec<Option<Oid>> = other_parents
+            .iter()
+            .map(|tree| blob_in(tree, &delta.new_path, delta.old_path.as_deref()))
+            .collect();
+        if ids.contains(&Some(delta.new_id)) {
+            return false;
+        }
+        delta.other_parents = ids;
+        true
+    });
 }
 
 /// The blob a parent's tree holds at `path`, or (when the merge result

@@ -15,11 +15,11 @@ use std::path::{Path, PathBuf};
 
 use blobs::BlobReader;
 use delta::path_text;
-pub use delta::FileBlobs;
+pub use delta::{ContentKey, FileBlobs};
 pub use staged::Comparison;
 
 use anyhow::{anyhow, bail, Context, Result};
-use git2::{ErrorCode, Repository, Tree};
+use git2::{ErrorCode, Oid, Repository, Tree};
 
 /// An open repository, found the way git finds it for a hook.
 pub struct Repo {
@@ -36,6 +36,66 @@ pub struct Repo {
     /// The `<id>` of each `GITHEAD_<id>` variable: the commits `git merge`
     /// is merging, named only this way while its pre-merge-commit hook runs.
     githead_names: Vec<String>,
+    /// Who reads HEAD: libgit2, or git where libgit2 cannot.
+    refs: RefStore,
+}
+
+/// Where HEAD is read. libgit2 1.9 reads the files backend only: told to
+/// open a reftable repository (`extensions.refStorage = reftable`), it
+/// reads objects and the index as usual but sees HEAD as the unborn stub
+/// `refs/heads/.invalid` that git leaves in the `HEAD` file there, so no
+/// libgit2 ref read may be used in one. Every other ref keyguard needs is
+/// read by git in both (`git rev-list`, `git rev-parse`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RefStore {
+    Libgit2,
+    Git,
+}
+
+/// Lets libgit2 open a reftable repository (see [`RefStore`]). libgit2
+/// keeps the list in a process-wide static: set once, before any open.
+fn allow_reftable() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: called before any repository is opened, from one thread
+        // (`Once`); nothing else in keyguard sets extensions.
+        let _ = unsafe { git2::opts::set_extensions(&["refstorage"]) };
+    });
+}
+
+/// An object id as git prints it: 40 hex digits (SHA-1) or 64 (SHA-256).
+pub(crate) fn parse_id(hex: &str) -> Result<Oid> {
+    let format = if hex.len() == 64 {
+        git2::ObjectFormat::Sha256
+    } else {
+        git2::ObjectFormat::Sha1
+    };
+    Oid::from_str_ext(hex, format).map_err(|e| {
+        anyhow!(
+            "{:?} is not an object id: {}",
+            hex.escape_debug().to_string(),
+            e.message()
+        )
+    })
+}
+
+/// Why libgit2 would not open a repository: a format it does not read
+/// (an extension it lacks), or no repository at all.
+fn open_error(e: &git2::Error) -> anyhow::Error {
+    let message = e.message();
+    if message.contains("object format") || message.contains("extension") {
+        anyhow!(
+            "unsupported repository format ({message}).\n\
+             keyguard reads SHA-1 and SHA-256 repositories with the files or the reftable ref backend; \
+             this one needs a format its git library (libgit2) does not read. \
+             Scan files directly with `keyguard PATH...`"
+        )
+    } else {
+        anyhow!(
+            "not inside a git repository ({message}).\n\
+             Run keyguard from inside a repository, or scan files directly with `keyguard PATH...`"
+        )
+    }
 }
 
 impl Repo {
@@ -48,13 +108,8 @@ impl Repo {
         // only reads what git wrote, and SHA-1 (with collision detection)
         // was a quarter of the time of a large staged scan.
         git2::opts::strict_hash_verification(false);
-        let repo = Repository::open_from_env().map_err(|e| {
-            anyhow!(
-                "not inside a git repository ({}).\n\
-                 Run keyguard from inside a repository, or scan files directly with `keyguard PATH...`",
-                e.message()
-            )
-        })?;
+        allow_reftable();
+        let repo = Repository::open_from_env().map_err(|e| open_error(&e))?;
         let index_file = std::env::var_os("GIT_INDEX_FILE")
             .filter(|p| !p.is_empty())
             .map(PathBuf::from);
@@ -76,8 +131,9 @@ impl Repo {
         index_file: Option<PathBuf>,
         first_comparison: Comparison,
     ) -> Result<Repo> {
+        allow_reftable();
         let repo = Repository::open(path)
-            .map_err(|e| anyhow!("cannot open {}: {}", path.display(), e.message()))?;
+            .map_err(|e| open_error(&e).context(format!("cannot open {}", path.display())))?;
         Ok(Repo::with(repo, index_file, true, first_comparison))
     }
 
@@ -88,7 +144,16 @@ impl Repo {
         first_comparison: Comparison,
     ) -> Repo {
         let blobs = BlobReader::new(own_objects.then(|| repo.commondir().join("objects")));
+        let reftable = repo
+            .config()
+            .and_then(|config| config.get_string("extensions.refstorage"))
+            .is_ok_and(|backend| backend.eq_ignore_ascii_case("reftable"));
         Repo {
+            refs: if reftable {
+                RefStore::Git
+            } else {
+                RefStore::Libgit2
+            },
             index_file_named: index_file.is_some(),
             index_file: resolve_index_file(&repo, index_file),
             blobs,
@@ -115,20 +180,82 @@ impl Repo {
         self.repo.path()
     }
 
+    /// The commit HEAD points at, or `None` before the first commit.
+    fn head_commit(&self) -> Result<Option<Oid>> {
+        match self.refs {
+            RefStore::Git => self.rev_parse("HEAD^{commit}"),
+            RefStore::Libgit2 => match self.repo.head() {
+                Ok(head) => {
+                    let commit = head
+                        .peel_to_commit()
+                        .map_err(|e| anyhow!("cannot read the commit at HEAD: {}", e.message()))?;
+                    Ok(Some(commit.id()))
+                }
+                Err(e)
+                    if e.code() == ErrorCode::UnbornBranch || e.code() == ErrorCode::NotFound =>
+                {
+                    Ok(None)
+                }
+                Err(e) => Err(anyhow!("cannot resolve HEAD: {}", e.message())),
+            },
+        }
+    }
+
     /// The tree of HEAD, or `None` before the first commit.
     fn head_tree(&self) -> Result<Option<Tree<'_>>> {
-        match self.repo.head() {
-            Ok(head) => {
-                let tree = head
-                    .peel_to_tree()
-                    .context("cannot read the tree of HEAD")?;
-                Ok(Some(tree))
-            }
-            Err(e) if e.code() == ErrorCode::UnbornBranch || e.code() == ErrorCode::NotFound => {
-                Ok(None)
-            }
-            Err(e) => Err(anyhow!("cannot resolve HEAD: {}", e.message())),
+        let Some(id) = self.head_commit()? else {
+            return Ok(None);
+        };
+        let tree = self
+            .repo
+            .find_commit(id)
+            .and_then(|commit| commit.tree())
+            .map_err(|e| anyhow!("cannot read the tree of HEAD: {}", e.message()))?;
+        Ok(Some(tree))
+    }
+
+    /// The object `rev` names, resolved by git (`git rev-parse --verify`),
+    /// or `None` when it names none.
+    fn rev_parse(&self, rev: &str) -> Result<Option<Oid>> {
+        if rev.starts_with('-') {
+            return Ok(None); // an option, not a revision
         }
+        let output = self
+            .git_command(&["rev-parse", "-q", "--verify", rev])
+            .env("GIT_DIR", self.repo.path())
+            .output()
+            .context("cannot run git")?;
+        match output.status.code() {
+            Some(0) => {}
+            // `--verify -q`: exit 1, quietly, for a name that names nothing.
+            Some(1) => return Ok(None),
+            _ => bail!(
+                "git rev-parse failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            ),
+        }
+        let text = String::from_utf8_lossy(&output.stdout);
+        let id = parse_id(text.trim()).context("unexpected git rev-parse output")?;
+        Ok(Some(id))
+    }
+
+    /// `git rev-list --topo-order ARGS`: commit ids, newest first.
+    fn rev_list(&self, args: &[&str]) -> Result<Vec<Oid>> {
+        let mut command = self.git_command(&[&["rev-list", "--topo-order"], args].concat());
+        let output = command
+            .env("GIT_DIR", self.repo.path())
+            .output()
+            .context("cannot run git")?;
+        if !output.status.success() {
+            bail!(
+                "git rev-list failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
+        }
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(|line| parse_id(line).context("unexpected git rev-list output"))
+            .collect()
     }
 
     /// The index git is about to commit, opened read-only (nothing here
@@ -142,7 +269,7 @@ impl Repo {
                     self.index_file.display()
                 ));
             }
-            git2::Index::open(&self.index_file)
+            git2::Index::open_ext(&self.index_file, self.repo.object_format())
         } else {
             self.repo.index()
         };
@@ -162,21 +289,28 @@ impl Repo {
         Ok((index, Comparison::GitLsFiles))
     }
 
-    /// Runs the `git` on PATH at the working tree root (it inherits
-    /// `GIT_DIR`, and is given the index resolved at open), without locks
-    /// or standard input, and returns its standard output; a failure
-    /// carries git's message.
-    fn git_output(&self, args: &[&str]) -> Result<Vec<u8>> {
+    /// The `git` on PATH at the working tree root (it inherits `GIT_DIR`,
+    /// and is given the index resolved at open), without locks, standard
+    /// input or fetching (a partial clone's missing objects stay missing:
+    /// a scan must not need the network).
+    fn git_command(&self, args: &[&str]) -> std::process::Command {
         let mut command = std::process::Command::new("git");
         command
             .args(args)
             .env("GIT_OPTIONAL_LOCKS", "0")
+            .env("GIT_NO_LAZY_FETCH", "1")
             .env("GIT_INDEX_FILE", &self.index_file)
             .stdin(std::process::Stdio::null());
         if let Some(workdir) = self.repo.workdir() {
             command.current_dir(workdir);
         }
-        let output = command.output().context("cannot run git")?;
+        command
+    }
+
+    /// Runs [`git_command`](Self::git_command) and returns its standard
+    /// output; a failure carries git's message.
+    fn git_output(&self, args: &[&str]) -> Result<Vec<u8>> {
+        let output = self.git_command(args).output().context("cannot run git")?;
         if !output.status.success() {
             bail!(
                 "git {} failed: {}",
@@ -187,10 +321,9 @@ impl Repo {
         Ok(output.stdout)
     }
 
-    /// The commit id `rev` names, if it names one here.
-    pub fn resolve_commit(&self, rev: &str) -> Option<String> {
-        let object = self.repo.revparse_single(rev).ok()?;
-        Some(object.peel_to_commit().ok()?.id().to_string())
+    /// The id of the object `rev` names, if it names one here.
+    pub fn resolve(&self, rev: &str) -> Result<Option<String>> {
+        Ok(self.rev_parse(rev)?.map(|id| id.to_string()))
     }
 
     /// The fallback index reader: an in-memory index built from
@@ -199,7 +332,7 @@ impl Repo {
     /// rejects).
     fn index_from_git_cli(&self) -> Result<git2::Index> {
         let stdout = self.git_output(&["ls-files", "--stage", "-z"])?;
-        let mut index = git2::Index::new()?;
+        let mut index = git2::Index::new_ext(self.repo.object_format())?;
         for record in stdout.split(|&b| b == 0).filter(|r| !r.is_empty()) {
             let entry = parse_stage_record(record).with_context(|| {
                 format!(
@@ -238,7 +371,7 @@ fn parse_stage_record(record: &[u8]) -> Result<Option<git2::IndexEntry>> {
         uid: 0,
         gid: 0,
         file_size: 0,
-        id: git2::Oid::from_str(id)?,
+        id: parse_id(id)?,
         flags: path.len().min(0xfff) as u16,
         flags_extended: 0,
         path,

@@ -17,10 +17,10 @@
 use std::collections::HashSet;
 
 use anyhow::{Context, Result};
-use git2::{DiffFindOptions, DiffOptions, Repository, Tree};
+use git2::{DiffOptions, Repository, Tree};
 
 use super::blobs::{load_changed_files, BlobReader, PARALLEL_LOAD_FILES};
-use super::delta::{FileBlobs, FileDelta};
+use super::delta::{with_renames, FileBlobs, FileDelta};
 use super::{path_text, Repo};
 
 /// How the index was compared with HEAD, in the order they are tried.
@@ -81,7 +81,7 @@ impl StagedChange<'_> {
 
     /// Reads every file, on every core when there are many.
     pub fn read(self) -> Result<Vec<FileBlobs>> {
-        load_changed_files(self.blobs, self.repo, self.deltas, None, |file| file)
+        load_changed_files(self.blobs, self.repo, self.deltas, |file| file)
     }
 
     /// Reads every file and hands each to `each` on the thread that read
@@ -89,7 +89,7 @@ impl StagedChange<'_> {
     /// and reading and scanning share the cores without waiting for each
     /// other.
     pub fn read_each<T: Send>(self, each: impl Fn(FileBlobs) -> T + Sync + Send) -> Result<Vec<T>> {
-        load_changed_files(self.blobs, self.repo, self.deltas, None, each)
+        load_changed_files(self.blobs, self.repo, self.deltas, each)
     }
 }
 
@@ -128,18 +128,16 @@ impl Repo {
         } else {
             self.index_to_commit()?
         };
-        let mut options = DiffOptions::new();
-        options
-            .include_typechange(true)
-            .ignore_submodules(true)
-            .context_lines(0);
-        let mut diff = self
-            .repo
-            .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut options))
-            .context("cannot compare the index with HEAD")?;
-        // Exact and near renames: a moved file adds only what changed in it.
-        diff.find_similar(Some(DiffFindOptions::new().renames(true)))
-            .context("cannot detect renamed files")?;
+        let diff = with_renames(|| {
+            let mut options = DiffOptions::new();
+            options
+                .include_typechange(true)
+                .ignore_submodules(true)
+                .context_lines(0);
+            self.repo
+                .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut options))
+                .context("cannot compare the index with HEAD")
+        })?;
         // `git add -N` entries are placeholders that a commit leaves out.
         let intent_to_add: HashSet<String> = index
             .iter()
@@ -164,16 +162,4 @@ impl Repo {
         let bytes = unsafe { memmap2::Mmap::map(&file) }.ok()?;
         super::index_diff::staged_deltas(&self.repo, &bytes, head).ok()
     }
-}
-
-/// The files a diff adds or changes, read. With `seen`, a (old blob, new
-/// blob) pair already read elsewhere (a cherry-pick, a rebased copy) is
-/// skipped.
-pub(super) fn changed_files(
-    repo: &Repository,
-    blobs: &BlobReader,
-    diff: &git2::Diff<'_>,
-    seen: Option<&std::sync::Mutex<HashSet<(git2::Oid, git2::Oid)>>>,
-) -> Result<Vec<FileBlobs>> {
-    load_changed_files(blobs, repo, FileDelta::from_diff(diff), seen, |file| file)
 }

@@ -18,7 +18,10 @@
 #   d) hook id keyguard-pre-push blocks `git push` of a commit with a key to a
 #      local bare remote, and lets a clean push through; d4/d5: the pushed
 #      range is what is scanned (a key on another branch is caught, an old key
-#      already on the remote does not block later pushes)
+#      already on the remote does not block later pushes); d6/d7: a push
+#      holding a root commit, for which the framework names no range, scans
+#      the pushed branch (a key in an orphan branch blocks; a clean one passes
+#      whatever HEAD's history holds)
 #
 # Usage: bash tests/ecosystem/pre_commit_framework.sh   (run.sh runs it)
 # KEYGUARD_ECO_FAST_BUILD=0 builds the hook with the crate's release profile
@@ -248,6 +251,31 @@ eco_capture git commit -q -m "a clean commit"
 [ "$RC" -eq 0 ] || { eco_fail "d5 committing a clean file (through the hook)" "exit $RC"; eco_show "$OUT"; }
 eco_capture git push origin feature
 eco_check "d5 after a key reached the remote, pushing a clean commit goes through" test "$RC" -eq 0
+
+# A push that holds a root commit (an orphan branch, a first push): the
+# framework names no range, only PRE_COMMIT_LOCAL_BRANCH and the remote;
+# keyguard scans that branch's commits that no remote-tracking ref has.
+git checkout -q main
+git checkout -q --orphan fresh
+git rm -q -r --cached . >/dev/null
+key=$(eco_stripe_key)
+printf 'STRIPE_SECRET_KEY=%s\n' "$key" >fresh.sh
+git add fresh.sh
+git commit -q --no-verify -m "an orphan branch with a key"
+git checkout -q -f main
+eco_capture git push origin fresh
+expect_blocked "d6 pushing an orphan branch with a key (no range named) is blocked" stripe-secret-key "$key"
+# HEAD's history holds the key that reached the remote in d4: a push of an
+# unrelated clean orphan branch does not scan it.
+git checkout -q -f feature
+git checkout -q --orphan tidy
+git rm -q -r --cached . >/dev/null
+printf 't = 1\n' >tidy.py
+git add tidy.py
+git commit -q --no-verify -m "a clean orphan branch"
+git checkout -q -f feature
+eco_capture git push origin tidy
+eco_check "d7 pushing a clean orphan branch goes through, whatever HEAD's history holds" test "$RC" -eq 0
 
 # ------------------------------------------ optional: try-repo (working tree)
 if [ "${KEYGUARD_ECO_TRY_REPO:-0}" = 1 ]; then

@@ -21,6 +21,12 @@ pub struct TempRepo {
 impl TempRepo {
     /// `git init` on branch `main`, with a fixed identity and no signing.
     pub fn new() -> TempRepo {
+        TempRepo::init(&[])
+    }
+
+    /// [`TempRepo::new`] with more `git init` arguments
+    /// (`--ref-format=reftable`, `--object-format=sha256`).
+    pub fn init(init_args: &[&str]) -> TempRepo {
         let dir = tempfile::Builder::new()
             .prefix("keyguard-it-")
             .tempdir()
@@ -35,7 +41,7 @@ impl TempRepo {
             root,
             home,
         };
-        repo.git(&["init", "-q", "-b", "main"]);
+        repo.git(&[&["init", "-q", "-b", "main"], init_args].concat());
         repo.git(&["config", "user.name", "Keyguard Test"]);
         repo.git(&["config", "user.email", "keyguard-test@example.invalid"]);
         repo.git(&["config", "commit.gpgsign", "false"]);
