@@ -8,10 +8,20 @@ use clap::{Parser, Subcommand};
 use crate::install::Hook;
 use crate::report::Format;
 
+/// `keyguard --version`: the version and where the build came from (the
+/// commit of a git checkout, a crates.io package, or a source build without
+/// git; see build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("KEYGUARD_BUILD_SOURCE"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "keyguard",
-    version,
+    version = VERSION,
     about = "Stops API keys and other credentials from entering a git repository.",
     long_about = "Stops API keys and other credentials from entering a git repository.\n\n\
         Run with no arguments (as the pre-commit hook does) to scan the lines the next commit adds.",

@@ -59,6 +59,39 @@ fn clean_exits_0_and_findings_exit_1() {
     run.assert_no_leak(&token);
 }
 
+/// `--version` names where the build came from: this checkout's commit
+/// when the crate is built at the root of a git working tree (as here), else
+/// a crates.io package or a source build without git (build.rs).
+#[test]
+fn version_names_the_commit_of_the_checkout() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(args)
+            .output()
+            .unwrap();
+        out.status
+            .success()
+            .then(|| String::from_utf8(out.stdout).unwrap().trim().to_string())
+    };
+    let run = keyguard_outside_repo(&["--version"], |_| {});
+    run.assert_success();
+    let line = run.stdout.trim().to_string();
+    let version = env!("CARGO_PKG_VERSION");
+    let toplevel = git(&["rev-parse", "--show-toplevel"]).map(PathBuf::from);
+    if toplevel.is_some_and(|top| top.canonicalize().unwrap() == root.canonicalize().unwrap()) {
+        let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap();
+        assert_eq!(line, format!("keyguard {version} (commit {commit})"));
+    } else {
+        assert!(
+            line.starts_with(&format!("keyguard {version} (")) && !line.contains("(commit "),
+            "{line}"
+        );
+    }
+}
+
 #[test]
 fn version_and_help_exit_0() {
     let repo = TempRepo::new();
