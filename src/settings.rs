@@ -31,6 +31,9 @@ pub struct Settings {
     pub timings: bool,
     /// `--hook-protocol`: answer with the shim's exit codes.
     pub hook_protocol: Option<u8>,
+    /// Run by the pre-commit framework: a blocked commit's help also names
+    /// `SKIP=keyguard`.
+    pub pre_commit_framework: bool,
     /// `KEYGUARD_FINGERPRINT_KEY`, set and not empty: the key of the
     /// report's fingerprints (a CI secret).
     pub fingerprint_key: Option<OsString>,
@@ -164,9 +167,23 @@ pub struct Environment {
     pub pre_commit_remote_name: Option<String>,
     /// `KEYGUARD_FINGERPRINT_KEY`, when set and not empty.
     pub fingerprint_key: Option<OsString>,
+    /// `PRE_COMMIT=1`: run as a hook of the pre-commit framework, which
+    /// sets it for its hooks.
+    pub pre_commit_framework: bool,
+    /// `GIT_INDEX_FILE` set: git sets it for the hooks it runs while making
+    /// a commit (and only for those).
+    pub git_index_file: bool,
+    /// `GITHEAD_<id>` variables: git merge is running its pre-merge-commit hook.
+    pub merging: bool,
 }
 
 impl Environment {
+    /// Run by the pre-commit framework from a hook git runs while making a
+    /// commit.
+    fn framework_commit_hook(&self) -> bool {
+        self.pre_commit_framework && self.git_index_file
+    }
+
     pub fn from_process() -> Environment {
         let var = |name: &str| std::env::var_os(name);
         let text = |name: &str| std::env::var(name).ok();
@@ -182,6 +199,10 @@ impl Environment {
             pre_commit_to_ref: text("PRE_COMMIT_TO_REF"),
             pre_commit_remote_name: text("PRE_COMMIT_REMOTE_NAME"),
             fingerprint_key: var(FingerprintKey::ENV_VAR).filter(|v| !v.is_empty()),
+            pre_commit_framework: var("PRE_COMMIT").is_some_and(|v| v == "1"),
+            git_index_file: non_empty(var("GIT_INDEX_FILE")),
+            merging: std::env::vars_os()
+                .any(|(name, _)| name.to_string_lossy().starts_with("GITHEAD_")),
         }
     }
 }
@@ -226,11 +247,19 @@ impl Settings {
                     Target::History(Some(range).filter(|r| !r.is_empty()))
                 } else if cli.all {
                     Target::All
-                } else if !cli.paths.is_empty() {
+                } else if !cli.paths.is_empty() && !env.framework_commit_hook() {
                     Target::Paths(cli.paths)
                 } else {
+                    // The framework passes the staged files' names, but at
+                    // commit time the answer must be the native hook's: what
+                    // the commit adds, with its guidance.
+                    let default_hook = if env.merging {
+                        Hook::PreMergeCommit
+                    } else {
+                        Hook::PreCommit
+                    };
                     Target::Staged {
-                        hook: cli.hook.unwrap_or(Hook::PreCommit),
+                        hook: cli.hook.unwrap_or(default_hook),
                     }
                 };
                 let profile = match target {
@@ -257,6 +286,7 @@ impl Settings {
             progress: verbosity != Verbosity::Quiet && env.stderr_is_terminal && !env.dumb_terminal,
             timings: global.timings || env.timing,
             hook_protocol: cli.hook_protocol,
+            pre_commit_framework: env.pre_commit_framework,
             fingerprint_key: env.fingerprint_key.clone(),
         }
     }
@@ -448,6 +478,54 @@ mod tests {
                 from: "abc".into(),
                 to: "def".into()
             })
+        );
+    }
+
+    #[test]
+    fn under_the_framework_at_commit_time_files_mean_the_staged_scan() {
+        let scan = |args: &[&str], env: &Environment| match resolve(args, env).command {
+            Command::Scan(scan) => scan.target,
+            other => panic!("{other:?}"),
+        };
+        let by_hand = Environment::default();
+        assert_eq!(
+            scan(&["a.py"], &by_hand),
+            Target::Paths(vec!["a.py".into()]),
+            "`pre-commit run --files` and a plain path scan read the files whole"
+        );
+        let framework_by_hand = Environment {
+            pre_commit_framework: true,
+            ..Environment::default()
+        };
+        assert_eq!(
+            scan(&["a.py"], &framework_by_hand),
+            Target::Paths(vec!["a.py".into()]),
+            "`pre-commit run` outside a commit: no GIT_INDEX_FILE"
+        );
+        let committing = Environment {
+            git_index_file: true,
+            ..framework_by_hand
+        };
+        assert_eq!(
+            scan(&["a.py", "b.py"], &committing),
+            Target::Staged {
+                hook: Hook::PreCommit
+            }
+        );
+        let merging = Environment {
+            merging: true,
+            ..committing
+        };
+        assert_eq!(
+            scan(&["a.py"], &merging),
+            Target::Staged {
+                hook: Hook::PreMergeCommit
+            }
+        );
+        assert_eq!(
+            scan(&["--all"], &merging),
+            Target::All,
+            "an explicit target is kept"
         );
     }
 

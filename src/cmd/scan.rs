@@ -225,6 +225,7 @@ fn emit(
         color: settings.format == Format::Human && settings.color.on(stream),
         quiet: settings.is_quiet(),
         blocking: target.blocks(),
+        pre_commit_framework: settings.pre_commit_framework,
     };
     let fingerprints = match settings.format {
         Format::Json | Format::Sarif => report_fingerprint_key(settings, report, context)?,

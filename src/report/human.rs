@@ -62,7 +62,11 @@ pub fn write<W: Write>(report: &ScanReport, style: HumanStyle, out: &mut W) -> R
         }
     }
     if let Some(hook) = style.blocking.filter(|_| has_findings) {
-        messages::write(&Message::Blocked { hook }, out, style.color)?;
+        let message = Message::Blocked {
+            hook,
+            pre_commit_framework: style.pre_commit_framework,
+        };
+        messages::write(&message, out, style.color)?;
     }
     Ok(())
 }

@@ -29,6 +29,8 @@ pub struct HumanStyle {
     /// The scan runs as this hook: findings add the "the commit was
     /// blocked" help.
     pub blocking: Option<Hook>,
+    /// Run by the pre-commit framework: the help names `SKIP=keyguard`.
+    pub pre_commit_framework: bool,
 }
 
 pub fn write_report<W: Write>(
