@@ -160,6 +160,38 @@ pub enum Command {
     },
 }
 
+/// A lone argument that is no file on disk but looks like a mistyped
+/// subcommand (`keyguard instal`) or `version`: clap's usage error, with a
+/// suggestion, instead of a scan of a path that does not exist. A file of
+/// that name is still scanned.
+pub fn mistyped_subcommand(cli: &Cli) -> Option<clap::Error> {
+    let [path] = cli.paths.as_slice() else {
+        return None;
+    };
+    if cli.command.is_some() || path.exists() {
+        return None;
+    }
+    let typed = path.to_str()?;
+    let mut command = <Cli as clap::CommandFactory>::command();
+    let suggestion = if typed == "version" {
+        "--version".to_string()
+    } else {
+        command
+            .get_subcommands()
+            .map(|sub| sub.get_name())
+            .filter(|name| strsim::damerau_levenshtein(typed, name) <= 2)
+            .min_by_key(|name| strsim::damerau_levenshtein(typed, name))?
+            .to_string()
+    };
+    Some(command.error(
+        clap::error::ErrorKind::InvalidSubcommand,
+        format!(
+            "unrecognized subcommand '{typed}' (and no file of that name to scan)\n\n  \
+             tip: did you mean '{suggestion}'?"
+        ),
+    ))
+}
+
 /// What `keyguard rules` does besides listing.
 #[derive(Debug, Subcommand)]
 pub enum RulesAction {

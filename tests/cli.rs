@@ -93,6 +93,60 @@ fn version_names_the_commit_of_the_checkout() {
 }
 
 #[test]
+fn a_mistyped_subcommand_is_a_usage_error_with_a_suggestion() {
+    for (typed, suggestion) in [
+        ("instal", "'install'"),
+        ("unistall", "'uninstall'"),
+        ("rule", "'rules'"),
+        ("version", "'--version'"),
+    ] {
+        let run = keyguard_outside_repo(&[typed], |_| {});
+        run.assert_code(2)
+            .assert_stderr_contains(&format!("did you mean {suggestion}"))
+            .assert_output_lacks("cannot scan");
+    }
+    // A file of that name is what the user meant: it is scanned.
+    keyguard_outside_repo(&["instal"], |dir| {
+        fs::write(dir.join("instal"), "nothing here\n").unwrap();
+    })
+    .assert_success();
+}
+
+/// `keyguard X | head -1`: a reader that closes the pipe early. Here the
+/// pipe's read end is closed before keyguard starts, so its first write
+/// fails for certain.
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_is_neither_a_panic_nor_an_error() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let closed_pipe = || {
+        let mut fds = [0; 2];
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        drop(unsafe { OwnedFd::from_raw_fd(fds[0]) });
+        std::process::Stdio::from(unsafe { OwnedFd::from_raw_fd(fds[1]) })
+    };
+    let repo = TempRepo::new();
+    let token = Keys::for_test("closed_pipe").github();
+    repo.write("app.py", format!("GH = \"{token}\"\n"));
+    for (args, expected) in [
+        (&["completions", "fish"][..], 0),
+        (&["completions", "bash"][..], 0),
+        (&["rules"][..], 0),
+        (&["man"][..], 0),
+        (&["--all"][..], 1),
+        (&["--all", "--format", "json"][..], 1),
+    ] {
+        let mut cmd = repo.keyguard_command(args);
+        cmd.stdout(closed_pipe());
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(expected), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("error"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
 fn version_and_help_exit_0() {
     let repo = TempRepo::new();
     repo.keyguard(&["--version"])
@@ -394,6 +448,17 @@ fn output_to_a_pipe_has_no_ansi_escapes() {
     assert!(
         !has_ansi(&run.all_output()),
         "escape codes with NO_COLOR\n{}",
+        run.dump()
+    );
+    // An empty NO_COLOR is not set (no-color.org: "present and not an
+    // empty string"): CLICOLOR_FORCE still colours.
+    let mut cmd = repo.keyguard_command(&["--all"]);
+    cmd.env("NO_COLOR", "").env("CLICOLOR_FORCE", "1");
+    let run = Run::of(cmd);
+    run.assert_code(1);
+    assert!(
+        has_ansi(&run.stdout),
+        "an empty NO_COLOR turned colour off\n{}",
         run.dump()
     );
 }

@@ -431,3 +431,20 @@ fn under_the_framework_at_commit_time_file_names_mean_the_staged_scan() {
         .assert_no_leak(&token)
         .assert_stderr_contains("SKIP=keyguard git commit");
 }
+
+/// The hint for a secrets file that is already tracked must untrack it:
+/// `git restore --staged .env` would only unstage the change and leave the
+/// file in the repository. The command it names does what it says.
+#[test]
+fn the_hint_for_a_tracked_env_file_untracks_it() {
+    let repo = TempRepo::new();
+    repo.seed(&[("README.md", b"# app\n"), (".env", b"DEBUG=1\n")]);
+    repo.stage(".env", "DEBUG=0\n");
+    let run = repo.keyguard(&[]);
+    run.assert_code(1)
+        .assert_stderr_contains("`git rm --cached .env`");
+    repo.git(&["rm", "-q", "--cached", ".env"]);
+    assert_eq!(repo.git(&["ls-files", ".env"]).trim(), "", "still tracked");
+    assert!(repo.path(".env").exists(), "the file stays on disk");
+    repo.keyguard(&[]).assert_code(0);
+}

@@ -69,18 +69,49 @@ pub fn load_scanner(
     Ok((loaded, scanner))
 }
 
-/// `keyguard completions SHELL`.
+/// `keyguard completions SHELL`. (Generated into memory first:
+/// clap_complete panics on a failed write.)
 pub fn completions(shell: clap_complete::Shell) -> Result<Outcome> {
     let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
-    clap_complete::generate(shell, &mut command, "keyguard", &mut std::io::stdout());
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "keyguard", &mut script);
+    write_stdout(&script).context("cannot write the completion script")?;
     Ok(Outcome::Clean)
 }
 
 /// `keyguard man`.
 pub fn man() -> Result<Outcome> {
     let command = <crate::cli::Cli as clap::CommandFactory>::command();
-    clap_mangen::Man::new(command)
-        .render(&mut std::io::stdout())
-        .context("cannot write the man page")?;
+    let mut page = Vec::new();
+    clap_mangen::Man::new(command).render(&mut page)?;
+    write_stdout(&page).context("cannot write the man page")?;
     Ok(Outcome::Clean)
+}
+
+/// Writes `bytes` to stdout; a reader that closed the pipe is not an error.
+fn write_stdout(bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    ignore_closed_pipe(
+        out.write_all(bytes)
+            .and_then(|()| out.flush())
+            .map_err(anyhow::Error::from),
+    )
+}
+
+/// A reader that stopped reading (`keyguard rules | head -1`) has what it
+/// wanted: the write that found the pipe closed is not an error.
+pub fn ignore_closed_pipe(result: Result<()>) -> Result<()> {
+    match result {
+        Err(err) if is_closed_pipe(&err) => Ok(()),
+        other => other,
+    }
+}
+
+fn is_closed_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

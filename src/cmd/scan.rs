@@ -234,13 +234,17 @@ fn emit(
     match stream {
         Stream::Stdout => {
             let mut out = std::io::stdout().lock();
-            report::write_report(settings.format, report, style, &fingerprints, &mut out)?;
+            // A reader that closed the pipe (`| head`) does not change the
+            // outcome: the exit code still says what the scan found.
+            super::ignore_closed_pipe(
+                report::write_report(settings.format, report, style, &fingerprints, &mut out)
+                    .and_then(|()| Ok(out.flush()?)),
+            )?;
             if settings.format != Format::Human {
                 for error in &report.errors {
                     settings.say(&Message::ScanError(error));
                 }
             }
-            out.flush()?;
         }
         Stream::Stderr => {
             let mut out = std::io::stderr().lock();

@@ -90,7 +90,7 @@ fn plural(n: u64) -> &'static str {
 fn hint(finding: &Finding) -> String {
     if finding.is_secret_file() {
         return format!(
-            "keep this file out of git: `git restore --staged {0}`, add it to .gitignore, \
+            "keep this file out of git: `git rm --cached {0}` (it stays on disk), add it to .gitignore, \
              and commit a template (e.g. .env.example) with empty values instead",
             quote_path(&finding.path)
         );
