@@ -132,9 +132,9 @@ pub enum Command {
         #[arg(long)]
         pre_push: bool,
     },
-    /// Take the shims out again, restoring the hooks they had chained.
+    /// Take out every hook keyguard installed (pre-push too), restoring the hooks they had chained.
     Uninstall {
-        /// Also remove the pre-push hook.
+        /// Also say so when there is no keyguard pre-push hook (it is removed either way).
         #[arg(long)]
         pre_push: bool,
     },
@@ -147,6 +147,7 @@ pub enum Command {
     Init,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },

@@ -39,6 +39,8 @@ struct FileResult {
     scanned_bytes: u64,
     binary: bool,
     scanned: bool,
+    /// Not scanned: `allow.paths` matches it.
+    allowed: bool,
 }
 
 impl Scanner {
@@ -146,7 +148,9 @@ impl Scanner {
                 Err(e) => errors.push(e),
             }
         }
-        assemble(results, errors, started)
+        let mut report = assemble(results, errors, started);
+        report.stats.commits_scanned = Some(ids.len() as u64);
+        report
     }
 
     fn scan_changed_file(
@@ -157,6 +161,7 @@ impl Scanner {
     ) -> FileResult {
         let mut result = FileResult::default();
         if self.policy.is_allowed(&file.path) {
+            result.allowed = true;
             return result;
         }
         self.check_file_name(&file.path, &file.path, origin, &mut result);
@@ -190,9 +195,15 @@ impl Scanner {
         let started = Instant::now();
         let outcomes: Vec<Result<FileResult, ScanError>> = files
             .par_iter()
-            .filter(|file| !self.policy.is_allowed(&file.repo_path))
             .map(|file| {
-                let outcome = self.scan_disk_file(file);
+                let outcome = if self.policy.is_allowed(&file.repo_path) {
+                    Ok(FileResult {
+                        allowed: true,
+                        ..FileResult::default()
+                    })
+                } else {
+                    self.scan_disk_file(file)
+                };
                 progress.inc();
                 outcome
             })
@@ -276,6 +287,7 @@ fn assemble(results: Vec<FileResult>, errors: Vec<ScanError>, started: Instant) 
     for result in results {
         report.stats.files_scanned += u64::from(result.scanned);
         report.stats.binary_skipped += u64::from(result.binary);
+        report.stats.allowed_skipped += u64::from(result.allowed);
         report.stats.bytes_scanned += result.scanned_bytes;
         report.findings.extend(result.findings);
     }

@@ -37,6 +37,9 @@ pub struct Settings {
     /// `KEYGUARD_FINGERPRINT_KEY`, set and not empty: the key of the
     /// report's fingerprints (a CI secret).
     pub fingerprint_key: Option<OsString>,
+    /// Where the human report wraps its hints: the terminal's width, for a
+    /// stream that is a terminal.
+    pub wrap_width: Colors<Option<usize>>,
 }
 
 /// The subcommand, or the scan.
@@ -132,15 +135,15 @@ pub enum Stream {
     Stderr,
 }
 
-/// Whether to colour each stream.
+/// A setting for each stream: whether to colour it, how wide it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Colors {
-    pub stdout: bool,
-    pub stderr: bool,
+pub struct Colors<T = bool> {
+    pub stdout: T,
+    pub stderr: T,
 }
 
-impl Colors {
-    pub fn on(self, stream: Stream) -> bool {
+impl<T: Copy> Colors<T> {
+    pub fn on(self, stream: Stream) -> T {
         match stream {
             Stream::Stdout => self.stdout,
             Stream::Stderr => self.stderr,
@@ -154,6 +157,9 @@ impl Colors {
 pub struct Environment {
     pub stdout_is_terminal: bool,
     pub stderr_is_terminal: bool,
+    /// The terminal's width in columns (`COLUMNS`, else the terminal's own
+    /// size), when there is a terminal.
+    pub terminal_width: Option<usize>,
     /// `NO_COLOR`, set and not empty (no-color.org).
     pub no_color: bool,
     /// `CLICOLOR_FORCE`, set, not empty and not `0` (bixense.com/clicolors).
@@ -191,6 +197,10 @@ impl Environment {
         Environment {
             stdout_is_terminal: std::io::stdout().is_terminal(),
             stderr_is_terminal: std::io::stderr().is_terminal(),
+            terminal_width: text("COLUMNS")
+                .and_then(|c| c.trim().parse().ok())
+                .filter(|&c: &usize| c > 0)
+                .or_else(terminal_columns),
             no_color: non_empty(var("NO_COLOR")),
             clicolor_force: var("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0"),
             dumb_terminal: var("TERM").is_some_and(|t| t == "dumb"),
@@ -288,6 +298,10 @@ impl Settings {
             hook_protocol: cli.hook_protocol,
             pre_commit_framework: env.pre_commit_framework,
             fingerprint_key: env.fingerprint_key.clone(),
+            wrap_width: Colors {
+                stdout: env.terminal_width.filter(|_| env.stdout_is_terminal),
+                stderr: env.terminal_width.filter(|_| env.stderr_is_terminal),
+            },
         }
     }
 
@@ -328,6 +342,24 @@ fn use_color(choice: clap::ColorChoice, is_terminal: bool, env: &Environment) ->
         clap::ColorChoice::Auto if env.clicolor_force => true,
         clap::ColorChoice::Auto => is_terminal && !env.dumb_terminal,
     }
+}
+
+/// The width of the terminal on stderr or stdout (TIOCGWINSZ), if either is one.
+#[cfg(unix)]
+fn terminal_columns() -> Option<usize> {
+    [libc::STDERR_FILENO, libc::STDOUT_FILENO]
+        .into_iter()
+        .find_map(|fd| {
+            // SAFETY: TIOCGWINSZ only writes a winsize into the struct given.
+            let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+            let ok = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut size) } == 0;
+            (ok && size.ws_col > 0).then_some(usize::from(size.ws_col))
+        })
+}
+
+#[cfg(not(unix))]
+fn terminal_columns() -> Option<usize> {
+    None
 }
 
 /// The pre-commit framework's pre-push range, when it set one.

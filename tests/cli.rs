@@ -578,3 +578,184 @@ fn completions_are_valid_shell_and_the_man_page_is_roff() {
         );
     }
 }
+
+// ---- summaries ----------------------------------------------------------------
+
+#[test]
+fn summaries_say_what_was_and_was_not_scanned() {
+    let repo = TempRepo::new();
+    repo.seed(&[("README.md", b"# app\n")]);
+    // Nothing staged: said so, with the way to scan everything.
+    repo.keyguard(&[])
+        .assert_success()
+        .assert_stderr_contains("nothing staged adds a line to scan")
+        .assert_stderr_contains("keyguard --all");
+    // A path skipped by allow.paths is counted, not silently dropped.
+    repo.write(".keyguard.toml", "[allow]\npaths = [\"vendor/**\"]\n");
+    repo.write("vendor/lib.js", "var x = 1;\n");
+    repo.write("app.py", "x = 1\n");
+    repo.keyguard(&["vendor", "app.py"])
+        .assert_success()
+        .assert_stdout_contains("0 findings in 1 file scanned, 1 skipped by allow.paths");
+    // --history counts commits as well as files.
+    repo.add(&["vendor/lib.js", "app.py", ".keyguard.toml"]);
+    repo.commit_no_verify("second");
+    repo.keyguard(&["--history"])
+        .assert_success()
+        .assert_stdout_contains("0 findings in 2 commits (");
+    let json = repo.keyguard(&["--history", "--format", "json"]).json();
+    assert_eq!(json["stats"]["commits_scanned"], 2, "{json}");
+    assert_eq!(json["stats"]["allowed_skipped"], 1, "{json}");
+}
+
+/// One man page: no `keyguard-install(1)`-style references to pages that do
+/// not exist; the sections a man page needs; each subcommand with its own
+/// flags. groff, where installed, reads it without a warning.
+#[test]
+fn the_man_page_stands_alone_with_its_sections() {
+    let run = keyguard_outside_repo(&["man"], |_| {});
+    run.assert_success();
+    let page = &run.stdout;
+    for missing_page in ["keyguard\\-install(1)", "keyguard\\-help(1)", "(1)\n"] {
+        assert!(!page.contains(missing_page), "refers to {missing_page}");
+    }
+    for section in [
+        ".SH COMMANDS",
+        ".SH \"EXIT STATUS\"",
+        ".SH ENVIRONMENT",
+        ".SH FILES",
+        ".SH \"SUPPRESSING A FINDING\"",
+    ] {
+        assert!(page.contains(section), "no {section}");
+    }
+    for name in [
+        "NO_COLOR",
+        "CLICOLOR_FORCE",
+        "KEYGUARD_BIN",
+        "keyguard:allow",
+        ".keyguard.toml",
+    ] {
+        assert!(page.contains(name), "{name} is not mentioned");
+    }
+    assert!(
+        page.contains("\\fBkeyguard install\\fR [\\fB\\-\\-force\\fR] [\\fB\\-\\-pre\\-push\\fR]")
+    );
+    assert!(
+        !page.contains("hook\\-protocol"),
+        "a hidden flag is in the man page"
+    );
+    if let Ok(groff) = std::process::Command::new("groff")
+        .args(["-man", "-ww", "-z"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    {
+        use std::io::Write as _;
+        let mut groff = groff;
+        groff
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(page.as_bytes())
+            .unwrap();
+        let out = groff.wait_with_output().unwrap();
+        let warnings = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && warnings.is_empty(),
+            "groff: {warnings}"
+        );
+    }
+}
+
+/// On a terminal, hints wrap to its width (COLUMNS here) under the hint's
+/// indent, and a command in back-quotes stays on one line; piped, each hint
+/// is one line.
+#[test]
+fn on_a_terminal_hints_wrap_without_splitting_a_command() {
+    let repo = TempRepo::new();
+    repo.stage("config/.env", "API_TOKEN=\n");
+    let Some(run) = keyguard_on_a_terminal(&repo, "--all --no-color", &[("COLUMNS", "52")]) else {
+        eprintln!("script(1) is not installed: skipping this test");
+        return;
+    };
+    run.assert_code(1);
+    let lines: Vec<&str> = run
+        .stdout
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .collect();
+    let hint = lines
+        .iter()
+        .position(|l| l.starts_with("    hint: "))
+        .unwrap_or_else(|| panic!("no hint\n{}", run.dump()));
+    let wrapped: Vec<&str> = lines[hint + 1..]
+        .iter()
+        .take_while(|l| l.starts_with("          ") && !l.trim().is_empty())
+        .copied()
+        .collect();
+    assert!(
+        !wrapped.is_empty(),
+        "the hint was not wrapped\n{}",
+        run.dump()
+    );
+    for line in std::iter::once(&lines[hint]).chain(&wrapped) {
+        assert!(
+            line.chars().count() <= 52 || line.trim_start().starts_with('`'),
+            "{line:?} is wider than 52 columns"
+        );
+    }
+    let hint_text = std::iter::once(lines[hint])
+        .chain(wrapped.iter().copied())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        hint_text.contains("`git rm --cached config/.env`"),
+        "{hint_text}"
+    );
+
+    let piped = repo.keyguard(&["--all"]);
+    let hint_lines = piped
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("    hint: "))
+        .count();
+    assert_eq!(hint_lines, 1);
+    assert!(piped
+        .stdout
+        .contains("`git rm --cached config/.env` (it stays on disk), add it"));
+}
+
+/// Completion offers no hidden option (the shim's `--hook-protocol`,
+/// `--hook`, `--timings`, the top-level `--pre-push`), and under a
+/// subcommand only the options it reads.
+#[test]
+fn completion_offers_no_hidden_option_and_only_a_subcommands_own() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let run = keyguard_outside_repo(&["completions", shell], |_| {});
+        run.assert_success();
+        for hidden in ["hook-protocol", "timings", "Run as git"] {
+            assert!(!run.stdout.contains(hidden), "{shell}: offers {hidden}");
+        }
+        assert!(
+            run.stdout.contains("history"),
+            "{shell}: lost the visible options"
+        );
+    }
+    let fish = keyguard_outside_repo(&["completions", "fish"], |_| {}).stdout;
+    let under = |sub: &str| -> Vec<String> {
+        let marker = format!("__fish_keyguard_using_subcommand {sub}\"");
+        fish.lines()
+            .filter(|l| l.contains(&marker))
+            .filter_map(|l| l.split(" -l ").nth(1))
+            .filter_map(|rest| rest.split_whitespace().next().map(str::to_string))
+            .collect()
+    };
+    assert_eq!(under("man"), ["help"]);
+    assert_eq!(
+        under("install"),
+        ["color", "force", "pre-push", "no-color", "help"]
+    );
+    assert!(under("baseline").contains(&"config".to_string()));
+    assert!(!under("baseline").contains(&"format".to_string()));
+}

@@ -60,7 +60,7 @@ pub fn run(settings: &Settings, scan: &Scan) -> Result<Outcome> {
     // A reader that stops early (`keyguard --all | head`) is not a failed
     // scan: the outcome stands.
     if let Err(err) = emit(settings, &scan.target, &report, context.as_ref()) {
-        if !is_broken_pipe(&err) {
+        if !super::is_closed_pipe(&err) {
             return Err(err);
         }
     }
@@ -201,17 +201,6 @@ fn warn_about_unignored_env(settings: &Settings, context: &Context) {
     }
 }
 
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-            || cause
-                .downcast_ref::<serde_json::Error>()
-                .is_some_and(|e| e.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
-    })
-}
-
 /// Writes the report to its stream (see [`Settings::report_stream`]); for
 /// JSON and SARIF, the scan's errors follow on stderr.
 fn emit(
@@ -226,6 +215,7 @@ fn emit(
         quiet: settings.is_quiet(),
         blocking: target.blocks(),
         pre_commit_framework: settings.pre_commit_framework,
+        wrap_width: settings.wrap_width.on(stream),
     };
     let fingerprints = match settings.format {
         Format::Json | Format::Sarif => report_fingerprint_key(settings, report, context)?,
@@ -234,17 +224,13 @@ fn emit(
     match stream {
         Stream::Stdout => {
             let mut out = std::io::stdout().lock();
-            // A reader that closed the pipe (`| head`) does not change the
-            // outcome: the exit code still says what the scan found.
-            super::ignore_closed_pipe(
-                report::write_report(settings.format, report, style, &fingerprints, &mut out)
-                    .and_then(|()| Ok(out.flush()?)),
-            )?;
+            report::write_report(settings.format, report, style, &fingerprints, &mut out)?;
             if settings.format != Format::Human {
                 for error in &report.errors {
                     settings.say(&Message::ScanError(error));
                 }
             }
+            out.flush()?;
         }
         Stream::Stderr => {
             let mut out = std::io::stderr().lock();

@@ -31,6 +31,9 @@ pub struct HumanStyle {
     pub blocking: Option<Hook>,
     /// Run by the pre-commit framework: the help names `SKIP=keyguard`.
     pub pre_commit_framework: bool,
+    /// The terminal's width, to wrap hints at; `None` (not a terminal): one
+    /// line each, for logs and tools.
+    pub wrap_width: Option<usize>,
 }
 
 pub fn write_report<W: Write>(
