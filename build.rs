@@ -32,6 +32,7 @@ mod widen;
 use spec::{RuleFile, RuleSpec, Text};
 
 fn main() {
+    emit_build_source();
     let rules_dir = Path::new("rules");
     println!("cargo:rerun-if-changed=rules");
     let mut files: Vec<String> = std::fs::read_dir(rules_dir)
@@ -86,6 +87,73 @@ fn main() {
     out.push_str("];\n");
     let out_dir = std::env::var("OUT_DIR").expect("set by cargo");
     std::fs::write(Path::new(&out_dir).join("builtin_rules.rs"), out).expect("writable OUT_DIR");
+}
+
+/// Sets `KEYGUARD_BUILD_SOURCE`, which `keyguard --version` prints after the
+/// version: the commit of the git checkout being built, else the commit
+/// `cargo package` recorded in `.cargo_vcs_info.json` (a crates.io build),
+/// else that the source came without git (an sdist, a tarball). So a bug
+/// report names the exact code.
+fn emit_build_source() {
+    println!("cargo:rerun-if-env-changed=KEYGUARD_BUILD_SOURCE");
+    let source = std::env::var("KEYGUARD_BUILD_SOURCE")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(checkout_commit)
+        .or_else(packaged_commit)
+        .unwrap_or_else(|| "source build without git: commit unknown".to_string());
+    println!("cargo:rustc-env=KEYGUARD_BUILD_SOURCE={source}");
+}
+
+/// The commit of the checkout this crate is built in, when the crate is the
+/// root of its own git working tree (not a folder inside someone else's),
+/// with the files that move when HEAD does, so a new commit rebuilds.
+fn checkout_commit() -> Option<String> {
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").ok()?;
+    let git = |args: &[&str]| -> Option<String> {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&manifest_dir)
+            .args(args)
+            // The checkout's own repository, whatever a calling hook set.
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .output()
+            .ok()?;
+        let text = String::from_utf8(out.stdout).ok()?;
+        out.status.success().then(|| text.trim().to_string())
+    };
+    let top = git(&["rev-parse", "--show-toplevel"])?;
+    let same_dir =
+        std::fs::canonicalize(&top).ok()? == std::fs::canonicalize(&manifest_dir).ok()?;
+    if !same_dir {
+        return None;
+    }
+    let commit = git(&["rev-parse", "--verify", "--short=12", "HEAD"])?;
+    let mut watched = vec![git(&["rev-parse", "--git-path", "HEAD"])?];
+    if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
+        watched.extend(git(&["rev-parse", "--git-path", &branch]));
+    }
+    watched.extend(git(&["rev-parse", "--git-path", "packed-refs"]));
+    for path in watched {
+        let path = Path::new(&manifest_dir).join(path);
+        // A path that does not exist would make cargo rerun this every build.
+        if path.exists() {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
+    }
+    Some(format!("commit {commit}"))
+}
+
+/// The commit `cargo package` recorded (`{"git": {"sha1": ...}}`).
+fn packaged_commit() -> Option<String> {
+    let info = std::fs::read_to_string(".cargo_vcs_info.json").ok()?;
+    let after = &info[info.find("\"sha1\"")? + 6..];
+    let start = after.find('"')? + 1;
+    let sha1 = after[start..].get(..12)?;
+    sha1.bytes()
+        .all(|b| b.is_ascii_hexdigit())
+        .then(|| format!("crates.io package of commit {sha1}"))
 }
 
 /// One `RuleSpec { .. }` literal, every text borrowed.

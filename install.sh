@@ -26,7 +26,7 @@ fi
 # time (no dynamic loader), and the hook runs on every commit. With an
 # explicit --target, RUSTFLAGS reach only the binary, not proc-macros.
 host=$(rustc -vV | sed -n 's/^host: //p')
-set -- --quiet --locked --force --path "$src_dir" --root "$prefix" --target-dir "$src_dir/target"
+set -- --locked --force --path "$src_dir" --root "$prefix" --target-dir "$src_dir/target"
 case "$host" in
     *-linux-gnu)
         export RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static"
@@ -34,8 +34,10 @@ case "$host" in
         ;;
 esac
 
-echo "keyguard: building and installing into $prefix/bin ..." >&2
+echo "keyguard: building and installing into $prefix/bin: about 3 minutes on an idle 2-core machine, longer under load (cargo shows its progress) ..." >&2
+started=$(date +%s)
 cargo install "$@"
+echo "keyguard: built and installed in $(($(date +%s) - started)) s" >&2
 bin="$prefix/bin/keyguard"
 
 if ! git rev-parse --git-dir >/dev/null 2>&1; then

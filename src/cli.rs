@@ -9,10 +9,20 @@ use crate::agent::Agent;
 use crate::install::Hook;
 use crate::report::Format;
 
+/// `keyguard --version`: the version and where the build came from (the
+/// commit of a git checkout, a crates.io package, or a source build without
+/// git; see build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("KEYGUARD_BUILD_SOURCE"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "keyguard",
-    version,
+    version = VERSION,
     about = "Stops API keys and other credentials from entering a git repository.",
     long_about = "Stops API keys and other credentials from entering a git repository.\n\n\
         Run with no arguments (as the pre-commit hook does) to scan the lines the next commit adds.",
@@ -48,12 +58,12 @@ pub struct Cli {
     pub history: Option<String>,
 
     /// Run as git's pre-push hook: REMOTE [URL] as arguments, pushed refs on stdin.
-    #[arg(long, hide = true, num_args = 1..=2, value_names = ["REMOTE", "URL"], conflicts_with_all = ["all", "paths", "history"])]
+    #[arg(long, hide = true, num_args = 1..=2, value_names = ["REMOTE", "URL"], conflicts_with_all = ["all", "paths", "history", "stdin"])]
     pub pre_push: Option<Vec<String>>,
 
     /// Run as git's HOOK hook: scan what the commit being made adds (for a
     /// merge, only what it adds relative to every parent).
-    #[arg(long, hide = true, value_enum, value_name = "HOOK", conflicts_with_all = ["all", "paths", "history", "pre_push"])]
+    #[arg(long, hide = true, value_enum, value_name = "HOOK", conflicts_with_all = ["all", "paths", "history", "pre_push", "stdin"])]
     pub hook: Option<Hook>,
 
     /// Answer in the shim's protocol: exit 10 nothing found, 11 secrets
@@ -63,7 +73,10 @@ pub struct Cli {
     pub hook_protocol: Option<u8>,
 
     /// Scan standard input as one file (a prompt, a pipeline, an editor buffer).
-    #[arg(long, conflicts_with_all = ["all", "paths", "history", "pre_push", "hook"])]
+    // Its conflicts with the hidden --pre-push and --hook are written on
+    // those: completion drops hidden options, and a conflict naming one
+    // would then name nothing.
+    #[arg(long, conflicts_with_all = ["all", "paths", "history"])]
     pub stdin: bool,
 
     /// Files and folders to scan as they are on disk.
@@ -130,9 +143,9 @@ pub enum Command {
         #[command(flatten)]
         agent: AgentTarget,
     },
-    /// Take the shims out again, restoring the hooks they had chained.
+    /// Take out every hook keyguard installed (pre-push too), restoring the hooks they had chained.
     Uninstall {
-        /// Also remove the pre-push hook.
+        /// Also say so when there is no keyguard pre-push hook (it is removed either way).
         #[arg(long, conflicts_with = "agent")]
         pre_push: bool,
         #[command(flatten)]
@@ -158,6 +171,7 @@ pub enum Command {
     Init,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
@@ -186,6 +200,38 @@ pub struct AgentTarget {
     /// With --agent: the user's settings (all projects) instead of this project's.
     #[arg(long, requires = "agent")]
     pub global: bool,
+}
+
+/// A lone argument that is no file on disk but looks like a mistyped
+/// subcommand (`keyguard instal`) or `version`: clap's usage error, with a
+/// suggestion, instead of a scan of a path that does not exist. A file of
+/// that name is still scanned.
+pub fn mistyped_subcommand(cli: &Cli) -> Option<clap::Error> {
+    let [path] = cli.paths.as_slice() else {
+        return None;
+    };
+    if cli.command.is_some() || path.exists() {
+        return None;
+    }
+    let typed = path.to_str()?;
+    let mut command = <Cli as clap::CommandFactory>::command();
+    let suggestion = if typed == "version" {
+        "--version".to_string()
+    } else {
+        command
+            .get_subcommands()
+            .map(|sub| sub.get_name())
+            .filter(|name| strsim::damerau_levenshtein(typed, name) <= 2)
+            .min_by_key(|name| strsim::damerau_levenshtein(typed, name))?
+            .to_string()
+    };
+    Some(command.error(
+        clap::error::ErrorKind::InvalidSubcommand,
+        format!(
+            "unrecognized subcommand '{typed}' (and no file of that name to scan)\n\n  \
+             tip: did you mean '{suggestion}'?"
+        ),
+    ))
 }
 
 /// What `keyguard rules` does besides listing.

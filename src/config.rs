@@ -102,6 +102,7 @@ impl Config {
                 quote_name(&origin.to_string_lossy())
             )
         })?;
+        check_ids_and_regexes(&config, text, origin)?;
         // Descriptions are shown in every report: escaped once, here.
         for rule in &mut config.rules {
             rule.description = escape_control(&rule.description).into_owned().into();
@@ -139,6 +140,121 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// Where the values checked after parsing sit in the file: the same keys
+/// again, with their spans (every other key is ignored here).
+#[derive(Deserialize)]
+struct Spans {
+    #[serde(default)]
+    disabled_rules: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    allow: AllowSpans,
+    #[serde(default)]
+    rules: Vec<RuleSpans>,
+}
+
+#[derive(Default, Deserialize)]
+struct AllowSpans {
+    #[serde(default)]
+    values: Vec<toml::Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+struct RuleSpans {
+    regex: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    allow: Vec<toml::Spanned<String>>,
+}
+
+/// Errors that name the line: a `disabled_rules` id that is no rule (else
+/// `--verbose` would claim a rule is off that never existed, and a typo
+/// would leave the rule on), and a regex that does not parse, with the
+/// parser's reason and where in the pattern. Never the pattern itself: as
+/// for parse errors, no value from the file is printed.
+fn check_ids_and_regexes(config: &Config, text: &str, origin: &Path) -> Result<()> {
+    let Ok(spans) = toml::from_str::<Spans>(text) else {
+        return Ok(()); // the typed parse accepted it; nothing to point at
+    };
+    let error_at = |span: std::ops::Range<usize>, message: String| {
+        let (line, column) = repo_file::line_and_column(text, span.start);
+        anyhow!(
+            "invalid configuration: {}",
+            repo_file::parse_error(origin, text, line, column, &message)
+        )
+    };
+    let builtin = crate::rules::builtin_specs().iter().map(|r| r.id.as_ref());
+    let custom = config.rules.iter().map(|r| r.id.as_ref());
+    let known: std::collections::HashSet<&str> = builtin.chain(custom).collect();
+    for id in &spans.disabled_rules {
+        if known.contains(id.get_ref().as_str()) {
+            continue;
+        }
+        let name = if is_rule_id(id.get_ref()) {
+            id.get_ref().as_str()
+        } else {
+            "that id"
+        };
+        let message = if id.get_ref() == crate::finding::SECRET_FILE_RULE_ID {
+            "disabled_rules: secret-file is not a rule that can be disabled; \
+             use [secret_files] allow (or patterns) to let a file name through"
+                .to_string()
+        } else {
+            format!("disabled_rules: there is no rule {name} (`keyguard rules` lists the rule ids)")
+        };
+        return Err(error_at(id.span(), message));
+    }
+    let regexes = spans
+        .allow
+        .values
+        .iter()
+        .map(|v| ("allow.values".to_string(), v))
+        .chain(spans.rules.iter().enumerate().flat_map(|(i, rule)| {
+            let id = config.rules.get(i).map_or("", |r| r.id.as_ref());
+            let regex = rule
+                .regex
+                .iter()
+                .map(move |r| (format!("rules[{i}] ({id}) regex"), r));
+            let allow = rule
+                .allow
+                .iter()
+                .map(move |a| (format!("rules[{i}] ({id}) allow"), a));
+            regex.chain(allow)
+        }));
+    for (key, pattern) in regexes {
+        if let Some(reason) = regex_error(pattern.get_ref()) {
+            return Err(error_at(
+                pattern.span(),
+                format!("{key}: invalid regex: {reason}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Why regex-syntax (the parser under the `regex` crate; bytes mode, as
+/// rules match bytes) rejects `pattern`, and where: its reason and the
+/// character it points at, never the pattern.
+fn regex_error(pattern: &str) -> Option<String> {
+    let err = regex_syntax::ParserBuilder::new()
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .err()?;
+    let (reason, offset) = match &err {
+        regex_syntax::Error::Parse(e) => (e.kind().to_string(), e.span().start.offset),
+        regex_syntax::Error::Translate(e) => (e.kind().to_string(), e.span().start.offset),
+        other => (other.to_string(), 0),
+    };
+    let at = pattern[..offset.min(pattern.len())].chars().count() + 1;
+    Some(format!("{reason} (at character {at} of the pattern)"))
+}
+
+fn is_rule_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 fn has_control(text: &str) -> bool {
@@ -202,6 +318,18 @@ mod tests {
         }
     }
 
+    /// Copied as it is, the example turns no rule off and lets nothing
+    /// through: its examples are in comments.
+    #[test]
+    fn example_config_disables_nothing_and_allows_nothing() {
+        let text = include_str!("../config.example.toml");
+        let config = Config::parse(text, Path::new("config.example.toml")).unwrap();
+        assert!(config.disabled_rules.is_empty());
+        assert!(config.allow.paths.is_empty() && config.allow.values.is_empty());
+        assert!(config.secret_files.allow.is_empty());
+        assert!(config.secret_files.patterns.is_none());
+    }
+
     #[test]
     fn unknown_key_names_file_line_and_key() {
         let err = Config::parse(
@@ -212,6 +340,49 @@ mod tests {
         let msg = format!("{err:#}");
         assert!(msg.contains("/r/.keyguard.toml:4:1: "), "{msg}");
         assert!(msg.contains("unknown field `path`"), "{msg}");
+    }
+
+    #[test]
+    fn an_unknown_disabled_rule_is_an_error_naming_it_and_its_line() {
+        let err = Config::parse(
+            "# comment\ndisabled_rules = [\"aws-access-key-id\", \"no-such-rule\"]\n",
+            Path::new("/r/.keyguard.toml"),
+        )
+        .unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("/r/.keyguard.toml:2:"), "{msg}");
+        assert!(msg.contains("there is no rule no-such-rule"), "{msg}");
+        let custom = "disabled_rules = [\"acme\"]\n[[rules]]\nid = \"acme\"\n\
+                      description = \"x\"\nregex = 'acme_[a-z]{8}'\n";
+        Config::parse(custom, Path::new("x")).expect("a custom rule's id can be disabled");
+        let err =
+            Config::parse("disabled_rules = [\"secret-file\"]\n", Path::new("x")).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("[secret_files] allow"),
+            "{err:#}"
+        );
+    }
+
+    #[test]
+    fn an_invalid_regex_gives_the_reason_and_the_line_not_the_pattern() {
+        let text = "[[rules]]\nid = \"acme\"\ndescription = \"x\"\n\
+                    regex = '(?P<secret>acme_[A-Z'\nkeywords = [\"acme_\"]\n";
+        let msg = format!(
+            "{:#}",
+            Config::parse(text, Path::new("/r/.keyguard.toml")).unwrap_err()
+        );
+        assert!(msg.contains("/r/.keyguard.toml:4:"), "{msg}");
+        assert!(
+            msg.contains("rules[0] (acme) regex: invalid regex: unclosed character class"),
+            "{msg}"
+        );
+        assert!(!msg.contains("acme_[A-Z"), "the pattern is printed: {msg}");
+        let text = "[allow]\nvalues = ['^ok$', 'a(b']\n";
+        let msg = format!("{:#}", Config::parse(text, Path::new("x")).unwrap_err());
+        assert!(
+            msg.contains("x:2:") && msg.contains("allow.values: invalid regex: unclosed group"),
+            "{msg}"
+        );
     }
 
     #[test]

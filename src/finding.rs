@@ -146,6 +146,11 @@ pub struct Stats {
     pub files_scanned: u64,
     pub bytes_scanned: u64,
     pub binary_skipped: u64,
+    /// Files not scanned because `allow.paths` matches them.
+    pub allowed_skipped: u64,
+    /// For a scan of commits (`--history`, pre-push): how many.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commits_scanned: Option<u64>,
     pub duration_ms: u64,
 }
 

@@ -8,7 +8,11 @@ use clap::Parser;
 use keyguard::settings::Settings;
 
 fn main() -> ExitCode {
-    let settings = Settings::resolve(keyguard::cli::Cli::parse());
+    let cli = keyguard::cli::Cli::parse();
+    if let Some(error) = keyguard::cli::mistyped_subcommand(&cli) {
+        error.exit();
+    }
+    let settings = Settings::resolve(cli);
     let outcome = keyguard::run(&settings).unwrap_or_else(|err| {
         keyguard::report_error(&settings, &err);
         keyguard::Outcome::Incomplete

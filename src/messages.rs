@@ -76,6 +76,8 @@ pub enum Message<'a> {
     /// The help after a report that blocks a commit or push.
     Blocked {
         hook: Hook,
+        /// Run by the pre-commit framework, which skips one hook by id.
+        pre_commit_framework: bool,
     },
     /// `install --agent`: the settings file, and whether it changed.
     AgentInstalled {
@@ -137,7 +139,10 @@ pub fn write(message: &Message, out: &mut dyn Write, color: bool) -> io::Result<
             out,
             "keyguard: timing: (of which compiling {count} rule regexes: {micros} µs)"
         ),
-        Message::Blocked { hook } => write_blocked(*hook, out, color),
+        Message::Blocked {
+            hook,
+            pre_commit_framework,
+        } => write_blocked(*hook, *pre_commit_framework, out, color),
         Message::AgentInstalled {
             agent,
             path,
@@ -281,7 +286,12 @@ fn write_uninstalled(kind: Hook, what: &Uninstalled, out: &mut dyn Write) -> io:
 }
 
 /// How to go on after a blocked commit or push.
-fn write_blocked(hook: Hook, out: &mut dyn Write, color: bool) -> io::Result<()> {
+fn write_blocked(
+    hook: Hook,
+    pre_commit_framework: bool,
+    out: &mut dyn Write,
+    color: bool,
+) -> io::Result<()> {
     let action = hook.action();
     let headline = if hook == Hook::PrePush {
         "The push was blocked: the commits it would send add the secrets above.".to_string()
@@ -307,10 +317,18 @@ fn write_blocked(hook: Hook, out: &mut dyn Write, color: bool) -> io::Result<()>
         writeln!(out, "  - If the secret was ever pushed or shared, rotate it: deleting it does not make it secret again.")?;
     }
     writeln!(out, "  - Not a secret? Add `keyguard:allow` in a comment on that line, or allow it in .keyguard.toml.")?;
-    writeln!(
-        out,
-        "  - To {action} anyway (not recommended): git {action} --no-verify"
-    )
+    if pre_commit_framework {
+        // The framework's own switch skips keyguard and keeps its other hooks.
+        writeln!(
+            out,
+            "  - To {action} anyway (not recommended): SKIP=keyguard git {action}"
+        )
+    } else {
+        writeln!(
+            out,
+            "  - To {action} anyway (not recommended): git {action} --no-verify"
+        )
+    }
 }
 
 /// The folders are shown at most this many at a time.
@@ -372,6 +390,7 @@ mod tests {
         let push = render(
             &Message::Blocked {
                 hook: Hook::PrePush,
+                pre_commit_framework: false,
             },
             false,
         );
@@ -385,17 +404,33 @@ mod tests {
         let merge = render(
             &Message::Blocked {
                 hook: Hook::PreMergeCommit,
+                pre_commit_framework: false,
             },
             false,
         );
         assert!(merge.contains("git commit --no-verify"), "{merge}");
+        let framework = render(
+            &Message::Blocked {
+                hook: Hook::PreCommit,
+                pre_commit_framework: true,
+            },
+            false,
+        );
+        assert!(
+            framework.ends_with("SKIP=keyguard git commit\n"),
+            "{framework}"
+        );
+        assert!(!framework.contains("--no-verify"), "{framework}");
     }
 
     #[test]
     fn colour_only_when_asked() {
-        let hook = Hook::PreCommit;
-        assert!(!render(&Message::Blocked { hook }, false).contains('\u{1b}'));
-        assert!(render(&Message::Blocked { hook }, true).contains('\u{1b}'));
+        let blocked = Message::Blocked {
+            hook: Hook::PreCommit,
+            pre_commit_framework: false,
+        };
+        assert!(!render(&blocked, false).contains('\u{1b}'));
+        assert!(render(&blocked, true).contains('\u{1b}'));
     }
 
     #[test]

@@ -52,6 +52,8 @@ struct FileResult {
     scanned_bytes: u64,
     binary: bool,
     scanned: bool,
+    /// Not scanned: `allow.paths` matches it.
+    allowed: bool,
 }
 
 /// Unchanged lines read before each run of added lines (see
@@ -202,13 +204,17 @@ impl Scanner {
                     progress.inc();
                     Ok(files
                         .into_iter()
-                        .filter_map(|file| match file {
+                        .map(|file| match file {
                             CommitFile::Known {
                                 path,
                                 answer: Some(content),
                                 ..
-                            } => Some(self.judge(&path, &origin, &content)),
-                            CommitFile::Known { answer: None, .. } => None,
+                            } => self.judge(&path, &origin, &content),
+                            // An allowed path: counted, never read.
+                            CommitFile::Known { answer: None, .. } => FileResult {
+                                allowed: true,
+                                ..FileResult::default()
+                            },
                             CommitFile::Read { key, blobs } => {
                                 let file = ChangedFile::from_blobs(blobs);
                                 let whole = self.policy.scans_whole(file.old_path.as_deref());
@@ -222,7 +228,7 @@ impl Scanner {
                                     .lock()
                                     .unwrap_or_else(|e| e.into_inner())
                                     .insert((key, whole), content);
-                                Some(result)
+                                result
                             }
                         })
                         .collect())
@@ -237,7 +243,9 @@ impl Scanner {
                 Err(e) => errors.push(e),
             }
         }
-        assemble(results, errors, started)
+        let mut report = assemble(results, errors, started);
+        report.stats.commits_scanned = Some(ids.len() as u64);
+        report
     }
 
     fn scan_changed_file(
@@ -247,7 +255,10 @@ impl Scanner {
         origin: &Origin,
     ) -> FileResult {
         if self.policy.is_allowed(&file.path) {
-            return FileResult::default();
+            return FileResult {
+                allowed: true,
+                ..FileResult::default()
+            };
         }
         let whole = self.policy.scans_whole(file.old_path.as_deref());
         let content = self.scan_content(detector, &file.content, whole);
@@ -286,6 +297,7 @@ impl Scanner {
             scanned_bytes: content.scanned_bytes,
             binary: content.binary,
             scanned: content.scanned,
+            allowed: false,
             findings: Vec::new(),
         };
         self.check_file_name(path, path, origin, &mut result);
@@ -298,9 +310,15 @@ impl Scanner {
         let started = Instant::now();
         let outcomes: Vec<Result<FileResult, ScanError>> = files
             .par_iter()
-            .filter(|file| !self.policy.is_allowed(&file.repo_path))
             .map(|file| {
-                let outcome = self.scan_disk_file(file);
+                let outcome = if self.policy.is_allowed(&file.repo_path) {
+                    Ok(FileResult {
+                        allowed: true,
+                        ..FileResult::default()
+                    })
+                } else {
+                    self.scan_disk_file(file)
+                };
                 progress.inc();
                 outcome
             })
@@ -439,6 +457,7 @@ fn assemble(results: Vec<FileResult>, errors: Vec<ScanError>, started: Instant) 
     for result in results {
         report.stats.files_scanned += u64::from(result.scanned);
         report.stats.binary_skipped += u64::from(result.binary);
+        report.stats.allowed_skipped += u64::from(result.allowed);
         report.stats.bytes_scanned += result.scanned_bytes;
         report.findings.extend(result.findings);
     }

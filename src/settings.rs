@@ -32,9 +32,15 @@ pub struct Settings {
     pub timings: bool,
     /// `--hook-protocol`: answer with the shim's exit codes.
     pub hook_protocol: Option<u8>,
+    /// Run by the pre-commit framework: a blocked commit's help also names
+    /// `SKIP=keyguard`.
+    pub pre_commit_framework: bool,
     /// `KEYGUARD_FINGERPRINT_KEY`, set and not empty: the key of the
     /// report's fingerprints (a CI secret).
     pub fingerprint_key: Option<OsString>,
+    /// Where the human report wraps its hints: the terminal's width, for a
+    /// stream that is a terminal.
+    pub wrap_width: Colors<Option<usize>>,
     /// Where the coding agents keep their user settings (`install --agent
     /// NAME --global`).
     pub agent_homes: AgentHomes,
@@ -165,15 +171,15 @@ pub enum Stream {
     Stderr,
 }
 
-/// Whether to colour each stream.
+/// A setting for each stream: whether to colour it, how wide it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Colors {
-    pub stdout: bool,
-    pub stderr: bool,
+pub struct Colors<T = bool> {
+    pub stdout: T,
+    pub stderr: T,
 }
 
-impl Colors {
-    pub fn on(self, stream: Stream) -> bool {
+impl<T: Copy> Colors<T> {
+    pub fn on(self, stream: Stream) -> T {
         match stream {
             Stream::Stdout => self.stdout,
             Stream::Stderr => self.stderr,
@@ -187,6 +193,9 @@ impl Colors {
 pub struct Environment {
     pub stdout_is_terminal: bool,
     pub stderr_is_terminal: bool,
+    /// The terminal's width in columns (`COLUMNS`, else the terminal's own
+    /// size), when there is a terminal.
+    pub terminal_width: Option<usize>,
     /// `NO_COLOR`, set and not empty (no-color.org).
     pub no_color: bool,
     /// `CLICOLOR_FORCE`, set, not empty and not `0` (bixense.com/clicolors).
@@ -202,9 +211,23 @@ pub struct Environment {
     /// `KEYGUARD_FINGERPRINT_KEY`, when set and not empty.
     pub fingerprint_key: Option<OsString>,
     pub agent_homes: AgentHomes,
+    /// `PRE_COMMIT=1`: run as a hook of the pre-commit framework, which
+    /// sets it for its hooks.
+    pub pre_commit_framework: bool,
+    /// `GIT_INDEX_FILE` set: git sets it for the hooks it runs while making
+    /// a commit (and only for those).
+    pub git_index_file: bool,
+    /// `GITHEAD_<id>` variables: git merge is running its pre-merge-commit hook.
+    pub merging: bool,
 }
 
 impl Environment {
+    /// Run by the pre-commit framework from a hook git runs while making a
+    /// commit.
+    fn framework_commit_hook(&self) -> bool {
+        self.pre_commit_framework && self.git_index_file
+    }
+
     pub fn from_process() -> Environment {
         let var = |name: &str| std::env::var_os(name);
         let text = |name: &str| std::env::var(name).ok();
@@ -212,6 +235,10 @@ impl Environment {
         Environment {
             stdout_is_terminal: std::io::stdout().is_terminal(),
             stderr_is_terminal: std::io::stderr().is_terminal(),
+            terminal_width: text("COLUMNS")
+                .and_then(|c| c.trim().parse().ok())
+                .filter(|&c: &usize| c > 0)
+                .or_else(terminal_columns),
             no_color: non_empty(var("NO_COLOR")),
             clicolor_force: var("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0"),
             dumb_terminal: var("TERM").is_some_and(|t| t == "dumb"),
@@ -230,6 +257,10 @@ impl Environment {
                     .filter(|v| !v.is_empty())
                     .map(PathBuf::from),
             },
+            pre_commit_framework: var("PRE_COMMIT").is_some_and(|v| v == "1"),
+            git_index_file: non_empty(var("GIT_INDEX_FILE")),
+            merging: std::env::vars_os()
+                .any(|(name, _)| name.to_string_lossy().starts_with("GITHEAD_")),
         }
     }
 }
@@ -302,11 +333,19 @@ impl Settings {
                     Target::All
                 } else if cli.stdin {
                     Target::Stdin
-                } else if !cli.paths.is_empty() {
+                } else if !cli.paths.is_empty() && !env.framework_commit_hook() {
                     Target::Paths(cli.paths)
                 } else {
+                    // The framework passes the staged files' names, but at
+                    // commit time the answer must be the native hook's: what
+                    // the commit adds, with its guidance.
+                    let default_hook = if env.merging {
+                        Hook::PreMergeCommit
+                    } else {
+                        Hook::PreCommit
+                    };
                     Target::Staged {
-                        hook: cli.hook.unwrap_or(Hook::PreCommit),
+                        hook: cli.hook.unwrap_or(default_hook),
                     }
                 };
                 // Standard input is most often a prompt or a buffer: small,
@@ -336,8 +375,13 @@ impl Settings {
             progress: verbosity != Verbosity::Quiet && env.stderr_is_terminal && !env.dumb_terminal,
             timings: global.timings || env.timing,
             hook_protocol: cli.hook_protocol,
+            pre_commit_framework: env.pre_commit_framework,
             fingerprint_key: env.fingerprint_key.clone(),
             agent_homes: env.agent_homes.clone(),
+            wrap_width: Colors {
+                stdout: env.terminal_width.filter(|_| env.stdout_is_terminal),
+                stderr: env.terminal_width.filter(|_| env.stderr_is_terminal),
+            },
         }
     }
 
@@ -378,6 +422,24 @@ fn use_color(choice: clap::ColorChoice, is_terminal: bool, env: &Environment) ->
         clap::ColorChoice::Auto if env.clicolor_force => true,
         clap::ColorChoice::Auto => is_terminal && !env.dumb_terminal,
     }
+}
+
+/// The width of the terminal on stderr or stdout (TIOCGWINSZ), if either is one.
+#[cfg(unix)]
+fn terminal_columns() -> Option<usize> {
+    [libc::STDERR_FILENO, libc::STDOUT_FILENO]
+        .into_iter()
+        .find_map(|fd| {
+            // SAFETY: TIOCGWINSZ only writes a winsize into the struct given.
+            let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+            let ok = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut size) } == 0;
+            (ok && size.ws_col > 0).then_some(usize::from(size.ws_col))
+        })
+}
+
+#[cfg(not(unix))]
+fn terminal_columns() -> Option<usize> {
+    None
 }
 
 /// The pre-commit framework's pushed ref, when it runs a pre-push stage:
@@ -554,6 +616,54 @@ mod tests {
             ..Environment::default()
         };
         assert_eq!(pre_commit_push(&env), None);
+    }
+
+    #[test]
+    fn under_the_framework_at_commit_time_files_mean_the_staged_scan() {
+        let scan = |args: &[&str], env: &Environment| match resolve(args, env).command {
+            Command::Scan(scan) => scan.target,
+            other => panic!("{other:?}"),
+        };
+        let by_hand = Environment::default();
+        assert_eq!(
+            scan(&["a.py"], &by_hand),
+            Target::Paths(vec!["a.py".into()]),
+            "`pre-commit run --files` and a plain path scan read the files whole"
+        );
+        let framework_by_hand = Environment {
+            pre_commit_framework: true,
+            ..Environment::default()
+        };
+        assert_eq!(
+            scan(&["a.py"], &framework_by_hand),
+            Target::Paths(vec!["a.py".into()]),
+            "`pre-commit run` outside a commit: no GIT_INDEX_FILE"
+        );
+        let committing = Environment {
+            git_index_file: true,
+            ..framework_by_hand
+        };
+        assert_eq!(
+            scan(&["a.py", "b.py"], &committing),
+            Target::Staged {
+                hook: Hook::PreCommit
+            }
+        );
+        let merging = Environment {
+            merging: true,
+            ..committing
+        };
+        assert_eq!(
+            scan(&["a.py"], &merging),
+            Target::Staged {
+                hook: Hook::PreMergeCommit
+            }
+        );
+        assert_eq!(
+            scan(&["--all"], &merging),
+            Target::All,
+            "an explicit target is kept"
+        );
     }
 
     #[test]

@@ -59,6 +59,93 @@ fn clean_exits_0_and_findings_exit_1() {
     run.assert_no_leak(&token);
 }
 
+/// `--version` names where the build came from: this checkout's commit
+/// when the crate is built at the root of a git working tree (as here), else
+/// a crates.io package or a source build without git (build.rs).
+#[test]
+fn version_names_the_commit_of_the_checkout() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(args)
+            .output()
+            .unwrap();
+        out.status
+            .success()
+            .then(|| String::from_utf8(out.stdout).unwrap().trim().to_string())
+    };
+    let run = keyguard_outside_repo(&["--version"], |_| {});
+    run.assert_success();
+    let line = run.stdout.trim().to_string();
+    let version = env!("CARGO_PKG_VERSION");
+    let toplevel = git(&["rev-parse", "--show-toplevel"]).map(PathBuf::from);
+    if toplevel.is_some_and(|top| top.canonicalize().unwrap() == root.canonicalize().unwrap()) {
+        let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap();
+        assert_eq!(line, format!("keyguard {version} (commit {commit})"));
+    } else {
+        assert!(
+            line.starts_with(&format!("keyguard {version} (")) && !line.contains("(commit "),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn a_mistyped_subcommand_is_a_usage_error_with_a_suggestion() {
+    for (typed, suggestion) in [
+        ("instal", "'install'"),
+        ("unistall", "'uninstall'"),
+        ("rule", "'rules'"),
+        ("version", "'--version'"),
+    ] {
+        let run = keyguard_outside_repo(&[typed], |_| {});
+        run.assert_code(2)
+            .assert_stderr_contains(&format!("did you mean {suggestion}"))
+            .assert_output_lacks("cannot scan");
+    }
+    // A file of that name is what the user meant: it is scanned.
+    keyguard_outside_repo(&["instal"], |dir| {
+        fs::write(dir.join("instal"), "nothing here\n").unwrap();
+    })
+    .assert_success();
+}
+
+/// `keyguard X | head -1`: a reader that closes the pipe early. Here the
+/// pipe's read end is closed before keyguard starts, so its first write
+/// fails for certain.
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_is_neither_a_panic_nor_an_error() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let closed_pipe = || {
+        let mut fds = [0; 2];
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        drop(unsafe { OwnedFd::from_raw_fd(fds[0]) });
+        std::process::Stdio::from(unsafe { OwnedFd::from_raw_fd(fds[1]) })
+    };
+    let repo = TempRepo::new();
+    let token = Keys::for_test("closed_pipe").github();
+    repo.write("app.py", format!("GH = \"{token}\"\n"));
+    for (args, expected) in [
+        (&["completions", "fish"][..], 0),
+        (&["completions", "bash"][..], 0),
+        (&["rules"][..], 0),
+        (&["man"][..], 0),
+        (&["--all"][..], 1),
+        (&["--all", "--format", "json"][..], 1),
+    ] {
+        let mut cmd = repo.keyguard_command(args);
+        cmd.stdout(closed_pipe());
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(expected), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("error"), "{args:?}: {stderr}");
+    }
+}
+
 #[test]
 fn version_and_help_exit_0() {
     let repo = TempRepo::new();
@@ -363,6 +450,17 @@ fn output_to_a_pipe_has_no_ansi_escapes() {
         "escape codes with NO_COLOR\n{}",
         run.dump()
     );
+    // An empty NO_COLOR is not set (no-color.org: "present and not an
+    // empty string"): CLICOLOR_FORCE still colours.
+    let mut cmd = repo.keyguard_command(&["--all"]);
+    cmd.env("NO_COLOR", "").env("CLICOLOR_FORCE", "1");
+    let run = Run::of(cmd);
+    run.assert_code(1);
+    assert!(
+        has_ansi(&run.stdout),
+        "an empty NO_COLOR turned colour off\n{}",
+        run.dump()
+    );
 }
 
 /// Runs keyguard under a pseudo-terminal with `script(1)`, when it exists.
@@ -479,4 +577,185 @@ fn completions_are_valid_shell_and_the_man_page_is_roff() {
             "man page lacks {flag}"
         );
     }
+}
+
+// ---- summaries ----------------------------------------------------------------
+
+#[test]
+fn summaries_say_what_was_and_was_not_scanned() {
+    let repo = TempRepo::new();
+    repo.seed(&[("README.md", b"# app\n")]);
+    // Nothing staged: said so, with the way to scan everything.
+    repo.keyguard(&[])
+        .assert_success()
+        .assert_stderr_contains("nothing staged adds a line to scan")
+        .assert_stderr_contains("keyguard --all");
+    // A path skipped by allow.paths is counted, not silently dropped.
+    repo.write(".keyguard.toml", "[allow]\npaths = [\"vendor/**\"]\n");
+    repo.write("vendor/lib.js", "var x = 1;\n");
+    repo.write("app.py", "x = 1\n");
+    repo.keyguard(&["vendor", "app.py"])
+        .assert_success()
+        .assert_stdout_contains("0 findings in 1 file scanned, 1 skipped by allow.paths");
+    // --history counts commits as well as files.
+    repo.add(&["vendor/lib.js", "app.py", ".keyguard.toml"]);
+    repo.commit_no_verify("second");
+    repo.keyguard(&["--history"])
+        .assert_success()
+        .assert_stdout_contains("0 findings in 2 commits (");
+    let json = repo.keyguard(&["--history", "--format", "json"]).json();
+    assert_eq!(json["stats"]["commits_scanned"], 2, "{json}");
+    assert_eq!(json["stats"]["allowed_skipped"], 1, "{json}");
+}
+
+/// One man page: no `keyguard-install(1)`-style references to pages that do
+/// not exist; the sections a man page needs; each subcommand with its own
+/// flags. groff, where installed, reads it without a warning.
+#[test]
+fn the_man_page_stands_alone_with_its_sections() {
+    let run = keyguard_outside_repo(&["man"], |_| {});
+    run.assert_success();
+    let page = &run.stdout;
+    for missing_page in ["keyguard\\-install(1)", "keyguard\\-help(1)", "(1)\n"] {
+        assert!(!page.contains(missing_page), "refers to {missing_page}");
+    }
+    for section in [
+        ".SH COMMANDS",
+        ".SH \"EXIT STATUS\"",
+        ".SH ENVIRONMENT",
+        ".SH FILES",
+        ".SH \"SUPPRESSING A FINDING\"",
+    ] {
+        assert!(page.contains(section), "no {section}");
+    }
+    for name in [
+        "NO_COLOR",
+        "CLICOLOR_FORCE",
+        "KEYGUARD_BIN",
+        "keyguard:allow",
+        ".keyguard.toml",
+    ] {
+        assert!(page.contains(name), "{name} is not mentioned");
+    }
+    assert!(
+        page.contains("\\fBkeyguard install\\fR [\\fB\\-\\-force\\fR] [\\fB\\-\\-pre\\-push\\fR]")
+    );
+    assert!(
+        !page.contains("hook\\-protocol"),
+        "a hidden flag is in the man page"
+    );
+    if let Ok(groff) = std::process::Command::new("groff")
+        .args(["-man", "-ww", "-z"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    {
+        use std::io::Write as _;
+        let mut groff = groff;
+        groff
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(page.as_bytes())
+            .unwrap();
+        let out = groff.wait_with_output().unwrap();
+        let warnings = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && warnings.is_empty(),
+            "groff: {warnings}"
+        );
+    }
+}
+
+/// On a terminal, hints wrap to its width (COLUMNS here) under the hint's
+/// indent, and a command in back-quotes stays on one line; piped, each hint
+/// is one line.
+#[test]
+fn on_a_terminal_hints_wrap_without_splitting_a_command() {
+    let repo = TempRepo::new();
+    repo.stage("config/.env", "API_TOKEN=\n");
+    let Some(run) = keyguard_on_a_terminal(&repo, "--all --no-color", &[("COLUMNS", "52")]) else {
+        eprintln!("script(1) is not installed: skipping this test");
+        return;
+    };
+    run.assert_code(1);
+    let lines: Vec<&str> = run
+        .stdout
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .collect();
+    let hint = lines
+        .iter()
+        .position(|l| l.starts_with("    hint: "))
+        .unwrap_or_else(|| panic!("no hint\n{}", run.dump()));
+    let wrapped: Vec<&str> = lines[hint + 1..]
+        .iter()
+        .take_while(|l| l.starts_with("          ") && !l.trim().is_empty())
+        .copied()
+        .collect();
+    assert!(
+        !wrapped.is_empty(),
+        "the hint was not wrapped\n{}",
+        run.dump()
+    );
+    for line in std::iter::once(&lines[hint]).chain(&wrapped) {
+        assert!(
+            line.chars().count() <= 52 || line.trim_start().starts_with('`'),
+            "{line:?} is wider than 52 columns"
+        );
+    }
+    let hint_text = std::iter::once(lines[hint])
+        .chain(wrapped.iter().copied())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        hint_text.contains("`git rm --cached config/.env`"),
+        "{hint_text}"
+    );
+
+    let piped = repo.keyguard(&["--all"]);
+    let hint_lines = piped
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("    hint: "))
+        .count();
+    assert_eq!(hint_lines, 1);
+    assert!(piped
+        .stdout
+        .contains("`git rm --cached config/.env` (it stays on disk), add it"));
+}
+
+/// Completion offers no hidden option (the shim's `--hook-protocol`,
+/// `--hook`, `--timings`, the top-level `--pre-push`), and under a
+/// subcommand only the options it reads.
+#[test]
+fn completion_offers_no_hidden_option_and_only_a_subcommands_own() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let run = keyguard_outside_repo(&["completions", shell], |_| {});
+        run.assert_success();
+        for hidden in ["hook-protocol", "timings", "Run as git"] {
+            assert!(!run.stdout.contains(hidden), "{shell}: offers {hidden}");
+        }
+        assert!(
+            run.stdout.contains("history"),
+            "{shell}: lost the visible options"
+        );
+    }
+    let fish = keyguard_outside_repo(&["completions", "fish"], |_| {}).stdout;
+    let under = |sub: &str| -> Vec<String> {
+        let marker = format!("__fish_keyguard_using_subcommand {sub}\"");
+        fish.lines()
+            .filter(|l| l.contains(&marker))
+            .filter_map(|l| l.split(" -l ").nth(1))
+            .filter_map(|rest| rest.split_whitespace().next().map(str::to_string))
+            .collect()
+    };
+    assert_eq!(under("man"), ["help"]);
+    assert_eq!(
+        under("install"),
+        ["agent", "color", "force", "pre-push", "global", "no-color", "help"]
+    );
+    assert!(under("baseline").contains(&"config".to_string()));
+    assert!(!under("baseline").contains(&"format".to_string()));
 }

@@ -219,8 +219,10 @@ fn bad_rule_regex_is_an_error_naming_file_and_rule() {
 fn bad_allow_value_regex_is_an_error() {
     let (_repo, commit, scan) = broken_config_runs("[allow]\nvalues = ['[unclosed']\n");
     for run in [&commit, &scan] {
-        run.assert_stderr_contains(".keyguard.toml");
-        run.assert_stderr_contains("[unclosed");
+        // The file, the line and the parser's reason; not the pattern (no
+        // value from a configuration file is printed).
+        run.assert_stderr_contains(".keyguard.toml:2:");
+        run.assert_stderr_contains("allow.values: invalid regex: unclosed character class");
     }
 }
 
@@ -295,4 +297,36 @@ fn allowed_paths_apply_to_path_scans_run_from_a_subdirectory() {
     let run = crate::util::Run::of(cmd);
     run.assert_no_leak(&token);
     run.assert_code(0);
+}
+
+/// A rule id that is no rule (a typo) must not pass for a disabled rule:
+/// the commit is blocked with exit 2, naming the line, and `--verbose` never
+/// gets to claim the rule is off.
+#[test]
+fn an_unknown_rule_in_disabled_rules_blocks_with_its_line() {
+    let repo = repo_with_config("disabled_rules = [\"github-tokn\"]\n");
+    repo.stage("app.py", "x = 1\n");
+    let run = repo.keyguard(&["-v"]);
+    run.assert_code(2)
+        .assert_stderr_contains(".keyguard.toml:1:")
+        .assert_stderr_contains("there is no rule github-tokn")
+        .assert_output_lacks("rules disabled by configuration");
+}
+
+/// `config.example.toml` copied as it is: every rule still reports, and
+/// nothing is let through (its examples are comments).
+#[test]
+fn the_example_config_copied_as_is_turns_nothing_off() {
+    let example = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml"),
+    )
+    .unwrap();
+    let repo = repo_with_config(&example);
+    let mut keys = Keys::for_test("example_config");
+    let stripe = keys.stripe();
+    repo.stage("tests/fixtures/pay.py", format!("STRIPE = \"{stripe}\"\n"));
+    let run = repo.keyguard(&[]);
+    run.assert_code(1)
+        .assert_stderr_contains("tests/fixtures/pay.py")
+        .assert_no_leak(&stripe);
 }

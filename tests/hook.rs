@@ -396,3 +396,55 @@ fn sparse_index_is_read() {
         repo.git(&["sparse-checkout", "set", "--cone", "--sparse-index", "a"]);
     });
 }
+
+// ---- under the pre-commit framework ------------------------------------------
+
+/// The framework passes the names of the staged files; at commit time
+/// (`PRE_COMMIT=1` from the framework, `GIT_INDEX_FILE` from git) keyguard
+/// answers as its own hook does: what the commit adds, with the help that
+/// names `SKIP=keyguard`. Without `GIT_INDEX_FILE` (`pre-commit run --files`)
+/// the files are scanned whole.
+#[test]
+fn under_the_framework_at_commit_time_file_names_mean_the_staged_scan() {
+    let repo = TempRepo::new();
+    let token = Keys::for_test("framework_staged").github();
+    repo.seed(&[("app.py", format!("GH = \"{token}\"\n").as_bytes())]);
+    repo.stage("app.py", format!("GH = \"{token}\"\nTIMEOUT = 30\n"));
+    let index = repo.git(&["rev-parse", "--git-path", "index"]);
+    let committing = [("PRE_COMMIT", "1"), ("GIT_INDEX_FILE", index.trim())];
+
+    let mut cmd = repo.keyguard_command(&["app.py"]);
+    cmd.envs(committing);
+    let run = crate::util::Run::of(cmd);
+    run.assert_code(0);
+
+    let mut cmd = repo.keyguard_command(&["app.py"]);
+    cmd.env("PRE_COMMIT", "1");
+    let run = crate::util::Run::of(cmd);
+    run.assert_code(1).assert_no_leak(&token);
+
+    repo.stage("new.py", format!("TOKEN = \"{token}\"\n"));
+    let mut cmd = repo.keyguard_command(&["new.py"]);
+    cmd.envs(committing);
+    let run = crate::util::Run::of(cmd);
+    run.assert_code(1)
+        .assert_no_leak(&token)
+        .assert_stderr_contains("SKIP=keyguard git commit");
+}
+
+/// The hint for a secrets file that is already tracked must untrack it:
+/// `git restore --staged .env` would only unstage the change and leave the
+/// file in the repository. The command it names does what it says.
+#[test]
+fn the_hint_for_a_tracked_env_file_untracks_it() {
+    let repo = TempRepo::new();
+    repo.seed(&[("README.md", b"# app\n"), (".env", b"DEBUG=1\n")]);
+    repo.stage(".env", "DEBUG=0\n");
+    let run = repo.keyguard(&[]);
+    run.assert_code(1)
+        .assert_stderr_contains("`git rm --cached .env`");
+    repo.git(&["rm", "-q", "--cached", ".env"]);
+    assert_eq!(repo.git(&["ls-files", ".env"]).trim(), "", "still tracked");
+    assert!(repo.path(".env").exists(), "the file stays on disk");
+    repo.keyguard(&[]).assert_code(0);
+}

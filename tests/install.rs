@@ -500,3 +500,41 @@ fn protocol_exit_codes_only_when_the_shim_asks() {
     repo.keyguard(&["--staged", "--hook-protocol=9"])
         .assert_code(2);
 }
+
+/// `keyguard uninstall` takes out every hook keyguard put in, the pre-push
+/// hook of `install --pre-push` too, and leaves a foreign pre-push alone.
+#[test]
+fn uninstall_removes_every_hook_keyguard_installed() {
+    let repo = TempRepo::new();
+    repo.keyguard(&["install", "--pre-push"]).assert_success();
+    let hooks = repo.hooks_dir();
+    for hook in [
+        "pre-commit",
+        "pre-merge-commit",
+        "pre-applypatch",
+        "pre-push",
+    ] {
+        assert!(hooks.join(hook).exists(), "{hook} was not installed");
+    }
+    repo.keyguard(&["uninstall"])
+        .assert_success()
+        .assert_stderr_contains("removed the pre-push hook");
+    for hook in [
+        "pre-commit",
+        "pre-merge-commit",
+        "pre-applypatch",
+        "pre-push",
+    ] {
+        assert!(!hooks.join(hook).exists(), "{hook} is still there");
+    }
+    // Somebody else's pre-push hook is not keyguard's to remove, nor to
+    // mention when pre-push was not asked for.
+    std::fs::write(hooks.join("pre-push"), "#!/bin/sh\nexit 0\n").unwrap();
+    repo.install();
+    let run = repo.keyguard(&["uninstall"]);
+    run.assert_success().assert_output_lacks("pre-push");
+    assert!(
+        hooks.join("pre-push").exists(),
+        "a foreign pre-push hook was removed"
+    );
+}

@@ -40,6 +40,8 @@ fn no_format_prints_a_full_secret_for_any_rule_example() {
         color: false,
         quiet: false,
         blocking: Some(keyguard::install::Hook::PreCommit),
+        pre_commit_framework: false,
+        wrap_width: None,
     };
     let mut outputs = Vec::new();
     for format in [Format::Human, Format::Json, Format::Sarif] {

@@ -26,10 +26,17 @@ pub fn install(settings: &Settings, force: bool, pre_push: bool) -> Result<Outco
     Ok(Outcome::Clean)
 }
 
+/// Removes every hook keyguard installed, pre-push included whether or not
+/// `--pre-push` is given: a shim left behind would go on running keyguard.
+/// A pre-push hook that is not keyguard's is mentioned only when asked for.
 pub fn uninstall(settings: &Settings, pre_push: bool) -> Result<Outcome> {
     let dir = install::hooks_dir()?;
-    for hook in hooks(pre_push) {
+    for hook in hooks(true) {
         let what = install::uninstall(&dir, hook)?;
+        let unasked = hook == Hook::PrePush && !pre_push;
+        if unasked && matches!(what, install::Uninstalled::NotInstalled { .. }) {
+            continue;
+        }
         settings.say(&Message::Uninstalled { hook, what: &what });
     }
     Ok(Outcome::Clean)

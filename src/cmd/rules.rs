@@ -60,11 +60,16 @@ pub fn list(settings: &Settings) -> Result<Outcome> {
     let mut out = std::io::stdout().lock();
     let rules = scanner.detector().rules();
     let width = rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
-    for rule in rules {
-        writeln!(out, "{:width$}  {}", rule.id, rule.description)?;
-    }
-    let secret_file = "File whose name marks it as a secrets file (.env, id_rsa, *.key, ...)";
-    writeln!(out, "{:width$}  {secret_file}", "secret-file")?;
+    let mut write = || -> Result<()> {
+        for rule in rules {
+            writeln!(out, "{:width$}  {}", rule.id, rule.description)?;
+        }
+        let secret_file = "File whose name marks it as a secrets file (.env, id_rsa, *.key, ...)";
+        writeln!(out, "{:width$}  {secret_file}", "secret-file")?;
+        out.flush()?;
+        Ok(())
+    };
+    super::ignore_closed_pipe(write())?;
     Ok(Outcome::Clean)
 }
 

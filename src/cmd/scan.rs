@@ -61,7 +61,7 @@ pub fn run(settings: &Settings, scan: &Scan) -> Result<Outcome> {
     // A reader that stops early (`keyguard --all | head`) is not a failed
     // scan: the outcome stands.
     if let Err(err) = emit(settings, &scan.target, &report, context.as_ref()) {
-        if !is_broken_pipe(&err) {
+        if !super::is_closed_pipe(&err) {
             return Err(err);
         }
     }
@@ -233,17 +233,6 @@ fn warn_about_unignored_env(settings: &Settings, context: &Context) {
     }
 }
 
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-            || cause
-                .downcast_ref::<serde_json::Error>()
-                .is_some_and(|e| e.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
-    })
-}
-
 /// Writes the report to its stream (see [`Settings::report_stream`]); for
 /// JSON and SARIF, the scan's errors follow on stderr.
 fn emit(
@@ -257,6 +246,8 @@ fn emit(
         color: settings.format == Format::Human && settings.color.on(stream),
         quiet: settings.is_quiet(),
         blocking: target.blocks(),
+        pre_commit_framework: settings.pre_commit_framework,
+        wrap_width: settings.wrap_width.on(stream),
     };
     let fingerprints = match settings.format {
         Format::Json | Format::Sarif => report_fingerprint_key(settings, report, context)?,

@@ -8,6 +8,7 @@ use owo_colors::OwoColorize;
 use super::HumanStyle;
 use crate::finding::Finding;
 use crate::finding::ScanReport;
+use crate::install::Hook;
 use crate::messages::{self, Message};
 
 pub fn write<W: Write>(report: &ScanReport, style: HumanStyle, out: &mut W) -> Result<()> {
@@ -31,7 +32,20 @@ pub fn write<W: Write>(report: &ScanReport, style: HumanStyle, out: &mut W) -> R
             finding.description
         )?;
         writeln!(out, "    {}", paint.yellow(&finding.redacted()))?;
-        writeln!(out, "    {} {}", paint.dim("hint:"), hint(finding))?;
+        let hint = hint(finding);
+        let lines = wrap(
+            &hint,
+            style
+                .wrap_width
+                .map(|w| w.saturating_sub(HINT_INDENT.len())),
+        );
+        for (i, line) in lines.iter().enumerate() {
+            if i == 0 {
+                writeln!(out, "    {} {line}", paint.dim("hint:"))?;
+            } else {
+                writeln!(out, "{HINT_INDENT}{line}")?;
+            }
+        }
     }
     for error in &report.errors {
         writeln!(out, "{} {error}", paint.red("error:"))?;
@@ -42,19 +56,41 @@ pub fn write<W: Write>(report: &ScanReport, style: HumanStyle, out: &mut W) -> R
         return Ok(());
     }
     if !style.quiet {
-        let binary = if stats.binary_skipped > 0 {
-            format!(", {} binary skipped", stats.binary_skipped)
-        } else {
-            String::new()
-        };
-        let summary = format!(
-            "keyguard: {} finding{} in {} file{} scanned{binary} ({} ms)",
-            report.findings.len(),
-            plural(report.findings.len() as u64),
+        let mut skipped = String::new();
+        if stats.binary_skipped > 0 {
+            skipped.push_str(&format!(", {} binary skipped", stats.binary_skipped));
+        }
+        if stats.allowed_skipped > 0 {
+            skipped.push_str(&format!(
+                ", {} skipped by allow.paths",
+                stats.allowed_skipped
+            ));
+        }
+        let files = format!(
+            "{} file{}",
             stats.files_scanned,
-            plural(stats.files_scanned),
-            stats.duration_ms
+            plural(stats.files_scanned)
         );
+        let scanned = match stats.commits_scanned {
+            Some(commits) => format!("{commits} commit{} ({files})", plural(commits)),
+            None => files,
+        };
+        let staged_scan = style.blocking.is_some_and(|hook| hook != Hook::PrePush);
+        let nothing_read = stats.files_scanned + stats.binary_skipped + stats.allowed_skipped == 0;
+        let summary = if staged_scan && nothing_read && report.errors.is_empty() {
+            format!(
+                "keyguard: 0 findings: nothing staged adds a line to scan ({} ms). \
+                 Stage changes with `git add`, or scan every file with `keyguard --all`.",
+                stats.duration_ms
+            )
+        } else {
+            format!(
+                "keyguard: {} finding{} in {scanned} scanned{skipped} ({} ms)",
+                report.findings.len(),
+                plural(report.findings.len() as u64),
+                stats.duration_ms
+            )
+        };
         if has_findings {
             writeln!(out, "\n{}", paint.red(&summary))?;
         } else {
@@ -62,7 +98,11 @@ pub fn write<W: Write>(report: &ScanReport, style: HumanStyle, out: &mut W) -> R
         }
     }
     if let Some(hook) = style.blocking.filter(|_| has_findings) {
-        messages::write(&Message::Blocked { hook }, out, style.color)?;
+        let message = Message::Blocked {
+            hook,
+            pre_commit_framework: style.pre_commit_framework,
+        };
+        messages::write(&message, out, style.color)?;
     }
     Ok(())
 }
@@ -82,11 +122,55 @@ fn plural(n: u64) -> &'static str {
     }
 }
 
+/// Where a hint's text starts: after `    hint: `.
+const HINT_INDENT: &str = "          ";
+
+/// `text` in lines of at most `width` characters, broken only at spaces
+/// outside back-quotes, so that a command (`git rm --cached .env`) is never
+/// split across lines; a piece longer than `width` gets a line of its own.
+/// No width: one line.
+fn wrap(text: &str, width: Option<usize>) -> Vec<String> {
+    let Some(width) = width.filter(|&w| w >= 20) else {
+        return vec![text.to_string()];
+    };
+    // Pieces: runs between the spaces that are outside back-quotes.
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut quoted = false;
+    for (i, c) in text.char_indices() {
+        match c {
+            '`' => quoted = !quoted,
+            ' ' if !quoted => {
+                pieces.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    pieces.push(&text[start..]);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for piece in pieces.into_iter().filter(|p| !p.is_empty()) {
+        let needed = line.chars().count() + usize::from(!line.is_empty()) + piece.chars().count();
+        if !line.is_empty() && needed > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(piece);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// What to do about this finding, in the idiom of the file's language.
 pub(crate) fn hint(finding: &Finding) -> String {
     if finding.is_secret_file() {
         return format!(
-            "keep this file out of git: `git restore --staged {0}`, add it to .gitignore, \
+            "keep this file out of git: `git rm --cached {0}` (it stays on disk), add it to .gitignore, \
              and commit a template (e.g. .env.example) with empty values instead",
             quote_path(&finding.path)
         );
@@ -164,6 +248,33 @@ mod tests {
     fn paths_with_control_characters_are_quoted() {
         assert_eq!(quote_path("a b.py"), "a b.py");
         assert_eq!(quote_path("x\ny.py"), "\"x\\ny.py\"");
+    }
+
+    #[test]
+    fn hints_wrap_at_the_width_without_splitting_a_command() {
+        let text = "keep this file out of git: `git rm --cached config/.env` (it stays on disk), \
+                    add it to .gitignore, and commit a template (e.g. .env.example) with empty \
+                    values instead";
+        for width in [20, 30, 44, 60, 80] {
+            let lines = wrap(text, Some(width));
+            assert_eq!(lines.join(" "), text, "width {width}: text lost or changed");
+            for line in &lines {
+                let ticks = line.matches('`').count();
+                assert_eq!(ticks % 2, 0, "width {width}: a command split: {line:?}");
+                assert!(
+                    line.chars().count() <= width || !line.contains(' ') || line.starts_with('`'),
+                    "width {width}: {line:?} is too long"
+                );
+            }
+        }
+        assert_eq!(
+            wrap(text, None),
+            vec![text.to_string()],
+            "no terminal: one line"
+        );
+        assert!(wrap(text, Some(44))
+            .iter()
+            .any(|l| l.contains("`git rm --cached config/.env`")));
     }
 
     #[test]

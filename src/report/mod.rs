@@ -30,6 +30,11 @@ pub struct HumanStyle {
     /// The scan runs as this hook: findings add the "the commit was
     /// blocked" help.
     pub blocking: Option<Hook>,
+    /// Run by the pre-commit framework: the help names `SKIP=keyguard`.
+    pub pre_commit_framework: bool,
+    /// The terminal's width, to wrap hints at; `None` (not a terminal): one
+    /// line each, for logs and tools.
+    pub wrap_width: Option<usize>,
 }
 
 pub fn write_report<W: Write>(

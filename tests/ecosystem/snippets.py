@@ -3,9 +3,11 @@
     python3 snippets.py extract README.md "## Heading" [FIRST_LINE_PREFIX]
         prints the fenced code block under that heading (the first one, or the
         first whose first line starts with FIRST_LINE_PREFIX); exits 1 if none
-    python3 snippets.py check-keys KIND FILE
+    python3 snippets.py check-keys KIND FILE [MANIFEST]
         structural checks on a snippet, KIND one of github, gitlab, lefthook,
-        pre-commit; prints what is wrong and exits 1
+        pre-commit; MANIFEST is action.yml for github, the hook repository's
+        .pre-commit-hooks.yaml for pre-commit; prints what is wrong and
+        exits 1
     python3 snippets.py keyguard-commands KIND FILE
         prints, one per line as JSON strings, the shell commands of a CI
         snippet that run keyguard (cargo install lines left out)
@@ -69,20 +71,20 @@ def check_keys(kind, path):
             problems.append(what)
 
     if kind == "github":
+        action = yaml.safe_load(open(sys.argv[4], encoding="utf-8"))
         steps = [s for job in doc["jobs"].values() for s in job.get("steps", [])]
-        runs = [s.get("run", "") for s in steps]
-        uses = [s.get("uses", "") for s in steps]
-        need(any("cargo install" in r and "keyguard" in r for r in runs), "a step installs keyguard with cargo")
-        need(any(re.search(r"\bkeyguard --all\b", r) for r in runs), "a step runs keyguard --all")
-        need(any(re.search(r"\bkeyguard --history\b", r) for r in runs), "a step runs keyguard --history")
-        need(any(u.startswith("github/codeql-action/upload-sarif@") for u in uses), "a step uploads SARIF")
+        ours = [s for s in steps if s.get("uses", "").startswith("keyguard/keyguard@")]
+        need(ours, "a step uses keyguard/keyguard@<rev>, the action")
+        for step in ours:
+            for key in step.get("with", {}):
+                need(key in action["inputs"], f"input {key} is one of action.yml's")
         need(doc.get("permissions", {}).get("security-events") == "write", "permissions: security-events: write")
         need(any(s.get("with", {}).get("fetch-depth") == 0 for s in steps), "checkout with fetch-depth: 0")
     elif kind == "gitlab":
         jobs = [j for k, j in doc.items() if isinstance(j, dict) and "script" in j]
         need(len(jobs) == 1, "one job")
         script = "\n".join(jobs[0]["script"]) if jobs else ""
-        need("cargo install" in script, "the script installs keyguard with cargo")
+        need("pip install keyguard-hook" in script, "the script installs keyguard-hook from PyPI")
         need(re.search(r"\bkeyguard --all\b", script), "the script runs keyguard --all")
         need(re.search(r"\bkeyguard --history\b", script), "the script runs keyguard --history")
         need(jobs and jobs[0].get("artifacts", {}).get("when") == "always", "artifacts are kept when the job fails")
@@ -95,7 +97,8 @@ def check_keys(kind, path):
         for repo in doc["repos"]:
             for hook in repo["hooks"]:
                 need(hook["id"] in ids, f"hook id {hook['id']} is in .pre-commit-hooks.yaml")
-        need(any(r["repo"].endswith("keyguard/keyguard") for r in doc["repos"]), "the repo is keyguard's")
+        need(all(r["repo"].startswith("https://github.com/keyguard/keyguard") for r in doc["repos"]),
+             "the repo is keyguard's or its mirror")
     else:
         sys.exit(f"unknown kind {kind}")
     for p in problems:
@@ -110,7 +113,7 @@ def keyguard_commands(kind, path):
     else:
         cmds = [c for j in doc.values() if isinstance(j, dict) for c in j.get("script", [])]
     for cmd in cmds:
-        if "keyguard" in cmd and "cargo install" not in cmd:
+        if "keyguard" in cmd and "cargo install" not in cmd and "pip install" not in cmd:
             print(json.dumps(cmd))
     return 0
 

@@ -45,6 +45,8 @@ const INHERITED_VARS_TO_REMOVE: &[&str] = &[
     "NO_COLOR",
     "CLICOLOR_FORCE",
     "CLICOLOR",
+    // Set by the pre-commit framework for its hooks.
+    "PRE_COMMIT",
 ];
 
 /// A command with the isolated environment: `HOME` set to `home`, no
