@@ -294,6 +294,31 @@ run_cases() {
     eco_capture git push origin feature
     eco_check "$WAY d5 after a key reached the remote, pushing a clean commit goes through" test "$RC" -eq 0
 
+    # A push that holds a root commit (an orphan branch, a first push): the
+    # framework names no range, only PRE_COMMIT_LOCAL_BRANCH and the remote;
+    # keyguard scans that branch's commits that no remote-tracking ref has.
+    git checkout -q main
+    git checkout -q --orphan fresh
+    git rm -q -r --cached . >/dev/null
+    key=$(eco_stripe_key)
+    printf 'STRIPE_SECRET_KEY=%s\n' "$key" >fresh.sh
+    git add fresh.sh
+    git commit -q --no-verify -m "an orphan branch with a key"
+    git checkout -q -f main
+    eco_capture git push origin fresh
+    expect_blocked "$WAY d6 pushing an orphan branch with a key (no range named) is blocked" stripe-secret-key "$key"
+    # HEAD's history holds the key that reached the remote in d4: a push of an
+    # unrelated clean orphan branch does not scan it.
+    git checkout -q -f feature
+    git checkout -q --orphan tidy
+    git rm -q -r --cached . >/dev/null
+    printf 't = 1\n' >tidy.py
+    git add tidy.py
+    git commit -q --no-verify -m "a clean orphan branch"
+    git checkout -q -f feature
+    eco_capture git push origin tidy
+    eco_check "$WAY d7 pushing a clean orphan branch goes through, whatever HEAD's history holds" test "$RC" -eq 0
+
 }
 
 # ---------------------------------------------------------------- way: rust
@@ -395,31 +420,6 @@ else
     eco_fail "system s2 no keyguard on PATH blocks the commit, saying why" "exit $RC"
     eco_show "$OUT"
 fi
-
-# A push that holds a root commit (an orphan branch, a first push): the
-# framework names no range, only PRE_COMMIT_LOCAL_BRANCH and the remote;
-# keyguard scans that branch's commits that no remote-tracking ref has.
-git checkout -q main
-git checkout -q --orphan fresh
-git rm -q -r --cached . >/dev/null
-key=$(eco_stripe_key)
-printf 'STRIPE_SECRET_KEY=%s\n' "$key" >fresh.sh
-git add fresh.sh
-git commit -q --no-verify -m "an orphan branch with a key"
-git checkout -q -f main
-eco_capture git push origin fresh
-expect_blocked "d6 pushing an orphan branch with a key (no range named) is blocked" stripe-secret-key "$key"
-# HEAD's history holds the key that reached the remote in d4: a push of an
-# unrelated clean orphan branch does not scan it.
-git checkout -q -f feature
-git checkout -q --orphan tidy
-git rm -q -r --cached . >/dev/null
-printf 't = 1\n' >tidy.py
-git add tidy.py
-git commit -q --no-verify -m "a clean orphan branch"
-git checkout -q -f feature
-eco_capture git push origin tidy
-eco_check "d7 pushing a clean orphan branch goes through, whatever HEAD's history holds" test "$RC" -eq 0
 
 # ------------------------------------------ optional: try-repo (working tree)
 if [ "${KEYGUARD_ECO_TRY_REPO:-0}" = 1 ]; then
