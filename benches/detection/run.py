@@ -88,12 +88,17 @@ class G:
         return self.r.choice(seq)
 
 
-def base62(n: int, width: int) -> str:
+def in_digits(n: int, width: int, digits: str) -> str:
+    """`n` written with `digits` (base len(digits)), zero-padded to `width`."""
     out = ""
     while n:
-        n, d = divmod(n, 62)
-        out = B62[d] + out
-    return out.rjust(width, "0")
+        n, d = divmod(n, len(digits))
+        out = digits[d] + out
+    return out.rjust(width, digits[0])
+
+
+def base62(n: int, width: int) -> str:
+    return in_digits(n, width, B62)
 
 
 def crc_token(g: G, prefix: str, valid: bool = True) -> str:
@@ -176,11 +181,7 @@ def his_seed(name: str) -> int:
 
 
 def b36(n: int, width: int) -> str:
-    out = ""
-    while n:
-        n, d = divmod(n, 36)
-        out = B36[d] + out
-    return out.rjust(width, "0")
+    return in_digits(n, width, B36)
 
 
 def gitlab_routable(g: G, prefix: str, valid: bool = True) -> str:

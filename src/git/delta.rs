@@ -4,7 +4,7 @@
 //! types; this one uses none of them.
 
 use anyhow::{Context, Result};
-use git2::{Delta, DiffFindOptions, ErrorCode, FileMode, Oid};
+use git2::{Delta, DiffFindOptions, DiffOptions, ErrorCode, FileMode, Oid};
 
 /// One file a change adds or modifies: blob ids and paths, before loading.
 pub(super) struct FileDelta {
@@ -120,6 +120,17 @@ pub struct FileBlobs {
     /// A merge's other parents' versions of the file, in parent order
     /// (`None`: no such file there). Empty outside merges.
     pub other_parents: Vec<Option<Vec<u8>>>,
+}
+
+/// How every diff keyguard asks libgit2 for is made: type changes as
+/// changes, submodules skipped, no context lines (only added lines count).
+pub(super) fn added_lines_options() -> DiffOptions {
+    let mut options = DiffOptions::new();
+    options
+        .include_typechange(true)
+        .ignore_submodules(true)
+        .context_lines(0);
+    options
 }
 
 /// The diff `make` makes, with exact and near renames found (a moved file

@@ -14,10 +14,10 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
-use git2::{DiffOptions, Object, ObjectType, Oid, Repository};
+use git2::{Object, ObjectType, Oid, Repository};
 
 use super::blobs::{load_changed_files, BlobReader};
-use super::delta::{with_renames, ContentKey, FileBlobs, FileDelta};
+use super::delta::{added_lines_options, with_renames, ContentKey, FileBlobs, FileDelta};
 use super::merge::keep_what_the_merge_adds;
 use super::{parse_id, Repo};
 
@@ -288,11 +288,7 @@ impl CommitReader<'_> {
             })
             .collect::<Result<Vec<_>>>()?;
         let diff = with_renames(|| {
-            let mut options = DiffOptions::new();
-            options
-                .include_typechange(true)
-                .ignore_submodules(true)
-                .context_lines(0);
+            let mut options = added_lines_options();
             self.repo
                 .diff_tree_to_tree(parent_trees.first(), Some(&tree), Some(&mut options))
                 .with_context(|| format!("cannot diff commit {id}"))
@@ -315,8 +311,7 @@ impl CommitReader<'_> {
             Some(ObjectType::Blob) => Ok(vec![FileDelta::whole(name.to_string(), id, None)]),
             Some(ObjectType::Tree) => {
                 let tree = object.peel_to_tree()?;
-                let mut options = DiffOptions::new();
-                options.ignore_submodules(true).context_lines(0);
+                let mut options = added_lines_options();
                 let diff = self
                     .repo
                     .diff_tree_to_tree(None, Some(&tree), Some(&mut options))

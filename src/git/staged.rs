@@ -17,10 +17,10 @@
 use std::collections::HashSet;
 
 use anyhow::{Context, Result};
-use git2::{DiffOptions, Repository, Tree};
+use git2::{Repository, Tree};
 
 use super::blobs::{load_changed_files, BlobReader, PARALLEL_LOAD_FILES};
-use super::delta::{with_renames, FileBlobs, FileDelta};
+use super::delta::{added_lines_options, with_renames, FileBlobs, FileDelta};
 use super::{path_text, Repo};
 
 /// How the index was compared with HEAD, in the order they are tried.
@@ -129,11 +129,7 @@ impl Repo {
             self.index_to_commit()?
         };
         let diff = with_renames(|| {
-            let mut options = DiffOptions::new();
-            options
-                .include_typechange(true)
-                .ignore_submodules(true)
-                .context_lines(0);
+            let mut options = added_lines_options();
             self.repo
                 .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut options))
                 .context("cannot compare the index with HEAD")
