@@ -175,6 +175,7 @@ fn write_rule(out: &mut String, rule: &RuleSpec) {
         checksum,
         decode,
         generic,
+        password,
         multiline,
         env_var,
         examples,
@@ -185,7 +186,7 @@ fn write_rule(out: &mut String, rule: &RuleSpec) {
         out,
         "    RuleSpec {{ id: {}, description: {}, regex: {}, keywords: {}, entropy: {entropy:?}, \
          max_len: {max_len:?}, allow: {}, allow_match: {}, checksum: {}, decode: {}, generic: {generic}, \
-         multiline: {multiline}, env_var: {}, examples: {}, negative_examples: {}, references: {} }},",
+         password: {password}, multiline: {multiline}, env_var: {}, examples: {}, negative_examples: {}, references: {} }},",
         text(id),
         text(description),
         text(regex),

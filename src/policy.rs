@@ -40,12 +40,14 @@ pub const DEFAULT_TEMPLATE_FILES: &[&str] = &[
     ".env.*.dist",
 ];
 
-/// Files that document an API by example: AWS's `*.examples.json`, and
+/// Files that document an API by example: AWS's `*.examples.json` (JavaScript
+/// SDK) and `examples-1.json` (botocore), and
 /// OpenAPI (Swagger) descriptions, whose `example:` values are made up for
 /// the reader. Loose `name = value` rules skip them; provider rules, which
 /// recognise a real key by its format, still read them.
-pub const API_EXAMPLE_FILES: [&str; 7] = [
+pub const API_EXAMPLE_FILES: [&str; 8] = [
     "*.examples.json",
+    "examples-[0-9].json",
     "swagger.json",
     "swagger.yaml",
     "swagger.yml",

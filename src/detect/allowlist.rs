@@ -171,7 +171,12 @@ pub fn is_non_secret_name(name: &[u8]) -> bool {
         .windows(4)
         .any(|w| w.starts_with(b"sha") && w[3].is_ascii_digit())
         || memchr::memmem::find(&lower, b"md5").is_some();
-    if names_a_digest || names_a_handle(&lower) {
+    // `public_key`, `publishableKey`: published on purpose.
+    let names_public = name
+        .split(|b| !b.is_ascii_alphanumeric())
+        .flat_map(camel_words)
+        .any(|w| w.eq_ignore_ascii_case(b"public") || w.eq_ignore_ascii_case(b"publishable"));
+    if names_a_digest || names_public || names_a_handle(&lower) {
         return true;
     }
     NON_SECRET_NAME_SUFFIXES.iter().any(|suffix| {
@@ -217,6 +222,8 @@ fn names_a_handle(lower: &[u8]) -> bool {
         b"primarykey",
         b"foreignkey",
         b"idempotencykey",
+        b"websocketkey",
+        b"websocketaccept",
         b"salt",
     ];
     let squashed: Vec<u8> = lower
@@ -227,6 +234,19 @@ fn names_a_handle(lower: &[u8]) -> bool {
     HANDLES.iter().any(|h| squashed.ends_with(h))
 }
 
+/// The words of a camelCase name (`publishableKey` -> `publishable`, `Key`).
+fn camel_words(name: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    let mut words = Vec::new();
+    for i in 1..=name.len() {
+        if i == name.len() || (name[i].is_ascii_uppercase() && name[i - 1].is_ascii_lowercase()) {
+            words.push(&name[start..i]);
+            start = i;
+        }
+    }
+    words.into_iter()
+}
+
 /// Names that hold a password: people choose those, so they need not look
 /// generated, only not like a placeholder or an identifier.
 fn is_password_name(name: &[u8]) -> bool {
@@ -234,6 +254,23 @@ fn is_password_name(name: &[u8]) -> bool {
     [&b"passw"[..], b"pwd", b"passwd"]
         .iter()
         .any(|p| memchr::memmem::find(&lower, p).is_some())
+}
+
+/// For a password a person chose (a connection URL's): not a placeholder
+/// or a look-up, and not a name made of words (`MySecret`, `salt-passwd`,
+/// `password12345`). Unlike a loose rule's value it need not mix kinds of
+/// character: random letters alone are a password.
+pub fn looks_like_chosen_password(value: &[u8]) -> bool {
+    let lower = value.to_ascii_lowercase();
+    if PLACEHOLDER_WORDS
+        .iter()
+        .any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
+        || value.starts_with(b"$")
+        || value.starts_with(b"%")
+    {
+        return false;
+    }
+    !(randomness::is_identifier_like(value) && randomness::naturalness(value).0 >= 0.5)
 }
 
 /// For loose `name = value` rules: could `value` be a real credential?
@@ -278,6 +315,16 @@ pub fn looks_like_credential(value: &[u8], name: Option<&[u8]>) -> bool {
     .iter()
     .filter(|&&c| c)
     .count();
+    // The variable itself (`c.debugtoken = debugtoken`): code, not a value.
+    let squash = |s: &[u8]| -> Vec<u8> {
+        s.iter()
+            .filter(|b| b.is_ascii_alphanumeric())
+            .map(u8::to_ascii_lowercase)
+            .collect()
+    };
+    if name.is_some_and(|name| value.len() >= 4 && squash(name).ends_with(&squash(value))) {
+        return false;
+    }
     let is_password = name.is_some_and(is_password_name);
     // A password mixing three kinds of character is one, however wordy
     // (`Summer2024!`); anything else must not read like an identifier.
@@ -502,6 +549,46 @@ mod tests {
             "hex without a prefix is not a number literal"
         );
         assert!(matches!(number_literal(b"48213977"), Some(Number::Plain)));
+    }
+
+    #[test]
+    fn public_names_handles_and_the_variable_itself_are_not_credentials() {
+        for name in [
+            "public_key",
+            "publishableKey",
+            "STRIPE_PUBLISHABLE_KEY",
+            "Sec-WebSocket-Key",
+        ] {
+            assert!(is_non_secret_name(name.as_bytes()), "{name}");
+        }
+        for name in ["api_key", "private_key", "publicationToken"] {
+            assert!(!is_non_secret_name(name.as_bytes()), "{name}");
+        }
+        assert!(!looks_like_credential(
+            b"appcheckv1betadebugtoken",
+            Some(b"c.appcheckv1betadebugtoken")
+        ));
+        assert!(!looks_like_credential(
+            b"env_var_sak",
+            Some(b"SECRET_ACCESS_KEY")
+        ));
+    }
+
+    #[test]
+    fn chosen_passwords_are_judged_as_chosen() {
+        for made_up in [
+            "MySecret",
+            "svc-passwd",
+            "password12345",
+            "super_secret",
+            "${DB_PASS}",
+        ] {
+            assert!(!looks_like_chosen_password(made_up.as_bytes()), "{made_up}");
+        }
+        // Letters alone, drawn at random, are a password.
+        for chosen in ["QWmZTRKPVdHxaLBnYcUe", "Tq7vLmZpRwXsKd", "hKq2!Zr8$mWx"] {
+            assert!(looks_like_chosen_password(chosen.as_bytes()), "{chosen}");
+        }
     }
 
     #[test]

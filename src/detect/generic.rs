@@ -239,6 +239,7 @@ pub fn is_known_non_secret(value: &[u8]) -> bool {
         || is_resource_name_or_time(value)
         || is_documented_example(value)
         || encodes_text(value)
+        || super::randomness::is_typed_by_hand(value)
 }
 
 /// Code quoted as data (test tables, docs): a reference, pointer, cast or
@@ -354,7 +355,9 @@ fn reads_as_words(value: &[u8]) -> bool {
 /// (`RizEyZdiGSog`): without this, one random 12-character password in 30
 /// read as words in disguise.
 fn is_cased_like_words(value: &[u8]) -> bool {
-    value.split(|b| !b.is_ascii_alphanumeric()).all(|word| {
+    // `@` and `$` stand for letters inside a word (`P@ssW0rd`).
+    let in_word = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'@' | b'$');
+    value.split(|b| !in_word(b)).all(|word| {
         let letters = || word.iter().filter(|b| b.is_ascii_alphabetic());
         if letters().all(u8::is_ascii_uppercase) || letters().all(u8::is_ascii_lowercase) {
             return true;
@@ -366,7 +369,7 @@ fn is_cased_like_words(value: &[u8]) -> bool {
             // A digit may stand for a letter (`S3cret`).
             let next_lower = word
                 .get(i + 1)
-                .is_some_and(|b| b.is_ascii_lowercase() || b"013457".contains(b));
+                .is_some_and(|b| b.is_ascii_lowercase() || b"013457@$".contains(b));
             let word_start = i == 0 || !word[i - 1].is_ascii_uppercase();
             word_start && next_lower
         })
@@ -374,7 +377,7 @@ fn is_cased_like_words(value: &[u8]) -> bool {
 }
 
 /// A stored password hash (LDAP `{SSHA}`, crypt `$6$`, bcrypt, argon2,
-/// Django's `pbkdf2_sha256$`): what a server keeps instead of the secret.
+/// Django's `pbkdf2_sha256$`, MySQL's `*` and 40 hex digits): what a server keeps instead of the secret.
 fn is_password_hash(value: &[u8]) -> bool {
     const PREFIXES: &[&[u8]] = &[
         b"{SSHA}",
@@ -408,7 +411,10 @@ fn is_password_hash(value: &[u8]) -> bool {
         b"crypt$",
         b"scrypt$",
     ];
-    PREFIXES.iter().any(|p| value.starts_with(p))
+    // MySQL's `mysql_native_password`: `*` and the SHA-1 of the SHA-1.
+    let mysql_native =
+        value.len() == 41 && value[0] == b'*' && value[1..].iter().all(u8::is_ascii_hexdigit);
+    mysql_native || PREFIXES.iter().any(|p| value.starts_with(p))
 }
 
 /// The base64 body of an OpenSSH public key (`AAAAC3NzaC1lZDI1NTE5…`):

@@ -148,7 +148,14 @@ pub fn is_identifier_like(value: &[u8]) -> bool {
 /// A random-looking value: not identifier-like, and either mixing letters
 /// and digits or reading unnaturally.
 pub fn looks_random(value: &[u8]) -> bool {
-    if is_identifier_like(value) {
+    // snake_case or kebab-case of lowercase letters (`env_var_sak`): a
+    // name, however its pieces read.
+    let separators = value.iter().filter(|b| matches!(b, b'_' | b'-')).count();
+    let cased_name = separators >= 2
+        && value
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || matches!(b, b'_' | b'-'));
+    if cased_name || is_identifier_like(value) {
         return false;
     }
     let (natural, pairs) = naturalness(value);
@@ -157,6 +164,183 @@ pub fn looks_random(value: &[u8]) -> bool {
     (has_digit && has_letter)
         || (pairs >= 6 && natural < 0.45)
         || (!has_letter && value.len() >= 16)
+}
+
+/// Could a generator have written this? Statistics of the characters that
+/// a uniform generator makes vanishingly rare (each test below fires on
+/// fewer than one random value in 10,000), but a person inventing a
+/// "random" value at a keyboard produces all the time:
+///
+/// - letters from one region of the keyboard: the home row
+///   (`askfjh234as9sd8`), or one hand (`wFGEwgregeqw3435gDger`);
+/// - the same three characters again and again (`GDE43t43REG…t34qT43t4`);
+/// - letters and digits alternating too regularly, or in two blocks
+///   (`d8b4c2e1f07a4c3e…`, the shape of an invented hex string);
+/// - a long run of one character (`…VYzzzzzzzzzyAK…`);
+/// - hex that spells (`…deadc62…beef…cafe…`).
+pub fn is_typed_by_hand(value: &[u8]) -> bool {
+    const ONE_IN: f64 = 1e-4;
+    let letters: Vec<u8> = value
+        .iter()
+        .filter(|b| b.is_ascii_alphabetic())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    // Hex letters (`a`-`f`) all sit under the left hand: no evidence there.
+    let hex_letters = letters.iter().all(|b| (b'a'..=b'f').contains(b));
+    let one_region = !hex_letters
+        && KEYBOARD_REGIONS.iter().any(|region| {
+            let share = region.len() as f64 / 26.0;
+            let inside = letters.iter().filter(|b| region.contains(b)).count();
+            letters.len() >= 8 && binomial_tail(letters.len(), inside, share) < ONE_IN
+        });
+    // Base64 of text or of binary structure (JSON, DER, length fields)
+    // repeats itself by construction: only the keyboard tells there.
+    let structured = encodes_structure(value);
+    one_region
+        || (!structured
+            && (repeats_too_often(value, ONE_IN / 10.0)
+                || alternates_unevenly(value)
+                || has_long_run(value, ONE_IN / 10.0)))
+        || spells_in_hex(value)
+}
+
+/// Percent-encoding, or base64 whose bytes are mostly printable text or
+/// hold zero bytes: an encoding of something structured, whose characters
+/// are not drawn one by one.
+fn encodes_structure(value: &[u8]) -> bool {
+    // Percent-escapes (`%2F%3D`) repeat `%` and a digit by construction.
+    let escapes = value
+        .windows(3)
+        .filter(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
+        .count();
+    if escapes >= 2 {
+        return true;
+    }
+    let Some(decoded) = crate::decode::base64(value) else {
+        return false;
+    };
+    let printable = decoded
+        .iter()
+        .filter(|b| (0x20..0x7f).contains(*b) || matches!(b, b'\n' | b'\t'))
+        .count();
+    let zeros = decoded.iter().filter(|&&b| b == 0).count();
+    decoded.len() >= 6 && (printable * 10 >= decoded.len() * 9 || zeros >= 2)
+}
+
+/// Letters of one part of a QWERTY keyboard: the home row, each hand.
+const KEYBOARD_REGIONS: [&[u8]; 3] = [b"asdfghjkl", b"qwertasdfgzxcvb", b"yuiophjklnm"];
+
+/// P(X >= k) for X ~ Binomial(n, p).
+fn binomial_tail(n: usize, k: usize, p: f64) -> f64 {
+    let mut total = 0.0;
+    let mut choose = 1.0; // C(n, i), built up as i grows
+    for i in 0..=n {
+        if i > 0 {
+            choose = choose * (n + 1 - i) as f64 / i as f64;
+        }
+        if i >= k {
+            total += choose * p.powi(i as i32) * (1.0 - p).powi((n - i) as i32);
+        }
+    }
+    total
+}
+
+/// How many characters a generator of this value would draw from: the
+/// classes it uses (hex counts as 16).
+fn alphabet_size(value: &[u8]) -> f64 {
+    if value.iter().all(u8::is_ascii_hexdigit) {
+        return 16.0;
+    }
+    let lower = value.iter().any(u8::is_ascii_lowercase);
+    let upper = value.iter().any(u8::is_ascii_uppercase);
+    let digit = value.iter().any(u8::is_ascii_digit);
+    let other = value.iter().any(|b| !b.is_ascii_alphanumeric());
+    (26.0 * f64::from(u8::from(lower))
+        + 26.0 * f64::from(u8::from(upper))
+        + 10.0 * f64::from(u8::from(digit))
+        + 4.0 * f64::from(u8::from(other)))
+    .max(10.0)
+}
+
+/// Pairs of non-overlapping places holding the same three characters,
+/// against the Poisson expectation for uniform draws.
+fn repeats_too_often(value: &[u8], one_in: f64) -> bool {
+    if value.len() < 9 {
+        return false;
+    }
+    let triples: Vec<&[u8]> = value.windows(3).collect();
+    let mut places = 0usize;
+    let mut repeats = 0u32;
+    for i in 0..triples.len() {
+        for j in i + 3..triples.len() {
+            places += 1;
+            repeats += u32::from(triples[i] == triples[j]);
+        }
+    }
+    let expected = places as f64 / alphabet_size(value).powi(3);
+    poisson_tail(expected, repeats) < one_in
+}
+
+/// P(X >= k) for X ~ Poisson(mean).
+fn poisson_tail(mean: f64, k: u32) -> f64 {
+    let mut term = (-mean).exp(); // P(X = 0)
+    let mut below = 0.0;
+    for i in 0..k {
+        below += term;
+        term *= mean / f64::from(i + 1);
+    }
+    (1.0 - below).max(0.0).max(term)
+}
+
+/// The Wald-Wolfowitz runs test on letters against digits: far more
+/// changes between them than chance gives, or far fewer (`abcdef123456`).
+fn alternates_unevenly(value: &[u8]) -> bool {
+    let kinds: Vec<bool> = value
+        .iter()
+        .filter(|b| b.is_ascii_alphanumeric())
+        .map(u8::is_ascii_digit)
+        .collect();
+    let digits = kinds.iter().filter(|&&d| d).count() as f64;
+    let letters = kinds.len() as f64 - digits;
+    if kinds.len() < 16 || digits < 4.0 || letters < 4.0 {
+        return false;
+    }
+    let n = kinds.len() as f64;
+    let runs = 1.0 + kinds.windows(2).filter(|w| w[0] != w[1]).count() as f64;
+    let mean = 2.0 * letters * digits / n + 1.0;
+    let variance = 2.0 * letters * digits * (2.0 * letters * digits - n) / (n * n * (n - 1.0));
+    // |z| > 4.4: about one in 100,000 of uniform draws.
+    ((runs - mean) / variance.sqrt()).abs() > 4.4
+}
+
+/// One character repeated longer than uniform draws of this alphabet
+/// would repeat it.
+fn has_long_run(value: &[u8], one_in: f64) -> bool {
+    // Runs of `A` and `0` are zero bytes in base64 and hex: structure.
+    let longest = value
+        .chunk_by(|a, b| a == b)
+        .filter(|run| !matches!(run[0], b'A' | b'0' | b'='))
+        .map(<[u8]>::len)
+        .max()
+        .unwrap_or(0);
+    longest >= 3 && value.len() as f64 * alphabet_size(value).powi(1 - longest as i32) < one_in
+}
+
+/// Hex that holds two or more of the words hex can spell.
+fn spells_in_hex(value: &[u8]) -> bool {
+    const WORDS: &[&[u8]] = &[
+        b"dead", b"beef", b"cafe", b"babe", b"face", b"fade", b"feed", b"deaf", b"bead", b"c0de",
+        b"f00d", b"d00d", b"c0ffee", b"b00b", b"0ff1ce", b"decade", b"facade",
+    ];
+    if value.len() < 16 || !value.iter().all(u8::is_ascii_hexdigit) {
+        return false;
+    }
+    let lower = value.to_ascii_lowercase();
+    let spelled: usize = WORDS
+        .iter()
+        .map(|w| memchr::memmem::find_iter(&lower, w).count())
+        .sum();
+    spelled >= 2
 }
 
 #[cfg(test)]
@@ -238,5 +422,61 @@ mod tests {
     fn naturalness_separates_words_from_noise() {
         assert!(naturalness(b"interpretation").0 > 0.6);
         assert!(naturalness(b"qzxjvkwpfybgmh").0 < 0.2);
+    }
+    #[test]
+    fn values_typed_by_hand_are_told_apart() {
+        for value in [
+            "askfjh234as9sd8",
+            "askdjghsdfjkghWupUjasdflkdfklgjsdfjajkghs",
+            "wFGEwgregeqw3435gDger",
+            "GDE43t43REGTrkilg43934t34qT43t4dgegerGEgg",
+            "asdff7896asdh789",
+            "d8b4c2e1f07a4c3e8a1b5d0a9c7f3e42b6d9a1c4f8e2b7d0a3c6e9f1b4d7a0c3",
+            "ECrDNoq1VYzzzzzzzzzyAK7TwZNtPnkqatqZZZZ",
+            "e3b68aa711e6deadc62d5b76355674beef7cc3116062ddbacafe5f7e465bfdc9",
+            "abcdefghijkl123456789012",
+        ] {
+            assert!(is_typed_by_hand(value.as_bytes()), "{value}");
+        }
+        for value in [
+            "aB3dE9fGh2Kq7LmN",
+            "9f86d081884c7d659a2feaa0c55ad015",
+            "x7Rt_2mQp-Zk9aLw",
+            "HETCPFI7SDzLGGYfXlqHQ",
+            // Encoded structure repeats itself, but is not typed.
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",
+            "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ",
+            "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB",
+            "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQ",
+            "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+            "FwoGZXIvYXdzEBYaDHhBTEVaQlVrcnRzTiLEAVGNtX",
+        ] {
+            assert!(!is_typed_by_hand(value.as_bytes()), "{value}");
+        }
+    }
+
+    /// Each test of [`is_typed_by_hand`] is set to fire on fewer than one
+    /// uniform draw in 10,000; all together, measured over many draws of
+    /// the alphabets keys use (fixed seed), under 1 in 1,000.
+    #[test]
+    fn random_strings_are_rarely_taken_for_typed() {
+        use crate::rules::examples::{alphabet, random_string, Rng};
+        let mut rng = Rng::seeded(11);
+        let draws = 20_000;
+        for name in ["b62", "hex", "HEX", "b64url", "lower", "upnum", "lownum"] {
+            let Some(chars) = alphabet(name) else {
+                continue;
+            };
+            let typed: Vec<String> = (0..draws)
+                .map(|i| random_string(chars, 10 + i % 55, &mut rng))
+                .filter(|v| is_typed_by_hand(v.as_bytes()))
+                .collect();
+            assert!(
+                typed.len() * 1000 <= draws,
+                "{name}: {} of {draws}, e.g. {:?}",
+                typed.len(),
+                &typed[..typed.len().min(6)]
+            );
+        }
     }
 }

@@ -53,16 +53,37 @@ impl Detector {
         {
             return false;
         }
+        // A chosen password: need not look generated, only not made up.
+        if rule.password
+            && (generic::is_known_non_secret(secret)
+                || !allowlist::looks_like_chosen_password(secret))
+        {
+            return false;
+        }
         if rule.generic {
             if name.is_some_and(allowlist::is_non_secret_name) {
                 return false;
             }
             if generic::is_known_non_secret(secret)
                 || !allowlist::looks_like_credential(secret, name)
+                || self.has_provider_prefix(secret)
             {
                 return false;
             }
         }
         true
+    }
+
+    /// Does the value start with a provider's token prefix (`sk_live_`,
+    /// `ghp_`, `glpat-`)? Then that provider's rule decides: where it did
+    /// not report the value (too short, a bad checksum), a loose rule must
+    /// not report it either.
+    fn has_provider_prefix(&self, secret: &[u8]) -> bool {
+        let is_token_prefix = |k: &str| k.len() >= 3 && (k.ends_with('_') || k.ends_with('-'));
+        self.rules().iter().filter(|r| !r.generic).any(|r| {
+            r.keywords
+                .iter()
+                .any(|k| is_token_prefix(k) && secret.starts_with(k.as_bytes()))
+        })
     }
 }

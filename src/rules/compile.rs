@@ -43,6 +43,7 @@ pub struct Rule {
     pub checksum: Option<Checksum>,
     pub decode: Option<Decoding>,
     pub generic: bool,
+    pub password: bool,
     pub multiline: bool,
     pub env_var: Option<Text>,
     /// The regex matches case-sensitively, so its keywords need only be
@@ -111,6 +112,7 @@ impl Rule {
             checksum: spec.checksum,
             decode: spec.decode,
             generic: spec.generic,
+            password: spec.password,
             multiline: spec.multiline,
             env_var: spec.env_var.clone(),
             case_sensitive_keywords: has_case_sensitive_keywords(&spec.regex, &spec.keywords),

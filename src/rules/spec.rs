@@ -65,6 +65,12 @@ pub struct RuleSpec {
     /// random and not like a placeholder, identifier or variable look-up.
     #[serde(default)]
     pub generic: bool,
+    /// The secret is a password a person chose (a connection URL's): it
+    /// need not look generated, but is judged like a loose rule's value
+    /// under a password's name (not words in disguise, an identifier, a
+    /// stock or hand-typed dummy).
+    #[serde(default)]
+    pub password: bool,
     /// The match may run past the end of the line it starts on (PEM blocks).
     #[serde(default)]
     pub multiline: bool,

@@ -287,7 +287,8 @@ fn a_newline_in_a_file_name_cannot_forge_a_report_line() {
     );
 }
 
-/// An API described by example (OpenAPI, AWS's `*.examples.json`): its
+/// An API described by example (OpenAPI, AWS's `*.examples.json` and
+/// `examples-1.json`): its
 /// `password:` values are made up for the reader, so the loose rules skip
 /// the file; a provider's key in it still blocks, and the same loose value
 /// in ordinary code still does.
@@ -301,6 +302,10 @@ fn api_example_files_skip_loose_rules_but_not_provider_keys() {
     repo.stage(
         "apis/iam-2010-05-08.examples.json",
         format!("{{\"Password\": \"{made_up}\"}}\n"),
+    );
+    repo.stage(
+        "botocore/data/iam/2010-05-08/examples-1.json",
+        format!("{{\"NewPassword\": \"{made_up}\"}}\n"),
     );
     repo.commit_allowed("api docs").assert_no_leak(&made_up);
 

@@ -77,7 +77,9 @@ impl Keys {
     pub fn pem_block(&mut self) -> (String, String) {
         let header = ["-----BEGIN RSA", "PRIVATE KEY-----"].join(" ");
         let footer = ["-----END RSA", "PRIVATE KEY-----"].join(" ");
-        let first = self.expand("{{b64:64}}");
+        // A PKCS #1 body starts as its DER does (SEQUENCE, version 0,
+        // modulus); a body no key starts with is not reported.
+        let first = self.expand("{{lit:MIIEowIBAAKCAQEA}}{{b64:48}}");
         let second = self.expand("{{b64:64}}");
         (format!("{header}\n{first}\n{second}\n{footer}\n"), first)
     }

@@ -118,6 +118,7 @@ fn public_and_derived_values_are_not_secrets() {
         "$2b$12$abcdefghijklmnopqrstuv1234567890ABCDEFGHIJKLMNOPQR",
         "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g",
         "pbkdf2_sha256$600000$salt$hash=",
+        "*94BDCEBE19083CE2A1F959FD02F964C7AF4CFC29",
         "AAAAC3NzaC1lZDI1NTE5AAAAIPjJby3xFaEPRohlxkZ",
         "arn:aws:lambda:us-east-1:123456789012:function:MyFunction",
         "2016-09-08T21:47:36Z",
@@ -159,6 +160,11 @@ fn person_made_values_are_not_secrets() {
         format!("{}{}", &v[..8], &v[..8]),
         "jwk_ec_key_secp256k1.json".to_string(),
         format!("eyJ{}.e30.", &v),
+        // Leetspeak with `@` and `$` inside the word, and values typed at
+        // a keyboard (see `randomness::is_typed_by_hand`).
+        "Sup3rS3cr3tP@ss".to_string(),
+        "fjdksla93jfkd8slaghf".to_string(),
+        "0badcafe9d1e2beef7a4f7a9c3b2e15d".to_string(),
     ] {
         assert!(is_known_non_secret(value.as_bytes()), "{value}");
     }
