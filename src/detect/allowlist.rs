@@ -127,7 +127,12 @@ pub fn is_obvious_placeholder(secret: &[u8]) -> bool {
     if contains_ignore_case(secret, b"example") {
         return true;
     }
-    masked_len(secret) * 2 >= secret.len() && !secret.is_empty()
+    // Six or more `x` or `*` in a row mask the rest of a key
+    // (`AIza…0MPHXXXXXXXXXX`): by chance once in 10^9 characters of base64.
+    let masks_a_tail = secret
+        .chunk_by(|a, b| a == b)
+        .any(|run| run.len() >= 6 && matches!(run[0], b'x' | b'X' | b'*'));
+    masks_a_tail || (masked_len(secret) * 2 >= secret.len() && !secret.is_empty())
 }
 
 /// How many bytes of `value` sit in runs of four or more of one character
@@ -256,18 +261,24 @@ fn is_password_name(name: &[u8]) -> bool {
         .any(|p| memchr::memmem::find(&lower, p).is_some())
 }
 
+/// Does the value hold a placeholder word, written plainly or in leetspeak
+/// (`P@ssW0rd!`, `sup3rs3cr3t`)?
+fn has_placeholder_word(value: &[u8]) -> bool {
+    let lower = value.to_ascii_lowercase();
+    let plain = randomness::unleet(value);
+    PLACEHOLDER_WORDS.iter().any(|w| {
+        memchr::memmem::find(&lower, w.as_bytes()).is_some()
+            || (w.bytes().all(|b| b.is_ascii_alphabetic())
+                && memchr::memmem::find(&plain, w.as_bytes()).is_some())
+    })
+}
+
 /// For a password a person chose (a connection URL's): not a placeholder
 /// or a look-up, and not a name made of words (`MySecret`, `salt-passwd`,
 /// `password12345`). Unlike a loose rule's value it need not mix kinds of
 /// character: random letters alone are a password.
 pub fn looks_like_chosen_password(value: &[u8]) -> bool {
-    let lower = value.to_ascii_lowercase();
-    if PLACEHOLDER_WORDS
-        .iter()
-        .any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
-        || value.starts_with(b"$")
-        || value.starts_with(b"%")
-    {
+    if has_placeholder_word(value) || value.starts_with(b"$") || value.starts_with(b"%") {
         return false;
     }
     !(randomness::is_identifier_like(value) && randomness::naturalness(value).0 >= 0.5)
@@ -278,11 +289,7 @@ pub fn looks_like_chosen_password(value: &[u8]) -> bool {
 /// identifiers, words, paths and URLs; what remains must look generated
 /// (see [`randomness`]), except under a password-like name.
 pub fn looks_like_credential(value: &[u8], name: Option<&[u8]>) -> bool {
-    let lower = value.to_ascii_lowercase();
-    if PLACEHOLDER_WORDS
-        .iter()
-        .any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
-    {
+    if has_placeholder_word(value) {
         return false;
     }
     // Look-ups and code: `$VAR`, `%VAR%`, `getenv(..)`, `ENV[..]`.
@@ -299,6 +306,7 @@ pub fn looks_like_credential(value: &[u8], name: Option<&[u8]>) -> bool {
     {
         return false;
     }
+    let lower = value.to_ascii_lowercase();
     if lower.starts_with(b"http://") || lower.starts_with(b"https://") {
         return false;
     }
@@ -514,6 +522,10 @@ mod tests {
             "MY_API_TOKEN",
             "someLongIdentifierName",
             "{{ .Values.password }}",
+            // Leetspeak of a placeholder word.
+            "P@ssW0rd!",
+            "N3wP@ssw0rd2",
+            "sup3rs3cr3T!",
         ] {
             assert!(
                 !looks_like_credential(value.as_bytes(), Some(b"api_key")),
@@ -549,6 +561,22 @@ mod tests {
             "hex without a prefix is not a number literal"
         );
         assert!(matches!(number_literal(b"48213977"), Some(Number::Plain)));
+    }
+
+    #[test]
+    fn a_masked_tail_is_a_placeholder() {
+        let head = "Q7wLm2ZpRxVs9KdT4bYnE";
+        assert!(is_obvious_placeholder(
+            format!("{head}{}", "X".repeat(8)).as_bytes()
+        ));
+        assert!(is_obvious_placeholder(
+            format!("{head}{}", "*".repeat(6)).as_bytes()
+        ));
+        assert!(!is_obvious_placeholder(format!("{head}xxxxx").as_bytes()));
+        // Zero bytes in base64 are runs of `A`: structure, not a mask.
+        assert!(!is_obvious_placeholder(
+            format!("{head}AAAAAAAA{head}").as_bytes()
+        ));
     }
 
     #[test]

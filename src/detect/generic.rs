@@ -332,20 +332,7 @@ fn reads_as_words(value: &[u8]) -> bool {
     if letters <= digits || value.iter().all(u8::is_ascii_hexdigit) {
         return false;
     }
-    let plain: Vec<u8> = value
-        .iter()
-        .map(|b| match b.to_ascii_lowercase() {
-            b'0' => b'o',
-            b'1' => b'i',
-            b'3' => b'e',
-            b'4' => b'a',
-            b'5' => b's',
-            b'7' => b't',
-            b'@' => b'a',
-            b'$' => b's',
-            other => other,
-        })
-        .collect();
+    let plain = super::randomness::unleet(value);
     let (natural, pairs) = super::randomness::naturalness(&plain);
     pairs >= 6 && natural >= 0.6 && is_cased_like_words(value)
 }

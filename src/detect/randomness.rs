@@ -52,6 +52,25 @@ pub fn naturalness(value: &[u8]) -> (f64, usize) {
     (common as f64 / pairs as f64, pairs)
 }
 
+/// Lower case, with the digits and signs people type for letters read as
+/// those letters (`P@ssW0rd` -> `password`).
+pub fn unleet(value: &[u8]) -> Vec<u8> {
+    value
+        .iter()
+        .map(|b| match b.to_ascii_lowercase() {
+            b'0' => b'o',
+            b'1' => b'i',
+            b'3' => b'e',
+            b'4' => b'a',
+            b'5' => b's',
+            b'7' => b't',
+            b'@' => b'a',
+            b'$' => b's',
+            other => other,
+        })
+        .collect()
+}
+
 /// Splits an identifier into its word pieces: at symbols and at camelCase
 /// humps (`getHTTPResponse2` → `get`, `HTTP`, `Response2`).
 fn word_pieces(value: &[u8]) -> Vec<&[u8]> {
