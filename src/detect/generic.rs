@@ -421,8 +421,9 @@ fn is_resource_name_or_time(value: &[u8]) -> bool {
 }
 
 /// Tokens the OAuth RFCs publish as examples (RFC 5849 section 1.2, RFC
-/// 6749 sections 4.1-5.1, RFC 6750 section 1.3): copied into countless
-/// tests and docs, valid nowhere.
+/// 6749 sections 4.1-5.1, RFC 6750 section 1.3), and the storage
+/// emulator's published key: copied into countless tests and docs, valid
+/// nowhere but on a developer's machine.
 fn is_documented_example(value: &[u8]) -> bool {
     const RFC_EXAMPLES: &[&[u8]] = &[
         b"2YotnFZFEjr1zCsicMWpAA",
@@ -439,7 +440,13 @@ fn is_documented_example(value: &[u8]) -> bool {
         b"9djdj82h48djs9d2",
         b"vF9dft4qmT",
     ];
-    RFC_EXAMPLES.contains(&value)
+    // The Azure Storage emulator's (Azurite's) one account key, published
+    // in Microsoft's documentation and built into every Azure SDK.
+    const AZURITE_ACCOUNT_KEY: &str = concat!(
+        "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq",
+        "/K1SZFPTOtr/KBHBeksoGMGw=="
+    );
+    RFC_EXAMPLES.contains(&value) || value == AZURITE_ACCOUNT_KEY.as_bytes()
 }
 
 /// Lowercase letters from a few keys struck at random (`slkfjhadlfkj…`):

@@ -123,6 +123,11 @@ fn public_and_derived_values_are_not_secrets() {
         "arn:aws:lambda:us-east-1:123456789012:function:MyFunction",
         "2016-09-08T21:47:36Z",
         "2YotnFZFEjr1zCsicMWpAA",
+        &format!(
+            "{}{}",
+            "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq",
+            "/K1SZFPTOtr/KBHBeksoGMGw=="
+        ),
         &encode(b"secret is secure"),
         &encode(b"test:test"),
         &encode(b"mysteriousPaginationToken"),
