@@ -16,8 +16,8 @@ use std::path::PathBuf;
 use anyhow::{anyhow, bail, Context, Result};
 use git2::{Object, ObjectType, Oid, Repository};
 
-use super::blobs::{load_changed_files, BlobReader};
-use super::delta::{added_lines_options, with_renames, ContentKey, FileBlobs, FileDelta};
+use super::blobs::{load_changed_files, BlobReader, ChangedBlobs};
+use super::delta::{added_lines_options, with_renames, ContentKey, FileDelta};
 use super::merge::keep_what_the_merge_adds;
 use super::{parse_id, Repo};
 
@@ -48,7 +48,7 @@ pub enum CommitFile<T> {
     },
     Read {
         key: ContentKey,
-        blobs: FileBlobs,
+        blobs: ChangedBlobs,
     },
 }
 

@@ -14,6 +14,7 @@ pub mod tracked;
 use std::path::{Path, PathBuf};
 
 use blobs::BlobReader;
+pub use blobs::{BlobStream, ChangedBlobs, StreamedBlobs};
 use delta::path_text;
 pub use delta::{ContentKey, FileBlobs};
 pub use staged::Comparison;
@@ -143,7 +144,10 @@ impl Repo {
         own_objects: bool,
         first_comparison: Comparison,
     ) -> Repo {
-        let blobs = BlobReader::new(own_objects.then(|| repo.commondir().join("objects")));
+        let blobs = BlobReader::new(
+            own_objects.then(|| repo.commondir().join("objects")),
+            repo.path().to_path_buf(),
+        );
         let reftable = repo
             .config()
             .and_then(|config| config.get_string("extensions.refstorage"))
@@ -161,6 +165,12 @@ impl Repo {
             githead_names: Vec::new(),
             repo,
         }
+    }
+
+    /// Streams blobs of `bytes` or more instead of reading them whole (by
+    /// default 32 MB): tests cover the streamed path with small files.
+    pub fn stream_blobs_from(&mut self, bytes: u64) {
+        self.blobs.stream_from = bytes;
     }
 
     /// The working tree root, if the repository has one.
