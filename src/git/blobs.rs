@@ -47,6 +47,10 @@ pub(super) struct BlobReader {
     git_dir: PathBuf,
     /// Blobs of this size or more are streamed (see [`STREAM_BLOBS_FROM`]).
     pub(super) stream_from: u64,
+    /// Which of the 256 folders of loose objects exist, listed at the first
+    /// object not found loose: in a packed repository, a history scan then
+    /// asks the file system nothing for each blob.
+    loose_folders: std::sync::Arc<std::sync::OnceLock<[bool; 256]>>,
 }
 
 impl BlobReader {
@@ -57,7 +61,44 @@ impl BlobReader {
             objects,
             git_dir,
             stream_from: STREAM_BLOBS_FROM,
+            loose_folders: Default::default(),
         }
+    }
+
+    /// Where the loose object `id` would be; `None` when it cannot be there
+    /// (no loose objects read, or its folder is known not to exist).
+    fn loose_path(&self, id: Oid) -> Option<PathBuf> {
+        let objects = self.objects.as_ref()?;
+        if let Some(folders) = self.loose_folders.get() {
+            if !folders[usize::from(id.as_bytes()[0])] {
+                return None;
+            }
+        }
+        let hex = id.to_string();
+        Some(objects.join(&hex[..2]).join(&hex[2..]))
+    }
+
+    /// Notes that an object was not found loose: the folders of loose
+    /// objects are listed, once.
+    fn not_loose(&self) {
+        let Some(objects) = self.objects.as_ref() else {
+            return;
+        };
+        self.loose_folders.get_or_init(|| {
+            // Unreadable: every folder may exist, as before the listing.
+            let mut folders = [true; 256];
+            if let Ok(entries) = std::fs::read_dir(objects) {
+                folders = [false; 256];
+                for entry in entries.flatten() {
+                    let name = entry.file_name();
+                    let name = name.to_string_lossy();
+                    if let (2, Ok(byte)) = (name.len(), u8::from_str_radix(&name, 16)) {
+                        folders[usize::from(byte)] = true;
+                    }
+                }
+            }
+            folders
+        });
     }
 
     /// The size of the blob `id` from its header, without reading it;
@@ -78,9 +119,10 @@ impl BlobReader {
         u64,
         flate2::read::ZlibDecoder<std::io::BufReader<std::fs::File>>,
     )> {
-        let hex = id.to_string();
-        let file =
-            std::fs::File::open(self.objects.as_ref()?.join(&hex[..2]).join(&hex[2..])).ok()?;
+        let Ok(file) = std::fs::File::open(self.loose_path(id)?) else {
+            self.not_loose();
+            return None;
+        };
         let mut inflate =
             flate2::read::ZlibDecoder::new(std::io::BufReader::with_capacity(64 * 1024, file));
         // The header, "blob <size>\0", then the content.
@@ -165,9 +207,10 @@ impl BlobReader {
     /// words.
     pub(super) fn read_loose(&self, id: Oid) -> Option<Vec<u8>> {
         use flate2::{Decompress, FlushDecompress, Status};
-        let hex = id.to_string();
-        let file = self.objects.as_ref()?.join(&hex[..2]).join(&hex[2..]);
-        let compressed = std::fs::read(file).ok()?;
+        let Ok(compressed) = std::fs::read(self.loose_path(id)?) else {
+            self.not_loose();
+            return None;
+        };
         let mut inflate = Decompress::new(true);
         // The header, "blob <size>\0", then the content.
         let mut header = [0u8; 32];
