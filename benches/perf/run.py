@@ -154,6 +154,7 @@ class Result:
     mb: float | None = None          # for MB/s
     extra: str = ""                  # e.g. commits/s
     pair_ratios: list = field(default_factory=list)  # this run / the reference's run beside it
+    cpu: list = field(default_factory=list)  # CPU seconds of each timed run
 
     @property
     def ratio(self):
@@ -175,6 +176,10 @@ class Result:
 
 
 TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+# CPU seconds (user + system) of the last command run_once ran, its waited-for
+# children included (wait4's rusage; with GNU time around it, time's own).
+LAST_CPU = 0.0
 
 
 def run_once(cmd, cwd, env, timeout=None, stderr_path=None, rss=False):
@@ -210,6 +215,8 @@ def run_once(cmd, cwd, env, timeout=None, stderr_path=None, rss=False):
         if timer:
             timer.cancel()
         p.returncode = os.waitstatus_to_exitcode(status)
+        global LAST_CPU
+        LAST_CPU = ru.ru_utime + ru.ru_stime
         peak = 0
         if rss_file:
             try:
@@ -317,6 +324,7 @@ class Bench:
                 return res
             if warmup == 0:  # the checked run is the first timed run
                 res.times.append(dt)
+                res.cpu.append(LAST_CPU)
                 res.rss_kb = max(res.rss_kb, rss)
         spent = sum(res.times)
         while len(res.times) < runs:
@@ -328,6 +336,7 @@ class Bench:
                 res.note = f"timed out after {timeout:.0f} s"
                 break
             res.times.append(dt)
+            res.cpu.append(LAST_CPU)
             res.rss_kb = max(res.rss_kb, rss)
             spent += dt
         if not wrap and res.times and TIME:
@@ -338,7 +347,7 @@ class Bench:
         return res
 
 
-def measure_interleaved(bench: "Bench", section: str, rows: list, cwd: str, runs: int) -> list:
+def measure_interleaved(bench: "Bench", section: str, rows: list, cwd: str, runs: int, mb=None) -> list:
     """Times the commands of `rows` ((label, cmd, extra_env, ok codes);
     the first is the reference) in turns: run i of every command, then run
     i + 1, so that a change in the machine's load hits every row alike.
@@ -347,7 +356,7 @@ def measure_interleaved(bench: "Bench", section: str, rows: list, cwd: str, runs
     RSS from one extra run of each."""
     results = []
     for label, cmd, extra_env, ok in rows:
-        res = Result(section, label, cmd, ref=results[0] if results else None)
+        res = Result(section, label, cmd, ref=results[0] if results else None, mb=mb)
         res.env = {**bench.env.env, **(extra_env or {})}
         res.ok = ok
         results.append(res)
@@ -367,6 +376,7 @@ def measure_interleaved(bench: "Bench", section: str, rows: list, cwd: str, runs
                 continue
             if turn:
                 res.times.append(dt)
+                res.cpu.append(LAST_CPU)
         ref = results[0]
         if turn and ref in live:
             for res in live[1:]:
@@ -1125,18 +1135,18 @@ def run(args, work: str) -> int:
         info["history"] = (ncommits, added, len(r.stdout))
         mb = added / 2**20
         sec = (f"d. history: {ncommits} commits, {mb:.1f} MB of added lines ({patch_mb:.1f} MB as `git log -p --cc`)")
-        ref = bench.measure(sec, "git log -p --cc (reference)", ["git", "--no-pager", "log", "-p", "--cc", "--no-color"], hist,
-                            args.big_runs, mb=mb, wrap=True)
-        kg = bench.measure(sec, "keyguard --history", [keyguard, "--history"], hist, args.big_runs, ref=ref, mb=mb, wrap=True)
-        if kg.median:
-            kg.extra = f"{ncommits / kg.median:,.0f} commits/s"
+        # In turns, ratios pair by pair (see measure_interleaved); CPU
+        # seconds beside: on a loaded machine keyguard's threads may not
+        # get both cores, and the wall-clock ratio then tells less.
+        rows = [("git log -p --cc (reference)", ["git", "--no-pager", "log", "-p", "--cc", "--no-color"], None, (0,)),
+                ("keyguard --history", [keyguard, "--history"], None, (0,))]
         if before:
-            kb = bench.measure(sec, "--keyguard-before --history", [before, "--history"], hist, args.big_runs,
-                               ref=ref, mb=mb, wrap=True)
-            if kb.median:
-                kb.extra = f"{ncommits / kb.median:,.0f} commits/s"
-        if ref.median:
-            ref.extra = f"{ncommits / ref.median:,.0f} commits/s"
+            rows.append(("--keyguard-before --history", [before, "--history"], None, (0,)))
+        timed = measure_interleaved(bench, sec, rows, hist, args.big_runs, mb=mb)
+        ref, kg = timed[0], timed[1]
+        for r in timed:
+            if r.median:
+                r.extra = f"{ncommits / r.median:,.0f} commits/s, {statistics.median(r.cpu):.2f} s CPU"
         if peers.get("gitleaks"):
             g = bench.measure(sec, "gitleaks git (all history)",
                               [peers["gitleaks"], "git", ".", "--no-banner", "--redact", "--exit-code", "0",
