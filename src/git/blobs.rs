@@ -18,9 +18,11 @@
 //! it is handed over as a [`BlobStream`], read block by block when it is
 //! scanned, so that a 1 GB file costs blocks of memory, not gigabytes. A
 //! loose one is inflated from its file; any other is streamed by
-//! `git cat-file blob`, which streams a packed blob that is not a delta
-//! (git stores a file above `core.bigFileThreshold`, 512 MB, that way; a
-//! delta it rebuilds whole, as libgit2 would).
+//! `git cat-file blob`, told that such a blob is big
+//! (`core.bigFileThreshold`), so that it streams a packed blob that is not
+//! a delta (`git add` stores a file above 512 MB that way, and a blob with
+//! no similar one to be a delta of is stored whole too); a delta it
+//! rebuilds in memory, as libgit2 would.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -159,6 +161,10 @@ impl BlobReader {
                 "-c",
                 "core.packedGitLimit=64m",
             ])
+            // git streams a packed blob only above this size (512 MB by
+            // default) and reads a smaller one whole first.
+            .arg("-c")
+            .arg(format!("core.bigFileThreshold={}", self.stream_from))
             .args(["cat-file", "blob", &id.to_string()])
             .env("GIT_OPTIONAL_LOCKS", "0")
             .env("GIT_NO_LAZY_FETCH", "1")
