@@ -6,10 +6,13 @@
 //! relative to every parent (the `++` lines of `git diff --cc`): what one
 //! side brings was added, and scanned, in that side's own commits.
 
+use std::io::Read;
+
+use anyhow::{Context as _, Result};
 use imara_diff::{Algorithm, Diff, InternedInput, TokenSource};
 
-use crate::git::FileBlobs;
-use crate::text::{decode, decode_owned, Decoded};
+use crate::git::{BlobStream, ChangedBlobs, FileBlobs, StreamedBlobs};
+use crate::text::{decode, decode_owned, is_binary, Decoded};
 
 /// One file that a change (the staged index, a commit) adds or modifies.
 #[derive(Debug)]
@@ -51,11 +54,63 @@ impl ChangedFile {
         }
     }
 
-    /// Bytes of added text (0 for binary files).
+    /// A changed file as git hands it over: read whole ([`Self::from_blobs`]),
+    /// or too large to hold. A large file that is new, or that only grew at
+    /// its end (a log, a data file appended to), is streamed: its added
+    /// lines, with up to `context_lines` lines before them, are read block
+    /// by block when it is scanned. Any other change to a large file (and
+    /// a renamed one) needs both sides whole to be diffed, and is read
+    /// whole.
+    pub fn from_changed(blobs: ChangedBlobs, context_lines: u32) -> Result<ChangedFile> {
+        let blobs = match blobs {
+            ChangedBlobs::Read(blobs) => return Ok(ChangedFile::from_blobs(blobs)),
+            ChangedBlobs::Streamed(blobs) => blobs,
+        };
+        let StreamedBlobs {
+            path,
+            old_path,
+            new,
+            old,
+        } = *blobs;
+        let read_whole = |new: &BlobStream, old: Option<&BlobStream>| -> Result<ChangedContent> {
+            let old = old.map(BlobStream::read_whole).transpose()?;
+            Ok(added_content(old.as_deref(), new.read_whole()?))
+        };
+        // A renamed file may have to be scanned whole (it left an allowed
+        // path): only a file that stayed where it was is streamed from the
+        // end of its old content.
+        let content = match old.as_ref().filter(|old| old.size > 0) {
+            None => ChangedContent::Streamed(AddedStream {
+                first_line: 1,
+                first_added_line: 1,
+                context_len: 0,
+                added_size: new.size,
+                reader: std::sync::Mutex::new(new.open()?),
+            }),
+            Some(old) if old_path.is_some() => read_whole(&new, Some(old))?,
+            Some(old) => match appended(old, &new, context_lines)
+                .with_context(|| format!("cannot read the content of {path}"))?
+            {
+                Some(content) => content,
+                None => read_whole(&new, Some(old))?,
+            },
+        };
+        Ok(ChangedFile {
+            path,
+            old_path,
+            content,
+        })
+    }
+
+    /// Bytes of added text (0 for binary files; about that many for a
+    /// streamed one).
     pub fn added_len(&self) -> usize {
         match &self.content {
             ChangedContent::Binary => 0,
             ChangedContent::Text { added, .. } => added.iter().map(|run| run.end - run.start).sum(),
+            ChangedContent::Streamed(stream) => {
+                usize::try_from(stream.added_size).unwrap_or(usize::MAX)
+            }
         }
     }
 }
@@ -69,6 +124,170 @@ pub enum ChangedContent {
         /// Runs of added lines: (first line number, byte range in `text`).
         added: Vec<AddedLines>,
     },
+    /// A large file's added lines, to be read block by block.
+    Streamed(AddedStream),
+}
+
+/// The added end of a large file, as a stream of its bytes (not decoded):
+/// up to a few unchanged lines of context, then every added line.
+pub struct AddedStream {
+    /// The line number of the first line `reader` gives.
+    pub first_line: u32,
+    /// The first added line; those before it are context.
+    pub first_added_line: u32,
+    /// Bytes of context at the start of `reader`.
+    pub context_len: usize,
+    /// About how many bytes are added.
+    pub added_size: u64,
+    /// Read once, by whoever scans it (behind a lock so that a changed
+    /// file can be shared between the threads of a scan).
+    pub reader: std::sync::Mutex<Box<dyn Read + Send>>,
+}
+
+impl std::fmt::Debug for AddedStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AddedStream")
+            .field("first_line", &self.first_line)
+            .field("first_added_line", &self.first_added_line)
+            .field("context_len", &self.context_len)
+            .field("added_size", &self.added_size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Blocks in which the two sides of a large file are compared.
+const COMPARE_BLOCK: usize = 1 << 20;
+
+/// The most context kept before a streamed run: lines are short, and one
+/// that is not needs no more of itself to show what surrounds the change.
+const MAX_STREAMED_CONTEXT: usize = 64 * 1024;
+
+/// How many leading bytes decide that a file is binary (as in `text`).
+const SNIFF_LEN: usize = 8000;
+
+/// When `new` is `old` with lines added at its end, the added lines as a
+/// stream (or `Binary`); `None` for any other change, and for what a block
+/// reader would judge differently from the whole file (UTF-16, a NUL
+/// early in the added part): those are diffed whole. The diff of a file
+/// that only grew at its end adds exactly the lines after the old ones.
+fn appended(
+    old: &BlobStream,
+    new: &BlobStream,
+    context_lines: u32,
+) -> Result<Option<ChangedContent>> {
+    if new.size < old.size {
+        return Ok(None);
+    }
+    let (mut old_reader, mut new_reader) = (old.open()?, new.open()?);
+    let (mut a, mut b) = (vec![0u8; COMPARE_BLOCK], vec![0u8; COMPARE_BLOCK]);
+    let mut head = Vec::with_capacity(SNIFF_LEN);
+    let mut tail: Vec<u8> = Vec::new();
+    let mut lines = 0u32;
+    let mut last_byte = None;
+    loop {
+        let n = read_full(&mut old_reader, &mut a)?;
+        if n == 0 {
+            break;
+        }
+        if read_full(&mut new_reader, &mut b[..n])? < n || a[..n] != b[..n] {
+            return Ok(None);
+        }
+        let block = &a[..n];
+        head.extend_from_slice(&block[..block.len().min(SNIFF_LEN - head.len())]);
+        lines += memchr::memchr_iter(b'\n', block).count() as u32;
+        last_byte = block.last().copied();
+        keep_last_lines(&mut tail, block, context_lines);
+    }
+    let mut peek = vec![0u8; SNIFF_LEN];
+    let peeked = read_full(&mut new_reader, &mut peek)?;
+    peek.truncate(peeked);
+    // The last old line must be whole in `new` too: ended by its newline,
+    // or by the first byte added.
+    if last_byte != Some(b'\n') {
+        if peek.first() != Some(&b'\n') {
+            return Ok(None);
+        }
+        peek.remove(0);
+        lines += 1;
+        keep_last_lines(&mut tail, b"\n", context_lines);
+    }
+    let missing = SNIFF_LEN - head.len();
+    head.extend_from_slice(&peek[..peek.len().min(missing)]);
+    if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
+        return Ok(None);
+    }
+    if is_binary(&head) {
+        return Ok(Some(ChangedContent::Binary));
+    }
+    if peek.is_empty() {
+        // Nothing added.
+        return Ok(Some(ChangedContent::Text {
+            text: String::new(),
+            added: Vec::new(),
+        }));
+    }
+    // A block reader judges its input by its start: context and the first
+    // added bytes must read as the text they are in the whole file.
+    let mut start = tail.clone();
+    start.extend_from_slice(&peek);
+    if is_binary(&start)
+        || [&b"\xFF\xFE"[..], b"\xFE\xFF", b"\xEF\xBB\xBF"]
+            .iter()
+            .any(|bom| start.starts_with(bom))
+    {
+        return Ok(None);
+    }
+    let context_lines_kept = memchr::memchr_iter(b'\n', &tail).count() as u32;
+    let context_len = tail.len();
+    Ok(Some(ChangedContent::Streamed(AddedStream {
+        first_line: lines + 1 - context_lines_kept,
+        first_added_line: lines + 1,
+        context_len,
+        added_size: new.size - old.size,
+        reader: std::sync::Mutex::new(Box::new(std::io::Cursor::new(start).chain(new_reader))),
+    })))
+}
+
+/// Appends `block` to `tail` and keeps only its last `lines` whole lines
+/// (at most [`MAX_STREAMED_CONTEXT`] bytes of them, from a line start).
+fn keep_last_lines(tail: &mut Vec<u8>, block: &[u8], lines: u32) {
+    if lines == 0 {
+        return;
+    }
+    // Only the end of a large block can hold the lines kept.
+    let from = block.len().saturating_sub(MAX_STREAMED_CONTEXT);
+    let mid_line = from > 0 && block[from - 1] != b'\n';
+    if from > 0 {
+        tail.clear();
+    }
+    tail.extend_from_slice(&block[from..]);
+    // The last byte is the newline ending the last line, if any.
+    let body = &tail[..tail.len().saturating_sub(1)];
+    let mut cut = match memchr::memrchr_iter(b'\n', body).nth(lines as usize - 1) {
+        Some(i) => i + 1,
+        // Cut inside a line: keep from the next line start.
+        None if mid_line => memchr::memchr(b'\n', body).map_or(tail.len(), |i| i + 1),
+        None => 0,
+    };
+    if tail.len() - cut > MAX_STREAMED_CONTEXT {
+        let over = tail.len() - MAX_STREAMED_CONTEXT;
+        cut = memchr::memchr(b'\n', &tail[over..]).map_or(tail.len(), |i| over + i + 1);
+    }
+    tail.drain(..cut);
+}
+
+/// Fills `buf` from `reader`, short only at the end of the input.
+fn read_full(reader: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 /// A run of consecutive added lines.
@@ -249,6 +468,37 @@ mod tests {
             .into_iter()
             .map(|r| (r.first_line, new[r.start..r.end].to_string()))
             .collect()
+    }
+
+    #[test]
+    fn a_file_that_only_grew_adds_the_lines_after_its_old_ones_even_when_they_repeat() {
+        // What `appended` assumes of the diff of a large file that grew.
+        for (old, tail) in [
+            ("a\nb\n", "a\nb\n"),
+            ("x\n", "x\nx\ny\n"),
+            ("p\nq\nq\n", "q\n"),
+        ] {
+            let new = format!("{old}{tail}");
+            let first = old.lines().count() as u32 + 1;
+            assert_eq!(
+                added(old, &new),
+                [(first, tail.to_string())],
+                "{old:?} + {tail:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_context_kept_before_a_streamed_run_is_whole_lines() {
+        let mut tail = Vec::new();
+        keep_last_lines(&mut tail, b"one\ntwo\nthr", 2);
+        keep_last_lines(&mut tail, b"ee\nfour\n", 2);
+        assert_eq!(tail, b"three\nfour\n");
+        // A block larger than the context kept: cut at a line start.
+        let mut tail = Vec::new();
+        let long = format!("{}\nlast\n", "x".repeat(MAX_STREAMED_CONTEXT + 10));
+        keep_last_lines(&mut tail, long.as_bytes(), 4);
+        assert_eq!(tail, b"last\n");
     }
 
     fn merge_added(new: &str, parents: &[Option<&str>]) -> Vec<(u32, String)> {

@@ -95,11 +95,18 @@ impl Scanner {
     /// for a staged change.
     pub fn scan_changes(&self, files: &[ChangedFile], origin: &Origin) -> ScanReport {
         let started = Instant::now();
-        let results = files
-            .iter()
-            .map(|file| self.scan_changed_file(&self.detector, file, origin))
-            .collect();
-        assemble(results, Vec::new(), started)
+        let mut results = Vec::new();
+        let mut errors = Vec::new();
+        for file in files {
+            match self.scan_changed_file(&self.detector, file, origin) {
+                Ok(result) => results.push(result),
+                Err(e) => errors.push(ScanError::Read {
+                    path: file.path.clone(),
+                    source: std::io::Error::other(format!("{e:#}")),
+                }),
+            }
+        }
+        assemble(results, errors, started)
     }
 
     /// Scans `text` whole, reported as `path` (standard input, a command
@@ -134,24 +141,26 @@ impl Scanner {
             let detector = self.detector_for(size_hint);
             let detector = detector.as_ref().unwrap_or(&self.detector);
             let results = staged.read_each(|file| {
-                self.scan_changed_file(detector, &ChangedFile::from_blobs(file), &Origin::Staged)
+                let file = ChangedFile::from_changed(file, CONTEXT_LINES)?;
+                self.scan_changed_file(detector, &file, &Origin::Staged)
             })?;
+            let results = results.into_iter().collect::<Result<_>>()?;
             return Ok(assemble(results, Vec::new(), started));
         }
         let files: Vec<ChangedFile> = staged
             .read()?
             .into_iter()
-            .map(ChangedFile::from_blobs)
-            .collect();
+            .map(|file| ChangedFile::from_changed(file, CONTEXT_LINES))
+            .collect::<Result<_>>()?;
         let added_bytes: usize = files.iter().map(ChangedFile::added_len).sum();
         let detector = self.detector_for(added_bytes);
         let detector = detector.as_ref().unwrap_or(&self.detector);
         let scan = |file: &ChangedFile| self.scan_changed_file(detector, file, &Origin::Staged);
         // Starting the thread pool costs more than scanning a few files.
         let results: Vec<FileResult> = if files.len() <= 4 && added_bytes < 256 * 1024 {
-            files.iter().map(scan).collect()
+            files.iter().map(scan).collect::<Result<_>>()?
         } else {
-            files.par_iter().map(scan).collect()
+            files.par_iter().map(scan).collect::<Result<_>>()?
         };
         Ok(assemble(results, Vec::new(), started))
     }
@@ -202,36 +211,40 @@ impl Scanner {
                         error,
                     })?;
                     progress.inc();
-                    Ok(files
+                    files
                         .into_iter()
                         .map(|file| match file {
                             CommitFile::Known {
                                 path,
                                 answer: Some(content),
                                 ..
-                            } => self.judge(&path, &origin, &content),
+                            } => Ok(self.judge(&path, &origin, &content)),
                             // An allowed path: counted, never read.
-                            CommitFile::Known { answer: None, .. } => FileResult {
+                            CommitFile::Known { answer: None, .. } => Ok(FileResult {
                                 allowed: true,
                                 ..FileResult::default()
-                            },
+                            }),
                             CommitFile::Read { key, blobs } => {
-                                let file = ChangedFile::from_blobs(blobs);
+                                let failed = |error| ScanError::Commit {
+                                    id: id.clone(),
+                                    error,
+                                };
+                                let file = ChangedFile::from_changed(blobs, CONTEXT_LINES)
+                                    .map_err(failed)?;
                                 let whole = self.policy.scans_whole(file.old_path.as_deref());
-                                let content = Arc::new(self.scan_content(
-                                    &self.detector,
-                                    &file.content,
-                                    whole,
-                                ));
+                                let content = Arc::new(
+                                    self.scan_content(&self.detector, &file.content, whole)
+                                        .map_err(failed)?,
+                                );
                                 let result = self.judge(&file.path, &origin, &content);
                                 scanned
                                     .lock()
                                     .unwrap_or_else(|e| e.into_inner())
                                     .insert((key, whole), content);
-                                result
+                                Ok(result)
                             }
                         })
-                        .collect())
+                        .collect::<Result<_, _>>()
                 },
             )
             .collect();
@@ -253,26 +266,27 @@ impl Scanner {
         detector: &Detector,
         file: &ChangedFile,
         origin: &Origin,
-    ) -> FileResult {
+    ) -> Result<FileResult> {
         if self.policy.is_allowed(&file.path) {
-            return FileResult {
+            return Ok(FileResult {
                 allowed: true,
                 ..FileResult::default()
-            };
+            });
         }
         let whole = self.policy.scans_whole(file.old_path.as_deref());
-        let content = self.scan_content(detector, &file.content, whole);
-        self.judge(&file.path, origin, &content)
+        let content = self.scan_content(detector, &file.content, whole)?;
+        Ok(self.judge(&file.path, origin, &content))
     }
 
     /// What the detector finds in a changed file's added lines (`whole`:
-    /// in all of it), whatever the file's path.
+    /// in all of it), whatever the file's path. Only a streamed file can
+    /// fail: reading it is part of scanning it.
     fn scan_content(
         &self,
         detector: &Detector,
         content: &ChangedContent,
         whole: bool,
-    ) -> ContentScan {
+    ) -> Result<ContentScan> {
         let mut scan = ContentScan::default();
         match content {
             ChangedContent::Binary => scan.binary = true,
@@ -286,8 +300,48 @@ impl Scanner {
                     }
                 }
             }
+            // Streamed from the middle only when not renamed (see
+            // `ChangedFile::from_changed`): `whole` then never applies.
+            ChangedContent::Streamed(stream) => {
+                self.detect_streamed(detector, stream, &mut scan)?
+            }
         }
-        scan
+        Ok(scan)
+    }
+
+    /// A large file's added lines, block by block, as files on disk are
+    /// read ([`disk::read_blocks`]): memory stays a few blocks whatever the
+    /// file's size. The context lines before them are read with them, as
+    /// [`Self::detect_added`] reads them, and likewise only what starts on
+    /// an added line is kept.
+    fn detect_streamed(
+        &self,
+        detector: &Detector,
+        stream: &crate::lines::AddedStream,
+        content: &mut ContentScan,
+    ) -> Result<()> {
+        let mut reader = stream.reader.lock().unwrap_or_else(|e| e.into_inner());
+        let read = disk::read_blocks(&mut *reader, "", self.large_files.block, &mut |chunk| {
+            let before = content.matches.len();
+            let first_line = stream.first_line + (chunk.first_line - 1);
+            self.detect(detector, first_line, chunk.text, content);
+            let mut index = 0;
+            content.matches.retain(|m| {
+                index += 1;
+                index <= before || m.line >= stream.first_added_line
+            });
+        })?;
+        match read {
+            Contents::Binary => content.binary = true,
+            Contents::Text => {
+                content.scanned = true;
+                content.scanned_bytes = content
+                    .scanned_bytes
+                    .saturating_sub(stream.context_len as u64);
+            }
+            Contents::Nothing => {}
+        }
+        Ok(())
     }
 
     /// The verdict on a scanned content at `path`: the secret-file name
@@ -604,8 +658,9 @@ mod tests {
             other_parents: Vec::new(),
         });
         let scanner = scanner();
-        let result =
-            scanner.scan_changed_file(&scanner.detector, &file, &Origin::Commit("c0ffee".into()));
+        let result = scanner
+            .scan_changed_file(&scanner.detector, &file, &Origin::Commit("c0ffee".into()))
+            .unwrap();
         let kinds: Vec<(&str, bool, Option<&str>)> = result
             .findings
             .iter()
@@ -669,6 +724,146 @@ mod tests {
             "{}",
             report.errors[0]
         );
+    }
+
+    /// What a scan found: (path, line, column, secret) of each finding,
+    /// and the bytes scanned.
+    type Found = (Vec<(String, u32, usize, String)>, u64);
+
+    fn found_in(report: &ScanReport) -> Found {
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        let found = report
+            .findings
+            .iter()
+            .map(|f| {
+                (
+                    f.path.clone(),
+                    f.line,
+                    f.column,
+                    f.matched_text().to_string(),
+                )
+            })
+            .collect();
+        (found, report.stats.bytes_scanned)
+    }
+
+    /// The staged change and the history of `root`, scanned with blobs
+    /// read whole and with blobs from 64 KiB on streamed in 4 KiB blocks.
+    fn scanned_whole_and_streamed(root: &std::path::Path) -> [[Found; 2]; 2] {
+        let scanner = scanner().with_large_files(LargeFiles {
+            threshold: 64 * 1024,
+            block: 4096,
+        });
+        [u64::MAX, 64 * 1024].map(|stream_from| {
+            let mut repo =
+                crate::git::Repo::open(root, None, crate::git::Comparison::CacheTree).unwrap();
+            repo.stream_blobs_from(stream_from);
+            let staged = scanner.scan_staged(repo.staged_change().unwrap()).unwrap();
+            let history = scanner.scan_history(&repo.history(None).unwrap(), &Progress::hidden());
+            [found_in(&staged), found_in(&history)]
+        })
+    }
+
+    /// How each staged file of `root` is handed over when blobs from
+    /// 64 KiB on are streamed: (path, streamed by git/, streamed by lines).
+    fn staged_ways(root: &std::path::Path) -> Vec<(String, bool, bool)> {
+        let mut repo =
+            crate::git::Repo::open(root, None, crate::git::Comparison::CacheTree).unwrap();
+        repo.stream_blobs_from(64 * 1024);
+        let change = repo.staged_change().unwrap();
+        change
+            .read()
+            .unwrap()
+            .into_iter()
+            .map(|blobs| {
+                let from_git = matches!(blobs, crate::git::ChangedBlobs::Streamed(_));
+                let file = ChangedFile::from_changed(blobs, CONTEXT_LINES).unwrap();
+                let streamed = matches!(file.content, ChangedContent::Streamed(_));
+                (file.path, from_git, streamed)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_large_file_that_grew_or_is_new_is_streamed_and_finds_what_reading_it_whole_finds() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q"]);
+        // ~200 KiB of text, committed; then lines appended, the last one
+        // with a key, and a new large file with a key at its end.
+        let body: String = (0..4000)
+            .map(|i| format!("let value_{i} = compute({i});\n"))
+            .collect();
+        std::fs::write(root.join("big.rs"), &body).unwrap();
+        git(root, &["add", "big.rs"]);
+        git(root, &["commit", "-q", "--no-verify", "-m", "big"]);
+        let (grown, fresh) = (token(7), token(8));
+        let appended = format!("{body}{}GH = \"{grown}\"\n", "let more = 1;\n".repeat(300));
+        std::fs::write(root.join("big.rs"), &appended).unwrap();
+        std::fs::write(root.join("new.rs"), format!("{body}GH = \"{fresh}\"\n")).unwrap();
+        git(root, &["add", "big.rs", "new.rs"]);
+        for packed in [false, true] {
+            if packed {
+                // Packed objects are streamed by `git cat-file`.
+                git(root, &["repack", "-a", "-d", "-q"]);
+                git(root, &["prune-packed"]);
+            }
+            let both_streamed = [
+                ("big.rs".to_string(), true, true),
+                ("new.rs".to_string(), true, true),
+            ];
+            assert_eq!(staged_ways(root), both_streamed);
+            let [whole, streamed] = scanned_whole_and_streamed(root);
+            assert_eq!(whole, streamed, "packed: {packed}");
+            let staged: Vec<_> = whole[0]
+                .0
+                .iter()
+                .map(|(p, l, _, s)| (p.as_str(), *l, s.as_str()))
+                .collect();
+            assert_eq!(
+                staged,
+                [
+                    ("big.rs", 4301, grown.as_str()),
+                    ("new.rs", 4001, fresh.as_str())
+                ]
+            );
+        }
+        git(root, &["commit", "-q", "--no-verify", "-m", "grown"]);
+        let [whole, streamed] = scanned_whole_and_streamed(root);
+        assert_eq!(whole[1], streamed[1]);
+        assert_eq!(whole[1].0.len(), 2, "{:?}", whole[1]);
+    }
+
+    #[test]
+    fn a_large_file_changed_in_the_middle_is_read_whole_and_only_added_lines_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q"]);
+        let old_key = token(9);
+        let lines: Vec<String> = (0..4000)
+            .map(|i| format!("let value_{i} = compute({i});\n"))
+            .collect();
+        let mut old = lines.clone();
+        old[10] = format!("GH = \"{old_key}\"\n");
+        std::fs::write(root.join("big.rs"), old.concat()).unwrap();
+        git(root, &["add", "big.rs"]);
+        git(root, &["commit", "-q", "--no-verify", "-m", "big"]);
+        let new_key = token(10);
+        let mut new = old.clone();
+        new[2000] = format!("GH = \"{new_key}\"\n");
+        // The old last line loses its newline's company: not a plain append.
+        new.push("tail without newline".into());
+        std::fs::write(root.join("big.rs"), new.concat()).unwrap();
+        git(root, &["add", "big.rs"]);
+        assert_eq!(staged_ways(root), [("big.rs".to_string(), true, false)]);
+        let [whole, streamed] = scanned_whole_and_streamed(root);
+        assert_eq!(whole, streamed);
+        let staged: Vec<_> = whole[0]
+            .0
+            .iter()
+            .map(|(_, l, _, s)| (*l, s.as_str()))
+            .collect();
+        assert_eq!(staged, [(2001, new_key.as_str())]);
     }
 
     #[test]

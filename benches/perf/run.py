@@ -11,7 +11,8 @@ Peers are used when installed.
 
 What is measured (see benches/perf/README.md for what each number means):
   a. hook latency: the installed pre-commit shim vs `git diff --cached`, small
-     and large repository, one small staged file; `keyguard --staged` alone;
+     and large repository, one small staged file and 60 keyword-dense lines;
+     `keyguard --staged` alone;
      a start-up breakdown (process start, --version, rules, nothing staged).
   b. a large staged change (~6 MB over hundreds of files).
   c. full scan: `keyguard --all` vs ripgrep with ~20 key regexes, and peers;
@@ -19,6 +20,9 @@ What is measured (see benches/perf/README.md for what each number means):
   d. history: `keyguard --history` over ~2000 generated commits.
   e. peers on the hook path (gitleaks, kingfisher, detect-secrets-hook,
      ripsecrets).
+  f. bounded memory: the peak memory of the whole process tree for a
+     staged 1 GB file (new, appended to, changed in its middle) and a
+     history holding a 500 MB blob.
 
 It is a measurement, not a test: it exits 0 whatever the numbers are (2 only
 when it cannot run at all, e.g. no git). Everything it builds lives in one
@@ -149,6 +153,18 @@ class Result:
     ref: "Result | None" = None     # ratio is median / ref.median
     mb: float | None = None          # for MB/s
     extra: str = ""                  # e.g. commits/s
+    pair_ratios: list = field(default_factory=list)  # this run / the reference's run beside it
+    cpu: list = field(default_factory=list)  # CPU seconds of each timed run
+
+    @property
+    def ratio(self):
+        """Median of pair-by-pair ratios where the runs were interleaved
+        with the reference's, else median / the reference's median."""
+        if self.pair_ratios:
+            return statistics.median(self.pair_ratios)
+        if self.median and self.ref and self.ref.median:
+            return self.median / self.ref.median
+        return None
 
     @property
     def median(self):
@@ -160,6 +176,10 @@ class Result:
 
 
 TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+# CPU seconds (user + system) of the last command run_once ran, its waited-for
+# children included (wait4's rusage; with GNU time around it, time's own).
+LAST_CPU = 0.0
 
 
 def run_once(cmd, cwd, env, timeout=None, stderr_path=None, rss=False):
@@ -195,6 +215,8 @@ def run_once(cmd, cwd, env, timeout=None, stderr_path=None, rss=False):
         if timer:
             timer.cancel()
         p.returncode = os.waitstatus_to_exitcode(status)
+        global LAST_CPU
+        LAST_CPU = ru.ru_utime + ru.ru_stime
         peak = 0
         if rss_file:
             try:
@@ -213,6 +235,57 @@ def run_once(cmd, cwd, env, timeout=None, stderr_path=None, rss=False):
     finally:
         if stderr_path:
             err.close()
+
+
+def tree_memory(cmd, cwd, env, timeout=None, interval=0.01):
+    """Runs cmd once and samples the memory of its whole process tree (the
+    command and every process it starts: a per-process peak such as GNU
+    time's misses a child git) every `interval` seconds. Returns (seconds,
+    exit code, peak summed RSS KiB, peak summed anonymous RSS KiB, samples,
+    timed_out). The tree is the command's session: it runs in a new one,
+    which its children inherit. RSS counts the file pages a process has
+    mapped and touched (a pack file read through mmap); anonymous RSS is
+    its own heap and stacks, without them. (cgroup memory accounting would
+    also count the page cache of every file read: a 1 GB file read once
+    would count as 1 GB.)"""
+    page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    peak = peak_anon = samples = 0
+    deadline = t0 + timeout if timeout else None
+    timed_out = False
+    while p.poll() is None:
+        total = anon = 0
+        for name in os.listdir("/proc"):
+            if not name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{name}/stat", "rb") as f:
+                    stat = f.read()
+                # after "(comm)": state ppid pgrp session ...
+                if int(stat[stat.rindex(b")") + 2:].split()[3]) != p.pid:
+                    continue
+                with open(f"/proc/{name}/statm", "rb") as f:
+                    fields = f.read().split()
+                resident, shared = int(fields[1]), int(fields[2])
+            except (OSError, ValueError, IndexError):
+                continue  # gone meanwhile
+            total += resident * page_kb
+            anon += (resident - shared) * page_kb
+        peak, peak_anon = max(peak, total), max(peak_anon, anon)
+        samples += 1
+        if deadline and time.perf_counter() > deadline:
+            timed_out = True
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            p.wait()
+            break
+        time.sleep(interval)
+    dt = time.perf_counter() - t0
+    return dt, p.wait(), peak, peak_anon, samples, timed_out
 
 
 class Bench:
@@ -251,6 +324,7 @@ class Bench:
                 return res
             if warmup == 0:  # the checked run is the first timed run
                 res.times.append(dt)
+                res.cpu.append(LAST_CPU)
                 res.rss_kb = max(res.rss_kb, rss)
         spent = sum(res.times)
         while len(res.times) < runs:
@@ -262,6 +336,7 @@ class Bench:
                 res.note = f"timed out after {timeout:.0f} s"
                 break
             res.times.append(dt)
+            res.cpu.append(LAST_CPU)
             res.rss_kb = max(res.rss_kb, rss)
             spent += dt
         if not wrap and res.times and TIME:
@@ -270,6 +345,46 @@ class Bench:
         if ok is None and res.rc not in (0, 1, None):
             res.note = (res.note + f" exit {res.rc}").strip()
         return res
+
+
+def measure_interleaved(bench: "Bench", section: str, rows: list, cwd: str, runs: int, mb=None) -> list:
+    """Times the commands of `rows` ((label, cmd, extra_env, ok codes);
+    the first is the reference) in turns: run i of every command, then run
+    i + 1, so that a change in the machine's load hits every row alike.
+    Each row's ratio is the median of its run / the reference's run of the
+    same turn. One untimed warm-up turn first, its exit codes checked; peak
+    RSS from one extra run of each."""
+    results = []
+    for label, cmd, extra_env, ok in rows:
+        res = Result(section, label, cmd, ref=results[0] if results else None, mb=mb)
+        res.env = {**bench.env.env, **(extra_env or {})}
+        res.ok = ok
+        results.append(res)
+        bench.results.append(res)
+        log(f"{section}: {label}: {' '.join(shlex.quote(c) for c in cmd)[:160]}")
+    errf = os.path.join(bench.work, "last-stderr.txt")
+    live = list(results)
+    for turn in range(runs + 1):
+        for res in list(live):
+            dt, rc, _rss, to = run_once(res.cmd, cwd, res.env, bench.args.peer_timeout, stderr_path=errf)
+            res.rc = rc
+            if to or rc not in res.ok:
+                tail = open(errf, "rb").read().decode(errors="replace").strip().splitlines()[-3:]
+                res.note = "timed out" if to else f"exit {rc}: " + " | ".join(tail)[:200]
+                res.times = []
+                live.remove(res)
+                continue
+            if turn:
+                res.times.append(dt)
+                res.cpu.append(LAST_CPU)
+        ref = results[0]
+        if turn and ref in live:
+            for res in live[1:]:
+                res.pair_ratios.append(res.times[-1] / ref.times[-1])
+    if TIME:
+        for res in live:
+            res.rss_kb = run_once(res.cmd, cwd, res.env, bench.args.peer_timeout, rss=True)[2]
+    return results
 
 
 # --------------------------------------------------------------------------
@@ -563,6 +678,57 @@ def stage_small_change(env: Env, repo: str, pool: Pool) -> str:
     return rel
 
 
+def rule_keywords() -> list[str]:
+    """The built-in rules' word-like keywords (`twilio`, `password`,
+    `client`), read from rules/*.toml: the words whose presence sends a line
+    to the rules' regexes. Prefix keywords (`ghp_`, `AKIA`) are left out:
+    they are the start of a key, not words code is full of."""
+    import glob
+    import tomllib
+    words = set()
+    for path in sorted(glob.glob(os.path.join(ROOT, "rules", "*.toml"))):
+        with open(path, "rb") as f:
+            for rule in tomllib.load(f).get("rules", []):
+                for kw in rule.get("keywords", []):
+                    if kw.isascii() and kw[:1].isalpha() and kw.islower() and not kw.endswith(("_", "-", ".")) \
+                            and len(kw) >= 4 and all(c.isalpha() or c == "_" for c in kw):
+                        words.add(kw)
+    return sorted(words)
+
+
+# Each line names a credential and looks its value up: keywords everywhere,
+# no key anywhere (the hook must find nothing).
+DENSE_TEMPLATES = (
+    '{kw}_api_key = os.environ.get("{KW}_API_KEY", "")\n',
+    '    "{kw}_token": settings.get("{kw}_token"),\n',
+    '{kw}_client_secret = vault.read("secret/{kw}/client_secret")["data"]\n',
+    '{kw}_password = getpass.getpass(prompt="{kw} password: ")\n',
+    'headers["Authorization"] = "Bearer " + {kw}_credentials.access_token\n',
+    'if not {kw}_secret_key:  # the {kw} secret key comes from the environment\n',
+)
+
+
+def keyword_dense_lines(n: int, rng: random.Random, services: int = 8) -> bytes:
+    """`n` lines of credential-handling code, each with a rule keyword: the
+    credentials module of an application that talks to `services` services
+    (each a rule keyword, so each sends its rules to their regexes), every
+    line also holding `api_key`, `token`, `secret` or `password`."""
+    words = rule_keywords() or ["password", "secret", "token"]
+    words = rng.sample(words, min(services, len(words)))
+    out = []
+    for i in range(n):
+        kw = rng.choice(words)
+        out.append(DENSE_TEMPLATES[i % len(DENSE_TEMPLATES)].format(kw=kw, KW=kw.upper()))
+    return "".join(out).encode()
+
+
+def stage_keyword_dense_change(env: Env, repo: str, rng: random.Random, lines: int = 60) -> str:
+    rel = "src/feature/service_credentials.py"
+    write_file(repo, rel, b"import getpass\nimport os\n\n" + keyword_dense_lines(lines, rng))
+    git(env, repo, "add", rel)
+    return rel
+
+
 def stage_large_change(env: Env, repo: str, pool: Pool, rng: random.Random, mb: float) -> tuple[int, int]:
     """~mb MB of added lines over hundreds of files: half new files, half
     appended to tracked files."""
@@ -760,11 +926,18 @@ def main() -> int:
     ap.add_argument("--staged-mb", type=float, default=6.0, help="size of the large staged change (default 6)")
     ap.add_argument("--history-commits", type=int, help="commits in the history repository (default 2000)")
     ap.add_argument("--keyguard", help="keyguard binary (default: built as install.sh builds it, static on Linux/glibc)")
+    ap.add_argument("--keyguard-before", metavar="EXE",
+                    help="a second keyguard binary (e.g. one built before a change) timed beside the first in "
+                         "sections a, d and f, in the same run")
     ap.add_argument("--keep", metavar="DIR", help="build everything in DIR and keep it (DIR must not exist)")
     ap.add_argument("--skip-peers", action="store_true", help="time only keyguard, git and ripgrep")
     ap.add_argument("--peer-path", action="append", metavar="DIR", help="look for peer tools here first")
     ap.add_argument("--peer-timeout", type=float, default=300, help="seconds before one run of a tool is killed")
-    ap.add_argument("--only", default="abcde", help="sections to run, e.g. --only ac (default abcde)")
+    ap.add_argument("--only", default="abcdef", help="sections to run, e.g. --only ac (default abcdef)")
+    ap.add_argument("--memory-mb", type=float, help="size of the large staged file of section f (default 1024)")
+    ap.add_argument("--memory-history-mb", type=float, help="size of the large blob in section f's history "
+                                                            "(default 500)")
+    ap.add_argument("--memory-runs", type=int, help="runs of each command of section f (default 2)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
@@ -775,6 +948,9 @@ def main() -> int:
     args.large_mb = args.large_mb or (20 if q else 400)
     args.large_files = args.large_files or (1500 if q else 29000)
     args.history_commits = args.history_commits or (200 if q else 2000)
+    args.memory_mb = args.memory_mb or (64 if q else 1024)
+    args.memory_history_mb = args.memory_history_mb or (40 if q else 500)
+    args.memory_runs = args.memory_runs or (1 if q else 2)
     if q and args.staged_mb == 6.0:
         args.staged_mb = 1.0
 
@@ -810,6 +986,11 @@ def run(args, work: str) -> int:
     rng = random.Random(args.seed)
     t_start = time.time()
     keyguard, kg_desc = build_keyguard(args, work)
+    before = None
+    if args.keyguard_before:
+        before = os.path.join(work, "bin", "keyguard-before")
+        shutil.copy2(args.keyguard_before, before)
+        kg_desc += f"; --keyguard-before {os.path.abspath(args.keyguard_before)} ({tool_version(before)})"
     peers = find_peers(args)
     rg = shutil.which("rg")
     bench = Bench(args, env, work)
@@ -851,13 +1032,8 @@ def run(args, work: str) -> int:
     # a. hook latency -------------------------------------------------------
     if "a" in sections:
         for name, repo in hook_repos:
-            sec = f"a. hook latency, {name} repo, 1 small staged file"
-            ref = bench.measure(sec, "git diff --cached (reference)", git_diff, repo, args.runs)
-            hook = os.path.join(repo, ".git", "hooks", "pre-commit")
-            bench.measure(sec, ".git/hooks/pre-commit (shim -> keyguard)", [hook], repo, args.runs,
-                          extra_env=hook_env(repo), ref=ref, ok=(0,))
-            bench.measure(sec, "keyguard --staged", [keyguard, "--staged"], repo, args.runs,
-                          extra_env=hook_env(repo), ref=ref, ok=(0,))
+            hook_latency_rows(bench, args, env, work, name, repo, keyguard, before, git_diff, hook_env(repo),
+                              rng)
         # start-up breakdown in the small repo: where the hook's time goes
         repo = small if os.path.isdir(small) else large
         sec = "a2. start-up breakdown (small repo)"
@@ -959,13 +1135,18 @@ def run(args, work: str) -> int:
         info["history"] = (ncommits, added, len(r.stdout))
         mb = added / 2**20
         sec = (f"d. history: {ncommits} commits, {mb:.1f} MB of added lines ({patch_mb:.1f} MB as `git log -p --cc`)")
-        ref = bench.measure(sec, "git log -p --cc (reference)", ["git", "--no-pager", "log", "-p", "--cc", "--no-color"], hist,
-                            args.big_runs, mb=mb, wrap=True)
-        kg = bench.measure(sec, "keyguard --history", [keyguard, "--history"], hist, args.big_runs, ref=ref, mb=mb, wrap=True)
-        if kg.median:
-            kg.extra = f"{ncommits / kg.median:,.0f} commits/s"
-        if ref.median:
-            ref.extra = f"{ncommits / ref.median:,.0f} commits/s"
+        # In turns, ratios pair by pair (see measure_interleaved); CPU
+        # seconds beside: on a loaded machine keyguard's threads may not
+        # get both cores, and the wall-clock ratio then tells less.
+        rows = [("git log -p --cc (reference)", ["git", "--no-pager", "log", "-p", "--cc", "--no-color"], None, (0,)),
+                ("keyguard --history", [keyguard, "--history"], None, (0,))]
+        if before:
+            rows.append(("--keyguard-before --history", [before, "--history"], None, (0,)))
+        timed = measure_interleaved(bench, sec, rows, hist, args.big_runs, mb=mb)
+        ref, kg = timed[0], timed[1]
+        for r in timed:
+            if r.median:
+                r.extra = f"{ncommits / r.median:,.0f} commits/s, {statistics.median(r.cpu):.2f} s CPU"
         if peers.get("gitleaks"):
             g = bench.measure(sec, "gitleaks git (all history)",
                               [peers["gitleaks"], "git", ".", "--no-banner", "--redact", "--exit-code", "0",
@@ -981,6 +1162,10 @@ def run(args, work: str) -> int:
             if k.median:
                 k.extra = f"{ncommits / k.median:,.0f} commits/s"
 
+    # f. bounded memory -----------------------------------------------------------
+    if "f" in sections:
+        memory_rows(bench, args, env, work, keyguard, before, pool, rng, info)
+
     # report -------------------------------------------------------------------
     report(args, bench, kg_desc, peers, rg, info, pool, time.time() - t_start)
     if args.json:
@@ -988,10 +1173,162 @@ def run(args, work: str) -> int:
             json.dump({"results": [{"section": r.section, "label": r.label, "cmd": r.cmd, "times": r.times,
                                     "median": r.median, "min": r.min, "rss_kb": r.rss_kb, "rc": r.rc,
                                     "note": r.note, "mb": r.mb,
-                                    "ratio": (r.median / r.ref.median) if r.median and r.ref and r.ref.median
-                                    else None} for r in bench.results],
+                                    "ratio": r.ratio} for r in bench.results],
                        "notes": bench.notes, "keyguard": kg_desc}, f, indent=1)
     return 0
+
+
+def hook_latency_rows(bench: Bench, args, env: Env, work: str, name: str, repo: str, keyguard: str,
+                      before: str | None, git_diff: list[str], extra_env: dict, rng: random.Random) -> None:
+    """Section a for one repository: the installed shim and `keyguard
+    --staged` against `git diff --cached`, first with the one small staged
+    file, then with 60 keyword-dense lines staged instead (every line sends
+    rules to their regexes). With --keyguard-before, the same shim also runs
+    that binary (KEYGUARD_BIN), in the same run. The rows run in turns and
+    each ratio is the median of pair-by-pair ratios (see
+    `measure_interleaved`): the machine is shared, its load changes."""
+    hook = os.path.join(repo, ".git", "hooks", "pre-commit")
+    index = os.path.join(repo, ".git", "index")
+    stash = os.path.join(work, f"index.{name}.small")
+    shutil.copy2(index, stash)
+    for case in ("1 small staged file", "60 keyword-dense lines staged"):
+        if case.startswith("60"):
+            git(env, repo, "reset", "-q")
+            stage_keyword_dense_change(env, repo, rng)
+        sec = f"a. hook latency, {name} repo, {case}"
+        rows = [("git diff --cached (reference)", git_diff, None, (0, 1)),
+                (".git/hooks/pre-commit (shim -> keyguard)", [hook], extra_env, (0,))]
+        if before:
+            rows.append((".git/hooks/pre-commit (shim -> --keyguard-before)", [hook],
+                         {**extra_env, "KEYGUARD_BIN": before}, (0,)))
+        rows.append(("keyguard --staged", [keyguard, "--staged"], extra_env, (0,)))
+        if before:
+            rows.append(("--keyguard-before --staged", [before, "--staged"], extra_env, (0,)))
+        measure_interleaved(bench, sec, rows, repo, args.runs)
+    # back to the one small staged file, which the later sections expect
+    shutil.copy2(stash, index)
+    os.remove(os.path.join(repo, "src/feature/service_credentials.py"))
+
+
+def write_big_text(path: str, size: int, pool: Pool, last_line: str, mode: str = "wb") -> None:
+    """About `size` bytes of source text (the pool, repeated) then `last_line`."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, mode) as f:
+        written = 0
+        while written < size:
+            part = pool.blob[: size - written]
+            cut = part.rfind(b"\n") + 1 or len(part)
+            f.write(part[:cut])
+            written += cut
+        f.write(last_line.encode() + b"\n")
+
+
+def memory_rows(bench: Bench, args, env: Env, work: str, keyguard: str, before: str | None, pool: Pool,
+                rng: random.Random, info: dict) -> None:
+    """Section f: the peak memory of a staged scan of a new and of an
+    appended large file, of a large file changed in its middle, and of a
+    history holding a large blob, summed over the process tree (keyguard
+    and every git it starts), sampled while it runs. Each large file ends
+    with a fake key, and keyguard must report it (exit 1)."""
+    mb = args.memory_mb
+    size = int(mb * (1 << 20))
+    repo = os.path.join(work, "memory")
+    os.makedirs(repo)
+    git(env, repo, "init", "-q")
+    # Fast level for building the fixture (reading it is what is measured).
+    fast = ["-c", "core.compression=1", "-c", "pack.compression=1"]
+    write_file(repo, "README.md", b"large files\n")
+    git(env, repo, "add", "README.md")
+    git(env, repo, "commit", "-q", "--no-verify", "-m", "start")
+    keys = fake_keys(rng)  # an AWS key id, a Stripe key and an OpenAI key are used: one finding each
+    rel = "data/big.log"
+    path = os.path.join(repo, rel)
+    runs = args.memory_runs
+    kg_env = {"GIT_INDEX_FILE": os.path.join(repo, ".git", "index")}
+
+    def rows(sec, cmd_args, cwd, ok=(1,)):
+        for label, exe in (("keyguard", keyguard), ("--keyguard-before", before)):
+            if not exe:
+                continue
+            cmd = [exe, *cmd_args]
+            res = Result(sec, f"{label} {' '.join(cmd_args)}", cmd, mb=info.get("memory_mb"))
+            bench.results.append(res)
+            log(f"{sec}: {res.label}")
+            full_env = {**env.env, **kg_env}
+            anon = []
+            for _ in range(runs):
+                dt, rc, peak, peak_anon, samples, timed_out = tree_memory(cmd, cwd, full_env,
+                                                                          timeout=args.peer_timeout)
+                res.rc = rc
+                if timed_out:
+                    res.note = f"timed out after {args.peer_timeout:.0f} s"
+                    break
+                if rc not in ok:
+                    res.note = f"exit {rc}, expected {ok}"
+                    break
+                res.times.append(dt)
+                res.rss_kb = max(res.rss_kb, peak)
+                anon.append(peak_anon)
+            if anon:
+                res.extra = f"process tree: {res.rss_kb / 1024:.0f} MB RSS, {max(anon) / 1024:.0f} MB anonymous"
+
+    bench.notes.append("f. peak RSS = the largest sum of RSS over the command's process tree (keyguard and every git "
+                       "it starts), sampled every 10 ms from /proc; anonymous = without file pages mapped (packs "
+                       "read through mmap)")
+    log(f"f: writing a new {mb:.0f} MB file and staging it")
+    write_big_text(path, size, pool, keys[0])
+    git(env, repo, *fast, "add", rel)
+    info["memory_mb"] = os.path.getsize(path) / 2**20
+    sec = f"f. memory, a new {info['memory_mb']:.0f} MB file staged (sum over the process tree)"
+    rows(sec, ["--staged"], repo)
+
+    append_mb = max(1.0, mb / 64)
+    log(f"f: committing it, appending {append_mb:.0f} MB and staging that")
+    git(env, repo, *fast, "commit", "-q", "--no-verify", "-m", "big file")
+    write_big_text(path, int(append_mb * (1 << 20)), pool, keys[2], mode="ab")
+    git(env, repo, *fast, "add", rel)
+    sec = f"f. memory, {append_mb:.0f} MB appended to the {info['memory_mb']:.0f} MB file, staged"
+    info["memory_mb"] = append_mb
+    rows(sec, ["--staged"], repo)
+
+    # Changed in its middle: both sides are read whole to be diffed. A
+    # quarter of the size, to keep the machine's memory safe.
+    quarter = os.path.join(repo, "data/quarter.log")
+    write_big_text(quarter, size // 4, pool, "end")
+    git(env, repo, *fast, "add", "data/quarter.log")
+    git(env, repo, "reset", "-q", "--", rel)
+    git(env, repo, *fast, "commit", "-q", "--no-verify", "-m", "quarter")
+    with open(quarter, "r+b") as f:
+        f.seek(size // 8)
+        f.readline()
+        rest = f.read()
+        f.seek(size // 8)
+        f.readline()
+        line = (keys[4] + "\n").encode()
+        f.write(line + rest)
+    git(env, repo, *fast, "add", "data/quarter.log")
+    info["memory_mb"] = len(line) / 2**20
+    sec = f"f. memory, a {size / 4 / 2**20:.0f} MB file changed in its middle, staged (both sides diffed)"
+    rows(sec, ["--staged"], repo)
+
+    hist_mb = args.memory_history_mb
+    hist = os.path.join(work, "memory-history")
+    os.makedirs(hist)
+    git(env, hist, "init", "-q")
+    log(f"f: a history holding a {hist_mb:.0f} MB blob")
+    for c in range(20):
+        ext, data = pool.text(4000)
+        write_file(hist, f"src/f{c % 7}{ext or '.txt'}", data)
+        if c == 10:
+            write_big_text(os.path.join(hist, rel), int(hist_mb * (1 << 20)), pool, keys[0])
+        git(env, hist, *fast, "add", "-A")
+        git(env, hist, *fast, "commit", "-q", "--no-verify", "-m", f"commit {c}")
+    git(env, hist, *fast, "repack", "-a", "-d", "-q")
+    git(env, hist, "prune")
+    info["memory_mb"] = hist_mb
+    sec = f"f. memory, a history of 20 commits holding a {hist_mb:.0f} MB blob, packed"
+    kg_env = {}
+    rows(sec, ["--history"], hist)
 
 
 def add_peer_hook_rows(bench: Bench, sec, peers, repo, staged, ref, runs, work, mb=None, slow_ok=True):
@@ -1038,7 +1375,7 @@ def report(args, bench: Bench, kg_desc, peers, rg, info, pool, elapsed):
             section = r.section
             print(section)
             print(header)
-        ratio = f"{r.median / r.ref.median:.2f}x" if r.median and r.ref and r.ref.median else ""
+        ratio = f"{r.ratio:.2f}x" if r.ratio else ""
         mbs = f"{r.mb / r.median:,.1f}" if r.mb and r.median else ""
         rss = f"{r.rss_kb / 1024:.0f} MB" if r.rss_kb else ""
         line = f"  {r.label[:58]:58} {fmt_ms(r.median):>10} {fmt_ms(r.min):>10} {len(r.times):>4} {ratio:>7} {mbs:>8} {rss:>9}"

@@ -13,15 +13,31 @@
 //!
 //! A blob missing from the object store (a partial clone that never fetched
 //! it) is an error naming the object; nothing here fetches.
+//!
+//! A blob of [`STREAM_BLOBS_FROM`] bytes or more is not read here at all:
+//! it is handed over as a [`BlobStream`], read block by block when it is
+//! scanned, so that a 1 GB file costs blocks of memory, not gigabytes. A
+//! loose one is inflated from its file; any other is streamed by
+//! `git cat-file blob`, told that such a blob is big
+//! (`core.bigFileThreshold`), so that it streams a packed blob that is not
+//! a delta (`git add` stores a file above 512 MB that way, and a blob with
+//! no similar one to be a delta of is stored whole too); a delta it
+//! rebuilds in memory, as libgit2 would.
 
+use std::io::Read;
 use std::path::PathBuf;
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::Mutex;
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context as _, Result};
 use git2::{ErrorCode, Oid, Repository};
 use rayon::prelude::*;
 
 use super::delta::{FileBlobs, FileDelta};
+
+/// Blobs of this many bytes or more are streamed, not read whole (the
+/// size from which files on disk are read block by block, too).
+pub(super) const STREAM_BLOBS_FROM: u64 = 32 << 20;
 
 /// Reads blobs: loose objects directly, everything else through libgit2.
 #[derive(Clone, Debug)]
@@ -29,13 +45,140 @@ pub(super) struct BlobReader {
     /// Where loose objects are; `None` sends every read to libgit2 (git
     /// named another object directory with `GIT_OBJECT_DIRECTORY`).
     objects: Option<PathBuf>,
+    /// The repository, for `git cat-file` to stream what is not loose.
+    git_dir: PathBuf,
+    /// Blobs of this size or more are streamed (see [`STREAM_BLOBS_FROM`]).
+    pub(super) stream_from: u64,
+    /// Which of the 256 folders of loose objects exist, listed at the first
+    /// object not found loose: in a packed repository, a history scan then
+    /// asks the file system nothing for each blob.
+    loose_folders: std::sync::Arc<std::sync::OnceLock<[bool; 256]>>,
 }
 
 impl BlobReader {
     /// Loose objects read from `objects`, or (`None`) none: libgit2 reads
     /// everything.
-    pub(super) fn new(objects: Option<PathBuf>) -> BlobReader {
-        BlobReader { objects }
+    pub(super) fn new(objects: Option<PathBuf>, git_dir: PathBuf) -> BlobReader {
+        BlobReader {
+            objects,
+            git_dir,
+            stream_from: STREAM_BLOBS_FROM,
+            loose_folders: Default::default(),
+        }
+    }
+
+    /// Where the loose object `id` would be; `None` when it cannot be there
+    /// (no loose objects read, or its folder is known not to exist).
+    fn loose_path(&self, id: Oid) -> Option<PathBuf> {
+        let objects = self.objects.as_ref()?;
+        if let Some(folders) = self.loose_folders.get() {
+            if !folders[usize::from(id.as_bytes()[0])] {
+                return None;
+            }
+        }
+        let hex = id.to_string();
+        Some(objects.join(&hex[..2]).join(&hex[2..]))
+    }
+
+    /// Notes that an object was not found loose: the folders of loose
+    /// objects are listed, once.
+    fn not_loose(&self) {
+        let Some(objects) = self.objects.as_ref() else {
+            return;
+        };
+        self.loose_folders.get_or_init(|| {
+            // Unreadable: every folder may exist, as before the listing.
+            let mut folders = [true; 256];
+            if let Ok(entries) = std::fs::read_dir(objects) {
+                folders = [false; 256];
+                for entry in entries.flatten() {
+                    let name = entry.file_name();
+                    let name = name.to_string_lossy();
+                    if let (2, Ok(byte)) = (name.len(), u8::from_str_radix(&name, 16)) {
+                        folders[usize::from(byte)] = true;
+                    }
+                }
+            }
+            folders
+        });
+    }
+
+    /// The size of the blob `id` from its header, without reading it;
+    /// `None` when the object store does not hold it.
+    fn size(&self, repo: &Repository, id: Oid) -> Option<u64> {
+        if let Some((size, _)) = self.open_loose(id) {
+            return Some(size);
+        }
+        let odb = repo.odb().ok()?;
+        odb.read_header(id).ok().map(|(size, _)| size as u64)
+    }
+
+    /// A loose object's inflating reader, past its header, and its size.
+    fn open_loose(
+        &self,
+        id: Oid,
+    ) -> Option<(
+        u64,
+        flate2::read::ZlibDecoder<std::io::BufReader<std::fs::File>>,
+    )> {
+        let Ok(file) = std::fs::File::open(self.loose_path(id)?) else {
+            self.not_loose();
+            return None;
+        };
+        let mut inflate =
+            flate2::read::ZlibDecoder::new(std::io::BufReader::with_capacity(64 * 1024, file));
+        // The header, "blob <size>\0", then the content.
+        let mut header = Vec::with_capacity(32);
+        let mut byte = [0u8; 1];
+        while header.len() < 32 {
+            inflate.read_exact(&mut byte).ok()?;
+            if byte[0] == 0 {
+                let size = std::str::from_utf8(header.strip_prefix(b"blob ")?)
+                    .ok()?
+                    .parse()
+                    .ok()?;
+                return Some((size, inflate));
+            }
+            header.push(byte[0]);
+        }
+        None
+    }
+
+    /// The blob `id` as a stream: inflated from its loose object, else
+    /// from `git cat-file blob` (see the module's documentation).
+    fn open_stream(&self, id: Oid, path: &str) -> Result<Box<dyn Read + Send>> {
+        if let Some((_, inflate)) = self.open_loose(id) {
+            return Ok(Box::new(inflate));
+        }
+        let mut child = Command::new("git")
+            .arg("--git-dir")
+            .arg(&self.git_dir)
+            // git maps packs in windows of 1 GB by default, every page of
+            // which it reads counts as its memory: small windows, few kept.
+            .args([
+                "-c",
+                "core.packedGitWindowSize=16m",
+                "-c",
+                "core.packedGitLimit=64m",
+            ])
+            // git streams a packed blob only above this size (512 MB by
+            // default) and reads a smaller one whole first.
+            .arg("-c")
+            .arg(format!("core.bigFileThreshold={}", self.stream_from))
+            .args(["cat-file", "blob", &id.to_string()])
+            .env("GIT_OPTIONAL_LOCKS", "0")
+            .env("GIT_NO_LAZY_FETCH", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("cannot run git to read the content of {path}"))?;
+        let stdout = child.stdout.take().expect("piped above");
+        Ok(Box::new(GitOutput {
+            child,
+            stdout,
+            what: format!("the content of {path} (object {id})"),
+        }))
     }
 
     /// The blob `id` (for the file `path`, named in errors).
@@ -70,9 +213,10 @@ impl BlobReader {
     /// words.
     pub(super) fn read_loose(&self, id: Oid) -> Option<Vec<u8>> {
         use flate2::{Decompress, FlushDecompress, Status};
-        let hex = id.to_string();
-        let file = self.objects.as_ref()?.join(&hex[..2]).join(&hex[2..]);
-        let compressed = std::fs::read(file).ok()?;
+        let Ok(compressed) = std::fs::read(self.loose_path(id)?) else {
+            self.not_loose();
+            return None;
+        };
         let mut inflate = Decompress::new(true);
         // The header, "blob <size>\0", then the content.
         let mut header = [0u8; 32];
@@ -122,6 +266,98 @@ fn blob_error(e: &git2::Error, id: Oid, path: &str) -> anyhow::Error {
     )
 }
 
+/// `git cat-file blob`'s output, read until git exits; git's failure (a
+/// missing or damaged object) is a read error with its message.
+struct GitOutput {
+    child: Child,
+    stdout: ChildStdout,
+    what: String,
+}
+
+impl Read for GitOutput {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.stdout.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            let status = self.child.wait()?;
+            if !status.success() {
+                let mut message = String::new();
+                if let Some(stderr) = self.child.stderr.as_mut() {
+                    let _ = stderr.take(4096).read_to_string(&mut message);
+                }
+                return Err(std::io::Error::other(format!(
+                    "git cat-file could not read {} ({status}): {}",
+                    self.what,
+                    message.trim()
+                )));
+            }
+        }
+        Ok(n)
+    }
+}
+
+impl Drop for GitOutput {
+    fn drop(&mut self) {
+        // Stopped early (a binary file is not read past its start): git
+        // is not left writing into a pipe nobody reads.
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// One blob too large to hold, opened when it is read (see the module's
+/// documentation).
+pub struct BlobStream {
+    id: Oid,
+    /// Its size, from its header.
+    pub size: u64,
+    reader: BlobReader,
+    path: String,
+}
+
+impl BlobStream {
+    /// The blob from its start, block by block.
+    pub fn open(&self) -> Result<Box<dyn Read + Send>> {
+        self.reader.open_stream(self.id, &self.path)
+    }
+
+    /// The blob whole, for what cannot be streamed.
+    pub fn read_whole(&self) -> Result<Vec<u8>> {
+        let mut content = Vec::with_capacity(usize::try_from(self.size).unwrap_or(0));
+        self.open()?
+            .read_to_end(&mut content)
+            .with_context(|| format!("cannot read the content of {}", self.path))?;
+        Ok(content)
+    }
+}
+
+impl std::fmt::Debug for BlobStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BlobStream({}, {} bytes)", self.id, self.size)
+    }
+}
+
+/// A changed file whose new blob is too large to hold: both sides as
+/// streams. (A merge's file is read whole: its other parents' versions
+/// decide what it adds.)
+#[derive(Debug)]
+pub struct StreamedBlobs {
+    pub path: String,
+    pub old_path: Option<String>,
+    pub new: BlobStream,
+    /// The blob it replaces, when the object store holds it.
+    pub old: Option<BlobStream>,
+}
+
+/// A changed file's blobs: read, or (a large file) to be streamed.
+#[derive(Debug)]
+pub enum ChangedBlobs {
+    Read(FileBlobs),
+    /// Boxed: far rarer, and larger.
+    Streamed(Box<StreamedBlobs>),
+}
+
 /// Reads the blobs of each delta and hands each file to `each`, on every
 /// core when there are many, in the order of `deltas`. A change that adds
 /// no line (a mode change) is left out.
@@ -129,7 +365,7 @@ pub(super) fn load_changed_files<T: Send>(
     reader: &BlobReader,
     repo: &Repository,
     deltas: Vec<FileDelta>,
-    each: impl Fn(FileBlobs) -> T + Sync + Send,
+    each: impl Fn(ChangedBlobs) -> T + Sync + Send,
 ) -> Result<Vec<T>> {
     let deltas: Vec<FileDelta> = deltas
         .into_iter()
@@ -176,6 +412,42 @@ fn load_changed_file(
     reader: &BlobReader,
     repo: &Repository,
     delta: FileDelta,
+) -> Result<ChangedBlobs> {
+    // The size git recorded settles most files; a large or unknown one is
+    // asked of its header. (The index keeps the low 32 bits of a file's
+    // size: a file of 4 GB and more may look small there.)
+    let maybe_large = delta.other_parents.is_empty()
+        && delta
+            .size_hint
+            .is_none_or(|size| size == 0 || size >= reader.stream_from / 2);
+    if maybe_large {
+        if let Some(size) = reader.size(repo, delta.new_id) {
+            if size >= reader.stream_from {
+                let stream = |id: Oid, size: u64| BlobStream {
+                    id,
+                    size,
+                    reader: reader.clone(),
+                    path: delta.new_path.clone(),
+                };
+                let old = delta
+                    .old_id
+                    .and_then(|id| Some(stream(id, reader.size(repo, id)?)));
+                return Ok(ChangedBlobs::Streamed(Box::new(StreamedBlobs {
+                    new: stream(delta.new_id, size),
+                    old,
+                    path: delta.new_path,
+                    old_path: delta.old_path,
+                })));
+            }
+        }
+    }
+    Ok(ChangedBlobs::Read(read_changed_file(reader, repo, delta)?))
+}
+
+fn read_changed_file(
+    reader: &BlobReader,
+    repo: &Repository,
+    delta: FileDelta,
 ) -> Result<FileBlobs> {
     let path = delta.new_path;
     let new = reader.read(repo, delta.new_id, &path)?;
@@ -208,7 +480,7 @@ mod tests {
     use super::*;
 
     fn reader(repo: &Repository) -> BlobReader {
-        BlobReader::new(Some(repo.path().join("objects")))
+        BlobReader::new(Some(repo.path().join("objects")), repo.path().to_path_buf())
     }
 
     #[test]
@@ -233,7 +505,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let repo = Repository::init(dir.path()).unwrap();
         let id = repo.blob(b"packed or elsewhere\n").unwrap();
-        let fallback_only = BlobReader::new(None);
+        let fallback_only = BlobReader::new(None, repo.path().to_path_buf());
         assert_eq!(fallback_only.read_loose(id), None);
         assert_eq!(
             fallback_only.read(&repo, id, "f").unwrap(),

@@ -16,8 +16,8 @@ use std::path::PathBuf;
 use anyhow::{anyhow, bail, Context, Result};
 use git2::{Object, ObjectType, Oid, Repository};
 
-use super::blobs::{load_changed_files, BlobReader};
-use super::delta::{added_lines_options, with_renames, ContentKey, FileBlobs, FileDelta};
+use super::blobs::{load_changed_files, BlobReader, ChangedBlobs};
+use super::delta::{added_lines_options, with_renames, ContentKey, FileDelta};
 use super::merge::keep_what_the_merge_adds;
 use super::{parse_id, Repo};
 
@@ -48,7 +48,7 @@ pub enum CommitFile<T> {
     },
     Read {
         key: ContentKey,
-        blobs: FileBlobs,
+        blobs: ChangedBlobs,
     },
 }
 
@@ -287,13 +287,21 @@ impl CommitReader<'_> {
                     .with_context(|| format!("cannot read the parent {} of {id}", parent.id()))
             })
             .collect::<Result<Vec<_>>>()?;
-        let diff = with_renames(|| {
-            let mut options = added_lines_options();
-            self.repo
-                .diff_tree_to_tree(parent_trees.first(), Some(&tree), Some(&mut options))
-                .with_context(|| format!("cannot diff commit {id}"))
-        })?;
-        let mut deltas = FileDelta::from_diff(&diff);
+        // libgit2's diff only where renames may have to be found.
+        let walked = super::tree_diff::changed_files(&self.repo, parent_trees.first(), &tree)
+            .with_context(|| format!("cannot diff commit {id}"))?;
+        let mut deltas = match walked {
+            Some(deltas) => deltas,
+            None => {
+                let diff = with_renames(|| {
+                    let mut options = added_lines_options();
+                    self.repo
+                        .diff_tree_to_tree(parent_trees.first(), Some(&tree), Some(&mut options))
+                        .with_context(|| format!("cannot diff commit {id}"))
+                })?;
+                FileDelta::from_diff(&diff)
+            }
+        };
         if let Some(other_parents) = parent_trees.get(1..).filter(|others| !others.is_empty()) {
             keep_what_the_merge_adds(&mut deltas, other_parents);
         }

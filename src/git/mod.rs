@@ -10,10 +10,12 @@ pub mod index_file;
 pub mod merge;
 pub mod staged;
 pub mod tracked;
+mod tree_diff;
 
 use std::path::{Path, PathBuf};
 
 use blobs::BlobReader;
+pub use blobs::{BlobStream, ChangedBlobs, StreamedBlobs};
 use delta::path_text;
 pub use delta::{ContentKey, FileBlobs};
 pub use staged::Comparison;
@@ -63,6 +65,25 @@ fn allow_reftable() {
     });
 }
 
+/// What libgit2 keeps of the objects it reads: trees up to 1 MB and blobs
+/// up to 256 KB (by default it keeps trees of up to 4 KB and no blob, so a
+/// history scan read and inflated the same root tree for every commit and
+/// each blob twice, as one commit's new and its child's old file), within
+/// 64 MB for all (256 MB by default: the memory a scan may take is bounded
+/// below that). Process-wide, so set once, before any thread starts.
+fn tune_object_cache() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: called from `Repo::open*`, on the main thread before a
+        // scan starts its threads; nothing else in keyguard sets these.
+        unsafe {
+            let _ = git2::opts::set_cache_object_limit(git2::ObjectType::Tree, 1 << 20);
+            let _ = git2::opts::set_cache_object_limit(git2::ObjectType::Blob, 256 << 10);
+            let _ = git2::opts::set_cache_max_size(64 << 20);
+        }
+    });
+}
+
 /// An object id as git prints it: 40 hex digits (SHA-1) or 64 (SHA-256).
 pub(crate) fn parse_id(hex: &str) -> Result<Oid> {
     let format = if hex.len() == 64 {
@@ -109,6 +130,7 @@ impl Repo {
         // was a quarter of the time of a large staged scan.
         git2::opts::strict_hash_verification(false);
         allow_reftable();
+        tune_object_cache();
         let repo = Repository::open_from_env().map_err(|e| open_error(&e))?;
         let index_file = std::env::var_os("GIT_INDEX_FILE")
             .filter(|p| !p.is_empty())
@@ -132,6 +154,7 @@ impl Repo {
         first_comparison: Comparison,
     ) -> Result<Repo> {
         allow_reftable();
+        tune_object_cache();
         let repo = Repository::open(path)
             .map_err(|e| open_error(&e).context(format!("cannot open {}", path.display())))?;
         Ok(Repo::with(repo, index_file, true, first_comparison))
@@ -143,7 +166,10 @@ impl Repo {
         own_objects: bool,
         first_comparison: Comparison,
     ) -> Repo {
-        let blobs = BlobReader::new(own_objects.then(|| repo.commondir().join("objects")));
+        let blobs = BlobReader::new(
+            own_objects.then(|| repo.commondir().join("objects")),
+            repo.path().to_path_buf(),
+        );
         let reftable = repo
             .config()
             .and_then(|config| config.get_string("extensions.refstorage"))
@@ -161,6 +187,12 @@ impl Repo {
             githead_names: Vec::new(),
             repo,
         }
+    }
+
+    /// Streams blobs of `bytes` or more instead of reading them whole (by
+    /// default 32 MB): tests cover the streamed path with small files.
+    pub fn stream_blobs_from(&mut self, bytes: u64) {
+        self.blobs.stream_from = bytes;
     }
 
     /// The working tree root, if the repository has one.

@@ -19,8 +19,8 @@ use std::collections::HashSet;
 use anyhow::{Context, Result};
 use git2::{Repository, Tree};
 
-use super::blobs::{load_changed_files, BlobReader, PARALLEL_LOAD_FILES};
-use super::delta::{added_lines_options, with_renames, FileBlobs, FileDelta};
+use super::blobs::{load_changed_files, BlobReader, ChangedBlobs, PARALLEL_LOAD_FILES};
+use super::delta::{added_lines_options, with_renames, FileDelta};
 use super::{path_text, Repo};
 
 /// How the index was compared with HEAD, in the order they are tried.
@@ -79,8 +79,9 @@ impl StagedChange<'_> {
             .sum()
     }
 
-    /// Reads every file, on every core when there are many.
-    pub fn read(self) -> Result<Vec<FileBlobs>> {
+    /// Reads every file, on every core when there are many (a large one
+    /// is left to be streamed).
+    pub fn read(self) -> Result<Vec<ChangedBlobs>> {
         load_changed_files(self.blobs, self.repo, self.deltas, |file| file)
     }
 
@@ -88,7 +89,10 @@ impl StagedChange<'_> {
     /// it, as soon as it is read: a large change is then never held whole,
     /// and reading and scanning share the cores without waiting for each
     /// other.
-    pub fn read_each<T: Send>(self, each: impl Fn(FileBlobs) -> T + Sync + Send) -> Result<Vec<T>> {
+    pub fn read_each<T: Send>(
+        self,
+        each: impl Fn(ChangedBlobs) -> T + Sync + Send,
+    ) -> Result<Vec<T>> {
         load_changed_files(self.blobs, self.repo, self.deltas, each)
     }
 }
