@@ -73,6 +73,8 @@ pub enum Message<'a> {
         count: u64,
         micros: u128,
     },
+    /// `--timings`: one line of the detector's profile (`detect::profile`).
+    DetectorProfile(&'a str),
     /// The help after a report that blocks a commit or push.
     Blocked {
         hook: Hook,
@@ -135,6 +137,7 @@ pub fn write(message: &Message, out: &mut dyn Write, color: bool) -> io::Result<
         Message::Comparison { how } => {
             writeln!(out, "keyguard: timing: index compared with HEAD through {how}")
         }
+        Message::DetectorProfile(line) => writeln!(out, "keyguard: timing: {line}"),
         Message::RegexBuilds { count, micros } => writeln!(
             out,
             "keyguard: timing: (of which compiling {count} rule regexes: {micros} µs)"

@@ -126,6 +126,7 @@ impl Scanner {
             origin,
             first_line: 1,
             text,
+            repeated: 0,
         };
         self.scan_chunk(detector, chunk, &mut result);
         assemble(vec![result], Vec::new(), started)
@@ -321,14 +322,28 @@ impl Scanner {
         content: &mut ContentScan,
     ) -> Result<()> {
         let mut reader = stream.reader.lock().unwrap_or_else(|e| e.into_inner());
-        let read = disk::read_blocks(&mut *reader, "", self.large_files.block, &mut |chunk| {
+        let mut repeated = 0u64;
+        let read = disk::read_blocks(&mut *reader, "", self.large_files, &mut |chunk| {
             let before = content.matches.len();
             let first_line = stream.first_line + (chunk.first_line - 1);
             self.detect(detector, first_line, chunk.text, content);
+            repeated += chunk.repeated as u64;
+            // A match in the bytes repeated from the chunk before (the
+            // overlap) was kept then: keep it once.
+            let (kept, new) = content.matches.split_at(before);
+            let fresh: Vec<bool> = new
+                .iter()
+                .map(|m| {
+                    m.line >= stream.first_added_line
+                        && !kept
+                            .iter()
+                            .any(|k| (k.line, k.column, k.rule) == (m.line, m.column, m.rule))
+                })
+                .collect();
             let mut index = 0;
-            content.matches.retain(|m| {
+            content.matches.retain(|_| {
                 index += 1;
-                index <= before || m.line >= stream.first_added_line
+                index <= before || fresh[index - before - 1]
             });
         })?;
         match read {
@@ -337,7 +352,7 @@ impl Scanner {
                 content.scanned = true;
                 content.scanned_bytes = content
                     .scanned_bytes
-                    .saturating_sub(stream.context_len as u64);
+                    .saturating_sub(stream.context_len as u64 + repeated);
             }
             Contents::Nothing => {}
         }
@@ -418,7 +433,9 @@ impl Scanner {
     fn scan_chunk(&self, detector: &Detector, chunk: Chunk<'_>, result: &mut FileResult) {
         let mut content = ContentScan::default();
         self.detect(detector, chunk.first_line, chunk.text, &mut content);
-        result.scanned_bytes += content.scanned_bytes;
+        // A secret found in the repeated bytes is found again: `assemble`
+        // drops the second finding like any duplicate.
+        result.scanned_bytes += content.scanned_bytes.saturating_sub(chunk.repeated as u64);
         self.found(
             chunk.path,
             chunk.origin,
@@ -548,15 +565,117 @@ mod tests {
         Scanner::from_config(&Config::default(), Profile::Bulk).unwrap()
     }
 
+    /// 256-byte blocks, each chunk repeating the last 128 bytes or more of
+    /// the one before.
+    const SMALL_BLOCKS: LargeFiles = LargeFiles {
+        threshold: 0,
+        block: 256,
+        overlap: 128,
+    };
+
     /// `reader` read as a large file in 256-byte blocks and scanned.
     fn scan_blocks(reader: &mut dyn std::io::Read) -> std::io::Result<FileResult> {
-        let scanner = scanner();
+        scan_in_blocks(&scanner(), reader, SMALL_BLOCKS)
+    }
+
+    fn scan_in_blocks(
+        scanner: &Scanner,
+        reader: &mut dyn std::io::Read,
+        large: LargeFiles,
+    ) -> std::io::Result<FileResult> {
         let mut result = FileResult::default();
-        let contents = disk::read_blocks(reader, "f", 256, &mut |chunk| {
+        let contents = disk::read_blocks(reader, "f", large, &mut |chunk| {
             scanner.scan_chunk(&scanner.detector, chunk, &mut result)
         })?;
         result.note(contents);
+        // As a scan assembles its report: a secret in the repeated part of
+        // two chunks is reported once.
+        let findings = std::mem::take(&mut result.findings);
+        let scanned = FileResult {
+            findings,
+            ..FileResult::default()
+        };
+        result.findings = assemble(vec![scanned], Vec::new(), Instant::now()).findings;
         Ok(result)
+    }
+
+    /// What `tool args...` prints, made at test time in a fresh folder
+    /// (`{dir}` in an argument names it); `None` when the tool is missing.
+    fn made_by(tool: &str, args: &[&str], output_file: Option<&str>) -> Option<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let dir_text = dir.path().to_str().unwrap();
+        let args: Vec<String> = args.iter().map(|a| a.replace("{dir}", dir_text)).collect();
+        let output = match std::process::Command::new(tool).args(&args).output() {
+            Ok(output) => output,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => panic!("{tool}: {e}"),
+        };
+        assert!(output.status.success(), "{tool} {args:?}: {output:?}");
+        Some(match output_file {
+            Some(file) => std::fs::read_to_string(dir.path().join(file)).unwrap(),
+            None => String::from_utf8(output.stdout).unwrap(),
+        })
+    }
+
+    /// A private key made by a real tool, in a file read in blocks smaller
+    /// than the key, at every position from wholly before a cut to wholly
+    /// after it: found once, where a scan of the whole file finds it.
+    #[test]
+    fn a_private_key_across_a_block_boundary_is_found_once() {
+        let keys = [
+            made_by(
+                "openssl",
+                &[
+                    "genpkey",
+                    "-algorithm",
+                    "RSA",
+                    "-pkeyopt",
+                    "rsa_keygen_bits:2048",
+                ],
+                None,
+            ),
+            made_by(
+                "ssh-keygen",
+                &[
+                    "-q", "-t", "ed25519", "-N", "", "-C", "test", "-f", "{dir}/id",
+                ],
+                Some("id"),
+            ),
+        ];
+        let large = LargeFiles {
+            threshold: 0,
+            block: 256,
+            overlap: 2048,
+        };
+        let scanner = scanner();
+        let mut tried = 0;
+        for key in keys.into_iter().flatten() {
+            assert!(key.len() > large.block && key.len() < large.overlap);
+            let filler = |n: usize| "let x = 1;\n".repeat(n);
+            // From a cut just after the key to one just before it.
+            let cuts_inside_the_key = (0..=key.len() / 11 + 1).map(|n| filler(30 + n));
+            for before in cuts_inside_the_key {
+                let text = format!("{before}{key}{}", filler(300));
+                let place = |findings: &[Finding]| -> Vec<(String, u32, usize, String)> {
+                    let place = |f: &Finding| {
+                        let secret = f.matched_text().to_string();
+                        (f.rule_id.clone(), f.line, f.column, secret)
+                    };
+                    findings.iter().map(place).collect()
+                };
+                let whole = place(&scanner.scan_text("f", &text, &Origin::Worktree).findings);
+                assert_eq!(whole.len(), 1, "one finding in the whole file");
+                assert_eq!(whole[0].0, "private-key");
+                let result = scan_in_blocks(&scanner, &mut text.as_bytes(), large).unwrap();
+                let in_blocks = place(&result.findings);
+                assert!(in_blocks == whole, "key at byte {}", before.len());
+                assert_eq!(result.scanned_bytes, text.len() as u64);
+                tried += 1;
+            }
+        }
+        if tried == 0 {
+            eprintln!("neither openssl nor ssh-keygen is installed: nothing to test");
+        }
     }
 
     fn scan(bytes: &[u8]) -> std::io::Result<FileResult> {
@@ -753,6 +872,7 @@ mod tests {
         let scanner = scanner().with_large_files(LargeFiles {
             threshold: 64 * 1024,
             block: 4096,
+            overlap: 1024,
         });
         [u64::MAX, 64 * 1024].map(|stream_from| {
             let mut repo =

@@ -7,6 +7,7 @@ Peers are used when installed.
 
     python3 benches/perf/run.py                  # full run (~400 MB large repo; several minutes)
     python3 benches/perf/run.py --quick          # smoke run (small sizes, few runs)
+    python3 benches/perf/run.py --only c --trees real   # the full scan on the real trees only
     python3 benches/perf/run.py --help
 
 What is measured (see benches/perf/README.md for what each number means):
@@ -15,8 +16,10 @@ What is measured (see benches/perf/README.md for what each number means):
      `keyguard --staged` alone;
      a start-up breakdown (process start, --version, rules, nothing staged).
   b. a large staged change (~6 MB over hundreds of files).
-  c. full scan: `keyguard --all` vs ripgrep with ~20 key regexes, and peers;
-     MB/s and peak RSS.
+  c. full scan: `keyguard --all` vs ripgrep with 20 fixed key regexes, and
+     peers; MB/s and peak RSS; one row set per tree (--trees): the generated
+     Rust repository, the five pinned language trees of benches/realcode
+     (fetched by its own code, into its cache), one single-line 1 GiB file.
   d. history: `keyguard --history` over ~2000 generated commits.
   e. peers on the hook path (gitleaks, kingfisher, detect-secrets-hook,
      ripsecrets).
@@ -940,7 +943,18 @@ def main() -> int:
     ap.add_argument("--memory-runs", type=int, help="runs of each command of section f (default 2)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--trees", default="generated,real,huge-line",
+                    help="trees of section c, comma-separated: generated (the large repository), real (the five "
+                         "language trees of benches/realcode), or go, javascript, python, ruby, php one by one, "
+                         "huge-line (one single-line file of --huge-line-mb MiB); default generated,real,huge-line")
+    ap.add_argument("--realcode-cache", default=os.environ.get("KEYGUARD_REALCODE_CACHE",
+                                                               os.path.expanduser("~/.cache/keyguard-realcode")),
+                    help="the real-code benchmark's cache (default ~/.cache/keyguard-realcode, or "
+                         "$KEYGUARD_REALCODE_CACHE): its trees are fetched there once by benches/realcode/run.py's code")
+    ap.add_argument("--huge-line-mb", type=float, help="size of the single-line file in MiB (default 1024; --quick 64)")
     args = ap.parse_args()
+    args.trees = parse_trees(args.trees)
+    args.huge_line_mb = args.huge_line_mb or (64 if args.quick else 1024)
     q = args.quick
     args.runs = args.runs or (5 if q else 20)
     args.big_runs = args.big_runs or (2 if q else 5)
@@ -1009,7 +1023,7 @@ def run(args, work: str) -> int:
     def hook_env(repo):
         return {"GIT_INDEX_FILE": os.path.join(repo, ".git", "index")}
 
-    need_large = bool(sections & set("abce"))
+    need_large = bool(sections & set("abe")) or ("c" in sections and "generated" in args.trees)
     if sections & set("ae"):
         log("building the small repository")
         make_small_repo(env, small, pool, rng)
@@ -1087,43 +1101,9 @@ def run(args, work: str) -> int:
         stage_small_change(env, large, pool)
 
     # c. full scan ----------------------------------------------------------------
-    if "c" in sections and os.path.isdir(large):
-        nfiles, nbytes = tree_bytes(large, skip=(".git", "target"))
-        mb = nbytes / 2**20
-        sec = f"c. full scan, large repo: {nfiles} files, {mb:.0f} MB (page cache warm)"
-        log("warming the page cache")
-        warm_page_cache(large)
-        runs = args.scan_runs
-        kg = bench.measure(sec, "keyguard --all", [keyguard, "--all"], large, runs, mb=mb, wrap=True)
-        if rg:
-            cmd = [rg, "-c", "--no-messages", "--no-unicode", "--hidden", "-g", "!.git"]
-            for p in rg_patterns():
-                cmd += ["-e", p]
-            r = bench.measure(sec, f"ripgrep, {len(rg_patterns())} key regexes (reference)", cmd + ["."], large, runs,
-                              mb=mb, wrap=True)
-            kg.ref = r
-            bench.notes.append("c. ripgrep command: " + " ".join(shlex.quote(c) for c in cmd) + " .")
-        else:
-            bench.notes.append("c. ripgrep (rg) not on PATH: no reference for the full scan")
-        ref = kg.ref
-        if peers.get("gitleaks"):
-            bench.measure(sec, "gitleaks dir", [peers["gitleaks"], "dir", ".", "--no-banner", "--redact",
-                                                "--exit-code", "0", "--log-level", "error", "--report-format",
-                                                "json", "--report-path", os.path.join(work, "gl-dir.json")],
-                          large, runs, ref=ref, mb=mb, budget=args.peer_timeout / 2, wrap=True, warmup=0)
-        if peers.get("kingfisher"):
-            bench.measure(sec, "kingfisher scan --git-history none",
-                          [peers["kingfisher"], "scan", ".", "--git-history", "none", *kingfisher_common()],
-                          large, runs, ok=None, ref=ref, mb=mb, budget=args.peer_timeout / 2, wrap=True, warmup=0)
-        if peers.get("ripsecrets"):
-            bench.measure(sec, "ripsecrets .", [peers["ripsecrets"], "."], large, runs, ref=ref, mb=mb,
-                          budget=args.peer_timeout / 2, wrap=True, warmup=0)
-        if peers.get("detect-secrets"):
-            bench.measure(sec, "detect-secrets scan (Python)", [peers["detect-secrets"], "scan"], large, 1,
-                          warmup=0, ref=ref, mb=mb, ok=(0,), wrap=True)
-        for name in ("gitleaks", "kingfisher", "ripsecrets", "detect-secrets"):
-            if not args.skip_peers and not peers.get(name):
-                bench.notes.append(f"c. {name}: not found, skipped")
+    if "c" in sections:
+        full_scan_section(args, bench, env, work, keyguard, rg, peers, pool, rng,
+                          large if os.path.isdir(large) else None, info)
 
     # d. history ---------------------------------------------------------------
     if "d" in sections:
@@ -1329,6 +1309,174 @@ def memory_rows(bench: Bench, args, env: Env, work: str, keyguard: str, before: 
     sec = f"f. memory, a history of 20 commits holding a {hist_mb:.0f} MB blob, packed"
     kg_env = {}
     rows(sec, ["--history"], hist)
+
+# --------------------------------------------------------------------------
+# c. full scan: one row set per tree
+
+
+REAL_LANGS = ("go", "javascript", "python", "ruby", "php")
+
+
+def parse_trees(text: str) -> list[str]:
+    trees = []
+    for name in (t.strip() for t in text.split(",") if t.strip()):
+        names = REAL_LANGS if name == "real" else (name,)
+        for n in names:
+            if n not in ("generated", "huge-line", *REAL_LANGS):
+                raise SystemExit(f"--trees: unknown tree {n!r} (generated, real, {', '.join(REAL_LANGS)}, huge-line)")
+            if n not in trees:
+                trees.append(n)
+    return trees
+
+
+def realcode_module():
+    """benches/realcode/run.py, imported: its pinned packages and its fetch and
+    extract code are the one way to get the real trees."""
+    import importlib.util
+    name = "keyguard_realcode"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "benches", "realcode", "run.py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module          # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def real_trees(args, langs: list[str]) -> list[tuple[str, str]]:
+    """(language, folder) of each real tree asked for: fetched and extracted
+    by the real-code benchmark's own code (a no-op when its cache holds them)."""
+    rc = realcode_module()
+    cache = os.path.abspath(os.path.expanduser(args.realcode_cache))
+    if os.path.commonpath([cache, ROOT]) == ROOT:
+        raise SystemExit(f"--realcode-cache {cache} is inside the repository")
+    _head, pkgs = rc.read_pins()
+    log(f"real trees: {', '.join(langs)} (benches/realcode pins, cache {cache})")
+    try:
+        # Every pinned package, not only the languages asked for: prepare()
+        # removes from a language's tree what the list it is given omits.
+        rc.prepare(cache, pkgs, False)
+    except rc.Fail as e:
+        raise SystemExit(f"cannot prepare the real trees: {e}")
+    return [(lang, os.path.join(cache, "trees", lang)) for lang in langs]
+
+
+def worktree_git_dir(env: Env, work: str, name: str, tree: str) -> str:
+    """An empty repository in the work folder whose working tree is `tree`:
+    `keyguard --all` (run with GIT_DIR set) then lists the tree's files with
+    `git ls-files -co --exclude-standard` as in any checkout, all untracked,
+    and nothing is written into the tree."""
+    git_dir = os.path.join(work, "gitdirs", name + ".git")
+    if not os.path.isdir(git_dir):
+        os.makedirs(os.path.dirname(git_dir), exist_ok=True)
+        git(env, work, "init", "-q", "--bare", git_dir)
+        git(env, work, "--git-dir", git_dir, "config", "core.bare", "false")
+        git(env, work, "--git-dir", git_dir, "config", "core.worktree", tree)
+    return git_dir
+
+
+def rg_command(rg: str) -> list[str]:
+    """ripgrep with the fixed key regexes, honouring .gitignore as git does,
+    also where the tree has no .git of its own (`--no-require-git`)."""
+    cmd = [rg, "-c", "--no-messages", "--no-unicode", "--hidden", "--no-require-git", "-g", "!.git"]
+    for p in rg_patterns():
+        cmd += ["-e", p]
+    return cmd
+
+
+def gitleaks_dir_cmd(exe: str, report: str, target: str = ".") -> list[str]:
+    return [exe, "dir", target, "--no-banner", "--redact", "--exit-code", "0", "--log-level", "error",
+            "--report-format", "json", "--report-path", report]
+
+
+def full_scan_rows(args, bench: Bench, sec: str, cwd: str, keyguard_cmd: list[str], target: list[str], rg,
+                   peers: dict, mb: float, work: str, all_peers: bool, extra_env=None):
+    """keyguard, ripgrep (the reference) and peers on one tree, page cache warm."""
+    runs = args.scan_runs
+    kg = bench.measure(sec, " ".join(["keyguard", *keyguard_cmd[1:]]), keyguard_cmd, cwd, runs, mb=mb, wrap=True,
+                       extra_env=extra_env)
+    if rg:
+        r = bench.measure(sec, f"ripgrep, {len(rg_patterns())} key regexes (reference)", rg_command(rg) + target,
+                          cwd, runs, mb=mb, wrap=True)
+        kg.ref = r
+    ref = kg.ref
+    if peers.get("gitleaks"):
+        bench.measure(sec, "gitleaks dir", gitleaks_dir_cmd(peers["gitleaks"], os.path.join(work, "gl-dir.json"),
+                                                            *target), cwd, runs, ref=ref, mb=mb,
+                      budget=args.peer_timeout / 2, wrap=True, warmup=0)
+    if not all_peers:
+        return
+    if peers.get("kingfisher"):
+        bench.measure(sec, "kingfisher scan --git-history none",
+                      [peers["kingfisher"], "scan", *target, "--git-history", "none", *kingfisher_common()],
+                      cwd, runs, ok=None, ref=ref, mb=mb, budget=args.peer_timeout / 2, wrap=True, warmup=0)
+    if peers.get("ripsecrets"):
+        bench.measure(sec, "ripsecrets .", [peers["ripsecrets"], *target], cwd, runs, ref=ref, mb=mb,
+                      budget=args.peer_timeout / 2, wrap=True, warmup=0)
+    if peers.get("detect-secrets"):
+        bench.measure(sec, "detect-secrets scan (Python)", [peers["detect-secrets"], "scan"], cwd, 1,
+                      warmup=0, ref=ref, mb=mb, ok=(0,), wrap=True)
+
+
+def make_huge_line_file(path: str, pool: Pool, rng: random.Random, mib: float) -> int:
+    """One line of `mib` MiB: the text pool with its line ends turned into
+    spaces (as a minified bundle is), one fake key in the middle."""
+    size = int(mib * (1 << 20))
+    piece = pool.blob[: 16 << 20].replace(b"\n", b" ").replace(b"\r", b" ")
+    key = (" " + fake_keys(rng)[1] + " ").encode()
+    written = 0
+    with open(path, "wb") as f:
+        while written < size:
+            part = piece[: size - written]
+            if written < size // 2 <= written + len(part):
+                cut = size // 2 - written
+                part = part[:cut] + key + part[cut:]
+            f.write(part)
+            written += len(part)
+    return written
+
+
+def full_scan_section(args, bench: Bench, env: Env, work: str, keyguard: str, rg, peers: dict, pool: Pool,
+                      rng: random.Random, large: str | None, info: dict):
+    if not rg:
+        bench.notes.append("c. ripgrep (rg) not on PATH: no reference for the full scan")
+    else:
+        bench.notes.append("c. ripgrep command: " + " ".join(shlex.quote(c) for c in rg_command(rg)) + " .")
+    if "generated" in args.trees and large:
+        nfiles, nbytes = tree_bytes(large, skip=(".git", "target"))
+        mb = nbytes / 2**20
+        sec = f"c. full scan, generated Rust repo: {nfiles} files, {mb:.0f} MB (page cache warm)"
+        log("warming the page cache")
+        warm_page_cache(large)
+        full_scan_rows(args, bench, sec, large, [keyguard, "--all"], ["."], rg, peers, mb, work, all_peers=True)
+        for name in ("gitleaks", "kingfisher", "ripsecrets", "detect-secrets"):
+            if not args.skip_peers and not peers.get(name):
+                bench.notes.append(f"c. {name}: not found, skipped")
+    langs = [t for t in args.trees if t in REAL_LANGS]
+    if langs:
+        for lang, tree in real_trees(args, langs):
+            nfiles, nbytes = tree_bytes(tree)
+            mb = nbytes / 2**20
+            info[f"tree {lang}"] = (nfiles, nbytes, tree)
+            sec = f"c. full scan, real {lang} tree (benches/realcode): {nfiles} files, {mb:.0f} MB (page cache warm)"
+            git_dir = worktree_git_dir(env, work, lang, tree)
+            log(f"warming the page cache ({lang})")
+            warm_page_cache(tree)
+            full_scan_rows(args, bench, sec, tree, [keyguard, "--all"], ["."], rg, peers, mb, work,
+                           all_peers=False, extra_env={"GIT_DIR": git_dir})
+        bench.notes.append("c. real trees: `keyguard --all` runs with GIT_DIR naming an empty repository whose "
+                           "working tree is the tree (git lists every file as untracked); MB = every file's bytes")
+    if "huge-line" in args.trees:
+        folder = os.path.join(work, "huge-line")
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, "bundle.js")
+        log(f"writing a single-line file of {args.huge_line_mb:.0f} MiB")
+        nbytes = make_huge_line_file(path, pool, rng, args.huge_line_mb)
+        mb = nbytes / 2**20
+        sec = f"c. full scan, one file of {mb:.0f} MB on one line (path scan; page cache as it comes)"
+        full_scan_rows(args, bench, sec, folder, [keyguard, "bundle.js"], ["bundle.js"], rg, {}, mb, work,
+                       all_peers=False)
+        os.unlink(path)
 
 
 def add_peer_hook_rows(bench: Bench, sec, peers, repo, staged, ref, runs, work, mb=None, slow_ok=True):

@@ -22,6 +22,9 @@ use crate::{baseline, rules, Outcome};
 
 pub fn run(settings: &Settings, scan: &Scan) -> Result<Outcome> {
     let mut timer = PhaseTimer::new(settings);
+    if settings.timings {
+        crate::detect::profile::enable();
+    }
     // Scanning paths works outside a repository; everything else does not.
     let context = match &scan.target {
         Target::Paths(_) | Target::Stdin => Context::open_if_any(),
@@ -48,6 +51,7 @@ pub fn run(settings: &Settings, scan: &Scan) -> Result<Outcome> {
     };
     timer.mark("read and scan");
     timer.note_regex_builds();
+    timer.note_detector_profile(scanner.detector());
 
     if let Some(path) = baseline::locate(settings.baseline.as_deref(), root) {
         let accepted = baseline::Baseline::load(&path)?.filter(&mut report.findings);
@@ -317,6 +321,19 @@ impl<'a> PhaseTimer<'a> {
                 micros: (now - self.last).as_micros(),
             });
             self.last = now;
+        }
+    }
+
+    /// Where the detector's time went (see `detect::profile`).
+    fn note_detector_profile(&self, detector: &crate::detect::Detector) {
+        if self.settings.timings {
+            let rule_id = |rule: usize| match detector.rules().get(rule) {
+                Some(rule) => rule.id.to_string(),
+                None => "?".to_string(),
+            };
+            for line in crate::detect::profile::totals().lines(rule_id) {
+                self.settings.say(&Message::DetectorProfile(&line));
+            }
         }
     }
 

@@ -59,7 +59,7 @@ impl Detector {
 
 /// Lines longer than this are minified bundles or source maps: loose rules
 /// skip them (provider rules, which need no context, still run).
-const MAX_CODE_LINE: usize = 4096;
+pub const MAX_CODE_LINE: usize = 4096;
 
 /// Where a loose rule's value sits: the line, and the byte ranges of the
 /// name and the value within it.

@@ -16,6 +16,7 @@ pub mod expiry;
 pub mod generic;
 pub mod keywords;
 pub mod prefilter;
+pub mod profile;
 pub mod randomness;
 pub mod verify;
 
@@ -110,7 +111,10 @@ impl Detector {
     fn scan_at_depth(&self, text: &str, first_line: u32, depth: u8, out: &mut Vec<Match>) {
         let bytes = text.as_bytes();
         let first_new = out.len();
-        let candidates = self.prefilter.candidates(self.rules(), bytes);
+        let mut profile = profile::ChunkProfile::start();
+        let since = profile.clock();
+        let (candidates, keyword_hits) = self.prefilter.counted_candidates(self.rules(), bytes);
+        profile.scanned(bytes.len(), keyword_hits, candidates.len(), since);
         if candidates.is_empty() {
             return;
         }
@@ -120,6 +124,7 @@ impl Detector {
         let mut counted_to = 0usize;
         let mut line_no = first_line;
         let mut skip_line_start = usize::MAX;
+        let mut current_line = (usize::MAX, 0);
         let mut vetoed: Vec<(usize, usize)> = Vec::new();
         for &(line_start, rule_index) in &candidates {
             line_no += memchr::memchr_iter(b'\n', &bytes[counted_to..line_start]).count() as u32;
@@ -127,17 +132,26 @@ impl Detector {
             if line_start == skip_line_start {
                 continue;
             }
-            let line_end =
-                memchr::memchr(b'\n', &bytes[line_start..]).map_or(bytes.len(), |i| line_start + i);
-            let line = &bytes[line_start..line_end];
-            if allowlist::has_inline_allow(line) {
-                skip_line_start = line_start;
-                continue;
+            // Each rule's candidates on a line share its end and its allow
+            // check: a long line (minified code) is searched once, not once
+            // per rule.
+            if line_start != current_line.0 {
+                let end = memchr::memchr(b'\n', &bytes[line_start..])
+                    .map_or(bytes.len(), |i| line_start + i);
+                current_line = (line_start, end);
+                if allowlist::has_inline_allow(&bytes[line_start..end]) {
+                    skip_line_start = line_start;
+                    continue;
+                }
             }
+            let line_end = current_line.1;
+            let line = &bytes[line_start..line_end];
             if rule_index == prefilter::DECODE {
                 if depth < MAX_DECODE_DEPTH {
+                    let since = profile.clock();
                     let line_text = &text[line_start..line_end];
                     self.scan_decoded(line_text, line_start, line_no, depth, out);
+                    profile.decoded(since);
                 }
                 continue;
             }
@@ -147,13 +161,31 @@ impl Detector {
             } else {
                 line
             };
-            // The hook's few lines: rule a line out with the widened regex
-            // before compiling the rule's own (see `rules::widen`).
-            if self.profile == Profile::Hook && !rule.may_match(haystack) {
+            // A loose `name = value` rule reports only on a line of code
+            // (`generic::is_literal`): on a longer one (minified code, data)
+            // none of its matches would be kept.
+            if rule.generic
+                && !rule.multiline
+                && line.len() > generic::MAX_CODE_LINE
+                && rule.names_every_match()
+            {
+                continue;
+            }
+            let (since, found_before, mut regex_matches) = (profile.clock(), out.len(), 0);
+            // Rule a line out with the widened regex first (see
+            // `rules::widen`): in the hook, before compiling the rule's own;
+            // in bulk, where the rule's own would leave the lazy DFA.
+            let may_match = match self.profile {
+                Profile::Hook => rule.may_match(haystack),
+                Profile::Bulk => rule.may_match_in_bulk(haystack),
+            };
+            if !may_match {
+                profile.regex_ran(rule_index, haystack.len(), 0, 0, since);
                 continue;
             }
             let compiled = rule.compiled(self.profile);
             for caps in compiled.regex.captures_iter(haystack) {
+                regex_matches += 1;
                 let whole = caps.get_match().expect("a reported match has group 0");
                 if whole.start() > line.len() {
                     break; // starts on a later line: found from that line
@@ -221,6 +253,8 @@ impl Detector {
                     encoding: None,
                 });
             }
+            let reported = (out.len() - found_before) as u64;
+            profile.regex_ran(rule_index, haystack.len(), regex_matches, reported, since);
         }
         self.drop_generic_overlaps(out, first_new, &vetoed);
     }

@@ -84,6 +84,11 @@ impl Prefilter {
     /// (line start offset, rule index) pairs worth running a regex on,
     /// sorted, without duplicates.
     pub fn candidates(&self, rules: &[Rule], bytes: &[u8]) -> Vec<(usize, usize)> {
+        self.counted_candidates(rules, bytes).0
+    }
+
+    /// [`Prefilter::candidates`], and how many keyword hits they came from.
+    pub fn counted_candidates(&self, rules: &[Rule], bytes: &[u8]) -> (Vec<(usize, usize)>, usize) {
         let mut candidates = Vec::new();
         let search = self.search.get_or_init(|| {
             let patterns: Vec<&[u8]> = self.patterns.iter().map(|p| p.as_bytes()).collect();
@@ -96,6 +101,7 @@ impl Prefilter {
         let mut hits: Vec<(usize, usize)> = Vec::new();
         search.for_each_match(bytes, |start, pattern| hits.push((start, pattern)));
         hits.sort_unstable();
+        let keyword_hits = hits.len();
         let (mut line_start, mut searched_to) = (0, 0);
         for (start, pattern) in hits {
             if let Some(i) = memchr::memrchr(b'\n', &bytes[searched_to..start]) {
@@ -127,7 +133,7 @@ impl Prefilter {
         }
         candidates.sort_unstable();
         candidates.dedup();
-        candidates
+        (candidates, keyword_hits)
     }
 }
 

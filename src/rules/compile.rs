@@ -65,6 +65,11 @@ pub struct Rule {
     /// The widened prefilter (see [`widen`]), built on first use; `None`
     /// inside when the pattern has nothing worth widening.
     widened: OnceLock<Option<regex_automata::meta::Regex>>,
+    /// The widened prefilter of bulk scans (see
+    /// [`widen::widened_pattern_for_bulk`]), built on first use.
+    bulk_widened: OnceLock<Option<regex_automata::meta::Regex>>,
+    /// Whether every match sets the `name` group, worked out on first use.
+    names_every_match: OnceLock<bool>,
 }
 
 /// Where a rule's widened pattern comes from.
@@ -125,6 +130,8 @@ impl Rule {
             allowed_matches: OnceLock::new(),
             widened_pattern,
             widened: OnceLock::new(),
+            bulk_widened: OnceLock::new(),
+            names_every_match: OnceLock::new(),
         }
     }
 
@@ -206,6 +213,31 @@ impl Rule {
         widened
             .as_ref()
             .is_none_or(|regex| regex.is_match(haystack))
+    }
+
+    /// Whether every match of the regex sets its `name` group.
+    pub fn names_every_match(&self) -> bool {
+        *self
+            .names_every_match
+            .get_or_init(|| widen::group_in_every_match(&self.pattern, "name"))
+    }
+
+    /// [`Rule::may_match`] for bulk scans: a widened regex run as a DFA.
+    pub fn may_match_in_bulk(&self, haystack: &[u8]) -> bool {
+        let widened = self.bulk_widened.get_or_init(|| {
+            let _timed = RegexBuildTimer::start();
+            widen::widened_pattern_for_bulk(&self.pattern, self.multiline).map(|p| {
+                compile_rule_regex(&p, Profile::Bulk)
+                    .expect("a widened valid pattern compiles as the pattern did")
+            })
+        });
+        // Without a widened form, the rule's own regex answers alone: most
+        // keyword lines hold no match, and `is_match` needs no capture
+        // slots and stops at the first match state.
+        match widened {
+            Some(regex) => regex.is_match(haystack),
+            None => self.compiled(Profile::Bulk).regex.is_match(haystack),
+        }
     }
 }
 

@@ -1,23 +1,29 @@
 //! Files on disk: the PATH arguments and `--all` walked into files, and
 //! each file read into chunks of text. A file larger than
-//! [`LargeFiles::threshold`] is read block by block, each block ending at a
-//! line end, so that memory stays bounded whatever its size.
+//! [`LargeFiles::threshold`] is read block by block, so that memory stays
+//! bounded whatever its size: each chunk ends at a line end (or, inside a
+//! line longer than a block, anywhere between two characters), and starts
+//! with the last [`LargeFiles::overlap`] bytes of the chunk before it, so
+//! that a secret across a cut (a PEM block) is whole in one of the two.
 
+use std::cell::RefCell;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 
 use super::Chunk;
+use crate::detect::profile;
 use crate::finding::{Origin, ScanError};
 use crate::text::{decode, decode_text_owned, is_binary, Decoded};
 
 /// Files larger than this are read block by block.
 const LARGE_FILE: u64 = 32 << 20;
 const LARGE_FILE_BLOCK: usize = 8 << 20;
-/// A line longer than this many blocks is cut, so that a file without line
-/// ends cannot make a block grow without bound.
-const LONG_LINE_BLOCKS: usize = 4;
+/// What each chunk repeats of the one before: as far as a multi-line rule
+/// may match past the start of its first line (`detect::MULTILINE_WINDOW`).
+const LARGE_FILE_OVERLAP: usize = 64 << 10;
 
 /// When a file on disk is read block by block, and how large a block is.
 #[derive(Debug, Clone, Copy)]
@@ -26,6 +32,11 @@ pub struct LargeFiles {
     pub threshold: u64,
     /// Bytes read at a time.
     pub block: usize,
+    /// Each chunk starts with the line holding the byte this far before the
+    /// end of the chunk before it, so that anything that starts in the last
+    /// `overlap` bytes of a chunk is read again whole in the next one. The
+    /// repeat is cut to `2 * overlap` bytes inside a very long line.
+    pub overlap: usize,
 }
 
 impl Default for LargeFiles {
@@ -33,6 +44,7 @@ impl Default for LargeFiles {
         LargeFiles {
             threshold: LARGE_FILE,
             block: LARGE_FILE_BLOCK,
+            overlap: LARGE_FILE_OVERLAP,
         }
     }
 }
@@ -94,17 +106,45 @@ pub fn read(
     }
     if metadata.len() > large.threshold {
         let mut reader = std::fs::File::open(path).map_err(cannot_read)?;
-        return read_blocks(&mut reader, &file.display, large.block, each).map_err(cannot_read);
+        return read_blocks(&mut reader, &file.display, large, each).map_err(cannot_read);
     }
-    let bytes = std::fs::read(path).map_err(cannot_read)?;
-    Ok(match decode(&bytes) {
-        Decoded::Binary => Contents::Binary,
-        Decoded::Text(text) => {
-            each(chunk(&file.display, 1, &text));
-            Contents::Text
+    READ_BUFFER.with_borrow_mut(|bytes| {
+        let started = profile::enabled().then(Instant::now);
+        bytes.clear();
+        bytes.reserve(metadata.len() as usize);
+        let mut reader = std::fs::File::open(path).map_err(cannot_read)?;
+        reader.read_to_end(bytes).map_err(cannot_read)?;
+        let read = profile::enabled().then(Instant::now);
+        let decoded = decode(bytes);
+        profile::file_read(
+            bytes.len(),
+            started,
+            read,
+            profile::enabled().then(Instant::now),
+        );
+        let contents = match decoded {
+            Decoded::Binary => Contents::Binary,
+            Decoded::Text(text) => {
+                each(chunk(&file.display, 1, &text));
+                Contents::Text
+            }
+        };
+        if bytes.capacity() > KEPT_READ_BUFFER {
+            *bytes = Vec::new();
         }
+        Ok(contents)
     })
 }
+
+thread_local! {
+    /// Each scanning thread reads its files into one buffer: a fresh
+    /// allocation per file paid page faults for every large one.
+    static READ_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A read buffer grown larger than this (by a rare large file) is given
+/// back rather than kept for the thread's next files.
+const KEPT_READ_BUFFER: usize = 4 << 20;
 
 fn chunk<'a>(path: &'a str, first_line: u32, text: &'a str) -> Chunk<'a> {
     Chunk {
@@ -112,22 +152,27 @@ fn chunk<'a>(path: &'a str, first_line: u32, text: &'a str) -> Chunk<'a> {
         origin: &Origin::Worktree,
         first_line,
         text,
+        repeated: 0,
     }
 }
 
-/// Reads a file too large to hold whole, block by block, each block
-/// ending at a line end. Text or binary is decided once, from the file's
-/// start, as for a small file: every later block of a text file is text
-/// whatever bytes it holds, and a read error fails the file (the scan is
-/// then incomplete) instead of dropping what is left of it.
+/// Reads a file too large to hold whole, block by block (see
+/// [`LargeFiles`]). Text or binary is decided once, from the file's start,
+/// as for a small file: every later block of a text file is text whatever
+/// bytes it holds, and a read error fails the file (the scan is then
+/// incomplete) instead of dropping what is left of it.
 pub fn read_blocks(
     reader: &mut dyn Read,
     path: &str,
-    block_len: usize,
+    large: LargeFiles,
     each: &mut dyn FnMut(Chunk<'_>),
 ) -> std::io::Result<Contents> {
+    let block_len = large.block;
     assert!(block_len > 0, "a block holds at least one byte");
+    // `pending` holds `repeated` bytes already handed over (the overlap),
+    // then bytes not yet handed over; `line` is the line it starts on.
     let mut pending: Vec<u8> = Vec::new();
+    let mut repeated = 0usize;
     let mut line = 1u32;
     let mut first = true;
     loop {
@@ -150,25 +195,63 @@ pub fn read_blocks(
                 pending.drain(..3);
             }
         }
+        if at_end && pending.len() == repeated && repeated > 0 {
+            return Ok(Contents::Text); // the last chunk ended the file
+        }
         let cut = if at_end {
             pending.len()
         } else {
-            match memchr::memrchr(b'\n', &pending) {
-                Some(i) => i + 1,
-                // One very long line: cut it (at a character boundary)
-                // once it fills a few blocks, so memory stays bounded.
-                None if pending.len() >= LONG_LINE_BLOCKS * block_len => utf8_boundary(&pending),
-                None => continue,
+            match memchr::memrchr(b'\n', &pending[repeated..]) {
+                Some(i) => repeated + i + 1,
+                // Inside a line longer than a block: cut it between two
+                // characters, so memory stays bounded.
+                None => utf8_boundary(&pending),
             }
         };
         let rest = pending.split_off(cut);
-        let block = std::mem::replace(&mut pending, rest);
-        let lines_in_block = memchr::memchr_iter(b'\n', &block).count() as u32;
-        let text = decode_text_owned(block);
-        each(chunk(path, line, &text));
-        line += lines_in_block;
+        let overlap_start = if at_end {
+            cut
+        } else {
+            overlap_start(&pending, large.overlap)
+        };
+        let mut next = Vec::with_capacity(cut - overlap_start + rest.len() + block_len);
+        next.extend_from_slice(&pending[overlap_start..]);
+        next.extend_from_slice(&rest);
+        let lines_before_next =
+            memchr::memchr_iter(b'\n', &pending[..overlap_start]).count() as u32;
+        let text = decode_text_owned(std::mem::replace(&mut pending, next));
+        each(Chunk {
+            repeated,
+            ..chunk(path, line, &text)
+        });
         if at_end {
             return Ok(Contents::Text);
+        }
+        line += lines_before_next;
+        repeated = cut - overlap_start;
+    }
+}
+
+/// Where the next chunk starts in `block` (the chunk just handed over): at
+/// the start of the line holding the byte `overlap` bytes before its end,
+/// or, when that line starts more than `2 * overlap` bytes before the end,
+/// `overlap` bytes before the end (between two characters).
+fn overlap_start(block: &[u8], overlap: usize) -> usize {
+    let len = block.len();
+    let Some(from) = len.checked_sub(overlap) else {
+        return 0;
+    };
+    let earliest = len.saturating_sub(2 * overlap);
+    match memchr::memrchr(b'\n', &block[earliest..from]) {
+        Some(i) => earliest + i + 1,
+        None if earliest == 0 => 0,
+        None => {
+            let mut start = from;
+            // Step forward past UTF-8 continuation bytes.
+            while start < len && block[start] & 0xC0 == 0x80 {
+                start += 1;
+            }
+            start
         }
     }
 }
@@ -266,31 +349,74 @@ fn display_path(path: &Path) -> String {
 mod tests {
     use super::*;
 
-    /// The chunks of `bytes` read in 256-byte blocks: (first line, text).
-    fn chunks(bytes: &[u8]) -> (Contents, Vec<(u32, String)>) {
+    /// Read in 256-byte blocks, each chunk repeating 40 bytes or more.
+    const SMALL: LargeFiles = LargeFiles {
+        threshold: 0,
+        block: 256,
+        overlap: 40,
+    };
+
+    /// The chunks of `bytes` read in `large` blocks: (first line, text,
+    /// bytes repeated from the chunk before).
+    fn chunks_of(bytes: &[u8], large: LargeFiles) -> (Contents, Vec<(u32, String, usize)>) {
         let mut got = Vec::new();
-        let contents = read_blocks(&mut &bytes[..], "f", 256, &mut |c| {
-            got.push((c.first_line, c.text.to_string()))
+        let contents = read_blocks(&mut &bytes[..], "f", large, &mut |c| {
+            got.push((c.first_line, c.text.to_string(), c.repeated))
         })
         .unwrap();
         (contents, got)
     }
 
+    fn chunks(bytes: &[u8]) -> (Contents, Vec<(u32, String)>) {
+        let (contents, got) = chunks_of(bytes, SMALL);
+        (contents, got.into_iter().map(|(l, t, _)| (l, t)).collect())
+    }
+
+    /// Each chunk is the text from where it starts; each repeats the end
+    /// of the one before and knows the line it starts on; the chunks, less
+    /// what they repeat, are the text once over.
+    fn assert_chunks_cover(text: &str, got: &[(u32, String, usize)]) {
+        let mut end_before = 0;
+        for (first, chunk, repeated) in got {
+            let start = end_before - repeated.min(&end_before);
+            assert_eq!(start + repeated, end_before);
+            assert_eq!(&text[start..start + chunk.len()], chunk);
+            assert_eq!(*first, text[..start].matches('\n').count() as u32 + 1);
+            end_before = start + chunk.len();
+        }
+        assert_eq!(end_before, text.len());
+    }
+
     #[test]
-    fn blocks_end_at_line_ends_and_know_their_first_line() {
-        let text = "0123456789abcdef\n".repeat(40);
-        let (contents, got) = chunks(text.as_bytes());
+    fn blocks_end_at_line_ends_overlap_by_whole_lines_and_know_their_first_line() {
+        let text: String = (0..60)
+            .map(|i| format!("line {i:04} of the text\n"))
+            .collect();
+        let (contents, got) = chunks_of(text.as_bytes(), SMALL);
         assert_eq!(contents, Contents::Text);
-        assert!(got.len() > 1);
-        assert_eq!(
-            got.iter().map(|(_, t)| t.as_str()).collect::<String>(),
-            text
-        );
-        let mut line = 1;
-        for (first, block) in &got {
-            assert_eq!(*first, line);
+        assert!(got.len() > 3);
+        assert_chunks_cover(&text, &got);
+        assert_eq!(got[0].2, 0);
+        for (first, block, repeated) in &got[1..] {
             assert!(block.ends_with('\n'));
-            line += block.matches('\n').count() as u32;
+            // The line holding the byte 40 before the end, and what follows.
+            assert!((40..40 + 22).contains(repeated), "{repeated}");
+            assert!(block[..*repeated].ends_with('\n'));
+            assert!(*first > 1);
+        }
+    }
+
+    #[test]
+    fn a_line_longer_than_a_block_is_cut_between_characters_and_overlapped() {
+        let text = format!("start\n{}\nend\n", "é😀x".repeat(300));
+        let (contents, got) = chunks_of(text.as_bytes(), SMALL);
+        assert_eq!(contents, Contents::Text);
+        assert!(got.len() > 4);
+        assert_chunks_cover(&text, &got);
+        for (_, block, repeated) in &got {
+            // One block, the leftover of the one before, and the overlap.
+            assert!(block.len() <= 2 * 256 + 2 * 40, "{}", block.len());
+            assert!(*repeated <= 2 * 40);
         }
     }
 

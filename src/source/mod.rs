@@ -15,4 +15,8 @@ pub struct Chunk<'a> {
     /// The line number of the first line of `text`.
     pub first_line: u32,
     pub text: &'a str,
+    /// Bytes at the start of `text` that the file's previous chunk ended
+    /// with (see `disk::LargeFiles::overlap`): read again for context, and
+    /// counted in the stats once.
+    pub repeated: usize,
 }
