@@ -220,12 +220,13 @@ impl Encoding {
 
     /// The byte ranges of `line` worth decoding: for base64 and hex, runs
     /// of the alphabet long enough to hold a key; for the transparent
-    /// encodings, the whole line.
+    /// encodings, the text around the escapes that may hide a credential's
+    /// characters (the whole line, unless it is long).
     pub fn tokens(self, line: &[u8]) -> Vec<(usize, usize)> {
         match self {
             Encoding::Base64 => base64_tokens(line),
             Encoding::Hex => hex_tokens(line),
-            Encoding::Percent | Encoding::StringEscapes => vec![(0, line.len())],
+            Encoding::Percent | Encoding::StringEscapes => escape_windows(self, line),
         }
     }
 
@@ -254,9 +255,11 @@ impl Encoding {
     pub fn keyword_forms(self, keyword: &[u8]) -> Vec<String> {
         match self {
             Encoding::Base64 => base64_forms(keyword),
-            // Hex is byte-aligned; the search ignores case, so upper-case
-            // hex is found too.
-            Encoding::Hex => vec![encode_hex(keyword)],
+            // Hex is byte-aligned, and the search ignores case, so upper-
+            // case hex is found too. The first four bytes only: eight hex
+            // digits are rare enough in any text, and the bulk searcher's
+            // automaton grows with every character of every pattern.
+            Encoding::Hex => vec![encode_hex(&keyword[..keyword.len().min(4)])],
             Encoding::Percent | Encoding::StringEscapes => Vec::new(),
         }
     }
@@ -435,18 +438,64 @@ fn unescape(token: &[u8], escape: Escape) -> Option<(Vec<u8>, Option<Vec<usize>>
     undone.then_some((out, Some(origins)))
 }
 
+/// The escape at `text[at]` (a `%` or a `\`), if it is one whose
+/// character may be part of a credential or of the syntax around one
+/// (`://`, `user:pass@`): its encoding and length. An escaped space, quote,
+/// bracket or accented letter hides nothing a rule looks for, and minified
+/// code and source maps are full of them.
+fn hiding_escape(text: &[u8], at: usize) -> Option<(Encoding, usize)> {
+    let (encoding, (len, c)) = match text[at] {
+        b'%' => (Encoding::Percent, percent_escape(&text[at..])?),
+        _ => (Encoding::StringEscapes, string_escape(&text[at..])?),
+    };
+    (c.is_ascii_alphanumeric() || "+/=-_.~:@%".contains(c)).then_some((encoding, len))
+}
+
+/// How far around an escape a long line is decoded: more than any rule
+/// reads on one line around a secret (a URL's user, password and host; a
+/// name and its value).
+const ESCAPE_WINDOW: usize = 512;
+
+/// The ranges of `line` around its escapes in `encoding` that may hide a
+/// credential ([`hiding_escape`]), `ESCAPE_WINDOW` bytes each side,
+/// merged, at character boundaries. On a short line, the whole line.
+fn escape_windows(encoding: Encoding, line: &[u8]) -> Vec<(usize, usize)> {
+    let boundary = |mut i: usize, forward: bool| {
+        // A UTF-8 continuation byte is 0b10xx_xxxx.
+        while i > 0 && i < line.len() && line[i] & 0xC0 == 0x80 {
+            i = if forward { i + 1 } else { i - 1 };
+        }
+        i
+    };
+    let mut windows: Vec<(usize, usize)> = Vec::new();
+    for at in memchr::memchr2_iter(b'%', b'\\', line) {
+        let Some((found, len)) = hiding_escape(line, at) else {
+            continue;
+        };
+        if found != encoding {
+            continue;
+        }
+        let start = boundary(at.saturating_sub(ESCAPE_WINDOW), false);
+        let end = boundary((at + len + ESCAPE_WINDOW).min(line.len()), true);
+        match windows.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => windows.push((start, end)),
+        }
+    }
+    windows
+}
+
 /// The start offsets of the lines of `text` that hold a percent or string
-/// escape, in order, each once, with the encoding each is worth decoding
-/// with. A `%` or `\` not followed by an escape (`100%`, `\n`) is not one,
-/// so prose and code cost a byte comparison or two per such character.
+/// escape that may hide a credential ([`hiding_escape`]), in order, each
+/// once per encoding. A `%` or `\` not followed by such an escape (`100%`,
+/// `\n`, `%20`) is not one, so prose and code cost a byte comparison or
+/// two per such character.
 pub fn escaped_line_starts(text: &[u8]) -> Vec<(usize, Encoding)> {
     let mut lines: Vec<(usize, Encoding)> = Vec::new();
     let (mut line_start, mut searched_to) = (0, 0);
     for at in memchr::memchr2_iter(b'%', b'\\', text) {
-        let encoding = match text[at] {
-            b'%' if percent_escape(&text[at..]).is_some() => Encoding::Percent,
-            b'\\' if string_escape(&text[at..]).is_some() => Encoding::StringEscapes,
-            _ => continue,
+        let Some((encoding, _)) = hiding_escape(text, at) else {
+            continue;
         };
         if let Some(i) = memchr::memrchr(b'\n', &text[searched_to..at]) {
             line_start = searched_to + i + 1;
@@ -598,7 +647,7 @@ mod tests {
 
     #[test]
     fn escaped_lines_are_found_once_each_and_only_with_a_real_escape() {
-        let text = "printf(\"%d%%\\n\") 100%\nurl=a%2Fb%2Fc\nplain\n\"\\/\" and %41\n";
+        let text = "printf(\"%d%%\\n\") 100% %20\nurl=a%2Fb%2Fc\nplain \\u00e9\n\"\\/\" and %41\n";
         let lines = escaped_line_starts(text.as_bytes());
         let line_of = |start: usize| &text[start..start + 4];
         let found: Vec<(&str, Encoding)> = lines.iter().map(|&(s, e)| (line_of(s), e)).collect();
@@ -613,8 +662,39 @@ mod tests {
     }
 
     #[test]
+    fn long_lines_are_decoded_around_their_escapes_only() {
+        let far = "x".repeat(2 * ESCAPE_WINDOW);
+        let near = "x".repeat(ESCAPE_WINDOW);
+        let line = format!("{far}a%2Fb{near}c%2Fd{far}e%20f{far}");
+        let windows = escape_windows(Encoding::Percent, line.as_bytes());
+        let first = far.len() + 1;
+        let second = first + 5 + ESCAPE_WINDOW;
+        assert_eq!(
+            windows,
+            [(first - ESCAPE_WINDOW, second + 3 + ESCAPE_WINDOW)],
+            "two windows that meet are one; `%20` opens none"
+        );
+        assert!(escape_windows(Encoding::StringEscapes, line.as_bytes()).is_empty());
+        let short = "k=a%2Fb";
+        assert_eq!(
+            escape_windows(Encoding::Percent, short.as_bytes()),
+            [(0, 7)]
+        );
+        // Windows end at character boundaries.
+        let accents = format!(
+            "{}a%2Fb{}",
+            "é".repeat(ESCAPE_WINDOW),
+            "é".repeat(ESCAPE_WINDOW)
+        );
+        for (start, end) in escape_windows(Encoding::Percent, accents.as_bytes()) {
+            assert!(accents.is_char_boundary(start) && accents.is_char_boundary(end));
+        }
+    }
+
+    #[test]
     fn hex_forms_are_the_keywords_bytes() {
         assert_eq!(Encoding::Hex.keyword_forms(b"AKIA"), ["414b4941"]);
+        assert_eq!(Encoding::Hex.keyword_forms(b"AKIAXY"), ["414b4941"]);
         let text = encode_hex(b"id: AKIAXYZ");
         assert!(Encoding::Hex
             .keyword_forms(b"AKIA")
