@@ -283,9 +283,9 @@ fn hex_and_escapes_of_text_dummies_and_hashes_are_not_findings() {
 }
 
 /// An AWS access key ID (or a Twilio account SID) added above the secret
-/// it pairs with, which is already committed: the hook reads the committed
-/// lines after the change too. A line added after a committed pair touches
-/// neither, and passes.
+/// it pairs with, which is already committed: the hook, and `--history`,
+/// read the committed lines after the change too. A line added after a
+/// committed pair touches neither, and passes.
 #[test]
 fn an_id_added_above_its_committed_secret_is_blocked() {
     let repo = TempRepo::with_hook();
@@ -314,8 +314,14 @@ fn an_id_added_above_its_committed_secret_is_blocked() {
         .assert_no_leak(&secret)
         .assert_no_leak(&token);
 
-    // Committed as a pair; then a line right after the secret.
+    // Committed anyway: `--history` reads each commit the same way.
     repo.commit_no_verify("the pairs");
+    repo.keyguard(&["--history"])
+        .assert_code(1)
+        .assert_stdout_contains("deploy/credentials:4:25  aws-secret-access-key-paired")
+        .assert_stdout_contains("deploy/twilio.env:3:19  twilio-auth-token-paired");
+
+    // Then a line right after each committed pair.
     repo.stage(
         "deploy/credentials",
         credentials(&format!("aws_access_key_id = {key_id}\n")) + "output = json\n",
