@@ -1,4 +1,5 @@
-//! Decoding the fields that formats store base64-encoded.
+//! Decoding encoded text: the fields that formats store base64-encoded,
+//! and the general decoder for credentials written encoded anywhere.
 //!
 //! Some files hold their secret encoded in a known field: a Kubernetes
 //! Secret's `data:` values, Docker's `auths.*.auth` and `.npmrc`'s `_auth`
@@ -7,9 +8,16 @@
 //! never the encoded text: base64 of a random password is not itself
 //! obviously random, and base64 of `admin:admin` looks random enough.
 //!
-//! This is the one decoding module: the general decoder for encoded
-//! credentials builds on it. It only sees text, and returns text or nothing:
-//! decoded bytes that are binary (hashes, certificates in DER) are dropped.
+//! Anywhere else, a key may be written in one of four [`Encoding`]s: base64
+//! and hex hide it whole (only a token is decoded), percent-encoding and
+//! JSON/JS string escapes hide a few characters of it (the whole line is
+//! decoded, names and delimiters survive). The detector decides which lines
+//! are worth decoding from the keyword prefilter (see
+//! [`Encoding::keyword_forms`] and [`escaped_line_starts`]).
+//!
+//! This is the one decoding module. It only sees text, and returns text or
+//! nothing: decoded bytes that are binary (hashes, certificates in DER,
+//! images) are dropped.
 
 use serde::Deserialize;
 
@@ -170,6 +178,342 @@ pub fn encode_base64(bytes: &[u8]) -> String {
     out
 }
 
+/// An encoding a credential may be written in anywhere in a file, undone
+/// by the detector before its rules run again (`Detector::scan_decoded`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// Base64, standard or URL-safe: a Kubernetes Secret's data, a blob in
+    /// code.
+    Base64,
+    /// Hex of text (an even-length run of hex digits).
+    Hex,
+    /// `%XX` escapes: a URL's userinfo or query, a form body.
+    Percent,
+    /// JSON/JS string escapes that change a key's characters: `\uXXXX`
+    /// (`\u0073k-...`) and `\/` (an AWS secret as PHP's `json_encode` writes
+    /// it).
+    StringEscapes,
+}
+
+/// The shortest base64 or hex token decoded: 12 bytes of base64, 8 of hex,
+/// less than any provider key.
+const MIN_ENCODED_TOKEN: usize = 16;
+
+impl Encoding {
+    /// What a finding's description calls it: "hex of OpenAI API key".
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Base64 => "base64",
+            Encoding::Hex => "hex",
+            Encoding::Percent => "percent-encoding",
+            Encoding::StringEscapes => "string escapes",
+        }
+    }
+
+    /// Whether decoding keeps the text around the secret (names, quotes,
+    /// delimiters): then the whole line is decoded and every rule, loose
+    /// `name = value` ones too, judges it. Base64 and hex turn a token into
+    /// text with no name around it: only provider rules judge that.
+    pub fn is_transparent(self) -> bool {
+        matches!(self, Encoding::Percent | Encoding::StringEscapes)
+    }
+
+    /// The byte ranges of `line` worth decoding: for base64 and hex, runs
+    /// of the alphabet long enough to hold a key; for the transparent
+    /// encodings, the text around the escapes that may hide a credential's
+    /// characters (the whole line, unless it is long).
+    pub fn tokens(self, line: &[u8]) -> Vec<(usize, usize)> {
+        match self {
+            Encoding::Base64 => base64_tokens(line),
+            Encoding::Hex => hex_tokens(line),
+            Encoding::Percent | Encoding::StringEscapes => escape_windows(self, line),
+        }
+    }
+
+    /// Decodes `token`. For base64 and hex, `None` unless the token is
+    /// wholly that encoding and decodes to text. For the transparent
+    /// encodings, `None` unless at least one escape was undone; the result
+    /// keeps, for each decoded byte, the offset in `token` it came from
+    /// (see [`Decoded::origin`]).
+    pub fn decode(self, token: &[u8]) -> Option<DecodedText> {
+        let (bytes, origins) = match self {
+            Encoding::Base64 => (base64(token)?, None),
+            Encoding::Hex => (hex(token)?, None),
+            Encoding::Percent => unescape(token, percent_escape)?,
+            Encoding::StringEscapes => unescape(token, string_escape)?,
+        };
+        let text = String::from_utf8(bytes)
+            .ok()
+            .filter(|t| is_text(t.as_bytes()))?;
+        Some(DecodedText { text, origins })
+    }
+
+    /// The text `keyword` becomes in this encoding, as the keyword search
+    /// looks for it on a line worth decoding: base64 in each alignment and
+    /// alphabet, hex. None for the transparent encodings: a line holding
+    /// one of their escapes is worth decoding ([`escaped_line_starts`]).
+    pub fn keyword_forms(self, keyword: &[u8]) -> Vec<String> {
+        match self {
+            Encoding::Base64 => base64_forms(keyword),
+            // Hex is byte-aligned, and the search ignores case, so upper-
+            // case hex is found too. The first four bytes only: eight hex
+            // digits are rare enough in any text, and the bulk searcher's
+            // automaton grows with every character of every pattern.
+            Encoding::Hex => vec![encode_hex(&keyword[..keyword.len().min(4)])],
+            Encoding::Percent | Encoding::StringEscapes => Vec::new(),
+        }
+    }
+}
+
+/// Text decoded from a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodedText {
+    pub text: String,
+    /// For a transparent encoding, the offset in the token of each byte of
+    /// `text`, and one past the end: a secret found in the decoded line is
+    /// reported where it is written.
+    origins: Option<Vec<usize>>,
+}
+
+impl DecodedText {
+    /// The token range that `range` of the decoded text came from (`None`
+    /// for base64 and hex, where the whole token is the origin).
+    pub fn origin(&self, range: (usize, usize)) -> Option<(usize, usize)> {
+        let origins = self.origins.as_ref()?;
+        Some((origins[range.0], origins[range.1]))
+    }
+}
+
+/// The runs of base64 characters (either alphabet, with up to two `=`)
+/// long enough to hold a key, as byte ranges of `line`.
+fn base64_tokens(line: &[u8]) -> Vec<(usize, usize)> {
+    let is_base64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_');
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < line.len() {
+        if !is_base64(line[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < line.len() && is_base64(line[i]) {
+            i += 1;
+        }
+        let mut end = i;
+        while end < line.len() && end - i < 2 && line[end] == b'=' {
+            end += 1;
+        }
+        if end - start >= MIN_ENCODED_TOKEN {
+            tokens.push((start, end));
+        }
+        i = end.max(i);
+    }
+    tokens
+}
+
+/// The even-length runs of hex digits long enough to hold a key, not
+/// inside a longer word (`deadbeef` in an identifier is not hex).
+fn hex_tokens(line: &[u8]) -> Vec<(usize, usize)> {
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < line.len() {
+        if !line[i].is_ascii_hexdigit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < line.len() && line[i].is_ascii_hexdigit() {
+            i += 1;
+        }
+        let in_word = |at: Option<&u8>| at.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
+        // `0x` starts hex; any other letter before it makes it a word.
+        let prefixed = start >= 2 && &line[start - 2..start] == b"0x";
+        let len = i - start;
+        if len >= MIN_ENCODED_TOKEN
+            && len % 2 == 0
+            && (prefixed || !in_word(start.checked_sub(1).and_then(|s| line.get(s))))
+            && !in_word(line.get(i))
+        {
+            tokens.push((start, i));
+        }
+    }
+    tokens
+}
+
+/// Decodes hex (either case). `None` when `encoded` is not hex.
+pub fn hex(encoded: &[u8]) -> Option<Vec<u8>> {
+    if encoded.len() % 2 != 0 {
+        return None;
+    }
+    encoded
+        .chunks(2)
+        .map(|pair| Some(hex_digit(pair[0])? << 4 | hex_digit(pair[1])?))
+        .collect()
+}
+
+fn hex_digit(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Lower-case hex (tests and keyword forms build encoded text with it).
+pub fn encode_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An escape at the start of `rest`: its length and what it decodes to.
+/// Only escapes that change nothing about the line's shape are undone:
+/// never to a line break or another control character.
+type Escape = fn(rest: &[u8]) -> Option<(usize, char)>;
+
+/// `%XX`, to a printable character. A `+` stays `+`: keys use it, and
+/// only form bodies mean a space by it.
+fn percent_escape(rest: &[u8]) -> Option<(usize, char)> {
+    match rest {
+        [b'%', hi, lo, ..] => {
+            let c = char::from(hex_digit(*hi)? << 4 | hex_digit(*lo)?);
+            (!c.is_ascii_control() && c.is_ascii()).then_some((3, c))
+        }
+        _ => None,
+    }
+}
+
+/// `\uXXXX` (a surrogate pair as two), `\/`. A `\\` is its own escape, so
+/// that `\\u0073` stays as written; `\"`, `\n` and the like stay as
+/// written, and so does a `\u` escape of a quote, a backslash or a control
+/// character: the string's shape is kept.
+fn string_escape(rest: &[u8]) -> Option<(usize, char)> {
+    let unit = |at: usize| -> Option<u32> {
+        let digits = rest.get(at..at + 4)?;
+        u32::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+    };
+    match rest {
+        [b'\\', b'/', ..] => Some((2, '/')),
+        [b'\\', b'u', ..] => {
+            let first = unit(2)?;
+            let (len, code) = match first {
+                0xD800..=0xDBFF => match rest.get(6..8) {
+                    Some(b"\\u") => {
+                        let low = unit(8).filter(|l| (0xDC00..=0xDFFF).contains(l))?;
+                        (12, 0x10000 + ((first - 0xD800) << 10) + (low - 0xDC00))
+                    }
+                    _ => return None,
+                },
+                _ => (6, first),
+            };
+            let c = char::from_u32(code)?;
+            (!c.is_control() && !matches!(c, '"' | '\'' | '\\' | '`')).then_some((len, c))
+        }
+        _ => None,
+    }
+}
+
+/// `token` with its `escape`s undone, and each output byte's offset in
+/// `token`; `None` if nothing was undone. A `\\` pair is copied whole, so
+/// that an escaped backslash does not start an escape.
+fn unescape(token: &[u8], escape: Escape) -> Option<(Vec<u8>, Option<Vec<usize>>)> {
+    let mut out = Vec::with_capacity(token.len());
+    let mut origins = Vec::with_capacity(token.len() + 1);
+    let mut undone = false;
+    let mut i = 0;
+    while i < token.len() {
+        if let Some((len, c)) = escape(&token[i..]) {
+            let mut utf8 = [0u8; 4];
+            for &b in c.encode_utf8(&mut utf8).as_bytes() {
+                out.push(b);
+                origins.push(i);
+            }
+            undone = true;
+            i += len;
+            continue;
+        }
+        let copied = match &token[i..] {
+            [b'\\', b'\\', ..] => 2,
+            _ => 1,
+        };
+        out.extend_from_slice(&token[i..i + copied]);
+        origins.extend(i..i + copied);
+        i += copied;
+    }
+    origins.push(token.len());
+    undone.then_some((out, Some(origins)))
+}
+
+/// The escape at `text[at]` (a `%` or a `\`), if it is one whose
+/// character may be part of a credential or of the syntax around one
+/// (`://`, `user:pass@`): its encoding and length. An escaped space, quote,
+/// bracket or accented letter hides nothing a rule looks for, and minified
+/// code and source maps are full of them.
+fn hiding_escape(text: &[u8], at: usize) -> Option<(Encoding, usize)> {
+    let (encoding, (len, c)) = match text[at] {
+        b'%' => (Encoding::Percent, percent_escape(&text[at..])?),
+        _ => (Encoding::StringEscapes, string_escape(&text[at..])?),
+    };
+    (c.is_ascii_alphanumeric() || "+/=-_.~:@%".contains(c)).then_some((encoding, len))
+}
+
+/// How far around an escape a long line is decoded: more than any rule
+/// reads on one line around a secret (a URL's user, password and host; a
+/// name and its value).
+const ESCAPE_WINDOW: usize = 512;
+
+/// The ranges of `line` around its escapes in `encoding` that may hide a
+/// credential ([`hiding_escape`]), `ESCAPE_WINDOW` bytes each side,
+/// merged, at character boundaries. On a short line, the whole line.
+fn escape_windows(encoding: Encoding, line: &[u8]) -> Vec<(usize, usize)> {
+    let boundary = |mut i: usize, forward: bool| {
+        // A UTF-8 continuation byte is 0b10xx_xxxx.
+        while i > 0 && i < line.len() && line[i] & 0xC0 == 0x80 {
+            i = if forward { i + 1 } else { i - 1 };
+        }
+        i
+    };
+    let mut windows: Vec<(usize, usize)> = Vec::new();
+    for at in memchr::memchr2_iter(b'%', b'\\', line) {
+        let Some((found, len)) = hiding_escape(line, at) else {
+            continue;
+        };
+        if found != encoding {
+            continue;
+        }
+        let start = boundary(at.saturating_sub(ESCAPE_WINDOW), false);
+        let end = boundary((at + len + ESCAPE_WINDOW).min(line.len()), true);
+        match windows.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => windows.push((start, end)),
+        }
+    }
+    windows
+}
+
+/// The start offsets of the lines of `text` that hold a percent or string
+/// escape that may hide a credential ([`hiding_escape`]), in order, each
+/// once per encoding. A `%` or `\` not followed by such an escape (`100%`,
+/// `\n`, `%20`) is not one, so prose and code cost a byte comparison or
+/// two per such character.
+pub fn escaped_line_starts(text: &[u8]) -> Vec<(usize, Encoding)> {
+    let mut lines: Vec<(usize, Encoding)> = Vec::new();
+    let (mut line_start, mut searched_to) = (0, 0);
+    for at in memchr::memchr2_iter(b'%', b'\\', text) {
+        let Some((encoding, _)) = hiding_escape(text, at) else {
+            continue;
+        };
+        if let Some(i) = memchr::memrchr(b'\n', &text[searched_to..at]) {
+            line_start = searched_to + i + 1;
+        }
+        searched_to = at;
+        // Line starts only grow: a line's entries are the last ones.
+        let seen = lines
+            .iter()
+            .rev()
+            .take_while(|(start, _)| *start == line_start)
+            .any(|&(_, e)| e == encoding);
+        if !seen {
+            lines.push((line_start, encoding));
+        }
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,6 +558,149 @@ mod tests {
             }
         }
         assert!(base64_forms(b"ab").is_empty(), "too short to be rare");
+    }
+
+    fn decoded(encoding: Encoding, token: &str) -> Option<String> {
+        encoding.decode(token.as_bytes()).map(|d| d.text)
+    }
+
+    #[test]
+    fn hex_decodes_text_only() {
+        assert_eq!(hex(b"4a6b").unwrap(), b"Jk");
+        assert_eq!(hex(b"4A6B").unwrap(), b"Jk");
+        assert!(hex(b"4a6").is_none());
+        assert!(hex(b"4g").is_none());
+        let text = encode_hex(b"token: abc");
+        assert_eq!(decoded(Encoding::Hex, &text).unwrap(), "token: abc");
+        // A SHA-256 digest is hex of bytes, not of text.
+        let digest = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        assert!(decoded(Encoding::Hex, digest).is_none());
+    }
+
+    #[test]
+    fn hex_tokens_are_even_runs_outside_words() {
+        let line = format!(
+            "a = {} b = {}0 c = x{}",
+            "ab".repeat(8),
+            "cd".repeat(8),
+            "ef".repeat(8)
+        );
+        let tokens = hex_tokens(line.as_bytes());
+        assert_eq!(tokens.len(), 1, "{tokens:?}");
+        assert_eq!(&line[tokens[0].0..tokens[0].1], "ab".repeat(8));
+        assert!(hex_tokens(b"deadbeef").is_empty(), "too short");
+        assert_eq!(
+            hex_tokens(format!("0x{}", "ab".repeat(8)).as_bytes()),
+            [(2, 18)]
+        );
+    }
+
+    #[test]
+    fn percent_escapes_are_undone_except_into_controls() {
+        assert_eq!(
+            decoded(Encoding::Percent, "a%2Fb%2bc%3D%3D").unwrap(),
+            "a/b+c=="
+        );
+        // A `+` is a key's own character; `%0A` stays: one line stays one.
+        assert_eq!(
+            decoded(Encoding::Percent, "a+b%0Ac%41").unwrap(),
+            "a+b%0AcA"
+        );
+        assert!(decoded(Encoding::Percent, "100% sure, %zz").is_none());
+        assert!(decoded(Encoding::Percent, "no escape").is_none());
+        // Double encoding comes out once decoded: the next depth undoes the rest.
+        assert_eq!(decoded(Encoding::Percent, "%252F").unwrap(), "%2F");
+    }
+
+    #[test]
+    fn string_escapes_keep_the_strings_shape() {
+        let escapes = Encoding::StringEscapes;
+        assert_eq!(
+            decoded(escapes, r#""\u0073k-x\/y""#).unwrap(),
+            r#""sk-x/y""#
+        );
+        // An escaped backslash starts no escape; quotes, controls and line
+        // breaks stay escaped.
+        assert_eq!(decoded(escapes, r"\\u0073 \/").unwrap(), r"\\u0073 /");
+        assert_eq!(
+            decoded(escapes, r#"\u0022\u000a\n\"\u0041"#).unwrap(),
+            r#"\u0022\u000a\n\"A"#
+        );
+        // A surrogate pair is one character; half of one is left alone.
+        assert_eq!(decoded(escapes, r"\ud83d\ude00").unwrap(), "\u{1f600}");
+        assert!(decoded(escapes, r"\ud83d x").is_none());
+        assert!(decoded(escapes, r"\n\t\u12").is_none());
+    }
+
+    #[test]
+    fn transparent_decodings_know_where_each_byte_was_written() {
+        let token = "k=a%2Fb";
+        let d = Encoding::Percent.decode(token.as_bytes()).unwrap();
+        assert_eq!(d.text, "k=a/b");
+        assert_eq!(d.origin((2, 5)), Some((2, 7)));
+        assert_eq!(d.origin((3, 4)), Some((3, 6)));
+        let b64 = Encoding::Base64
+            .decode(encode_base64(b"some text").as_bytes())
+            .unwrap();
+        assert_eq!((b64.text.as_str(), b64.origin((0, 1))), ("some text", None));
+    }
+
+    #[test]
+    fn escaped_lines_are_found_once_each_and_only_with_a_real_escape() {
+        let text = "printf(\"%d%%\\n\") 100% %20\nurl=a%2Fb%2Fc\nplain \\u00e9\n\"\\/\" and %41\n";
+        let lines = escaped_line_starts(text.as_bytes());
+        let line_of = |start: usize| &text[start..start + 4];
+        let found: Vec<(&str, Encoding)> = lines.iter().map(|&(s, e)| (line_of(s), e)).collect();
+        assert_eq!(
+            found,
+            [
+                ("url=", Encoding::Percent),
+                ("\"\\/\"", Encoding::StringEscapes),
+                ("\"\\/\"", Encoding::Percent)
+            ]
+        );
+    }
+
+    #[test]
+    fn long_lines_are_decoded_around_their_escapes_only() {
+        let far = "x".repeat(2 * ESCAPE_WINDOW);
+        let near = "x".repeat(ESCAPE_WINDOW);
+        let line = format!("{far}a%2Fb{near}c%2Fd{far}e%20f{far}");
+        let windows = escape_windows(Encoding::Percent, line.as_bytes());
+        let first = far.len() + 1;
+        let second = first + 5 + ESCAPE_WINDOW;
+        assert_eq!(
+            windows,
+            [(first - ESCAPE_WINDOW, second + 3 + ESCAPE_WINDOW)],
+            "two windows that meet are one; `%20` opens none"
+        );
+        assert!(escape_windows(Encoding::StringEscapes, line.as_bytes()).is_empty());
+        let short = "k=a%2Fb";
+        assert_eq!(
+            escape_windows(Encoding::Percent, short.as_bytes()),
+            [(0, 7)]
+        );
+        // Windows end at character boundaries.
+        let accents = format!(
+            "{}a%2Fb{}",
+            "é".repeat(ESCAPE_WINDOW),
+            "é".repeat(ESCAPE_WINDOW)
+        );
+        for (start, end) in escape_windows(Encoding::Percent, accents.as_bytes()) {
+            assert!(accents.is_char_boundary(start) && accents.is_char_boundary(end));
+        }
+    }
+
+    #[test]
+    fn hex_forms_are_the_keywords_bytes() {
+        assert_eq!(Encoding::Hex.keyword_forms(b"AKIA"), ["414b4941"]);
+        assert_eq!(Encoding::Hex.keyword_forms(b"AKIAXY"), ["414b4941"]);
+        let text = encode_hex(b"id: AKIAXYZ");
+        assert!(Encoding::Hex
+            .keyword_forms(b"AKIA")
+            .iter()
+            .all(|f| text.contains(f.as_str())));
+        assert!(Encoding::Percent.keyword_forms(b"AKIA").is_empty());
     }
 
     #[test]

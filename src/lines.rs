@@ -298,22 +298,46 @@ pub struct AddedLines {
     pub end: usize,
 }
 
+/// A run of added lines with the unchanged lines read around it: what a
+/// rule that spans lines needs to see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WithContext {
+    /// Line number of the first line read.
+    pub first_line: u32,
+    /// Byte range read, in the file's text.
+    pub start: usize,
+    pub end: usize,
+}
+
 impl AddedLines {
-    /// Where the run starts once up to `lines` unchanged lines before it
-    /// are read with it: (first line number, byte offset in `text`). A key
-    /// rotated in place adds a new body under a `BEGIN` line that is
-    /// already committed; a manifest's new `value:` sits under its
-    /// committed `- name:`. The rules need those lines to see the secret.
-    pub fn with_context_before(&self, text: &str, lines: u32) -> (u32, usize) {
+    /// The run read with up to `before` unchanged lines before it and
+    /// `after` after it. A key rotated in place adds a new body under a
+    /// `BEGIN` line that is already committed; a manifest's new `value:`
+    /// sits under its committed `- name:`; an access key ID added above
+    /// its committed secret needs the line after. The rules need those
+    /// lines to see the secret.
+    pub fn with_context(&self, text: &str, before: u32, after: u32) -> WithContext {
         let bytes = text.as_bytes();
         let mut start = self.start;
         let mut first_line = self.first_line;
-        while first_line > 1 && self.first_line - first_line < lines && start > 0 {
+        while first_line > 1 && self.first_line - first_line < before && start > 0 {
             // `start - 1` is the newline that ends the line before.
             start = memchr::memrchr(b'\n', &bytes[..start - 1]).map_or(0, |i| i + 1);
             first_line -= 1;
         }
-        (first_line, start)
+        // A run ends after its last line's newline (or at the end of text).
+        let mut end = self.end;
+        for _ in 0..after {
+            if end >= bytes.len() {
+                break;
+            }
+            end = memchr::memchr(b'\n', &bytes[end..]).map_or(bytes.len(), |i| end + i + 1);
+        }
+        WithContext {
+            first_line,
+            start,
+            end,
+        }
     }
 }
 
@@ -607,6 +631,26 @@ mod tests {
         };
         let runs: Vec<&str> = added.iter().map(|r| &text[r.start..r.end]).collect();
         assert_eq!(runs, ["EVIL\n"]);
+    }
+
+    #[test]
+    fn context_is_whole_lines_before_and_after_the_run() {
+        let text = "l1\nl2\nl3\nl4\nl5\nl6";
+        let run = &added_lines("l1\nl2\nl6", text)[0];
+        assert_eq!(&text[run.start..run.end], "l3\nl4\nl5\n");
+        let read = |before, after| {
+            let c = run.with_context(text, before, after);
+            (c.first_line, &text[c.start..c.end])
+        };
+        assert_eq!(read(0, 0), (3, "l3\nl4\nl5\n"));
+        assert_eq!(read(1, 1), (2, "l2\nl3\nl4\nl5\nl6"));
+        assert_eq!(read(9, 9), (1, text));
+        let last = AddedLines {
+            first_line: 6,
+            start: text.len() - 2,
+            end: text.len(),
+        };
+        assert_eq!(last.with_context(text, 0, 3).end, text.len());
     }
 
     #[test]

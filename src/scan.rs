@@ -58,8 +58,13 @@ struct FileResult {
 
 /// Unchanged lines read before each run of added lines (see
 /// [`Scanner::detect_added`]): enough for a PEM `BEGIN` line and its
-/// headers, or a `- name:` above a `value:`.
-const CONTEXT_LINES: u32 = 4;
+/// headers, a `- name:` above a `value:`, a Terraform `variable` line above
+/// its description, type and `sensitive` and the `default` being added.
+const CONTEXT_BEFORE: u32 = 6;
+
+/// Unchanged lines read after each run: the paired rules (an AWS key ID
+/// or a Twilio SID, then its secret) look up to three lines on.
+const CONTEXT_AFTER: u32 = 4;
 
 impl Scanner {
     /// Built-in rules with the config applied: user rules added (replacing
@@ -142,7 +147,7 @@ impl Scanner {
             let detector = self.detector_for(size_hint);
             let detector = detector.as_ref().unwrap_or(&self.detector);
             let results = staged.read_each(|file| {
-                let file = ChangedFile::from_changed(file, CONTEXT_LINES)?;
+                let file = ChangedFile::from_changed(file, CONTEXT_BEFORE)?;
                 self.scan_changed_file(detector, &file, &Origin::Staged)
             })?;
             let results = results.into_iter().collect::<Result<_>>()?;
@@ -151,7 +156,7 @@ impl Scanner {
         let files: Vec<ChangedFile> = staged
             .read()?
             .into_iter()
-            .map(|file| ChangedFile::from_changed(file, CONTEXT_LINES))
+            .map(|file| ChangedFile::from_changed(file, CONTEXT_BEFORE))
             .collect::<Result<_>>()?;
         let added_bytes: usize = files.iter().map(ChangedFile::added_len).sum();
         let detector = self.detector_for(added_bytes);
@@ -230,7 +235,7 @@ impl Scanner {
                                     id: id.clone(),
                                     error,
                                 };
-                                let file = ChangedFile::from_changed(blobs, CONTEXT_LINES)
+                                let file = ChangedFile::from_changed(blobs, CONTEXT_BEFORE)
                                     .map_err(failed)?;
                                 let whole = self.policy.scans_whole(file.old_path.as_deref());
                                 let content = Arc::new(
@@ -294,7 +299,7 @@ impl Scanner {
             ChangedContent::Text { text, added } => {
                 scan.scanned = true;
                 if whole {
-                    self.detect(detector, 1, text, &mut scan);
+                    self.detect(detector, 1, text, None, &mut scan);
                 } else {
                     for run in added {
                         self.detect_added(detector, text, run, &mut scan);
@@ -326,7 +331,7 @@ impl Scanner {
         let read = disk::read_blocks(&mut *reader, "", self.large_files, &mut |chunk| {
             let before = content.matches.len();
             let first_line = stream.first_line + (chunk.first_line - 1);
-            self.detect(detector, first_line, chunk.text, content);
+            self.detect(detector, first_line, chunk.text, None, content);
             repeated += chunk.repeated as u64;
             // A match in the bytes repeated from the chunk before (the
             // overlap) was kept then: keep it once.
@@ -432,7 +437,7 @@ impl Scanner {
     /// A chunk of a file on disk, scanned into `result`.
     fn scan_chunk(&self, detector: &Detector, chunk: Chunk<'_>, result: &mut FileResult) {
         let mut content = ContentScan::default();
-        self.detect(detector, chunk.first_line, chunk.text, &mut content);
+        self.detect(detector, chunk.first_line, chunk.text, None, &mut content);
         // A secret found in the repeated bytes is found again: `assemble`
         // drops the second finding like any duplicate.
         result.scanned_bytes += content.scanned_bytes.saturating_sub(chunk.repeated as u64);
@@ -444,10 +449,13 @@ impl Scanner {
         );
     }
 
-    /// A run of added lines of `text`, read with the committed lines before
-    /// it: a rule then sees what surrounds the change (a rotated key body
-    /// under its committed `BEGIN` line, a new `value:` under its `- name:`).
-    /// Only what starts on an added line is kept: the context is committed.
+    /// A run of added lines of `text`, read with the committed lines
+    /// around it: a rule then sees what surrounds the change (a rotated key
+    /// body under its committed `BEGIN` line, a new `value:` under its
+    /// `- name:`, a key ID added above its committed secret). Only what
+    /// touches an added line is kept: the context is committed, and a
+    /// committed secret the change does not touch was judged when it was
+    /// added.
     fn detect_added(
         &self,
         detector: &Detector,
@@ -455,23 +463,32 @@ impl Scanner {
         run: &AddedLines,
         content: &mut ContentScan,
     ) {
-        let (first_line, start) = run.with_context_before(text, CONTEXT_LINES);
-        let before = content.matches.len();
-        self.detect(detector, first_line, &text[start..run.end], content);
+        let read = run.with_context(text, CONTEXT_BEFORE, CONTEXT_AFTER);
+        // The added lines, as offsets in the text read.
+        let added = (run.start - read.start, run.end - read.start);
+        let read_text = &text[read.start..read.end];
+        self.detect(detector, read.first_line, read_text, Some(added), content);
         // Bytes scanned counts what the commit adds, not the context.
-        content.scanned_bytes -= (run.start - start) as u64;
-        let mut index = 0;
-        content.matches.retain(|m| {
-            index += 1;
-            index <= before || m.line >= run.first_line
-        });
+        content.scanned_bytes -= (read_text.len() - (run.end - run.start)) as u64;
     }
 
-    /// The one place the detector is called: text, and the line it starts
-    /// at, never a path.
-    fn detect(&self, detector: &Detector, first_line: u32, text: &str, content: &mut ContentScan) {
+    /// The one place the detector is called: text, the line it starts at,
+    /// and the range a change touched (`None`: all of it), never a path.
+    fn detect(
+        &self,
+        detector: &Detector,
+        first_line: u32,
+        text: &str,
+        changed: Option<(usize, usize)>,
+        content: &mut ContentScan,
+    ) {
         content.scanned_bytes += text.len() as u64;
-        detector.scan_into(text, first_line, &mut content.matches);
+        match changed {
+            Some(changed) => {
+                detector.scan_touching(text, first_line, changed, &mut content.matches)
+            }
+            None => detector.scan_into(text, first_line, &mut content.matches),
+        }
     }
 
     /// The findings of `matches` in the file `path`.
@@ -489,11 +506,15 @@ impl Scanner {
         let applies = |m: &Match| loose || !rules[m.rule].generic;
         result.findings.extend(matches.filter(applies).map(|m| {
             let rule = &rules[m.rule];
-            let description = match m.encoding {
-                // "base64 of OpenAI API key": what was inside.
-                Some(encoding) => format!("{encoding} of {}", rule.description),
-                None => rule.description.to_string(),
-            };
+            // "base64 of percent-encoding of OpenAI API key": what was
+            // inside, outermost first.
+            let description = m
+                .encodings
+                .iter()
+                .rev()
+                .fold(rule.description.to_string(), |inner, encoding| {
+                    format!("{} of {inner}", encoding.name())
+                });
             Finding {
                 rule_id: rule.id.to_string(),
                 description,
@@ -897,7 +918,7 @@ mod tests {
             .into_iter()
             .map(|blobs| {
                 let from_git = matches!(blobs, crate::git::ChangedBlobs::Streamed(_));
-                let file = ChangedFile::from_changed(blobs, CONTEXT_LINES).unwrap();
+                let file = ChangedFile::from_changed(blobs, CONTEXT_BEFORE).unwrap();
                 let streamed = matches!(file.content, ChangedContent::Streamed(_));
                 (file.path, from_git, streamed)
             })

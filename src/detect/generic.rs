@@ -36,7 +36,7 @@ impl Detector {
         // gives way to the provider key decoded from the same token.
         let overlaps_decoded = |m: &Match| {
             new.iter()
-                .any(|other| other.encoding.is_some() && overlaps(other.span, m.span))
+                .any(|other| !other.encodings.is_empty() && overlaps(other.span, m.span))
         };
         let keep: Vec<bool> = new
             .iter()
@@ -44,7 +44,7 @@ impl Detector {
                 let rule = &rules[m.rule];
                 let loose_twin = rule.generic && overlaps_specific(m);
                 let encoded_twin =
-                    rule.decode.is_some() && m.encoding.is_none() && overlaps_decoded(m);
+                    rule.decode.is_some() && m.encodings.is_empty() && overlaps_decoded(m);
                 !(loose_twin || encoded_twin)
             })
             .collect();

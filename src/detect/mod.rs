@@ -22,6 +22,7 @@ pub mod verify;
 
 use std::sync::Arc;
 
+use crate::decode::Encoding;
 pub use crate::rules::Profile;
 use crate::rules::{Rule, RuleSet};
 use prefilter::Prefilter;
@@ -30,12 +31,11 @@ use prefilter::Prefilter;
 const MULTILINE_WINDOW: usize = 64 * 1024;
 
 /// How many encodings deep a secret is looked for: base64 of a key, and
-/// base64 of a file that holds one in base64 (a Kubernetes Secret's data
-/// holding a Docker config). Deeper nesting is not written by hand.
-const MAX_DECODE_DEPTH: u8 = 2;
-
-/// The shortest base64 token decoded: 12 bytes, less than any provider key.
-const MIN_ENCODED_TOKEN: usize = 16;
+/// base64 of a file that holds one encoded again (a Kubernetes Secret's
+/// data holding a Docker config, a percent-encoded base64 blob in a URL).
+/// Deeper nesting is not written by hand, and each level multiplies the
+/// work on the lines that reach it.
+pub(crate) const MAX_DECODE_DEPTH: u8 = 2;
 
 /// A secret found in a chunk of text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,11 +48,15 @@ pub struct Match {
     pub column: usize,
     /// The secret itself. Never printed: see `finding::redact`.
     pub secret: String,
-    /// Byte range of the secret within the scanned text (for a decoded
-    /// secret, of the encoded token).
+    /// Byte range of the secret within the scanned text (for a secret
+    /// decoded from a base64 or hex token, of the token).
     pub span: (usize, usize),
-    /// How the secret was encoded where it was found (`base64`), if it was.
-    pub encoding: Option<&'static str>,
+    /// Byte range of all the text the rule read to find it (a key ID and
+    /// its secret on the next line; the encoded token).
+    pub extent: (usize, usize),
+    /// How the secret was encoded where it was found, outermost first
+    /// (base64 of percent-encoding); empty if written as is.
+    pub encodings: Vec<Encoding>,
 }
 
 /// Compiled rules plus the keyword prefilter over them, for one profile.
@@ -103,12 +107,34 @@ impl Detector {
     /// Scans `text`, whose first line is line `first_line` of its file,
     /// appending matches to `out` in the order of their position.
     pub fn scan_into(&self, text: &str, first_line: u32, out: &mut Vec<Match>) {
-        self.scan_at_depth(text, first_line, 0, out);
+        self.scan_at_depth(text, first_line, 0, None, out);
+    }
+
+    /// [`Detector::scan_into`] for text read around a change: only matches
+    /// that touch the byte range `changed` are kept (see [`touches`]). They are
+    /// chosen before a loose rule gives way to a specific one, so that a
+    /// committed secret's own match does not hide the pair that a changed
+    /// line completes (a key ID added above its committed secret).
+    pub fn scan_touching(
+        &self,
+        text: &str,
+        first_line: u32,
+        changed: (usize, usize),
+        out: &mut Vec<Match>,
+    ) {
+        self.scan_at_depth(text, first_line, 0, Some(changed), out);
     }
 
     /// [`Detector::scan_into`] for text that is already `depth` encodings
-    /// deep.
-    fn scan_at_depth(&self, text: &str, first_line: u32, depth: u8, out: &mut Vec<Match>) {
+    /// deep, keeping only what touches `changed` if given.
+    fn scan_at_depth(
+        &self,
+        text: &str,
+        first_line: u32,
+        depth: u8,
+        changed: Option<(usize, usize)>,
+        out: &mut Vec<Match>,
+    ) {
         let bytes = text.as_bytes();
         let first_new = out.len();
         let mut profile = profile::ChunkProfile::start();
@@ -124,8 +150,12 @@ impl Detector {
         let mut counted_to = 0usize;
         let mut line_no = first_line;
         let mut skip_line_start = usize::MAX;
+        // The line being read, (start, end).
         let mut current_line = (usize::MAX, 0);
         let mut vetoed: Vec<(usize, usize)> = Vec::new();
+        // Where the matches of the current line start in `out`: a decoded
+        // line's matches replace some of them (see `scan_decoded`).
+        let mut line_matches = out.len();
         for &(line_start, rule_index) in &candidates {
             line_no += memchr::memchr_iter(b'\n', &bytes[counted_to..line_start]).count() as u32;
             counted_to = line_start;
@@ -139,6 +169,7 @@ impl Detector {
                 let end = memchr::memchr(b'\n', &bytes[line_start..])
                     .map_or(bytes.len(), |i| line_start + i);
                 current_line = (line_start, end);
+                line_matches = out.len();
                 if allowlist::has_inline_allow(&bytes[line_start..end]) {
                     skip_line_start = line_start;
                     continue;
@@ -146,11 +177,16 @@ impl Detector {
             }
             let line_end = current_line.1;
             let line = &bytes[line_start..line_end];
-            if rule_index == prefilter::DECODE {
+            if let Some(encoding) = prefilter::decoder(rule_index) {
                 if depth < MAX_DECODE_DEPTH {
                     let since = profile.clock();
-                    let line_text = &text[line_start..line_end];
-                    self.scan_decoded(line_text, line_start, line_no, depth, out);
+                    let line = DecodedLine {
+                        text: &text[line_start..line_end],
+                        start: line_start,
+                        line_no,
+                        matches_from: line_matches,
+                    };
+                    self.scan_decoded(encoding, &line, depth, out);
                     profile.decoded(since);
                 }
                 continue;
@@ -218,7 +254,8 @@ impl Detector {
                         continue;
                     }
                 }
-                if !self.is_reportable(rule, secret_bytes, name.map(|n| &haystack[n.range()])) {
+                let name = name.map(|n| &haystack[n.range()]);
+                if !self.is_reportable(rule, secret_bytes, name, depth) {
                     // A value a specific rule recognised and then rejected
                     // (bad checksum, documented example) is not a secret for
                     // the generic rules either.
@@ -250,53 +287,90 @@ impl Detector {
                     ),
                     secret: String::from_utf8_lossy(secret_bytes).into_owned(),
                     span: (line_start + secret.start, line_start + secret.end),
-                    encoding: None,
+                    extent: (line_start + whole.start(), line_start + whole.end()),
+                    encodings: Vec::new(),
                 });
             }
             let reported = (out.len() - found_before) as u64;
             profile.regex_ran(rule_index, haystack.len(), regex_matches, reported, since);
         }
+        if let Some(changed) = changed {
+            let mut index = 0;
+            out.retain(|m| {
+                index += 1;
+                index <= first_new || touches(m, changed)
+            });
+        }
         self.drop_generic_overlaps(out, first_new, &vetoed);
     }
 
-    /// Decodes the base64 tokens of `line` (which starts at `line_start` of
-    /// the scanned text and is line `line_no`) and reports the provider
-    /// secrets inside each, at the token. Tokens that decode to binary
-    /// (hashes, images) are dropped before any rule runs.
+    /// Decodes `line` in `encoding` and reports what the rules find in the
+    /// decoded text.
+    ///
+    /// Base64 and hex: each token alone, judged by the provider rules only
+    /// (no name is left around it), reported at the token. Tokens that
+    /// decode to binary (hashes, images) are dropped before any rule runs.
+    ///
+    /// Percent and string escapes: the whole line, judged by every rule,
+    /// reported where the secret is written. What the rule read there is
+    /// written unchanged was the plain pass's to judge; where it held an
+    /// escape, the decoded match replaces the plain pass's match of the same
+    /// rule (the rule judged the decoded value).
     fn scan_decoded(
         &self,
-        line: &str,
-        line_start: usize,
-        line_no: u32,
+        encoding: Encoding,
+        line: &DecodedLine<'_>,
         depth: u8,
         out: &mut Vec<Match>,
     ) {
-        for (start, end) in base64_tokens(line.as_bytes()) {
-            let Some(decoded) = crate::decode::base64(&line.as_bytes()[start..end]) else {
-                continue;
-            };
-            if !crate::decode::is_text(&decoded) {
-                continue;
-            }
-            let Ok(decoded) = String::from_utf8(decoded) else {
+        let bytes = line.text.as_bytes();
+        for (start, end) in encoding.tokens(bytes) {
+            let Some(decoded) = encoding.decode(&bytes[start..end]) else {
                 continue;
             };
             let mut inner = Vec::new();
-            self.scan_at_depth(&decoded, 1, depth + 1, &mut inner);
-            let column = crate::text::column_of(line, start);
-            out.extend(
-                inner
-                    .into_iter()
-                    .filter(|m| !self.rules()[m.rule].generic)
-                    .map(|m| Match {
-                        rule: m.rule,
-                        line: line_no,
-                        column,
-                        secret: m.secret,
-                        span: (line_start + start, line_start + end),
-                        encoding: Some("base64"),
-                    }),
-            );
+            self.scan_at_depth(&decoded.text, line.line_no, depth + 1, None, &mut inner);
+            for m in inner {
+                let (span, extent) = match (decoded.origin(m.span), decoded.origin(m.extent)) {
+                    (Some(span), Some(extent)) => {
+                        let read = &decoded.text.as_bytes()[m.extent.0..m.extent.1];
+                        if read == &bytes[start + extent.0..start + extent.1] {
+                            continue;
+                        }
+                        (
+                            (start + span.0, start + span.1),
+                            (start + extent.0, start + extent.1),
+                        )
+                    }
+                    _ if self.rules()[m.rule].generic => continue,
+                    _ => ((start, end), (start, end)),
+                };
+                let at = |range: (usize, usize)| (line.start + range.0, line.start + range.1);
+                let (span, extent) = (at(span), at(extent));
+                if encoding.is_transparent() {
+                    let overlaps = |other: &Match| other.span.0 < span.1 && span.0 < other.span.1;
+                    let mut index = 0;
+                    out.retain(|other| {
+                        index += 1;
+                        index <= line.matches_from || other.rule != m.rule || !overlaps(other)
+                    });
+                }
+                let mut boundary = span.0 - line.start;
+                while !line.text.is_char_boundary(boundary) {
+                    boundary -= 1;
+                }
+                let mut encodings = vec![encoding];
+                encodings.extend(m.encodings);
+                out.push(Match {
+                    rule: m.rule,
+                    line: line.line_no,
+                    column: crate::text::column_of(line.text, boundary),
+                    secret: m.secret,
+                    span,
+                    extent,
+                    encodings,
+                });
+            }
         }
     }
 
@@ -312,31 +386,23 @@ impl Detector {
     }
 }
 
-/// The runs of base64 characters (either alphabet, with up to two `=`)
-/// long enough to hold a key, as byte ranges of `line`.
-fn base64_tokens(line: &[u8]) -> Vec<(usize, usize)> {
-    let is_base64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_');
-    let mut tokens = Vec::new();
-    let mut i = 0;
-    while i < line.len() {
-        if !is_base64(line[i]) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < line.len() && is_base64(line[i]) {
-            i += 1;
-        }
-        let mut end = i;
-        while end < line.len() && end - i < 2 && line[end] == b'=' {
-            end += 1;
-        }
-        if end - start >= MIN_ENCODED_TOKEN {
-            tokens.push((start, end));
-        }
-        i = end.max(i);
-    }
-    tokens
+/// Whether a change to the byte range `changed` touches the secret of `m`:
+/// it changes the secret itself, or the line its match starts on (an access
+/// key ID added above the committed secret it pairs with). A line changed
+/// between a committed name and its committed value touches neither.
+fn touches(m: &Match, changed: (usize, usize)) -> bool {
+    let overlaps = m.span.0 < changed.1 && changed.0 < m.span.1;
+    overlaps || (changed.0..changed.1).contains(&m.extent.0)
+}
+
+/// A line of scanned text worth decoding.
+struct DecodedLine<'a> {
+    text: &'a str,
+    /// Byte offset of the line in the scanned text.
+    start: usize,
+    line_no: u32,
+    /// Index in the output of the line's first match.
+    matches_from: usize,
 }
 
 #[cfg(test)]
@@ -442,6 +508,64 @@ mod tests {
         );
         assert!(d.rule_ids_found_in("k_abababab").is_empty());
         assert_eq!(d.rule_ids_found_in("k_a1b2c3d4"), ["e"]);
+    }
+
+    fn b64(text: &str) -> String {
+        crate::decode::encode_base64(text.as_bytes())
+    }
+
+    /// Each encoding counts towards the bound: base64 under percent-encoding
+    /// is found, the same percent-encoded twice is not.
+    #[test]
+    fn decoding_stops_at_the_depth_bound() {
+        let key = ["toy", "ab12cd34"].join("_");
+        let encoded = b64(&key);
+        assert!(encoded.starts_with('d'), "{encoded}");
+        let d = detector(TOY);
+        let found = |text: &str| {
+            let mut out = Vec::new();
+            d.scan_into(text, 1, &mut out);
+            out.into_iter().map(|m| m.encodings).collect::<Vec<_>>()
+        };
+        // `%64` is `d`: the base64 token appears once the line is decoded.
+        let once = format!("u = %64{}", &encoded[1..]);
+        assert_eq!(found(&once), [vec![Encoding::Percent, Encoding::Base64]]);
+        let twice = format!("u = %2564{}", &encoded[1..]);
+        assert!(found(&twice).is_empty());
+    }
+
+    /// A hex token, a percent-encoded line and a string-escaped one, each
+    /// reported where it is written, with what was inside.
+    #[test]
+    fn each_encoding_is_decoded_and_reported_where_written() {
+        let key = ["toy", "ab12cd34"].join("_");
+        let d = detector(TOY);
+        let report = |text: &str| {
+            let mut out = Vec::new();
+            d.scan_into(text, 1, &mut out);
+            out.iter()
+                .map(|m| (m.column, m.secret.clone(), m.encodings.clone()))
+                .collect::<Vec<_>>()
+        };
+        let hex = crate::decode::encode_hex(key.as_bytes());
+        let secret = key[4..].to_string();
+        assert_eq!(
+            report(&format!("v = {hex}")),
+            [(5, secret.clone(), vec![Encoding::Hex])]
+        );
+        let escaped = format!("s = \"\\u0074{}\"", &key[1..]);
+        assert_eq!(
+            report(&escaped),
+            [(15, secret.clone(), vec![Encoding::StringEscapes])]
+        );
+        let percent = format!("u = a%20b {}%5F{}", &key[..3], &key[4..]);
+        assert_eq!(
+            report(&percent),
+            [(17, secret.clone(), vec![Encoding::Percent])]
+        );
+        // An escape elsewhere on the line: the key is written out, and the
+        // plain pass alone reports it.
+        assert_eq!(report(&format!("a%20b {key}")), [(11, secret, vec![])]);
     }
 
     #[test]

@@ -10,11 +10,32 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::keywords::KeywordSearch;
+use crate::decode::{escaped_line_starts, Encoding};
 use crate::rules::{Profile, Rule, Text};
 
-/// The pseudo rule index of a line that holds a provider keyword in base64:
-/// its encoded tokens are decoded and scanned (see `Detector::scan_decoded`).
-pub const DECODE: usize = usize::MAX;
+/// The pseudo rule indices, after every real rule's, of a line worth
+/// decoding in one encoding (see `Detector::scan_decoded`): one that holds
+/// a provider keyword in base64 or hex, or a percent or string escape.
+const DECODERS: [Encoding; 4] = [
+    Encoding::Base64,
+    Encoding::Hex,
+    Encoding::Percent,
+    Encoding::StringEscapes,
+];
+const FIRST_DECODER: usize = usize::MAX - (DECODERS.len() - 1);
+
+/// The encoding a candidate's pseudo rule index stands for, if it is one.
+pub fn decoder(candidate: usize) -> Option<Encoding> {
+    DECODERS.get(candidate.checked_sub(FIRST_DECODER)?).copied()
+}
+
+fn decoder_index(encoding: Encoding) -> usize {
+    FIRST_DECODER
+        + DECODERS
+            .iter()
+            .position(|&e| e == encoding)
+            .expect("listed")
+}
 
 /// Keywords shorter than this are not looked for in base64: their encoded
 /// form is too short to be rare in base64 text.
@@ -63,11 +84,14 @@ impl Prefilter {
             }
             for keyword in rule.keywords.iter() {
                 add(keyword.clone(), index);
-                // A provider's key, base64-encoded (a Kubernetes Secret's
-                // data, a config blob): its keyword is in the encoding too.
+                // A provider's key, base64- or hex-encoded (a Kubernetes
+                // Secret's data, a config blob): its keyword is in the
+                // encoding too.
                 if !rule.generic && keyword.len() >= MIN_ENCODED_KEYWORD {
-                    for encoded in crate::decode::base64_forms(keyword.as_bytes()) {
-                        add(Text::Owned(encoded), DECODE);
+                    for encoding in [Encoding::Base64, Encoding::Hex] {
+                        for encoded in encoding.keyword_forms(keyword.as_bytes()) {
+                            add(Text::Owned(encoded), decoder_index(encoding));
+                        }
                     }
                 }
             }
@@ -110,8 +134,8 @@ impl Prefilter {
             searched_to = start;
             let hit = &bytes[start..start + self.patterns[pattern].len()];
             for &rule in &self.keyword_rules[pattern] {
-                if rule == DECODE {
-                    candidates.push((line_start, DECODE));
+                if decoder(rule).is_some() {
+                    candidates.push((line_start, rule));
                     continue;
                 }
                 // A case-sensitive rule can only match where its keyword
@@ -125,6 +149,13 @@ impl Prefilter {
                 candidates.push((line_start, rule));
             }
         }
+        // Percent and string escapes are looked for themselves: what they
+        // hide may be a keyword's own characters (`\u0073k-`).
+        candidates.extend(
+            escaped_line_starts(bytes)
+                .into_iter()
+                .map(|(line_start, encoding)| (line_start, decoder_index(encoding))),
+        );
         if !self.unfiltered_rules.is_empty() {
             let starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
             for line_start in starts.filter(|&s| s < bytes.len()) {

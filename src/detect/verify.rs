@@ -2,13 +2,19 @@
 //! length, checksum, allow lists, and for loose rules the look of a
 //! credential; for an encoded field, the decoded value is judged.
 
-use super::{allowlist, entropy, expiry, generic, Detector};
+use super::{allowlist, entropy, expiry, generic, Detector, MAX_DECODE_DEPTH};
 use crate::rules::Rule;
 
 impl Detector {
-    /// Whether `secret`, found by `rule` under the field name `name`, is
-    /// reported.
-    pub(super) fn is_reportable(&self, rule: &Rule, secret: &[u8], name: Option<&[u8]>) -> bool {
+    /// Whether `secret`, found by `rule` under the field name `name` in
+    /// text already `depth` encodings deep, is reported.
+    pub(super) fn is_reportable(
+        &self,
+        rule: &Rule,
+        secret: &[u8],
+        name: Option<&[u8]>,
+        depth: u8,
+    ) -> bool {
         let Some(decoding) = rule.decode else {
             return self.is_reportable_value(rule, secret, name);
         };
@@ -19,8 +25,12 @@ impl Detector {
             let Ok(text) = std::str::from_utf8(&decoded.value) else {
                 return false;
             };
+            // The field's value is one more encoding deep: at the bound,
+            // only this rule's own checks judge it.
             let mut inner = Vec::new();
-            self.scan_into(text, 1, &mut inner);
+            if depth < MAX_DECODE_DEPTH {
+                self.scan_at_depth(text, 1, depth + 1, None, &mut inner);
+            }
             inner.iter().any(|m| !self.rules()[m.rule].generic)
                 || (self.is_reportable_value(rule, &decoded.value, decoded.name)
                     && allowlist::looks_like_credential(&decoded.value, decoded.name))

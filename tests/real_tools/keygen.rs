@@ -457,6 +457,72 @@ fn a_private_key_rotated_in_place_is_blocked() {
     run.assert_stderr_contains("deploy/key.pem.txt:3:1  private-key");
 }
 
+/// A key made by `openssl genpkey` and one by `ssh-keygen`, each with its
+/// `BEGIN`/`END` lines and the body between them, for the in-place tests.
+fn in_place_keys(shop: &Workshop) -> Vec<(&'static str, String)> {
+    let mut keys = Vec::new();
+    if have("openssl") {
+        shop.run(
+            "openssl",
+            &[
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+                "-out",
+                "rsa.pem",
+            ],
+        );
+        keys.push(("deploy/rsa.pem.txt", shop.read("rsa.pem")));
+    }
+    if have("ssh-keygen") {
+        keys.push((
+            "deploy/ci_ed25519.txt",
+            ssh_keygen(shop, "ed25519", "", &[]).0,
+        ));
+    }
+    keys
+}
+
+/// A key body pasted into a committed template: the `BEGIN` and `END`
+/// lines are committed, the body between them is all the commit adds.
+#[test]
+fn a_key_body_pasted_into_a_committed_template_is_blocked() {
+    let shop = Workshop::new();
+    for (path, key) in in_place_keys(&shop) {
+        let lines: Vec<&str> = key.lines().collect();
+        let (begin, end) = (lines[0], lines[lines.len() - 1]);
+        let body = lines[1..lines.len() - 1].join("\n");
+        let template = |body: &str| {
+            format!("# Paste the deploy key between the markers.\n{begin}\n{body}{end}\n")
+        };
+        let repo = TempRepo::with_hook();
+        repo.seed(&[(path, template("").as_bytes())]);
+        repo.stage(path, template(&format!("{body}\n")));
+        let run = repo.commit_blocked("paste the key");
+        run.assert_stderr_contains(&format!("{path}:3:1  private-key"))
+            .assert_no_leak(lines[1]);
+    }
+}
+
+/// A key already committed (before the hook, as `--no-verify` or an older
+/// tool would) is not reported when the change only adds lines right
+/// before its `BEGIN` line and right after its `END` line.
+#[test]
+fn a_committed_key_untouched_by_the_change_is_not_reported() {
+    let shop = Workshop::new();
+    for (path, key) in in_place_keys(&shop) {
+        let repo = TempRepo::with_hook();
+        repo.seed(&[(path, format!("# deploy key\n{key}").as_bytes())]);
+        repo.stage(
+            path,
+            format!("# deploy key\n# rotated yearly\n{key}# owner: ops\n"),
+        );
+        repo.commit_allowed("notes around the committed key");
+    }
+}
+
 /// A PEM key base64-encoded into Go test code, as real operators do: the
 /// encoded text holds no `BEGIN` marker; decoded, it does.
 #[test]
