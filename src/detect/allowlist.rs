@@ -261,6 +261,15 @@ fn is_password_name(name: &[u8]) -> bool {
         .any(|p| memchr::memmem::find(&lower, p).is_some())
 }
 
+/// A placeholder, or a look-up or code that stands for the value: `$VAR`,
+/// `%VAR%`, `getenv(..)`, `ENV[..]`.
+fn is_stand_in(value: &[u8]) -> bool {
+    has_placeholder_word(value)
+        || value.starts_with(b"$")
+        || value.starts_with(b"%")
+        || is_call(value)
+}
+
 /// Does the value hold a placeholder word, written plainly or in leetspeak
 /// (`P@ssW0rd!`, `sup3rs3cr3t`)?
 fn has_placeholder_word(value: &[u8]) -> bool {
@@ -278,10 +287,9 @@ fn has_placeholder_word(value: &[u8]) -> bool {
 /// `password12345`). Unlike a loose rule's value it need not mix kinds of
 /// character: random letters alone are a password.
 pub fn looks_like_chosen_password(value: &[u8]) -> bool {
-    if has_placeholder_word(value) || value.starts_with(b"$") || value.starts_with(b"%") {
-        return false;
-    }
-    !(randomness::is_identifier_like(value) && randomness::naturalness(value).0 >= 0.5)
+    let made_of_words =
+        randomness::is_identifier_like(value) && randomness::naturalness(value).0 >= 0.5;
+    !(is_stand_in(value) || made_of_words)
 }
 
 /// For loose `name = value` rules: could `value` be a real credential?
@@ -289,11 +297,7 @@ pub fn looks_like_chosen_password(value: &[u8]) -> bool {
 /// identifiers, words, paths and URLs; what remains must look generated
 /// (see [`randomness`]), except under a password-like name.
 pub fn looks_like_credential(value: &[u8], name: Option<&[u8]>) -> bool {
-    if has_placeholder_word(value) {
-        return false;
-    }
-    // Look-ups and code: `$VAR`, `%VAR%`, `getenv(..)`, `ENV[..]`.
-    if value.starts_with(b"$") || value.starts_with(b"%") || is_call(value) {
+    if is_stand_in(value) {
         return false;
     }
     // Paths and plain URLs. A leading `/` alone is not a path: one base64

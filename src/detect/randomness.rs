@@ -227,12 +227,10 @@ pub fn is_typed_by_hand(value: &[u8]) -> bool {
 /// hold zero bytes: an encoding of something structured, whose characters
 /// are not drawn one by one.
 fn encodes_structure(value: &[u8]) -> bool {
-    // Percent-escapes (`%2F%3D`) repeat `%` and a digit by construction.
-    let escapes = value
-        .windows(3)
-        .filter(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
-        .count();
-    if escapes >= 2 {
+    // Percent-escapes (`%2F%3D`) repeat `%` and a digit by construction:
+    // two or more undone shorten the value by four bytes or more.
+    let unescaped = crate::decode::Encoding::Percent.decode(value);
+    if unescaped.is_some_and(|d| d.text.len() + 4 <= value.len()) {
         return true;
     }
     let Some(decoded) = crate::decode::base64(value) else {
