@@ -14,7 +14,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use keyguard::detect::keywords::KeywordSearch;
+use keyguard::detect::keywords::LaneDfa;
 use keyguard::detect::{Detector, Match, Profile};
 use keyguard::rules::examples::{expand, Rng};
 use keyguard::rules::{
@@ -296,7 +296,7 @@ fn keywords(c: &mut Criterion) {
     keywords.sort();
     keywords.dedup();
     let text = source_text(1 << 20, 11);
-    let lanes = KeywordSearch::new(&keywords, Profile::Bulk);
+    let lanes = LaneDfa::new(&keywords);
     let plain = aho_corasick::AhoCorasick::builder()
         .ascii_case_insensitive(true)
         .kind(Some(aho_corasick::AhoCorasickKind::DFA))

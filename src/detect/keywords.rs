@@ -1,16 +1,10 @@
 //! Finding every keyword occurrence, ASCII case-insensitively, overlapping
-//! ones included: one searcher per [`Profile`].
+//! ones included, in bulk scans. (The hook's search needs no automaton:
+//! see [`KeywordTable::for_each_match`].)
 //!
-//! For the hook, aho-corasick's noncontiguous NFA: the quickest of its
-//! automata to build, and a few lines take microseconds to search either
-//! way; built over the keywords' first bytes, each hit then checked against
-//! the whole keywords (see [`HOOK_PREFIX`]). It is built over the lower-cased keywords and searches a lower-cased
-//! copy of the text: without ASCII case folding the trie is half the size,
-//! and the build over the 366 built-in keywords took 190 µs instead of
-//! 530 µs (release build, best of 20, with `dense_depth(1)`; the default
-//! folding build was most of the hook's first scan).
+//! [`KeywordTable::for_each_match`]: super::keyword_table::KeywordTable::for_each_match
 //!
-//! For bulk scans, aho-corasick's DFA walked in lanes. A DFA walk is bound
+//! aho-corasick's DFA walked in lanes. A DFA walk is bound
 //! by latency, not throughput: each step's table load waits on the previous
 //! step's result, about five cycles per byte. No literal prefilter helps
 //! with hundreds of case-insensitive keywords, some as common as `key`. So
@@ -23,10 +17,7 @@
 
 use aho_corasick::automaton::Automaton;
 use aho_corasick::dfa::DFA;
-use aho_corasick::nfa::noncontiguous::NFA;
 use aho_corasick::{Anchored, MatchKind, StartKind};
-
-use crate::rules::Profile;
 
 /// Lanes walked in lockstep, each lane's state in a register: four
 /// overlapped the loads enough here (x86-64); more were not tried.
@@ -35,99 +26,6 @@ const LANES: usize = 4;
 /// Shorter texts are walked as one lane: cutting them gains nothing.
 const MIN_LANE: usize = 256;
 
-/// The hook's automaton is built over the keywords' first two bytes only,
-/// and each hit is checked against the whole keywords that start so: the
-/// same matches, from a trie of a few hundred states instead of thousands.
-/// Callgrind, one small staged file with keyword hits: the full trie cost
-/// 1.66 M instructions to build, three-byte prefixes 0.75 M, two-byte 0.49 M
-/// (with `dense_depth(0)` instead of 1, 1.4 M: more hits to check).
-const HOOK_PREFIX: usize = 2;
-
-/// The hook's searcher: an NFA over keyword prefixes, then a check.
-pub struct PrefixNfa {
-    nfa: NFA,
-    /// For each prefix pattern, the whole (lower-cased) keywords with it.
-    keywords_by_prefix: Vec<Vec<usize>>,
-    keywords: Vec<Vec<u8>>,
-}
-
-/// The keyword searcher of one profile.
-pub enum KeywordSearch {
-    /// The hook's: builds fastest; over lower-cased keywords and text.
-    Nfa(PrefixNfa),
-    /// Bulk scans': a DFA walked in lanes, runs fastest.
-    Lanes(LaneDfa),
-}
-
-impl KeywordSearch {
-    /// A searcher over `keywords` for `profile`.
-    pub fn new<K: AsRef<[u8]>>(keywords: &[K], profile: Profile) -> KeywordSearch {
-        match profile {
-            Profile::Hook => KeywordSearch::Nfa(PrefixNfa::new(keywords)),
-            Profile::Bulk => KeywordSearch::Lanes(LaneDfa::new(keywords)),
-        }
-    }
-
-    /// Calls `found(start, keyword_index)` for every occurrence of every
-    /// keyword in `text`, overlapping ones included, in no particular order.
-    pub fn for_each_match(&self, text: &[u8], found: impl FnMut(usize, usize)) {
-        match self {
-            KeywordSearch::Nfa(search) => search.for_each_match(text, found),
-            KeywordSearch::Lanes(dfa) => dfa.for_each_match(text, found),
-        }
-    }
-}
-
-impl PrefixNfa {
-    fn new<K: AsRef<[u8]>>(keywords: &[K]) -> PrefixNfa {
-        let keywords: Vec<Vec<u8>> = keywords
-            .iter()
-            .map(|k| k.as_ref().to_ascii_lowercase())
-            .collect();
-        let mut prefixes: Vec<&[u8]> = Vec::new();
-        let mut keywords_by_prefix: Vec<Vec<usize>> = Vec::new();
-        let mut prefix_index: std::collections::HashMap<&[u8], usize> = Default::default();
-        for (index, keyword) in keywords.iter().enumerate() {
-            let prefix = &keyword[..keyword.len().min(HOOK_PREFIX)];
-            let at = *prefix_index.entry(prefix).or_insert_with(|| {
-                prefixes.push(prefix);
-                keywords_by_prefix.push(Vec::new());
-                prefixes.len() - 1
-            });
-            keywords_by_prefix[at].push(index);
-        }
-        let nfa = NFA::builder()
-            .match_kind(MatchKind::Standard)
-            .dense_depth(1)
-            .prefilter(false)
-            .build(&prefixes)
-            .expect("keyword automaton is small and always builds");
-        PrefixNfa {
-            nfa,
-            keywords_by_prefix,
-            keywords,
-        }
-    }
-
-    fn for_each_match(&self, text: &[u8], mut found: impl FnMut(usize, usize)) {
-        // Lower-casing keeps every byte where it is.
-        let lower = text.to_ascii_lowercase();
-        let input = aho_corasick::Input::new(&lower);
-        let mut state = aho_corasick::automaton::OverlappingState::start();
-        loop {
-            self.nfa
-                .try_find_overlapping(&input, &mut state)
-                .expect("an unanchored standard search cannot fail");
-            let Some(hit) = state.get_match() else { break };
-            for &keyword in &self.keywords_by_prefix[hit.pattern().as_usize()] {
-                if lower[hit.start()..].starts_with(&self.keywords[keyword]) {
-                    found(hit.start(), keyword);
-                }
-            }
-        }
-    }
-}
-
 /// aho-corasick's DFA, walked in [`LANES`] lanes.
 pub struct LaneDfa {
     dfa: DFA,
@@ -135,7 +33,7 @@ pub struct LaneDfa {
 }
 
 impl LaneDfa {
-    fn new<K: AsRef<[u8]>>(keywords: &[K]) -> LaneDfa {
+    pub fn new<K: AsRef<[u8]>>(keywords: &[K]) -> LaneDfa {
         let dfa = DFA::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
@@ -151,7 +49,9 @@ impl LaneDfa {
         LaneDfa { dfa, start }
     }
 
-    fn for_each_match(&self, text: &[u8], mut found: impl FnMut(usize, usize)) {
+    /// Calls `found(start, keyword_index)` for every occurrence of every
+    /// keyword in `text`, overlapping ones included, in no particular order.
+    pub fn for_each_match(&self, text: &[u8], mut found: impl FnMut(usize, usize)) {
         let max_len = self.dfa.max_pattern_len();
         if text.len() < LANES * MIN_LANE || max_len == 0 {
             self.walk(text, 0, text.len(), self.start, 0, &mut found);
@@ -250,6 +150,8 @@ impl LaneDfa {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::keyword_table::KeywordTable;
+    use crate::rules::Profile;
 
     /// Every (start, keyword) pair, by brute force.
     fn naive(keywords: &[&str], text: &[u8]) -> Vec<(usize, usize)> {
@@ -267,9 +169,27 @@ mod tests {
         out
     }
 
+    /// Every (start, keyword) pair found by the profile's search: the
+    /// hook's over the keyword table, the bulk scans' lanes over the
+    /// table's keywords (deduplicated, so a hit names each keyword it is).
     fn search(keywords: &[&str], text: &[u8], profile: Profile) -> Vec<(usize, usize)> {
+        let rules: Vec<[&str; 1]> = keywords.iter().map(|&k| [k]).collect();
+        let table = KeywordTable::build(rules.iter().map(|k| (&k[..], true)));
         let mut out = Vec::new();
-        KeywordSearch::new(keywords, profile).for_each_match(text, |s, k| out.push((s, k)));
+        let mut found = |start: usize, k: usize| {
+            out.extend(
+                table.keyword_slots[k]
+                    .iter()
+                    .map(|&rule| (start, rule as usize)),
+            )
+        };
+        match profile {
+            Profile::Hook => table.for_each_match(&text.to_ascii_lowercase(), &mut found),
+            Profile::Bulk => {
+                let bytes: Vec<&[u8]> = table.keywords.iter().map(|k| k.as_bytes()).collect();
+                LaneDfa::new(&bytes).for_each_match(text, &mut found)
+            }
+        }
         out.sort_unstable();
         out
     }

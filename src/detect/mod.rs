@@ -14,6 +14,7 @@ pub mod allowlist;
 pub mod entropy;
 pub mod expiry;
 pub mod generic;
+pub mod keyword_table;
 pub mod keywords;
 pub mod prefilter;
 pub mod profile;

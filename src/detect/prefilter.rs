@@ -6,22 +6,19 @@
 //!
 //! [`keywords`]: super::keywords
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use super::keywords::KeywordSearch;
+use super::keyword_table::{KeywordTable, DECODERS};
+use super::keywords::LaneDfa;
 use crate::decode::{escaped_line_starts, Encoding};
-use crate::rules::{Profile, Rule, Text};
+use crate::rules::{Profile, Rule, BUILTIN_RULES};
+
+include!(concat!(env!("OUT_DIR"), "/builtin_keywords.rs"));
 
 /// The pseudo rule indices, after every real rule's, of a line worth
 /// decoding in one encoding (see `Detector::scan_decoded`): one that holds
 /// a provider keyword in base64 or hex, or a percent or string escape.
-const DECODERS: [Encoding; 4] = [
-    Encoding::Base64,
-    Encoding::Hex,
-    Encoding::Percent,
-    Encoding::StringEscapes,
-];
 const FIRST_DECODER: usize = usize::MAX - (DECODERS.len() - 1);
 
 /// The encoding a candidate's pseudo rule index stands for, if it is one.
@@ -37,71 +34,79 @@ fn decoder_index(encoding: Encoding) -> usize {
             .expect("listed")
 }
 
-/// Keywords shorter than this are not looked for in base64: their encoded
-/// form is too short to be rare in base64 text.
-const MIN_ENCODED_KEYWORD: usize = 4;
-
-/// Rule keywords, deduplicated and lower-cased, and the rules each came
-/// from; the profile's searcher is built on first use, so that a commit
-/// that adds nothing scannable never pays for it.
+/// The keyword table of a rule set, and the rules each keyword came from;
+/// the bulk profile's searcher is built on first use, so that a scan that
+/// reads nothing never pays for it.
 pub struct Prefilter {
-    /// Lower-cased keywords, one per searcher pattern.
-    patterns: Vec<Text>,
-    /// For each keyword pattern, the rules that listed it.
-    keyword_rules: Vec<Vec<usize>>,
+    /// build.rs's table when every rule is a built-in one, else built now.
+    table: Cow<'static, KeywordTable>,
+    /// With build.rs's table and some built-in rules left out (`disable`):
+    /// for each built-in rule, its index in the rule set, if there.
+    rule_of_builtin: Option<Vec<Option<usize>>>,
     /// Rules without keywords: they run on every line.
     unfiltered_rules: Vec<usize>,
     profile: Profile,
-    search: OnceLock<KeywordSearch>,
+    lanes: OnceLock<LaneDfa>,
 }
 
 impl Prefilter {
     pub fn new(rules: &[Rule], profile: Profile) -> Prefilter {
-        let mut patterns: Vec<Text> = Vec::new();
-        let mut pattern_index: HashMap<Text, usize> = HashMap::new();
-        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
-        let mut unfiltered_rules = Vec::new();
-        let mut add = |keyword: Text, index: usize| {
-            // Built-in keywords are mostly lower case already: borrowed,
-            // not copied.
-            let keyword = match keyword.bytes().any(|b| b.is_ascii_uppercase()) {
-                true => Text::Owned(keyword.to_ascii_lowercase()),
-                false => keyword,
-            };
-            match pattern_index.get(&keyword) {
-                Some(&i) if keyword_rules[i].contains(&index) => {}
-                Some(&i) => keyword_rules[i].push(index),
-                None => {
-                    pattern_index.insert(keyword.clone(), patterns.len());
-                    patterns.push(keyword);
-                    keyword_rules.push(vec![index]);
-                }
+        let unfiltered_rules = (0..rules.len())
+            .filter(|&i| rules[i].keywords.is_empty())
+            .collect();
+        let builtin: Option<Vec<usize>> = rules.iter().map(|r| r.builtin).collect();
+        let (table, rule_of_builtin) = match builtin {
+            Some(indices) if indices.windows(2).all(|w| w[0] < w[1]) => {
+                let remap = (indices.len() != BUILTIN_RULES.len()).then(|| {
+                    let mut remap = vec![None; BUILTIN_RULES.len()];
+                    for (rule, &builtin) in indices.iter().enumerate() {
+                        remap[builtin] = Some(rule);
+                    }
+                    remap
+                });
+                (Cow::Borrowed(&BUILTIN_KEYWORD_TABLE), remap)
+            }
+            _ => {
+                let table = KeywordTable::build(rules.iter().map(|r| (&r.keywords[..], r.generic)));
+                (Cow::Owned(table), None)
             }
         };
-        for (index, rule) in rules.iter().enumerate() {
-            if rule.keywords.is_empty() {
-                unfiltered_rules.push(index);
-            }
-            for keyword in rule.keywords.iter() {
-                add(keyword.clone(), index);
-                // A provider's key, base64- or hex-encoded (a Kubernetes
-                // Secret's data, a config blob): its keyword is in the
-                // encoding too.
-                if !rule.generic && keyword.len() >= MIN_ENCODED_KEYWORD {
-                    for encoding in [Encoding::Base64, Encoding::Hex] {
-                        for encoded in encoding.keyword_forms(keyword.as_bytes()) {
-                            add(Text::Owned(encoded), decoder_index(encoding));
-                        }
-                    }
-                }
-            }
-        }
         Prefilter {
-            patterns,
-            keyword_rules,
+            table,
+            rule_of_builtin,
             unfiltered_rules,
             profile,
-            search: OnceLock::new(),
+            lanes: OnceLock::new(),
+        }
+    }
+
+    /// The rule (or decoder pseudo rule) index of a table slot, if that
+    /// rule is in the set.
+    fn candidate_of(&self, slot: u32) -> Option<usize> {
+        if let Some(encoding) = KeywordTable::decoder(slot) {
+            return Some(decoder_index(encoding));
+        }
+        match &self.rule_of_builtin {
+            Some(remap) => remap[slot as usize],
+            None => Some(slot as usize),
+        }
+    }
+
+    /// Calls `found(start, keyword)` for every keyword hit in `bytes`.
+    fn for_each_keyword(&self, bytes: &[u8], found: impl FnMut(usize, usize)) {
+        match self.profile {
+            // Lower-casing keeps every byte where it is.
+            Profile::Hook => self
+                .table
+                .for_each_match(&bytes.to_ascii_lowercase(), found),
+            Profile::Bulk => self
+                .lanes
+                .get_or_init(|| {
+                    let keywords: Vec<&[u8]> =
+                        self.table.keywords.iter().map(|k| k.as_bytes()).collect();
+                    LaneDfa::new(&keywords)
+                })
+                .for_each_match(bytes, found),
         }
     }
 
@@ -114,16 +119,12 @@ impl Prefilter {
     /// [`Prefilter::candidates`], and how many keyword hits they came from.
     pub fn counted_candidates(&self, rules: &[Rule], bytes: &[u8]) -> (Vec<(usize, usize)>, usize) {
         let mut candidates = Vec::new();
-        let search = self.search.get_or_init(|| {
-            let patterns: Vec<&[u8]> = self.patterns.iter().map(|p| p.as_bytes()).collect();
-            KeywordSearch::new(&patterns, self.profile)
-        });
         // Hits in order of position, so that each line start is found by
         // searching back only as far as the previous hit: a long line
         // without newlines (minified code) is not searched back once per
         // keyword hit.
         let mut hits: Vec<(usize, usize)> = Vec::new();
-        search.for_each_match(bytes, |start, pattern| hits.push((start, pattern)));
+        self.for_each_keyword(bytes, |start, keyword| hits.push((start, keyword)));
         hits.sort_unstable();
         let keyword_hits = hits.len();
         let (mut line_start, mut searched_to) = (0, 0);
@@ -132,8 +133,11 @@ impl Prefilter {
                 line_start = searched_to + i + 1;
             }
             searched_to = start;
-            let hit = &bytes[start..start + self.patterns[pattern].len()];
-            for &rule in &self.keyword_rules[pattern] {
+            let hit = &bytes[start..start + self.table.keywords[pattern].len()];
+            for &slot in self.table.keyword_slots[pattern].iter() {
+                let Some(rule) = self.candidate_of(slot) else {
+                    continue;
+                };
                 if decoder(rule).is_some() {
                     candidates.push((line_start, rule));
                     continue;
@@ -207,6 +211,103 @@ mod tests {
                 expected,
                 "{profile:?}"
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod table_tests {
+    use super::*;
+    use crate::decode::encode_base64;
+    use crate::rules::RuleSet;
+
+    /// build.rs's static is what the table code gives for the built-in
+    /// rules today (the build script and the crate share that code, but a
+    /// stale OUT_DIR or a change to one side would show here).
+    #[test]
+    fn the_built_in_keyword_table_is_the_one_the_rules_give() {
+        let built = KeywordTable::build(BUILTIN_RULES.iter().map(|r| (&r.keywords[..], r.generic)));
+        assert_eq!(built, BUILTIN_KEYWORD_TABLE);
+        assert!(
+            BUILTIN_KEYWORD_TABLE.keywords.len() > 1000,
+            "encoded forms are listed"
+        );
+    }
+
+    /// A text with every built-in keyword, as written and base64-encoded
+    /// at each alignment, one per line.
+    fn every_keyword() -> String {
+        let mut text = String::new();
+        for rule in BUILTIN_RULES {
+            for keyword in rule.keywords.iter() {
+                text.push_str(&format!("x = {keyword}0123456789\n"));
+                for pad in ["", "a", "ab"] {
+                    let encoded = encode_base64(format!("{pad}{keyword}0123456789").as_bytes());
+                    text.push_str(&format!("data: {encoded}\n"));
+                }
+            }
+        }
+        text
+    }
+
+    /// Rule sets without some built-in rules read build.rs's table through
+    /// a remapping, rule sets with a user's rule build their own: both give
+    /// the candidates a table built for the same rules gives.
+    #[test]
+    fn every_rule_set_finds_the_candidates_of_its_own_rules() {
+        let text = every_keyword();
+        let disabled: Vec<String> = BUILTIN_RULES
+            .iter()
+            .step_by(3)
+            .map(|r| r.id.to_string())
+            .collect();
+        let user = crate::rules::parse_rule_file(
+            "test",
+            "[[rules]]\nid='mine'\ndescription='d'\nregex='zq(x)'\nkeywords=['zq', 'Token']\n",
+        )
+        .unwrap();
+        for (user, disabled) in [
+            (&[][..], &disabled[..]),
+            (&user[..], &[][..]),
+            (&[][..], &[][..]),
+        ] {
+            let set = RuleSet::new(user, disabled, &[]).unwrap();
+            // The same rules as user rules: never build.rs's table.
+            let specs: Vec<_> = BUILTIN_RULES
+                .iter()
+                .filter(|r| set.rules.iter().any(|s| s.id == r.id))
+                .chain(user.iter())
+                .cloned()
+                .collect();
+            let unmapped: Vec<Rule> = specs.iter().map(|s| Rule::new(s).unwrap()).collect();
+            for profile in [Profile::Hook, Profile::Bulk] {
+                let ours = Prefilter::new(&set.rules, profile);
+                assert_eq!(
+                    matches!(ours.table, Cow::Borrowed(_)),
+                    user.is_empty(),
+                    "build.rs's table serves the built-in rules alone"
+                );
+                let theirs = Prefilter::new(&unmapped, profile);
+                assert!(matches!(theirs.table, Cow::Owned(_)));
+                let found = ours.candidates(&set.rules, text.as_bytes());
+                let expected = theirs.candidates(&unmapped, text.as_bytes());
+                assert!(found.len() > 1000, "{profile:?}: {}", found.len());
+                // build.rs's table still lists the encoded keywords of the
+                // rules left out: a line is decoded that need not be, and
+                // nothing else differs.
+                let rules_only = |c: &[(usize, usize)]| -> Vec<(usize, usize)> {
+                    c.iter()
+                        .copied()
+                        .filter(|&(_, r)| decoder(r).is_none())
+                        .collect()
+                };
+                assert_eq!(rules_only(&found), rules_only(&expected), "{profile:?}");
+                let missing = expected.iter().filter(|c| !found.contains(c)).count();
+                assert_eq!(missing, 0, "{profile:?}: decoder candidates missing");
+                if disabled.is_empty() {
+                    assert_eq!(found.len(), expected.len(), "{profile:?}");
+                }
+            }
         }
     }
 }

@@ -49,6 +49,9 @@ pub struct Rule {
     /// The regex matches case-sensitively, so its keywords need only be
     /// looked for exactly as written.
     pub case_sensitive_keywords: bool,
+    /// Its place in `BUILTIN_RULES`, for a built-in rule: build.rs worked
+    /// out its share of the keyword table there.
+    pub builtin: Option<usize>,
     pattern: Text,
     allow_patterns: Texts,
     allow_match_patterns: Texts,
@@ -98,16 +101,17 @@ impl Rule {
         if let Some(problem) = spec.shape_error() {
             anyhow::bail!(problem);
         }
-        Ok(Rule::unchecked(spec, WidenedPattern::FromPattern))
+        Ok(Rule::unchecked(spec, WidenedPattern::FromPattern, None))
     }
 
-    /// A built-in rule, with the widened pattern build.rs worked out for
-    /// it. build.rs already checked its shape: the hook does not again.
-    pub fn builtin(spec: &RuleSpec, widened: Option<&'static str>) -> Rule {
-        Rule::unchecked(spec, WidenedPattern::Built(widened))
+    /// Built-in rule `index`, with the widened pattern build.rs worked out
+    /// for it. build.rs already checked its shape: the hook does not again.
+    pub fn builtin(index: usize, widened: Option<&'static str>) -> Rule {
+        let spec = &super::BUILTIN_RULES[index];
+        Rule::unchecked(spec, WidenedPattern::Built(widened), Some(index))
     }
 
-    fn unchecked(spec: &RuleSpec, widened_pattern: WidenedPattern) -> Rule {
+    fn unchecked(spec: &RuleSpec, widened_pattern: WidenedPattern, builtin: Option<usize>) -> Rule {
         Rule {
             id: spec.id.clone(),
             description: spec.description.clone(),
@@ -121,6 +125,7 @@ impl Rule {
             multiline: spec.multiline,
             env_var: spec.env_var.clone(),
             case_sensitive_keywords: has_case_sensitive_keywords(&spec.regex, &spec.keywords),
+            builtin,
             pattern: spec.regex.clone(),
             allow_patterns: spec.allow.clone(),
             allow_match_patterns: spec.allow_match.clone(),

@@ -49,8 +49,9 @@ impl RuleSet {
         let builtin = BUILTIN_RULES
             .iter()
             .zip(BUILTIN_WIDENED)
-            .filter(|(b, _)| !user.iter().any(|u| u.id == b.id))
-            .map(|(spec, widened)| Ok(Rule::builtin(spec, *widened)));
+            .enumerate()
+            .filter(|(_, (b, _))| !user.iter().any(|u| u.id == b.id))
+            .map(|(index, (_, widened))| Ok(Rule::builtin(index, *widened)));
         let rules = builtin
             .chain(user.iter().map(Rule::compiled_now))
             .filter(|rule| {

@@ -1,0 +1,167 @@
+//! The keyword table: every rule's keywords, lower-cased and deduplicated,
+//! with the rules each came from and the encoded forms of provider
+//! keywords, indexed by two-byte prefix for the hook's search.
+//!
+//! build.rs builds it for the built-in rules (this file is compiled into
+//! the build script too, as `src/rules/widen.rs` is), so that the hook does
+//! not on every commit: with the base64 and hex forms of provider keywords
+//! the table holds thousands of patterns, and building it and an automaton
+//! over it at start cost more than the rest of the hook (callgrind, one
+//! small staged file: 5.3 M of 11.2 M instructions). A rule set with the
+//! user's own rules builds it at start, with the same code.
+//!
+//! The hook's search needs no automaton: a bit per two-byte prefix rules
+//! out most positions with one load, and the keywords with a set prefix
+//! are then compared whole.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use crate::decode::Encoding;
+
+/// The encodings a line is decoded in when it holds a provider keyword in
+/// that encoding, or a percent or string escape; each has a slot after
+/// every real rule's (see [`KeywordTable::decoder_slot`]).
+pub const DECODERS: [Encoding; 4] = [
+    Encoding::Base64,
+    Encoding::Hex,
+    Encoding::Percent,
+    Encoding::StringEscapes,
+];
+
+/// Keywords shorter than this are not looked for in base64: their encoded
+/// form is too short to be rare in base64 text.
+const MIN_ENCODED_KEYWORD: usize = 4;
+
+/// Bits in the prefix bitmap: one per pair of bytes.
+const PREFIX_BITS: usize = 1 << 16;
+
+/// The keywords of a rule set, and where each came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeywordTable {
+    /// Lower-cased keywords and encoded keyword forms, without duplicates.
+    pub keywords: Cow<'static, [Cow<'static, str>]>,
+    /// For each keyword, the slots that listed it: a rule's index in the
+    /// rule set, or a decoder's slot.
+    pub keyword_slots: Cow<'static, [Cow<'static, [u32]>]>,
+    /// The two-byte prefixes of the keywords (first byte times 256 plus the
+    /// second), sorted. A one-byte keyword has every prefix it starts.
+    pub prefixes: Cow<'static, [u16]>,
+    /// For each prefix, the keywords that start with it.
+    pub prefix_keywords: Cow<'static, [Cow<'static, [u32]>]>,
+    /// A bit per two-byte prefix, set for those in `prefixes`.
+    pub prefix_bits: Cow<'static, [u64]>,
+}
+
+impl KeywordTable {
+    /// The table of rules given as (keywords, generic), in rule order.
+    /// Provider (non-generic) keywords are also listed base64- and
+    /// hex-encoded, under the decoder slots: a provider's key in a
+    /// Kubernetes Secret's data or a config blob has its keyword encoded
+    /// too.
+    pub fn build<'a, K: AsRef<str> + 'a>(
+        rules: impl IntoIterator<Item = (&'a [K], bool)>,
+    ) -> KeywordTable {
+        let mut keywords: Vec<String> = Vec::new();
+        let mut keyword_slots: Vec<Vec<u32>> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut add = |keyword: String, slot: u32| {
+            let keyword = keyword.to_ascii_lowercase();
+            match index.get(&keyword) {
+                Some(&i) if keyword_slots[i].contains(&slot) => {}
+                Some(&i) => keyword_slots[i].push(slot),
+                None => {
+                    index.insert(keyword.clone(), keywords.len());
+                    keywords.push(keyword);
+                    keyword_slots.push(vec![slot]);
+                }
+            }
+        };
+        for (rule, (rule_keywords, generic)) in rules.into_iter().enumerate() {
+            let rule = u32::try_from(rule).expect("fewer than 2^32 rules");
+            for keyword in rule_keywords {
+                let keyword = keyword.as_ref();
+                add(keyword.to_string(), rule);
+                if !generic && keyword.len() >= MIN_ENCODED_KEYWORD {
+                    for encoding in [Encoding::Base64, Encoding::Hex] {
+                        for encoded in encoding.keyword_forms(keyword.as_bytes()) {
+                            add(encoded, KeywordTable::decoder_slot(encoding));
+                        }
+                    }
+                }
+            }
+        }
+
+        let mut by_prefix: Vec<(u16, u32)> = Vec::new();
+        for (k, keyword) in keywords.iter().enumerate() {
+            let k = k as u32;
+            match keyword.as_bytes() {
+                [] => {}
+                [only] => by_prefix.extend((0..=255u16).map(|next| (pair(*only, next as u8), k))),
+                [first, second, ..] => by_prefix.push((pair(*first, *second), k)),
+            }
+        }
+        by_prefix.sort_unstable();
+        let mut prefixes: Vec<u16> = Vec::new();
+        let mut prefix_keywords: Vec<Cow<'static, [u32]>> = Vec::new();
+        let mut prefix_bits = vec![0u64; PREFIX_BITS / 64];
+        for (prefix, k) in by_prefix {
+            if prefixes.last() != Some(&prefix) {
+                prefixes.push(prefix);
+                prefix_keywords.push(Cow::Owned(Vec::new()));
+                prefix_bits[usize::from(prefix) / 64] |= 1 << (prefix % 64);
+            }
+            prefix_keywords.last_mut().expect("pushed").to_mut().push(k);
+        }
+        KeywordTable {
+            keywords: keywords.into_iter().map(Cow::Owned).collect(),
+            keyword_slots: keyword_slots.into_iter().map(Cow::Owned).collect(),
+            prefixes: Cow::Owned(prefixes),
+            prefix_keywords: Cow::Owned(prefix_keywords),
+            prefix_bits: Cow::Owned(prefix_bits),
+        }
+    }
+
+    /// The slot of the decoder of `encoding`: after every rule's.
+    pub fn decoder_slot(encoding: Encoding) -> u32 {
+        let position = DECODERS
+            .iter()
+            .position(|&e| e == encoding)
+            .expect("listed");
+        u32::MAX - (DECODERS.len() - 1 - position) as u32
+    }
+
+    /// The encoding a slot is the decoder of, if it is one.
+    pub fn decoder(slot: u32) -> Option<Encoding> {
+        let first = u32::MAX - (DECODERS.len() as u32 - 1);
+        DECODERS.get(slot.checked_sub(first)? as usize).copied()
+    }
+
+    /// Calls `found(start, keyword)` for every occurrence of every keyword
+    /// in `lower`, a lower-cased text, overlapping ones included, in order
+    /// of position. The hook's search: for a few lines it costs less than
+    /// building any automaton.
+    pub fn for_each_match(&self, lower: &[u8], mut found: impl FnMut(usize, usize)) {
+        for (start, &byte) in lower.iter().enumerate() {
+            // Past the end, a NUL: only a one-byte keyword is in its group.
+            let next = lower.get(start + 1).copied().unwrap_or(0);
+            let prefix = pair(byte, next);
+            if self.prefix_bits[usize::from(prefix) / 64] & (1 << (prefix % 64)) == 0 {
+                continue;
+            }
+            let group = self
+                .prefixes
+                .binary_search(&prefix)
+                .expect("a set bit is a listed prefix");
+            for &k in self.prefix_keywords[group].iter() {
+                if lower[start..].starts_with(self.keywords[k as usize].as_bytes()) {
+                    found(start, k as usize);
+                }
+            }
+        }
+    }
+}
+
+fn pair(first: u8, second: u8) -> u16 {
+    u16::from(first) << 8 | u16::from(second)
+}
