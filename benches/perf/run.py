@@ -870,7 +870,7 @@ def build_keyguard(args, work: str) -> tuple[str, str]:
         env = dict(os.environ)
         if host.endswith("-linux-gnu"):
             cmd += ["--target", host]
-            env["RUSTFLAGS"] = (env.get("RUSTFLAGS", "") + " -C target-feature=+crt-static").strip()
+            env["RUSTFLAGS"] = (env.get("RUSTFLAGS", "") + " -C target-feature=+crt-static -C relocation-model=static").strip()
             exe = os.path.join(ROOT, "target", host, "release", "keyguard")
         else:
             exe = os.path.join(ROOT, "target", "release", "keyguard")
@@ -1091,6 +1091,9 @@ def run(args, work: str) -> int:
         ref = bench.measure(sec, "git diff --cached (reference)", git_diff, large, args.big_runs, mb=mb, wrap=True)
         bench.measure(sec, "keyguard --staged", [keyguard, "--staged"], large, args.big_runs, ref=ref, mb=mb,
                       extra_env=hook_env(large), wrap=True)
+        if before:
+            bench.measure(sec, "--keyguard-before --staged", [before, "--staged"], large, args.big_runs, ref=ref,
+                          mb=mb, extra_env=hook_env(large), wrap=True)
         if peers:
             staged = [s for s in git(env, large, "diff", "--cached", "--name-only", "--diff-filter=ACM")
                       .decode().splitlines() if s]
@@ -1103,7 +1106,7 @@ def run(args, work: str) -> int:
     # c. full scan ----------------------------------------------------------------
     if "c" in sections:
         full_scan_section(args, bench, env, work, keyguard, rg, peers, pool, rng,
-                          large if os.path.isdir(large) else None, info)
+                          large if os.path.isdir(large) else None, info, before)
 
     # d. history ---------------------------------------------------------------
     if "d" in sections:
@@ -1390,8 +1393,8 @@ def gitleaks_dir_cmd(exe: str, report: str, target: str = ".") -> list[str]:
 
 
 def full_scan_rows(args, bench: Bench, sec: str, cwd: str, keyguard_cmd: list[str], target: list[str], rg,
-                   peers: dict, mb: float, work: str, all_peers: bool, extra_env=None):
-    """keyguard, ripgrep (the reference) and peers on one tree, page cache warm."""
+                   peers: dict, mb: float, work: str, all_peers: bool, extra_env=None, before=None):
+    """keyguard, ripgrep (the reference), --keyguard-before and peers on one tree, page cache warm."""
     runs = args.scan_runs
     kg = bench.measure(sec, " ".join(["keyguard", *keyguard_cmd[1:]]), keyguard_cmd, cwd, runs, mb=mb, wrap=True,
                        extra_env=extra_env)
@@ -1400,6 +1403,9 @@ def full_scan_rows(args, bench: Bench, sec: str, cwd: str, keyguard_cmd: list[st
                           cwd, runs, mb=mb, wrap=True)
         kg.ref = r
     ref = kg.ref
+    if before:
+        bench.measure(sec, " ".join(["--keyguard-before", *keyguard_cmd[1:]]), [before, *keyguard_cmd[1:]], cwd,
+                      runs, ref=ref, mb=mb, wrap=True, extra_env=extra_env)
     if peers.get("gitleaks"):
         bench.measure(sec, "gitleaks dir", gitleaks_dir_cmd(peers["gitleaks"], os.path.join(work, "gl-dir.json"),
                                                             *target), cwd, runs, ref=ref, mb=mb,
@@ -1437,7 +1443,7 @@ def make_huge_line_file(path: str, pool: Pool, rng: random.Random, mib: float) -
 
 
 def full_scan_section(args, bench: Bench, env: Env, work: str, keyguard: str, rg, peers: dict, pool: Pool,
-                      rng: random.Random, large: str | None, info: dict):
+                      rng: random.Random, large: str | None, info: dict, before: str | None = None):
     if not rg:
         bench.notes.append("c. ripgrep (rg) not on PATH: no reference for the full scan")
     else:
@@ -1448,7 +1454,8 @@ def full_scan_section(args, bench: Bench, env: Env, work: str, keyguard: str, rg
         sec = f"c. full scan, generated Rust repo: {nfiles} files, {mb:.0f} MB (page cache warm)"
         log("warming the page cache")
         warm_page_cache(large)
-        full_scan_rows(args, bench, sec, large, [keyguard, "--all"], ["."], rg, peers, mb, work, all_peers=True)
+        full_scan_rows(args, bench, sec, large, [keyguard, "--all"], ["."], rg, peers, mb, work, all_peers=True,
+                       before=before)
         for name in ("gitleaks", "kingfisher", "ripsecrets", "detect-secrets"):
             if not args.skip_peers and not peers.get(name):
                 bench.notes.append(f"c. {name}: not found, skipped")
@@ -1463,7 +1470,7 @@ def full_scan_section(args, bench: Bench, env: Env, work: str, keyguard: str, rg
             log(f"warming the page cache ({lang})")
             warm_page_cache(tree)
             full_scan_rows(args, bench, sec, tree, [keyguard, "--all"], ["."], rg, peers, mb, work,
-                           all_peers=False, extra_env={"GIT_DIR": git_dir})
+                           all_peers=False, extra_env={"GIT_DIR": git_dir}, before=before)
         bench.notes.append("c. real trees: `keyguard --all` runs with GIT_DIR naming an empty repository whose "
                            "working tree is the tree (git lists every file as untracked); MB = every file's bytes")
     if "huge-line" in args.trees:

@@ -2,9 +2,10 @@
 two settings install.sh also makes, so that `pip wheel .` gives the same
 binary as `./install.sh`.
 
-On Linux with glibc the binary is linked statically (+crt-static): it starts
-in half the time, and the hook runs on every commit; a static binary also
-runs on any Linux, whatever its glibc. The flag must reach only the binary,
+On Linux with glibc the binary is linked statically (+crt-static), and not
+position-independent (relocation-model=static: nothing to relocate at
+start): it starts in half the time, and the hook runs on every commit; a
+static binary also runs on any Linux, whatever its glibc. The flag must reach only the binary,
 not the proc-macros cargo builds for the host (they cannot be static), so
 cargo gets an explicit --target: then RUSTFLAGS apply to that target only.
 maturin takes extra arguments for its PEP 517 build from MATURIN_PEP517_ARGS.
@@ -48,7 +49,7 @@ def _link_statically_on_glibc():
         return
     os.environ["MATURIN_PEP517_ARGS"] = f"{args} --target {host}".strip()
     flags = os.environ.get("RUSTFLAGS", "")
-    os.environ["RUSTFLAGS"] = f"{flags} -C target-feature=+crt-static".strip()
+    os.environ["RUSTFLAGS"] = f"{flags} -C target-feature=+crt-static -C relocation-model=static".strip()
 
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):

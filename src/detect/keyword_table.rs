@@ -36,19 +36,27 @@ const MIN_ENCODED_KEYWORD: usize = 4;
 /// Bits in the prefix bitmap: one per pair of bytes.
 const PREFIX_BITS: usize = 1 << 16;
 
-/// The keywords of a rule set, and where each came from.
+/// The keywords of a rule set, and where each came from. Laid out flat
+/// (one text, one array of numbers per list, with the end of each item):
+/// as statics, slices of slices would need a relocation each when a
+/// position-independent binary starts, thousands of them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeywordTable {
-    /// Lower-cased keywords and encoded keyword forms, without duplicates.
-    pub keywords: Cow<'static, [Cow<'static, str>]>,
-    /// For each keyword, the slots that listed it: a rule's index in the
-    /// rule set, or a decoder's slot.
-    pub keyword_slots: Cow<'static, [Cow<'static, [u32]>]>,
+    /// Lower-cased keywords and encoded keyword forms, without duplicates,
+    /// one after another; keyword `k` ends at `keyword_ends[k]`.
+    pub text: Cow<'static, str>,
+    pub keyword_ends: Cow<'static, [u32]>,
+    /// For each keyword, the slots that listed it (a rule's index in the
+    /// rule set, or a decoder's slot); keyword `k`'s end at `slot_ends[k]`.
+    pub slots: Cow<'static, [u32]>,
+    pub slot_ends: Cow<'static, [u32]>,
     /// The two-byte prefixes of the keywords (first byte times 256 plus the
     /// second), sorted. A one-byte keyword has every prefix it starts.
     pub prefixes: Cow<'static, [u16]>,
-    /// For each prefix, the keywords that start with it.
-    pub prefix_keywords: Cow<'static, [Cow<'static, [u32]>]>,
+    /// For each prefix, the keywords that start with it; prefix `p`'s end
+    /// at `prefix_ends[p]`.
+    pub prefix_keywords: Cow<'static, [u32]>,
+    pub prefix_ends: Cow<'static, [u32]>,
     /// A bit per two-byte prefix, set for those in `prefixes`.
     pub prefix_bits: Cow<'static, [u64]>,
 }
@@ -103,23 +111,50 @@ impl KeywordTable {
         }
         by_prefix.sort_unstable();
         let mut prefixes: Vec<u16> = Vec::new();
-        let mut prefix_keywords: Vec<Cow<'static, [u32]>> = Vec::new();
+        let mut prefix_ends: Vec<u32> = Vec::new();
         let mut prefix_bits = vec![0u64; PREFIX_BITS / 64];
-        for (prefix, k) in by_prefix {
+        for (i, &(prefix, _)) in by_prefix.iter().enumerate() {
             if prefixes.last() != Some(&prefix) {
                 prefixes.push(prefix);
-                prefix_keywords.push(Cow::Owned(Vec::new()));
+                prefix_ends.push(0);
                 prefix_bits[usize::from(prefix) / 64] |= 1 << (prefix % 64);
             }
-            prefix_keywords.last_mut().expect("pushed").to_mut().push(k);
+            *prefix_ends.last_mut().expect("pushed") = end(i + 1);
         }
         KeywordTable {
-            keywords: keywords.into_iter().map(Cow::Owned).collect(),
-            keyword_slots: keyword_slots.into_iter().map(Cow::Owned).collect(),
+            text: Cow::Owned(keywords.concat()),
+            keyword_ends: Cow::Owned(ends(keywords.iter().map(String::len))),
+            slots: Cow::Owned(keyword_slots.concat()),
+            slot_ends: Cow::Owned(ends(keyword_slots.iter().map(Vec::len))),
             prefixes: Cow::Owned(prefixes),
-            prefix_keywords: Cow::Owned(prefix_keywords),
+            prefix_keywords: Cow::Owned(by_prefix.into_iter().map(|(_, k)| k).collect()),
+            prefix_ends: Cow::Owned(prefix_ends),
             prefix_bits: Cow::Owned(prefix_bits),
         }
+    }
+
+    /// How many keywords there are.
+    pub fn len(&self) -> usize {
+        self.keyword_ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keyword_ends.is_empty()
+    }
+
+    /// Keyword `k`, lower-cased.
+    pub fn keyword(&self, k: usize) -> &[u8] {
+        &self.text.as_bytes()[item(&self.keyword_ends, k)]
+    }
+
+    /// Every keyword, in order.
+    pub fn keywords(&self) -> impl Iterator<Item = &[u8]> {
+        (0..self.len()).map(|k| self.keyword(k))
+    }
+
+    /// The slots that listed keyword `k`.
+    pub fn slots(&self, k: usize) -> &[u32] {
+        &self.slots[item(&self.slot_ends, k)]
     }
 
     /// The slot of the decoder of `encoding`: after every rule's.
@@ -153,13 +188,36 @@ impl KeywordTable {
                 .prefixes
                 .binary_search(&prefix)
                 .expect("a set bit is a listed prefix");
-            for &k in self.prefix_keywords[group].iter() {
-                if lower[start..].starts_with(self.keywords[k as usize].as_bytes()) {
+            for &k in &self.prefix_keywords[item(&self.prefix_ends, group)] {
+                if lower[start..].starts_with(self.keyword(k as usize)) {
                     found(start, k as usize);
                 }
             }
         }
     }
+}
+
+/// The ends of items of these lengths, laid one after another.
+fn ends(lengths: impl Iterator<Item = usize>) -> Vec<u32> {
+    lengths
+        .scan(0, |at, len| {
+            *at += len;
+            Some(end(*at))
+        })
+        .collect()
+}
+
+fn end(at: usize) -> u32 {
+    u32::try_from(at).expect("a keyword table under 4 GB")
+}
+
+/// The range of item `i` of a flat list with these ends.
+fn item(ends: &[u32], i: usize) -> std::ops::Range<usize> {
+    let start = match i {
+        0 => 0,
+        _ => ends[i - 1] as usize,
+    };
+    start..ends[i] as usize
 }
 
 fn pair(first: u8, second: u8) -> u16 {

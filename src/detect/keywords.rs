@@ -177,16 +177,12 @@ mod tests {
         let table = KeywordTable::build(rules.iter().map(|k| (&k[..], true)));
         let mut out = Vec::new();
         let mut found = |start: usize, k: usize| {
-            out.extend(
-                table.keyword_slots[k]
-                    .iter()
-                    .map(|&rule| (start, rule as usize)),
-            )
+            out.extend(table.slots(k).iter().map(|&rule| (start, rule as usize)))
         };
         match profile {
             Profile::Hook => table.for_each_match(&text.to_ascii_lowercase(), &mut found),
             Profile::Bulk => {
-                let bytes: Vec<&[u8]> = table.keywords.iter().map(|k| k.as_bytes()).collect();
+                let bytes: Vec<&[u8]> = table.keywords().collect();
                 LaneDfa::new(&bytes).for_each_match(text, &mut found)
             }
         }

@@ -102,8 +102,7 @@ impl Prefilter {
             Profile::Bulk => self
                 .lanes
                 .get_or_init(|| {
-                    let keywords: Vec<&[u8]> =
-                        self.table.keywords.iter().map(|k| k.as_bytes()).collect();
+                    let keywords: Vec<&[u8]> = self.table.keywords().collect();
                     LaneDfa::new(&keywords)
                 })
                 .for_each_match(bytes, found),
@@ -133,8 +132,8 @@ impl Prefilter {
                 line_start = searched_to + i + 1;
             }
             searched_to = start;
-            let hit = &bytes[start..start + self.table.keywords[pattern].len()];
-            for &slot in self.table.keyword_slots[pattern].iter() {
+            let hit = &bytes[start..start + self.table.keyword(pattern).len()];
+            for &slot in self.table.slots(pattern) {
                 let Some(rule) = self.candidate_of(slot) else {
                     continue;
                 };
@@ -229,7 +228,7 @@ mod table_tests {
         let built = KeywordTable::build(BUILTIN_RULES.iter().map(|r| (&r.keywords[..], r.generic)));
         assert_eq!(built, BUILTIN_KEYWORD_TABLE);
         assert!(
-            BUILTIN_KEYWORD_TABLE.keywords.len() > 1000,
+            BUILTIN_KEYWORD_TABLE.len() > 1000,
             "encoded forms are listed"
         );
     }
