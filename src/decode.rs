@@ -284,10 +284,45 @@ impl DecodedText {
     }
 }
 
+fn is_base64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
+}
+
+/// The runs of the base64 alphabet (either alphabet) at least as long as
+/// the shortest token decoded, in order: every base64 and hex token of
+/// `text` lies inside one, and so does every encoded keyword that could
+/// lead to a decoded secret. Found by looking at every
+/// [`MIN_ENCODED_TOKEN`]th byte, and around it only where it is in the
+/// alphabet: such a run holds one of them, and code's short words and
+/// punctuation cost less than a byte-by-byte pass.
+pub fn encoded_runs(text: &[u8]) -> Vec<(usize, usize)> {
+    let mut runs = Vec::new();
+    let mut probe = MIN_ENCODED_TOKEN - 1;
+    while probe < text.len() {
+        if !is_base64(text[probe]) {
+            probe += MIN_ENCODED_TOKEN;
+            continue;
+        }
+        let mut start = probe;
+        while start > 0 && is_base64(text[start - 1]) {
+            start -= 1;
+        }
+        let mut end = probe + 1;
+        while end < text.len() && is_base64(text[end]) {
+            end += 1;
+        }
+        if end - start >= MIN_ENCODED_TOKEN {
+            runs.push((start, end));
+        }
+        // `end` is outside the alphabet: a later run starts after it.
+        probe = end + MIN_ENCODED_TOKEN;
+    }
+    runs
+}
+
 /// The runs of base64 characters (either alphabet, with up to two `=`)
 /// long enough to hold a key, as byte ranges of `line`.
 fn base64_tokens(line: &[u8]) -> Vec<(usize, usize)> {
-    let is_base64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_');
     let mut tokens = Vec::new();
     let mut i = 0;
     while i < line.len() {
@@ -541,6 +576,34 @@ mod tests {
             }
         }
         assert_eq!(encode_base64(b"user:pass"), "dXNlcjpwYXNz");
+    }
+
+    #[test]
+    fn encoded_runs_are_every_long_run_of_the_alphabet() {
+        let mut rng = crate::rules::examples::Rng::seeded(11);
+        let pieces = ["a", "Zz9", "+/", "-_", " ", "\n", "=", ".", "\"", "é"];
+        for case in 0..2000 {
+            let text: String = (0..rng.below(200))
+                .map(|_| {
+                    let piece = pieces[rng.below(pieces.len())];
+                    piece.repeat(1 + rng.below(6))
+                })
+                .collect();
+            let bytes = text.as_bytes();
+            let mut expected = Vec::new();
+            let mut i = 0;
+            while i < bytes.len() {
+                let start = i;
+                while i < bytes.len() && is_base64(bytes[i]) {
+                    i += 1;
+                }
+                if i - start >= MIN_ENCODED_TOKEN {
+                    expected.push((start, i));
+                }
+                i = i.max(start + 1);
+            }
+            assert_eq!(encoded_runs(bytes), expected, "case {case}");
+        }
     }
 
     #[test]

@@ -150,7 +150,7 @@ impl LaneDfa {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::keyword_table::KeywordTable;
+    use crate::detect::keyword_table::KeywordTables;
     use crate::rules::Profile;
 
     /// Every (start, keyword) pair, by brute force.
@@ -174,7 +174,7 @@ mod tests {
     /// table's keywords (deduplicated, so a hit names each keyword it is).
     fn search(keywords: &[&str], text: &[u8], profile: Profile) -> Vec<(usize, usize)> {
         let rules: Vec<[&str; 1]> = keywords.iter().map(|&k| [k]).collect();
-        let table = KeywordTable::build(rules.iter().map(|k| (&k[..], true)));
+        let table = KeywordTables::build(rules.iter().map(|k| (&k[..], true))).plain;
         let mut out = Vec::new();
         let mut found = |start: usize, k: usize| {
             out.extend(table.slots(k).iter().map(|&rule| (start, rule as usize)))

@@ -9,9 +9,9 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use super::keyword_table::{KeywordTable, DECODERS};
+use super::keyword_table::{KeywordTable, KeywordTables, DECODERS};
 use super::keywords::LaneDfa;
-use crate::decode::{escaped_line_starts, Encoding};
+use crate::decode::{encoded_runs, escaped_line_starts, Encoding};
 use crate::rules::{Profile, Rule, BUILTIN_RULES};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_keywords.rs"));
@@ -38,8 +38,8 @@ fn decoder_index(encoding: Encoding) -> usize {
 /// the bulk profile's searcher is built on first use, so that a scan that
 /// reads nothing never pays for it.
 pub struct Prefilter {
-    /// build.rs's table when every rule is a built-in one, else built now.
-    table: Cow<'static, KeywordTable>,
+    /// build.rs's tables when every rule is a built-in one, else built now.
+    tables: Cow<'static, KeywordTables>,
     /// With build.rs's table and some built-in rules left out (`disable`):
     /// for each built-in rule, its index in the rule set, if there.
     rule_of_builtin: Option<Vec<Option<usize>>>,
@@ -55,7 +55,7 @@ impl Prefilter {
             .filter(|&i| rules[i].keywords.is_empty())
             .collect();
         let builtin: Option<Vec<usize>> = rules.iter().map(|r| r.builtin).collect();
-        let (table, rule_of_builtin) = match builtin {
+        let (tables, rule_of_builtin) = match builtin {
             Some(indices) if indices.windows(2).all(|w| w[0] < w[1]) => {
                 let remap = (indices.len() != BUILTIN_RULES.len()).then(|| {
                     let mut remap = vec![None; BUILTIN_RULES.len()];
@@ -64,15 +64,16 @@ impl Prefilter {
                     }
                     remap
                 });
-                (Cow::Borrowed(&BUILTIN_KEYWORD_TABLE), remap)
+                (Cow::Borrowed(&BUILTIN_KEYWORD_TABLES), remap)
             }
             _ => {
-                let table = KeywordTable::build(rules.iter().map(|r| (&r.keywords[..], r.generic)));
-                (Cow::Owned(table), None)
+                let tables =
+                    KeywordTables::build(rules.iter().map(|r| (&r.keywords[..], r.generic)));
+                (Cow::Owned(tables), None)
             }
         };
         Prefilter {
-            table,
+            tables,
             rule_of_builtin,
             unfiltered_rules,
             profile,
@@ -92,21 +93,31 @@ impl Prefilter {
         }
     }
 
-    /// Calls `found(start, keyword)` for every keyword hit in `bytes`.
-    fn for_each_keyword(&self, bytes: &[u8], found: impl FnMut(usize, usize)) {
+    /// Every keyword hit in `bytes`, in order of position: plain keywords
+    /// anywhere, encoded ones inside long runs of the base64 alphabet.
+    fn keyword_hits(&self, bytes: &[u8]) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        let plain = &self.tables.plain;
+        let mut found = |start: usize, keyword: usize| hits.push(Hit::plain(start, keyword));
         match self.profile {
             // Lower-casing keeps every byte where it is.
-            Profile::Hook => self
-                .table
-                .for_each_match(&bytes.to_ascii_lowercase(), found),
+            Profile::Hook => plain.for_each_match(&bytes.to_ascii_lowercase(), &mut found),
             Profile::Bulk => self
                 .lanes
                 .get_or_init(|| {
-                    let keywords: Vec<&[u8]> = self.table.keywords().collect();
+                    let keywords: Vec<&[u8]> = plain.keywords().collect();
                     LaneDfa::new(&keywords)
                 })
-                .for_each_match(bytes, found),
+                .for_each_match(bytes, &mut found),
         }
+        for (start, end) in encoded_runs(bytes) {
+            let run = bytes[start..end].to_ascii_lowercase();
+            self.tables.encoded.for_each_match(&run, |at, keyword| {
+                hits.push(Hit::encoded(start + at, keyword))
+            });
+        }
+        hits.sort_unstable();
+        hits
     }
 
     /// (line start offset, rule index) pairs worth running a regex on,
@@ -122,18 +133,25 @@ impl Prefilter {
         // searching back only as far as the previous hit: a long line
         // without newlines (minified code) is not searched back once per
         // keyword hit.
-        let mut hits: Vec<(usize, usize)> = Vec::new();
-        self.for_each_keyword(bytes, |start, keyword| hits.push((start, keyword)));
-        hits.sort_unstable();
+        let hits = self.keyword_hits(bytes);
         let keyword_hits = hits.len();
         let (mut line_start, mut searched_to) = (0, 0);
-        for (start, pattern) in hits {
+        for Hit {
+            start,
+            encoded,
+            keyword,
+        } in hits
+        {
             if let Some(i) = memchr::memrchr(b'\n', &bytes[searched_to..start]) {
                 line_start = searched_to + i + 1;
             }
             searched_to = start;
-            let hit = &bytes[start..start + self.table.keyword(pattern).len()];
-            for &slot in self.table.slots(pattern) {
+            let table = match encoded {
+                true => &self.tables.encoded,
+                false => &self.tables.plain,
+            };
+            let hit = &bytes[start..start + table.keyword(keyword).len()];
+            for &slot in table.slots(keyword) {
                 let Some(rule) = self.candidate_of(slot) else {
                     continue;
                 };
@@ -168,6 +186,33 @@ impl Prefilter {
         candidates.sort_unstable();
         candidates.dedup();
         (candidates, keyword_hits)
+    }
+}
+
+/// A keyword found at `start`: keyword `keyword` of the plain or the
+/// encoded table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Hit {
+    start: usize,
+    encoded: bool,
+    keyword: usize,
+}
+
+impl Hit {
+    fn plain(start: usize, keyword: usize) -> Hit {
+        Hit {
+            start,
+            encoded: false,
+            keyword,
+        }
+    }
+
+    fn encoded(start: usize, keyword: usize) -> Hit {
+        Hit {
+            start,
+            encoded: true,
+            keyword,
+        }
     }
 }
 
@@ -224,12 +269,19 @@ mod table_tests {
     /// rules today (the build script and the crate share that code, but a
     /// stale OUT_DIR or a change to one side would show here).
     #[test]
-    fn the_built_in_keyword_table_is_the_one_the_rules_give() {
-        let built = KeywordTable::build(BUILTIN_RULES.iter().map(|r| (&r.keywords[..], r.generic)));
-        assert_eq!(built, BUILTIN_KEYWORD_TABLE);
+    fn the_built_in_keyword_tables_are_the_ones_the_rules_give() {
+        let built =
+            KeywordTables::build(BUILTIN_RULES.iter().map(|r| (&r.keywords[..], r.generic)));
+        assert_eq!(built, BUILTIN_KEYWORD_TABLES);
+        let (plain, encoded) = (
+            &BUILTIN_KEYWORD_TABLES.plain,
+            &BUILTIN_KEYWORD_TABLES.encoded,
+        );
         assert!(
-            BUILTIN_KEYWORD_TABLE.len() > 1000,
-            "encoded forms are listed"
+            encoded.len() > 1000 && plain.len() > 300,
+            "{} {}",
+            plain.len(),
+            encoded.len()
         );
     }
 
@@ -282,12 +334,12 @@ mod table_tests {
             for profile in [Profile::Hook, Profile::Bulk] {
                 let ours = Prefilter::new(&set.rules, profile);
                 assert_eq!(
-                    matches!(ours.table, Cow::Borrowed(_)),
+                    matches!(ours.tables, Cow::Borrowed(_)),
                     user.is_empty(),
                     "build.rs's table serves the built-in rules alone"
                 );
                 let theirs = Prefilter::new(&unmapped, profile);
-                assert!(matches!(theirs.table, Cow::Owned(_)));
+                assert!(matches!(theirs.tables, Cow::Owned(_)));
                 let found = ours.candidates(&set.rules, text.as_bytes());
                 let expected = theirs.candidates(&unmapped, text.as_bytes());
                 assert!(found.len() > 1000, "{profile:?}: {}", found.len());
