@@ -117,6 +117,7 @@ fn keyword_table_source(tables: &keyword_table::KeywordTables) -> String {
              keyword_ends: {},\n\
              slots: {},\n\
              slot_ends: {},\n\
+             window: {},\n\
              prefixes: {},\n\
              prefix_keywords: {},\n\
              prefix_ends: {},\n\
@@ -126,6 +127,7 @@ fn keyword_table_source(tables: &keyword_table::KeywordTables) -> String {
             numbers(&table.keyword_ends),
             numbers(&table.slots),
             numbers(&table.slot_ends),
+            table.window,
             numbers(&table.prefixes),
             numbers(&table.prefix_keywords),
             numbers(&table.prefix_ends),

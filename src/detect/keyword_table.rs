@@ -17,9 +17,12 @@
 //! small staged file: 5.3 M of 11.2 M instructions). A rule set with the
 //! user's own rules builds it at start, with the same code.
 //!
-//! The hook's search needs no automaton: a bit per two-byte prefix rules
-//! out most positions with one load, and the keywords with a set prefix
-//! are then compared whole.
+//! The hook's search needs no automaton: a bit per window key (the first
+//! two bytes of a keyword, or a hash of its first four when every keyword
+//! has four) rules out most positions with one load, and the keywords with
+//! a set key are then compared whole. Four-byte windows keep the bitmap of
+//! the thousands of encoded forms sparse: over two bytes, most pairs of
+//! letters and digits are some form's start.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -40,7 +43,7 @@ pub const DECODERS: [Encoding; 4] = [
 /// form is too short to be rare in base64 text.
 const MIN_ENCODED_KEYWORD: usize = 4;
 
-/// Bits in the prefix bitmap: one per pair of bytes.
+/// Bits in the window bitmap: one per 16-bit window key.
 const PREFIX_BITS: usize = 1 << 16;
 
 /// The keywords of a rule set, and where each came from. Laid out flat
@@ -57,8 +60,11 @@ pub struct KeywordTable {
     /// rule set, or a decoder's slot); keyword `k`'s end at `slot_ends[k]`.
     pub slots: Cow<'static, [u32]>,
     pub slot_ends: Cow<'static, [u32]>,
-    /// The two-byte prefixes of the keywords (first byte times 256 plus the
-    /// second), sorted. A one-byte keyword has every prefix it starts.
+    /// How many bytes of a keyword its window key is made of: 4 when
+    /// every keyword has 4, else 2.
+    pub window: u8,
+    /// The window keys of the keywords (see [`window_key`]), sorted. A
+    /// one-byte keyword has every two-byte key it starts.
     pub prefixes: Cow<'static, [u16]>,
     /// For each prefix, the keywords that start with it; prefix `p`'s end
     /// at `prefix_ends[p]`.
@@ -138,13 +144,17 @@ impl KeywordTable {
             slots: keyword_slots,
             ..
         } = listed;
+        let window = match keywords.iter().all(|k| k.len() >= 4) {
+            true => 4,
+            false => 2,
+        };
         let mut by_prefix: Vec<(u16, u32)> = Vec::new();
         for (k, keyword) in keywords.iter().enumerate() {
             let k = k as u32;
             match keyword.as_bytes() {
                 [] => {}
                 [only] => by_prefix.extend((0..=255u16).map(|next| (pair(*only, next as u8), k))),
-                [first, second, ..] => by_prefix.push((pair(*first, *second), k)),
+                bytes => by_prefix.extend(window_key(window, bytes).map(|key| (key, k))),
             }
         }
         by_prefix.sort_unstable();
@@ -164,6 +174,7 @@ impl KeywordTable {
             keyword_ends: Cow::Owned(ends(keywords.iter().map(String::len))),
             slots: Cow::Owned(keyword_slots.concat()),
             slot_ends: Cow::Owned(ends(keyword_slots.iter().map(Vec::len))),
+            window: window as u8,
             prefixes: Cow::Owned(prefixes),
             prefix_keywords: Cow::Owned(by_prefix.into_iter().map(|(_, k)| k).collect()),
             prefix_ends: Cow::Owned(prefix_ends),
@@ -211,26 +222,48 @@ impl KeywordTable {
     }
 
     /// Calls `found(start, keyword)` for every occurrence of every keyword
-    /// in `lower`, a lower-cased text, overlapping ones included, in order
-    /// of position. The hook's search: for a few lines it costs less than
-    /// building any automaton.
-    pub fn for_each_match(&self, lower: &[u8], mut found: impl FnMut(usize, usize)) {
-        for (start, &byte) in lower.iter().enumerate() {
-            // Past the end, a NUL: only a one-byte keyword is in its group.
-            let next = lower.get(start + 1).copied().unwrap_or(0);
-            let prefix = pair(byte, next);
-            if self.prefix_bits[usize::from(prefix) / 64] & (1 << (prefix % 64)) == 0 {
+    /// in `text`, ASCII case-insensitively, overlapping ones included, in
+    /// order of position. The hook's search: for a few lines it costs less
+    /// than building any automaton.
+    pub fn for_each_match(&self, text: &[u8], mut found: impl FnMut(usize, usize)) {
+        let window = usize::from(self.window);
+        for start in 0..text.len() {
+            let Some(key) = window_key(window, &text[start..]) else {
+                break;
+            };
+            if self.prefix_bits[usize::from(key) / 64] & (1 << (key % 64)) == 0 {
                 continue;
             }
             let group = self
                 .prefixes
-                .binary_search(&prefix)
-                .expect("a set bit is a listed prefix");
+                .binary_search(&key)
+                .expect("a set bit is a listed key");
             for &k in &self.prefix_keywords[item(&self.prefix_ends, group)] {
-                if lower[start..].starts_with(self.keyword(k as usize)) {
+                let keyword = self.keyword(k as usize);
+                let here = text.get(start..start + keyword.len());
+                if here.is_some_and(|here| here.eq_ignore_ascii_case(keyword)) {
                     found(start, k as usize);
                 }
             }
+        }
+    }
+}
+
+/// The window key of the text at the start of `bytes`, lower-cased: for a
+/// window of two bytes, the bytes themselves (past the end, a NUL: only a
+/// one-byte keyword has such a key); for four, a multiplicative hash of
+/// them. `None` when fewer bytes are left than any keyword has.
+fn window_key(window: usize, bytes: &[u8]) -> Option<u16> {
+    match window {
+        2 => {
+            let first = bytes.first()?.to_ascii_lowercase();
+            let second = bytes.get(1).map_or(0, u8::to_ascii_lowercase);
+            Some(pair(first, second))
+        }
+        _ => {
+            let four: [u8; 4] = bytes.get(..4)?.try_into().expect("four bytes");
+            let word = u32::from_le_bytes(four.map(|b| b.to_ascii_lowercase()));
+            Some((word.wrapping_mul(0x9E37_79B1) >> 16) as u16)
         }
     }
 }

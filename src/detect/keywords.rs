@@ -180,7 +180,7 @@ mod tests {
             out.extend(table.slots(k).iter().map(|&rule| (start, rule as usize)))
         };
         match profile {
-            Profile::Hook => table.for_each_match(&text.to_ascii_lowercase(), &mut found),
+            Profile::Hook => table.for_each_match(text, &mut found),
             Profile::Bulk => {
                 let bytes: Vec<&[u8]> = table.keywords().collect();
                 LaneDfa::new(&bytes).for_each_match(text, &mut found)
