@@ -284,40 +284,93 @@ impl DecodedText {
     }
 }
 
+/// The bytes of either base64 alphabet.
+const BASE64_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_');
+        b += 1;
+    }
+    table
+};
+
 fn is_base64(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
+    BASE64_BYTES[usize::from(b)]
 }
 
 /// The runs of the base64 alphabet (either alphabet) at least as long as
-/// the shortest token decoded, in order: every base64 and hex token of
-/// `text` lies inside one, and so does every encoded keyword that could
-/// lead to a decoded secret. Found by looking at every
-/// [`MIN_ENCODED_TOKEN`]th byte, and around it only where it is in the
-/// alphabet: such a run holds one of them, and code's short words and
-/// punctuation cost less than a byte-by-byte pass.
+/// the shortest token decoded that may be base64 or hex of text
+/// ([`may_encode_text`]), in order: every token of `text` that decodes to
+/// text lies inside one, and so does every encoded keyword that could lead
+/// to a decoded secret. Such a run holds a whole aligned 8-byte word of the
+/// alphabet: only those words are looked around, and in code most words
+/// are ruled out by their first few bytes (a byte-by-byte pass, or looking
+/// around every byte of the alphabet, cost more than the keyword search).
 pub fn encoded_runs(text: &[u8]) -> Vec<(usize, usize)> {
+    const WORD: usize = 8;
+    const _: () = assert!(MIN_ENCODED_TOKEN >= 2 * WORD - 1);
     let mut runs = Vec::new();
-    let mut probe = MIN_ENCODED_TOKEN - 1;
-    while probe < text.len() {
-        if !is_base64(text[probe]) {
-            probe += MIN_ENCODED_TOKEN;
+    let mut word = 0;
+    while word + WORD <= text.len() {
+        // Without a branch per byte: where a word leaves the alphabet is
+        // random, and mispredicted exits cost more than eight lookups.
+        let bytes: &[u8; WORD] = text[word..word + WORD].try_into().expect("a whole word");
+        if !bytes.iter().fold(true, |all, &b| all & is_base64(b)) {
+            word += WORD;
             continue;
         }
-        let mut start = probe;
+        let mut start = word;
         while start > 0 && is_base64(text[start - 1]) {
             start -= 1;
         }
-        let mut end = probe + 1;
+        let mut end = word + WORD;
         while end < text.len() && is_base64(text[end]) {
             end += 1;
         }
-        if end - start >= MIN_ENCODED_TOKEN {
+        if end - start >= MIN_ENCODED_TOKEN && may_encode_text(&text[start..end]) {
             runs.push((start, end));
         }
-        // `end` is outside the alphabet: a later run starts after it.
-        probe = end + MIN_ENCODED_TOKEN;
+        // `end` is outside the alphabet: the next whole word is after it.
+        word = (end / WORD + 1) * WORD;
     }
     runs
+}
+
+/// The run of [`encoded_runs`] that holds `text[start..end]`, if it is one.
+pub fn encoded_run_around(text: &[u8], start: usize, end: usize) -> Option<(usize, usize)> {
+    if !text[start..end].iter().all(|&b| is_base64(b)) {
+        return None;
+    }
+    let mut run = (start, end);
+    while run.0 > 0 && is_base64(text[run.0 - 1]) {
+        run.0 -= 1;
+    }
+    while run.1 < text.len() && is_base64(text[run.1]) {
+        run.1 += 1;
+    }
+    (run.1 - run.0 >= MIN_ENCODED_TOKEN && may_encode_text(&text[run.0..run.1])).then_some(run)
+}
+
+/// Whether `run`, read from its start as the decoders read it, may be
+/// base64 or hex of text: each four-character group of base64 starts with
+/// the top six bits of a byte, below 32 (`A`-`f`) for ASCII; each pair of
+/// hex digits of printable ASCII starts with 2-7. One group or pair in
+/// four may fail (the bytes of UTF-8 characters, a tab). Identifiers,
+/// paths and the encoding of binary (hashes, images) fail within a few
+/// groups.
+pub fn may_encode_text(run: &[u8]) -> bool {
+    let leads_text = |step: usize, leads: fn(u8) -> bool| {
+        let allowed = run.len() / step / 4;
+        run.iter()
+            .step_by(step)
+            .filter(|&&b| !leads(b))
+            .nth(allowed)
+            .is_none()
+    };
+    leads_text(4, |b| matches!(b, b'A'..=b'Z' | b'a'..=b'f'))
+        || (run.iter().all(u8::is_ascii_hexdigit) && leads_text(2, |b| matches!(b, b'2'..=b'7')))
 }
 
 /// The runs of base64 characters (either alphabet, with up to two `=`)
@@ -597,12 +650,52 @@ mod tests {
                 while i < bytes.len() && is_base64(bytes[i]) {
                     i += 1;
                 }
-                if i - start >= MIN_ENCODED_TOKEN {
+                if i - start >= MIN_ENCODED_TOKEN && may_encode_text(&bytes[start..i]) {
                     expected.push((start, i));
                 }
                 i = i.max(start + 1);
             }
             assert_eq!(encoded_runs(bytes), expected, "case {case}");
+        }
+    }
+
+    /// Base64 and hex of text pass, in every alignment of what they hold;
+    /// code's long words, paths and the base64 of hashes do not.
+    #[test]
+    fn only_runs_that_may_encode_text_are_searched() {
+        let texts = [
+            "sk_live_0123456789abcdefghij",
+            "apiVersion: v1\nkind: Secret\n",
+            "user:hunter2-and-more",
+            "Grüße aus Köln, with a token ghp_abc",
+        ];
+        for text in texts {
+            for pad in ["", "a", "ab"] {
+                let plain = format!("{pad}{text}");
+                let base64 = encode_base64(plain.as_bytes());
+                let url_safe = base64.replace('+', "-").replace('/', "_");
+                let body = url_safe.trim_end_matches('=');
+                assert!(may_encode_text(body.as_bytes()), "base64 of {plain:?}");
+                assert!(
+                    may_encode_text(encode_hex(plain.as_bytes()).as_bytes()),
+                    "hex of {plain:?}"
+                );
+                let upper = encode_hex(plain.as_bytes()).to_ascii_uppercase();
+                assert!(may_encode_text(upper.as_bytes()), "HEX of {plain:?}");
+            }
+        }
+        let mut rng = crate::rules::examples::Rng::seeded(3);
+        let digest: Vec<u8> = (0..64).map(|_| rng.below(256) as u8).collect();
+        let not_text = [
+            "some_long_function_name_here".to_string(),
+            "getPasswordDataAPIClient".to_string(),
+            "src/detect/keyword_table/mod.rs".to_string(),
+            "node_modules/@aws-sdk/client-s3/dist".to_string(),
+            encode_base64(&digest).trim_end_matches('=').to_string(),
+            encode_hex(&digest),
+        ];
+        for run in &not_text {
+            assert!(!may_encode_text(run.as_bytes()), "{run}");
         }
     }
 
