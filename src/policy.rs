@@ -43,9 +43,14 @@ pub const DEFAULT_TEMPLATE_FILES: &[&str] = &[
 /// Files that document an API by example: AWS's `*.examples.json` (JavaScript
 /// SDK) and `examples-1.json` (botocore), and
 /// OpenAPI (Swagger) descriptions, whose `example:` values are made up for
-/// the reader. Loose `name = value` rules skip them; provider rules, which
-/// recognise a real key by its format, still read them.
-pub const API_EXAMPLE_FILES: [&str; 8] = [
+/// the reader; and reStructuredText, the source of Sphinx documentation,
+/// which no program reads its settings from (`SECRET_KEY = '…'` there is an
+/// example for the reader to replace). Loose `name = value` rules skip them;
+/// provider rules, which recognise a real key by its format, still read
+/// them. Markdown is not among them: READMEs are where a project's own
+/// setup commands, with their real tokens, get pasted.
+pub const API_EXAMPLE_FILES: [&str; 9] = [
+    "*.rst",
     "*.examples.json",
     "examples-[0-9].json",
     "swagger.json",
@@ -304,6 +309,24 @@ mod tests {
 
     fn defaults() -> SecretFiles {
         SecretFiles::from_config(&SecretFilesConfig::default()).unwrap()
+    }
+
+    /// Documentation sources and API examples skip the loose rules;
+    /// Markdown and code do not.
+    #[test]
+    fn example_files() {
+        let examples = globs(&API_EXAMPLE_FILES);
+        for path in [
+            "docs/config.rst",
+            "README.rst",
+            "apis/s3-2006-03-01.examples.json",
+            "api/openapi.yaml",
+        ] {
+            assert!(examples.is_match(path), "{path}");
+        }
+        for path in ["README.md", "docs/setup.md", "config.py", "notes.rst.py"] {
+            assert!(!examples.is_match(path), "{path}");
+        }
     }
 
     #[test]

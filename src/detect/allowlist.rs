@@ -87,6 +87,7 @@ const NON_SECRET_NAME_SUFFIXES: &[&str] = &[
     "env",
     "var",
     "key_id",
+    "keyid",
     "hash",
     "label",
     "public",
@@ -201,8 +202,9 @@ pub fn is_non_secret_name(name: &[u8]) -> bool {
 }
 
 /// Names of values that travel in the open: pagination and idempotency
-/// tokens (`NextToken`, `ClientToken`), CSRF tokens, lookup keys
-/// (`instance-key`, `result_key`), salts. Compared without separators.
+/// tokens (`NextToken`, `ClientToken`), CSRF and domain-verification
+/// tokens, lookup and cache keys (`instance-key`, `result_key`,
+/// `cached_token_key`), salts. Compared without separators.
 fn names_a_handle(lower: &[u8]) -> bool {
     const HANDLES: &[&[u8]] = &[
         b"nexttoken",
@@ -229,6 +231,8 @@ fn names_a_handle(lower: &[u8]) -> bool {
         b"idempotencykey",
         b"websocketkey",
         b"websocketaccept",
+        // Domain-verification tokens are published in a DNS TXT record.
+        b"verificationtoken",
         b"salt",
     ];
     let squashed: Vec<u8> = lower
@@ -236,7 +240,10 @@ fn names_a_handle(lower: &[u8]) -> bool {
         .copied()
         .filter(u8::is_ascii_alphanumeric)
         .collect();
+    // Whatever a cache is keyed by (`cached_token_key`, `tokenCacheKey`)
+    // is a digest of something, looked up, never sent.
     HANDLES.iter().any(|h| squashed.ends_with(h))
+        || memchr::memmem::find(&squashed, b"cache").is_some()
 }
 
 /// The words of a camelCase name (`publishableKey` -> `publishable`, `Key`).
@@ -265,31 +272,85 @@ fn is_password_name(name: &[u8]) -> bool {
 /// `%VAR%`, `getenv(..)`, `ENV[..]`.
 fn is_stand_in(value: &[u8]) -> bool {
     has_placeholder_word(value)
+        || starts_with_stand_in_word(value)
         || value.starts_with(b"$")
         || value.starts_with(b"%")
         || is_call(value)
 }
 
-/// Does the value hold a placeholder word, written plainly or in leetspeak
-/// (`P@ssW0rd!`, `sup3rs3cr3t`)?
+/// Words that open a value someone made up for a test or an example
+/// (`test123TMM^&`, `abc123@ %`, `foo/bar`, `pass[`, `user "3;,?`), when the
+/// value starts with the word and the word ends there. A generated value
+/// starts so about once in 30,000 draws (three given letters, then not a
+/// letter); these words are too common inside real keys to be placeholders
+/// anywhere else (`sk_test_`).
+const STAND_IN_OPENERS: &[&[u8]] = &[
+    b"test", b"abc", b"foo", b"bar", b"baz", b"pass", b"pwd", b"user", b"admin", b"demo", b"guest",
+    b"qwerty", b"letmein",
+];
+
+fn starts_with_stand_in_word(value: &[u8]) -> bool {
+    let letters = value.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+    // Hex opens with `abc` once in 4,096: hex is judged as hex.
+    letters < value.len()
+        && !value.iter().all(u8::is_ascii_hexdigit)
+        && STAND_IN_OPENERS
+            .iter()
+            .any(|w| value[..letters].eq_ignore_ascii_case(w))
+}
+
+/// Does the value hold a placeholder word, written plainly, in leetspeak
+/// (`P@ssW0rd!`, `sup3rs3cr3t`), or with some letters swapped for digits
+/// or signs (`pa33w0rd`)?
 fn has_placeholder_word(value: &[u8]) -> bool {
     let lower = value.to_ascii_lowercase();
     let plain = randomness::unleet(value);
     PLACEHOLDER_WORDS.iter().any(|w| {
         memchr::memmem::find(&lower, w.as_bytes()).is_some()
             || (w.bytes().all(|b| b.is_ascii_alphabetic())
-                && memchr::memmem::find(&plain, w.as_bytes()).is_some())
+                && (memchr::memmem::find(&plain, w.as_bytes()).is_some()
+                    || has_disguised_word(&lower, w.as_bytes())))
     })
+}
+
+/// `word` (six letters or more) in `lower` with fewer than half of its
+/// letters swapped for non-letters, each in its own place: `pa33w0rd` is
+/// `password`. Four given letters in place, the rest not letters, come by
+/// chance about once in 10^7 windows of a generated value.
+fn has_disguised_word(lower: &[u8], word: &[u8]) -> bool {
+    word.len() >= 6
+        && lower.windows(word.len()).any(|window| {
+            let mut same = 0;
+            let fits = window.iter().zip(word).all(|(&got, &want)| {
+                same += usize::from(got == want);
+                got == want || !got.is_ascii_alphabetic()
+            });
+            fits && same * 2 > word.len()
+        })
 }
 
 /// For a password a person chose (a connection URL's): not a placeholder
 /// or a look-up, and not a name made of words (`MySecret`, `salt-passwd`,
 /// `password12345`). Unlike a loose rule's value it need not mix kinds of
 /// character: random letters alone are a password.
+///
+/// Judged as written once escapes are undone (`foo%2Fbar` is `foo/bar`,
+/// `\u2163` is one character): what is too short then is a test's.
 pub fn looks_like_chosen_password(value: &[u8]) -> bool {
+    use crate::decode::Encoding;
+    let mut plain = value.to_vec();
+    for encoding in [Encoding::Percent, Encoding::StringEscapes] {
+        if let Some(decoded) = encoding.decode(&plain) {
+            plain = decoded.text.into_bytes();
+        }
+    }
+    const SHORTEST: usize = 6;
+    if String::from_utf8_lossy(&plain).chars().count() < SHORTEST {
+        return false;
+    }
     let made_of_words =
-        randomness::is_identifier_like(value) && randomness::naturalness(value).0 >= 0.5;
-    !(is_stand_in(value) || made_of_words)
+        randomness::is_identifier_like(&plain) && randomness::naturalness(&plain).0 >= 0.5;
+    !(is_stand_in(&plain) || made_of_words || names_a_credential(&plain))
 }
 
 /// For loose `name = value` rules: could `value` be a real credential?
@@ -381,8 +442,9 @@ fn is_absolute_path(value: &[u8]) -> bool {
 }
 
 /// An identifier made of words, one of them a credential word
-/// (`token_idx1_backwards`, `api_key_from_env`): a variable that holds the
-/// secret, not the secret.
+/// (`token_idx1_backwards`, `api_key_from_env`, `ldap-pwd`): a variable or
+/// a label that holds the secret, not the secret. Kebab-case counts only
+/// when every part is letters: base64url keys hold `-` too.
 fn names_a_credential(value: &[u8]) -> bool {
     const WORDS: [&[u8]; 9] = [
         b"token",
@@ -395,8 +457,11 @@ fn names_a_credential(value: &[u8]) -> bool {
         b"credentials",
         b"apikey",
     ];
-    let mut parts = value.split(|b| matches!(b, b'_' | b'.' | b'-'));
-    value.contains(&b'_') && parts.any(|part| WORDS.iter().any(|w| part.eq_ignore_ascii_case(w)))
+    let parts = || value.split(|b| matches!(b, b'_' | b'.' | b'-'));
+    let kebab_words = value.contains(&b'-')
+        && parts().all(|part| !part.is_empty() && part.iter().all(u8::is_ascii_alphabetic));
+    (value.contains(&b'_') || kebab_words)
+        && parts().any(|part| WORDS.iter().any(|w| part.eq_ignore_ascii_case(w)))
 }
 
 enum Number {
@@ -535,6 +600,47 @@ mod tests {
                 !looks_like_credential(value.as_bytes(), Some(b"api_key")),
                 "{value}"
             );
+        }
+    }
+
+    /// Values a person made up for a test: opened by a stand-in word, a
+    /// placeholder word with letters swapped for signs, a label of words.
+    #[test]
+    fn made_up_values_are_not_credentials() {
+        for value in [
+            "test123TMM^&",
+            "abc123@ %",
+            "pass%5B%7F",
+            "user \"3;,?:@=&/",
+            "03#pa33w0rd",
+            "ldap-pwd",
+        ] {
+            assert!(
+                !looks_like_credential(value.as_bytes(), Some(b"password")),
+                "{value}"
+            );
+        }
+        // Hex that opens with `abc` is still hex; `Test` inside is a word.
+        assert!(looks_like_credential(
+            b"abc3934a012cf342e876071c8ee202de",
+            Some(b"secret")
+        ));
+        assert!(looks_like_credential(b"q8WtestZ2r7KfP3x", Some(b"api_key")));
+    }
+
+    /// A connection URL's password is judged once its escapes are undone.
+    #[test]
+    fn chosen_passwords_are_judged_decoded() {
+        for value in ["foo%2Fbar", "\\u2163", "I\\u00adX", "ldap-pwd"] {
+            assert!(!looks_like_chosen_password(value.as_bytes()), "{value}");
+        }
+        assert!(looks_like_chosen_password(b"Tq7vLmZp%2FRwXsKd"));
+    }
+
+    #[test]
+    fn keyed_ids_cache_keys_and_verification_tokens_are_not_secrets() {
+        for name in ["s3.keyid", "cached_token_key", "VerificationToken"] {
+            assert!(is_non_secret_name(name.as_bytes()), "{name}");
         }
     }
 

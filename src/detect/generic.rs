@@ -87,11 +87,22 @@ pub fn is_literal(site: &ValueSite<'_>) -> bool {
         if !is_whole_key(line, name_start, name_end) || is_badge_token(line, name_start) {
             return false;
         }
-        // A pair (`"x-api-key", "…"`) is a header only with a quoted name:
-        // `out.secret, "…"` is two arguments.
+        // A pair (`set("x-api-key", "…")`) is a header only with a quoted
+        // name that a header could have, as a call's first argument:
+        // `out.secret, "…"` is two arguments, `patch("stripe.api_key", "…")`
+        // names an attribute (header names are words joined by `-`, never a
+        // dotted path), and `{"secret", "…"}` is a row of a table (a test
+        // vector's input and its expected output).
         let between = &line[name_end..start.saturating_sub(1).max(name_end)];
         let is_pair = between.contains(&b',') && !between.iter().any(|b| matches!(b, b'=' | b':'));
-        if is_pair && !matches!(line.get(name_end), Some(b'"' | b'\'' | b'`')) {
+        let opens_call = line[..name_start.saturating_sub(1)]
+            .trim_ascii_end()
+            .ends_with(b"(");
+        if is_pair
+            && (!matches!(line.get(name_end), Some(b'"' | b'\'' | b'`'))
+                || line[name_start..name_end].contains(&b'.')
+                || !opens_call)
+        {
             return false;
         }
     }
@@ -239,7 +250,17 @@ pub fn is_known_non_secret(value: &[u8]) -> bool {
         || is_resource_name_or_time(value)
         || is_documented_example(value)
         || encodes_text(value)
+        || is_nested_assignment(value)
         || super::randomness::is_typed_by_hand(value)
+}
+
+/// A value that is itself an assignment (`UUID=6a38…`, `LABEL=data`): a
+/// query or a filter in a variable named for a token, not a key. Base64
+/// holds `=` only at its end; a generated password opens with four capitals
+/// and `=` about once in 20,000 draws.
+fn is_nested_assignment(value: &[u8]) -> bool {
+    let head = value.iter().take_while(|b| b.is_ascii_uppercase()).count();
+    head >= 4 && value.get(head) == Some(&b'=') && value.len() > head + 1 && value[head + 1] != b'='
 }
 
 /// Code quoted as data (test tables, docs): a reference, pointer, cast or
@@ -353,11 +374,21 @@ fn is_cased_like_words(value: &[u8]) -> bool {
             if !b.is_ascii_uppercase() {
                 return true;
             }
+            // `I` and `A` are words of one letter: `iWishIWereCool`.
+            let one_letter_word = |at: usize| {
+                matches!(word[at], b'I' | b'A')
+                    && (at == 0 || !word[at - 1].is_ascii_uppercase())
+                    && word.get(at + 1).is_some_and(u8::is_ascii_uppercase)
+                    && word.get(at + 2).is_some_and(u8::is_ascii_lowercase)
+            };
+            if one_letter_word(i) {
+                return true;
+            }
             // A digit may stand for a letter (`S3cret`).
             let next_lower = word
                 .get(i + 1)
                 .is_some_and(|b| b.is_ascii_lowercase() || b"013457@$".contains(b));
-            let word_start = i == 0 || !word[i - 1].is_ascii_uppercase();
+            let word_start = i == 0 || !word[i - 1].is_ascii_uppercase() || one_letter_word(i - 1);
             word_start && next_lower
         })
     })
@@ -420,12 +451,18 @@ fn is_resource_name_or_time(value: &[u8]) -> bool {
     value.starts_with(b"arn:") || is_time
 }
 
-/// Tokens the OAuth RFCs publish as examples (RFC 5849 section 1.2, RFC
-/// 6749 sections 4.1-5.1, RFC 6750 section 1.3), and the storage
-/// emulator's published key: copied into countless tests and docs, valid
-/// nowhere but on a developer's machine.
+/// Tokens the OAuth RFCs publish as examples (RFC 5849 sections 1.2 and
+/// 3.5.1, RFC 6749 sections 4.1-5.1 and 7.1, RFC 6750 section 1.3), and the
+/// keys vendors publish for anyone to use: the storage emulator's, MinIO's
+/// public playground's, the test key in Stripe's API reference. Copied into
+/// countless tests and docs, they open nothing private.
 fn is_documented_example(value: &[u8]) -> bool {
     const RFC_EXAMPLES: &[&[u8]] = &[
+        // RFC 5849 section 3.5.1 (the Authorization header example).
+        b"0685bd9184jfhq22",
+        b"ad180jjd733klru7",
+        // RFC 6749 section 7.1 (the MAC token type's example id).
+        b"h480djs93hd8",
         b"2YotnFZFEjr1zCsicMWpAA",
         b"tGzv3JOkF0XG5Qx2TlKWIA",
         b"SplxlOBeZQQYbYS6WxSbIA",
@@ -446,7 +483,23 @@ fn is_documented_example(value: &[u8]) -> bool {
         "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq",
         "/K1SZFPTOtr/KBHBeksoGMGw=="
     );
-    RFC_EXAMPLES.contains(&value) || value == AZURITE_ACCOUNT_KEY.as_bytes()
+    // The access and secret key of MinIO's public playground server
+    // (`play.min.io`), printed in MinIO's quickstart documentation.
+    const MINIO_PLAY_KEYS: [&str; 2] = [
+        concat!("Q3AM3UQ867", "SPQQA43P2F"),
+        concat!("zuf+tfteSlswRu7BJ86w", "ekitnifILbZam1KYY3TG"),
+    ];
+    // The secret test key shown in Stripe's API reference to every reader.
+    const STRIPE_DOCS_TEST_KEY: &str = concat!("sk_", "test_", "BQokikJOvBiI2HlWgH4olfQ2");
+    RFC_EXAMPLES.contains(&value)
+        || value == AZURITE_ACCOUNT_KEY.as_bytes()
+        || MINIO_PLAY_KEYS.iter().any(|k| value == k.as_bytes())
+        || value == STRIPE_DOCS_TEST_KEY.as_bytes()
+}
+
+fn strip_prefix_ignore_case<'a>(value: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
+    (value.len() > prefix.len() && value[..prefix.len()].eq_ignore_ascii_case(prefix))
+        .then(|| &value[prefix.len()..])
 }
 
 /// Lowercase letters from a few keys struck at random (`slkfjhadlfkj…`):
@@ -464,9 +517,15 @@ fn is_keyboard_mash(text: &[u8]) -> bool {
 }
 
 /// Base64 whose content is text a person wrote: a sentence (`this is not
-/// a real value`), an identifier (`mysteriousPaginationToken`), or a dummy
-/// `user:password` pair (`test:test`). A generated key decodes to bytes.
+/// a real value`), an identifier (`mysteriousPaginationToken`, with the
+/// newline `echo` adds), a sequence (`0123456701234567`), or a dummy
+/// `user:password` pair (`test:test`, also as a header value, `Basic
+/// bWU6cGFzcw==`). A generated key decodes to bytes.
 fn encodes_text(value: &[u8]) -> bool {
+    // The scheme of an Authorization value is not part of the credential.
+    if let Some(credentials) = strip_prefix_ignore_case(value, b"basic ") {
+        return encodes_text(credentials.trim_ascii_start());
+    }
     if value.len() < 8
         || !value
             .iter()
@@ -474,11 +533,17 @@ fn encodes_text(value: &[u8]) -> bool {
     {
         return false;
     }
-    let Some(decoded) = crate::decode::base64(value) else {
+    let Some(mut decoded) = crate::decode::base64(value) else {
         return false;
     };
+    while decoded.last().is_some_and(|b| matches!(b, b'\n' | b'\r')) {
+        decoded.pop();
+    }
     if decoded.len() < 4 || !decoded.iter().all(|b| (0x20..0x7f).contains(b)) {
         return false;
+    }
+    if is_patterned(&decoded) {
+        return true;
     }
     if decoded.contains(&b' ') {
         return is_prose(&decoded) || super::randomness::naturalness(&decoded).0 >= 0.5;

@@ -251,3 +251,58 @@ fn random_values_pass_the_value_checks() {
         );
     }
 }
+
+/// A quoted pair is a header only as a call's first two arguments, under a
+/// name a header could have.
+#[test]
+fn a_pair_is_a_header_only_as_call_arguments() {
+    let v = random_value();
+    assert!(literal(
+        &format!("headers.set('x-auth-token', '{v}')"),
+        "x-auth-token",
+        &v
+    ));
+    for (line, name) in [
+        (
+            format!("mocker.patch(\"stripe.api_key\", \"{v}\")"),
+            "stripe.api_key",
+        ),
+        (format!("\t\t{{\"secret\", \"{v}\"}},"), "secret"),
+    ] {
+        assert!(!literal(&line, name, &v), "{line}");
+    }
+}
+
+/// Documented values, test-made values and encodings of text, each by its
+/// mechanism (the secrets are built at run time).
+#[test]
+fn documented_made_up_and_encoded_values_are_not_secrets() {
+    let encode = crate::decode::encode_base64;
+    for value in [
+        // RFC 5849 section 3.5.1, RFC 6749 section 7.1.
+        "0685bd9184jfhq22".to_string(),
+        "h480djs93hd8".to_string(),
+        // MinIO's playground, Stripe's API reference.
+        ["zuf+tfteSlswRu7BJ86w", "ekitnifILbZam1KYY3TG"].concat(),
+        ["sk_", "test_", "BQokikJOvBiI2HlWgH4olfQ2"].concat(),
+        // A sentence in camelCase with the one-letter word `I`.
+        "iWishIWereCoolEnoughForRoot!".to_string(),
+        // Base64 of a sequence, of an identifier with `echo`'s newline,
+        // and a Basic header of a dummy pair.
+        encode(b"01234567012345670123456701234567"),
+        encode(b"privateKey\n"),
+        format!("Basic {}", encode(b"me:pass")),
+        // A value that is an assignment itself.
+        "UUID=6a38ee5-7235-44e7".to_string(),
+    ] {
+        assert!(is_known_non_secret(value.as_bytes()), "{value}");
+    }
+    let v = random_value();
+    for value in [
+        format!("Basic {}", encode(format!("deploy:{v}").as_bytes())),
+        format!("A{v}"),
+        format!("UUID{v}"),
+    ] {
+        assert!(!is_known_non_secret(value.as_bytes()), "{value}");
+    }
+}
