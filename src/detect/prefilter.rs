@@ -7,6 +7,7 @@
 //! [`keywords`]: super::keywords
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use super::keyword_table::{KeywordTable, KeywordTables, DECODERS};
@@ -49,7 +50,16 @@ pub struct Prefilter {
     /// forms, built on another thread from the start; until it is there,
     /// the tables search (see [`Prefilter::keyword_hits`]).
     lanes: Arc<OnceLock<LaneDfa>>,
+    /// Bytes searched so far: past [`TABLES_UP_TO`], a bulk scan waits for
+    /// its automaton.
+    searched: AtomicUsize,
+    bulk: bool,
 }
+
+/// A bulk scan searches this much with the tables, while its automaton is
+/// built; then it waits for the automaton, whose search is several times
+/// faster. A push of a few commits or a small tree never waits.
+const TABLES_UP_TO: usize = 1 << 20;
 
 impl Prefilter {
     pub fn new(rules: &[Rule], profile: Profile) -> Prefilter {
@@ -75,7 +85,8 @@ impl Prefilter {
             }
         };
         let lanes = Arc::new(OnceLock::new());
-        if profile == Profile::Bulk {
+        let bulk = profile == Profile::Bulk;
+        if bulk {
             let keywords: Vec<Vec<u8>> = (tables.plain.keywords())
                 .chain(tables.encoded.keywords())
                 .map(<[u8]>::to_vec)
@@ -96,6 +107,8 @@ impl Prefilter {
             rule_of_builtin,
             unfiltered_rules,
             lanes,
+            searched: AtomicUsize::new(0),
+            bulk,
         }
     }
 
@@ -119,7 +132,13 @@ impl Prefilter {
     /// hits are the same.
     fn keyword_hits(&self, bytes: &[u8]) -> Vec<Hit> {
         let mut hits = Vec::new();
-        match self.lanes.get() {
+        let lanes = self.lanes.get().or_else(|| {
+            let searched = self.searched.fetch_add(bytes.len(), Ordering::Relaxed) + bytes.len();
+            // A hook's prefilter has no automaton to wait for.
+            (self.bulk && searched > TABLES_UP_TO)
+                .then(|| self.lanes.get_or_init(|| self.automaton()))
+        });
+        match lanes {
             Some(lanes) => {
                 let plain = self.tables.plain.len();
                 let mut run = (0, 0);
@@ -153,14 +172,19 @@ impl Prefilter {
         hits
     }
 
-    /// Waits for the automaton of a bulk prefilter (tests compare what it
-    /// finds with the tables').
-    #[cfg(test)]
-    fn with_automaton(self) -> Prefilter {
+    /// The automaton over the plain keywords and then the encoded forms.
+    fn automaton(&self) -> LaneDfa {
         let keywords: Vec<&[u8]> = (self.tables.plain.keywords())
             .chain(self.tables.encoded.keywords())
             .collect();
-        self.lanes.get_or_init(|| LaneDfa::new(&keywords));
+        LaneDfa::new(&keywords)
+    }
+
+    /// Waits for the automaton (tests compare what it finds with the
+    /// tables').
+    #[cfg(test)]
+    fn with_automaton(self) -> Prefilter {
+        self.lanes.get_or_init(|| self.automaton());
         self
     }
 
@@ -407,5 +431,43 @@ mod table_tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod switch_tests {
+    use super::*;
+    use crate::rules::RuleSet;
+
+    /// A bulk scan that searches more than the tables' share goes on with
+    /// the automaton: what it finds is what the hook's tables find.
+    #[test]
+    fn a_long_bulk_scan_finds_what_the_tables_find() {
+        let set = RuleSet::builtin().unwrap();
+        let mut text = String::new();
+        for rule in BUILTIN_RULES {
+            for keyword in rule.keywords.iter() {
+                text.push_str(&format!("x = {keyword}0123456789\n"));
+                let encoded =
+                    crate::decode::encode_base64(format!("{keyword}0123456789").as_bytes());
+                text.push_str(&format!("data: {encoded}\n"));
+            }
+        }
+        let hook = Prefilter::new(&set.rules, Profile::Hook);
+        let bulk = Prefilter::new(&set.rules, Profile::Bulk);
+        let chunks = TABLES_UP_TO / text.len() + 3;
+        for chunk in 0..chunks {
+            let expected = hook.candidates(&set.rules, text.as_bytes());
+            assert_eq!(
+                bulk.candidates(&set.rules, text.as_bytes()),
+                expected,
+                "chunk {chunk}"
+            );
+        }
+        assert!(
+            bulk.lanes.get().is_some(),
+            "the bulk scan waited for its automaton"
+        );
+        assert!(hook.lanes.get().is_none(), "the hook never builds one");
     }
 }
