@@ -7,7 +7,7 @@
 //! [`keywords`]: super::keywords
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use super::keyword_table::{KeywordTable, KeywordTables, DECODERS};
@@ -47,19 +47,30 @@ pub struct Prefilter {
     /// Rules without keywords: they run on every line.
     unfiltered_rules: Vec<usize>,
     /// Bulk scans' automaton over the plain keywords and then the encoded
-    /// forms, built on another thread from the start; until it is there,
-    /// the tables search (see [`Prefilter::keyword_hits`]).
+    /// forms, built on another thread once a scan has searched half of
+    /// [`SMALL_SCAN`]; until it is there, the small one and the encoded
+    /// table search (see [`Prefilter::keyword_hits`]).
     lanes: Arc<OnceLock<LaneDfa>>,
-    /// Bytes searched so far: past [`TABLES_UP_TO`], a bulk scan waits for
-    /// its automaton.
+    /// Whether that thread was started.
+    building: AtomicBool,
+    /// Bulk scans' automaton over the plain keywords alone, built on
+    /// first use (in about 2 ms), for the plain keywords until `lanes` is
+    /// there.
+    plain_lanes: OnceLock<LaneDfa>,
+    /// Bytes searched so far: past [`SMALL_SCAN`], a bulk scan waits for
+    /// `lanes`.
     searched: AtomicUsize,
     bulk: bool,
 }
 
-/// A bulk scan searches this much with the tables, while its automaton is
-/// built; then it waits for the automaton, whose search is several times
-/// faster. A push of a few commits or a small tree never waits.
-const TABLES_UP_TO: usize = 1 << 20;
+/// A bulk scan this small never waits for the automaton over the encoded
+/// forms (built on another thread meanwhile): its plain keywords are found
+/// by the small automaton, its encoded forms by the table inside the runs
+/// that may be encoded text. Finding those runs costs about 1.5 ns a byte,
+/// the large automaton's build 17 ms: past 16 MB the large one costs less.
+/// A push of a few commits, a small tree or a large staged change never
+/// waits.
+const SMALL_SCAN: usize = 16 << 20;
 
 impl Prefilter {
     pub fn new(rules: &[Rule], profile: Profile) -> Prefilter {
@@ -84,29 +95,14 @@ impl Prefilter {
                 (Cow::Owned(tables), None)
             }
         };
-        let lanes = Arc::new(OnceLock::new());
         let bulk = profile == Profile::Bulk;
-        if bulk {
-            let keywords: Vec<Vec<u8>> = (tables.plain.keywords())
-                .chain(tables.encoded.keywords())
-                .map(<[u8]>::to_vec)
-                .collect();
-            let building = Arc::clone(&lanes);
-            // Building it takes about 17 ms (the encoded forms are thousands
-            // of patterns): a push of a few commits or a small tree is done
-            // before then and never waits for it. A thread that cannot start
-            // leaves the tables to search.
-            let _ = std::thread::Builder::new()
-                .name("keyword automaton".into())
-                .spawn(move || {
-                    building.get_or_init(|| LaneDfa::new(&keywords));
-                });
-        }
         Prefilter {
             tables,
             rule_of_builtin,
             unfiltered_rules,
-            lanes,
+            lanes: Arc::new(OnceLock::new()),
+            building: AtomicBool::new(false),
+            plain_lanes: OnceLock::new(),
             searched: AtomicUsize::new(0),
             bulk,
         }
@@ -127,16 +123,22 @@ impl Prefilter {
     /// Every keyword hit in `bytes`, in order of position: the plain
     /// keywords anywhere, the encoded forms inside the runs that may be
     /// base64 or hex of text (the decoders would find nothing elsewhere).
-    /// The automaton finds both at once, once it is built; before, the
-    /// tables search, the encoded forms in those runs only. Either way the
+    /// The large automaton finds both at once, once it is built; before,
+    /// the hook's tables or a bulk scan's small automaton find the plain
+    /// keywords, and the encoded table searches those runs. Either way the
     /// hits are the same.
     fn keyword_hits(&self, bytes: &[u8]) -> Vec<Hit> {
         let mut hits = Vec::new();
         let lanes = self.lanes.get().or_else(|| {
             let searched = self.searched.fetch_add(bytes.len(), Ordering::Relaxed) + bytes.len();
             // A hook's prefilter has no automaton to wait for.
-            (self.bulk && searched > TABLES_UP_TO)
-                .then(|| self.lanes.get_or_init(|| self.automaton()))
+            if !self.bulk {
+                return None;
+            }
+            if searched > SMALL_SCAN / 2 && !self.building.swap(true, Ordering::Relaxed) {
+                self.start_building();
+            }
+            (searched > SMALL_SCAN).then(|| self.lanes.get_or_init(|| self.automaton()))
         });
         match lanes {
             Some(lanes) => {
@@ -156,9 +158,17 @@ impl Prefilter {
                 });
             }
             None => {
-                (self.tables.plain).for_each_match(bytes, |start, keyword| {
-                    hits.push(Hit::plain(start, keyword))
-                });
+                let mut found =
+                    |start: usize, keyword: usize| hits.push(Hit::plain(start, keyword));
+                match self.bulk {
+                    true => self
+                        .plain_lanes
+                        .get_or_init(|| {
+                            LaneDfa::new(&self.tables.plain.keywords().collect::<Vec<_>>())
+                        })
+                        .for_each_match(bytes, &mut found),
+                    false => self.tables.plain.for_each_match(bytes, &mut found),
+                }
                 for (start, end) in encoded_runs(bytes) {
                     self.tables
                         .encoded
@@ -170,6 +180,23 @@ impl Prefilter {
         }
         hits.sort_unstable();
         hits
+    }
+
+    /// Starts building the large automaton on another thread: about 17 ms
+    /// (the encoded forms are thousands of patterns), while this scan goes
+    /// on with the small one. A thread that cannot start leaves the build
+    /// to the first search that waits for it.
+    fn start_building(&self) {
+        let keywords: Vec<Vec<u8>> = (self.tables.plain.keywords())
+            .chain(self.tables.encoded.keywords())
+            .map(<[u8]>::to_vec)
+            .collect();
+        let lanes = Arc::clone(&self.lanes);
+        let _ = std::thread::Builder::new()
+            .name("keyword automaton".into())
+            .spawn(move || {
+                lanes.get_or_init(|| LaneDfa::new(&keywords));
+            });
     }
 
     /// The automaton over the plain keywords and then the encoded forms.
@@ -439,8 +466,9 @@ mod switch_tests {
     use super::*;
     use crate::rules::RuleSet;
 
-    /// A bulk scan that searches more than the tables' share goes on with
-    /// the automaton: what it finds is what the hook's tables find.
+    /// A bulk scan begins with the small automaton and the encoded table,
+    /// and past its small share goes on with the large automaton: what it
+    /// finds all along is what the hook's tables find.
     #[test]
     fn a_long_bulk_scan_finds_what_the_tables_find() {
         let set = RuleSet::builtin().unwrap();
@@ -455,15 +483,19 @@ mod switch_tests {
         }
         let hook = Prefilter::new(&set.rules, Profile::Hook);
         let bulk = Prefilter::new(&set.rules, Profile::Bulk);
-        let chunks = TABLES_UP_TO / text.len() + 3;
+        let chunks = SMALL_SCAN / text.len() + 3;
+        let expected = hook.candidates(&set.rules, text.as_bytes());
         for chunk in 0..chunks {
-            let expected = hook.candidates(&set.rules, text.as_bytes());
             assert_eq!(
                 bulk.candidates(&set.rules, text.as_bytes()),
                 expected,
                 "chunk {chunk}"
             );
         }
+        assert!(
+            bulk.plain_lanes.get().is_some(),
+            "it began with the small automaton"
+        );
         assert!(
             bulk.lanes.get().is_some(),
             "the bulk scan waited for its automaton"
