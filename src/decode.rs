@@ -408,6 +408,21 @@ mod sse2 {
     }
 }
 
+/// The run of [`encoded_runs`] that holds `text[start..end]`, if it is one.
+pub fn encoded_run_around(text: &[u8], start: usize, end: usize) -> Option<(usize, usize)> {
+    if !text[start..end].iter().all(|&b| is_base64(b)) {
+        return None;
+    }
+    let mut run = (start, end);
+    while run.0 > 0 && is_base64(text[run.0 - 1]) {
+        run.0 -= 1;
+    }
+    while run.1 < text.len() && is_base64(text[run.1]) {
+        run.1 += 1;
+    }
+    (run.1 - run.0 >= MIN_ENCODED_TOKEN && may_encode_text(&text[run.0..run.1])).then_some(run)
+}
+
 /// Whether `run`, read from its start as the decoders read it, may be
 /// base64 or hex of text: each four-character group of base64 starts with
 /// the top six bits of a byte, below 32 (`A`-`f`) for ASCII; each pair of

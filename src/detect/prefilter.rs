@@ -7,11 +7,12 @@
 //! [`keywords`]: super::keywords
 
 use std::borrow::Cow;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use super::keyword_table::{KeywordTable, KeywordTables, DECODERS};
 use super::keywords::LaneDfa;
-use crate::decode::{encoded_runs, escaped_line_starts, Encoding};
+use crate::decode::{encoded_run_around, encoded_runs, escaped_line_starts, Encoding};
 use crate::rules::{Profile, Rule, BUILTIN_RULES};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_keywords.rs"));
@@ -45,10 +46,31 @@ pub struct Prefilter {
     rule_of_builtin: Option<Vec<Option<usize>>>,
     /// Rules without keywords: they run on every line.
     unfiltered_rules: Vec<usize>,
-    /// Bulk scans' automaton over the plain keywords, built on first use
-    /// (about 2 ms); `None` for the hook, whose search needs none.
-    lanes: Option<OnceLock<LaneDfa>>,
+    /// Bulk scans' automaton over the plain keywords and then the encoded
+    /// forms, built on another thread once a scan has searched half of
+    /// [`SMALL_SCAN`]; until it is there, the small one and the encoded
+    /// table search (see [`Prefilter::keyword_hits`]).
+    lanes: Arc<OnceLock<LaneDfa>>,
+    /// Whether that thread was started.
+    building: AtomicBool,
+    /// Bulk scans' automaton over the plain keywords alone, built on
+    /// first use (in about 2 ms), for the plain keywords until `lanes` is
+    /// there.
+    plain_lanes: OnceLock<LaneDfa>,
+    /// Bytes searched so far: past [`SMALL_SCAN`], a bulk scan waits for
+    /// `lanes`.
+    searched: AtomicUsize,
+    bulk: bool,
 }
+
+/// A bulk scan this small never waits for the automaton over the encoded
+/// forms (built on another thread meanwhile): its plain keywords are found
+/// by the small automaton, its encoded forms by the table inside the runs
+/// that may be encoded text. Finding those runs costs a few tenths of a ns
+/// a byte (more in trees of long identifiers, Go's), the large automaton's
+/// build 17 ms: past 16 MB the large one costs less. A push of a few
+/// commits, a small tree or a large staged change never waits.
+const SMALL_SCAN: usize = 16 << 20;
 
 impl Prefilter {
     pub fn new(rules: &[Rule], profile: Profile) -> Prefilter {
@@ -73,11 +95,16 @@ impl Prefilter {
                 (Cow::Owned(tables), None)
             }
         };
+        let bulk = profile == Profile::Bulk;
         Prefilter {
             tables,
             rule_of_builtin,
             unfiltered_rules,
-            lanes: (profile == Profile::Bulk).then(OnceLock::new),
+            lanes: Arc::new(OnceLock::new()),
+            building: AtomicBool::new(false),
+            plain_lanes: OnceLock::new(),
+            searched: AtomicUsize::new(0),
+            bulk,
         }
     }
 
@@ -94,28 +121,98 @@ impl Prefilter {
     }
 
     /// Every keyword hit in `bytes`, in order of position: the plain
-    /// keywords anywhere (bulk scans: with the automaton), the encoded
-    /// forms with their table inside the runs that may be base64 or hex of
-    /// text (the decoders would find nothing elsewhere). The forms stay out
-    /// of the automaton: over them too it took 17 ms to build instead of 2,
-    /// in every `--all` and pre-push, and its walk twice as long.
+    /// keywords anywhere, the encoded forms inside the runs that may be
+    /// base64 or hex of text (the decoders would find nothing elsewhere).
+    /// The large automaton finds both at once, once it is built; before,
+    /// the hook's tables or a bulk scan's small automaton find the plain
+    /// keywords, and the encoded table searches those runs. Either way the
+    /// hits are the same.
     fn keyword_hits(&self, bytes: &[u8]) -> Vec<Hit> {
         let mut hits = Vec::new();
-        let mut found = |start: usize, keyword: usize| hits.push(Hit::plain(start, keyword));
-        match &self.lanes {
-            Some(lanes) => lanes
-                .get_or_init(|| LaneDfa::new(&self.tables.plain.keywords().collect::<Vec<_>>()))
-                .for_each_match(bytes, &mut found),
-            None => self.tables.plain.for_each_match(bytes, &mut found),
-        }
-        for (start, end) in encoded_runs(bytes) {
-            let run = &bytes[start..end];
-            self.tables.encoded.for_each_match(run, |at, keyword| {
-                hits.push(Hit::encoded(start + at, keyword))
-            });
+        let lanes = self.lanes.get().or_else(|| {
+            let searched = self.searched.fetch_add(bytes.len(), Ordering::Relaxed) + bytes.len();
+            // A hook's prefilter has no automaton to wait for.
+            if !self.bulk {
+                return None;
+            }
+            if searched > SMALL_SCAN / 2 && !self.building.swap(true, Ordering::Relaxed) {
+                self.start_building();
+            }
+            (searched > SMALL_SCAN).then(|| self.lanes.get_or_init(|| self.automaton()))
+        });
+        match lanes {
+            Some(lanes) => {
+                let plain = self.tables.plain.len();
+                let mut run = (0, 0);
+                lanes.for_each_match(bytes, |start, keyword| match keyword.checked_sub(plain) {
+                    None => hits.push(Hit::plain(start, keyword)),
+                    Some(encoded) => {
+                        if !(run.0 <= start && start < run.1) {
+                            let end = start + self.tables.encoded.keyword(encoded).len();
+                            run = encoded_run_around(bytes, start, end).unwrap_or((start, start));
+                        }
+                        if run.0 <= start && start < run.1 {
+                            hits.push(Hit::encoded(start, encoded));
+                        }
+                    }
+                });
+            }
+            None => {
+                let mut found =
+                    |start: usize, keyword: usize| hits.push(Hit::plain(start, keyword));
+                match self.bulk {
+                    true => self
+                        .plain_lanes
+                        .get_or_init(|| {
+                            LaneDfa::new(&self.tables.plain.keywords().collect::<Vec<_>>())
+                        })
+                        .for_each_match(bytes, &mut found),
+                    false => self.tables.plain.for_each_match(bytes, &mut found),
+                }
+                for (start, end) in encoded_runs(bytes) {
+                    self.tables
+                        .encoded
+                        .for_each_match(&bytes[start..end], |at, keyword| {
+                            hits.push(Hit::encoded(start + at, keyword))
+                        });
+                }
+            }
         }
         hits.sort_unstable();
         hits
+    }
+
+    /// Starts building the large automaton on another thread: about 17 ms
+    /// (the encoded forms are thousands of patterns), while this scan goes
+    /// on with the small one. A thread that cannot start leaves the build
+    /// to the first search that waits for it.
+    fn start_building(&self) {
+        let keywords: Vec<Vec<u8>> = (self.tables.plain.keywords())
+            .chain(self.tables.encoded.keywords())
+            .map(<[u8]>::to_vec)
+            .collect();
+        let lanes = Arc::clone(&self.lanes);
+        let _ = std::thread::Builder::new()
+            .name("keyword automaton".into())
+            .spawn(move || {
+                lanes.get_or_init(|| LaneDfa::new(&keywords));
+            });
+    }
+
+    /// The automaton over the plain keywords and then the encoded forms.
+    fn automaton(&self) -> LaneDfa {
+        let keywords: Vec<&[u8]> = (self.tables.plain.keywords())
+            .chain(self.tables.encoded.keywords())
+            .collect();
+        LaneDfa::new(&keywords)
+    }
+
+    /// Waits for the automaton (tests compare what it finds with the
+    /// tables').
+    #[cfg(test)]
+    fn with_automaton(self) -> Prefilter {
+        self.lanes.get_or_init(|| self.automaton());
+        self
     }
 
     /// (line start offset, rule index) pairs worth running a regex on,
@@ -331,6 +428,8 @@ mod table_tests {
             let unmapped: Vec<Rule> = specs.iter().map(|s| Rule::new(s).unwrap()).collect();
             for profile in [Profile::Hook, Profile::Bulk] {
                 let ours = Prefilter::new(&set.rules, profile);
+                let automaton = Prefilter::new(&set.rules, profile).with_automaton();
+                let with_automaton = automaton.candidates(&set.rules, text.as_bytes());
                 assert_eq!(
                     matches!(ours.tables, Cow::Borrowed(_)),
                     user.is_empty(),
@@ -353,10 +452,54 @@ mod table_tests {
                 assert_eq!(rules_only(&found), rules_only(&expected), "{profile:?}");
                 let missing = expected.iter().filter(|c| !found.contains(c)).count();
                 assert_eq!(missing, 0, "{profile:?}: decoder candidates missing");
+                assert_eq!(with_automaton, found, "{profile:?}: the automaton's hits");
                 if disabled.is_empty() {
                     assert_eq!(found.len(), expected.len(), "{profile:?}");
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod switch_tests {
+    use super::*;
+    use crate::rules::RuleSet;
+
+    /// A bulk scan begins with the small automaton and the encoded table,
+    /// and past its small share goes on with the large automaton: what it
+    /// finds all along is what the hook's tables find.
+    #[test]
+    fn a_long_bulk_scan_finds_what_the_tables_find() {
+        let set = RuleSet::builtin().unwrap();
+        let mut text = String::new();
+        for rule in BUILTIN_RULES {
+            for keyword in rule.keywords.iter() {
+                text.push_str(&format!("x = {keyword}0123456789\n"));
+                let encoded =
+                    crate::decode::encode_base64(format!("{keyword}0123456789").as_bytes());
+                text.push_str(&format!("data: {encoded}\n"));
+            }
+        }
+        let hook = Prefilter::new(&set.rules, Profile::Hook);
+        let bulk = Prefilter::new(&set.rules, Profile::Bulk);
+        let chunks = SMALL_SCAN / text.len() + 3;
+        let expected = hook.candidates(&set.rules, text.as_bytes());
+        for chunk in 0..chunks {
+            assert_eq!(
+                bulk.candidates(&set.rules, text.as_bytes()),
+                expected,
+                "chunk {chunk}"
+            );
+        }
+        assert!(
+            bulk.plain_lanes.get().is_some(),
+            "it began with the small automaton"
+        );
+        assert!(
+            bulk.lanes.get().is_some(),
+            "the bulk scan waited for its automaton"
+        );
+        assert!(hook.lanes.get().is_none(), "the hook never builds one");
     }
 }
