@@ -257,7 +257,7 @@ impl Prefilter {
                 // A case-sensitive rule can only match where its keyword
                 // appears as written (`AKIA`, not `akia`).
                 let rule_ref = &rules[rule];
-                if rule_ref.case_sensitive_keywords
+                if rule_ref.case_sensitive_keywords()
                     && !rule_ref.keywords.iter().any(|k| k.as_bytes() == hit)
                 {
                     continue;

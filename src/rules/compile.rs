@@ -46,9 +46,9 @@ pub struct Rule {
     pub password: bool,
     pub multiline: bool,
     pub env_var: Option<Text>,
-    /// The regex matches case-sensitively, so its keywords need only be
-    /// looked for exactly as written.
-    pub case_sensitive_keywords: bool,
+    /// Whether the regex matches its keywords case-sensitively, worked out
+    /// on first use (see [`Rule::case_sensitive_keywords`]).
+    case_sensitive_keywords: OnceLock<bool>,
     /// Its place in `BUILTIN_RULES`, for a built-in rule: build.rs worked
     /// out its share of the keyword table there.
     pub builtin: Option<usize>,
@@ -124,7 +124,7 @@ impl Rule {
             password: spec.password,
             multiline: spec.multiline,
             env_var: spec.env_var.clone(),
-            case_sensitive_keywords: has_case_sensitive_keywords(&spec.regex, &spec.keywords),
+            case_sensitive_keywords: OnceLock::new(),
             builtin,
             pattern: spec.regex.clone(),
             allow_patterns: spec.allow.clone(),
@@ -159,6 +159,17 @@ impl Rule {
             .set(allowed_matches)
             .expect("fresh rule");
         Ok(rule)
+    }
+
+    /// A case-sensitive regex that spells out each of its keywords can only
+    /// match where a keyword appears exactly as written, so its keywords
+    /// need only be looked for as written. Worked out on first use: the
+    /// string searches over every rule were a tenth of the hook's start.
+    pub fn case_sensitive_keywords(&self) -> bool {
+        *self.case_sensitive_keywords.get_or_init(|| {
+            !self.pattern.contains("(?i")
+                && self.keywords.iter().all(|k| self.pattern.contains(k.as_ref()))
+        })
     }
 
     /// The regexes compiled for `profile`, built on first call. Rules are
@@ -333,11 +344,6 @@ pub(super) fn compile_widened(pattern: &str) -> regex_automata::meta::Regex {
         .expect("a widened pattern is printed from a parsed one and parses again")
 }
 
-/// A case-sensitive regex that spells out each of its keywords can only
-/// match where a keyword appears exactly as written.
-fn has_case_sensitive_keywords(regex: &str, keywords: &[Text]) -> bool {
-    !regex.contains("(?i") && keywords.iter().all(|k| regex.contains(k.as_ref()))
-}
 
 fn build(id: &str, pattern: &str, multiline: bool, profile: Profile) -> Result<CompiledRule> {
     // The detector runs a multi-line rule from the start of a line with a
