@@ -689,6 +689,9 @@ def main() -> int:
                          "characters), as TSV for review; keep FILE outside the repository")
     ap.add_argument("--reuse-reports", action="store_true",
                     help="read the last run's reports from the cache instead of scanning (for reviewing)")
+    ap.add_argument("--reuse-gitleaks", action="store_true",
+                    help="scan with keyguard, read gitleaks' last report from the cache (for tuning: "
+                         "gitleaks takes most of the time and does not change)")
     ap.add_argument("--record-auto", action="store_true",
                     help="add the verdicts the mechanical checks decide to verdicts.tsv")
     args = ap.parse_args()
@@ -736,7 +739,8 @@ def main() -> int:
         kf, stats, tk = scan_keyguard(kg, tree, os.path.join(reports, f"{lang}-keyguard.json"),
                                      args.reuse_reports)
         log(f"scanning {lang} ({mb:.0f} MB): gitleaks")
-        gf, tg = scan_gitleaks(gl, tree, os.path.join(reports, f"{lang}-gitleaks.json"), args.reuse_reports)
+        gf, tg = scan_gitleaks(gl, tree, os.path.join(reports, f"{lang}-gitleaks.json"),
+                                args.reuse_reports or args.reuse_gitleaks)
         timing[lang] = {"keyguard_s": round(tk, 1), "gitleaks_s": round(tg, 1),
                         "keyguard_bytes_scanned": stats.get("bytes_scanned")}
         fs = kf + gf

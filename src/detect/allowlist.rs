@@ -177,12 +177,27 @@ pub fn is_non_secret_name(name: &[u8]) -> bool {
         .windows(4)
         .any(|w| w.starts_with(b"sha") && w[3].is_ascii_digit())
         || memchr::memmem::find(&lower, b"md5").is_some();
-    // `public_key`, `publishableKey`: published on purpose.
-    let names_public = name
+    // `public_key`, `publishableKey`: published on purpose. `key_hash`,
+    // `certFingerprint`: a digest, public. `wrappedKey`, `ciphertext`:
+    // opens nothing without the key that wrapped it. Not `encrypted`: code
+    // that ships an encrypted secret ships the way to open it too (rclone's
+    // `rcloneEncryptedClientSecret`, obscured under a key in its source).
+    const NOT_THE_SECRET: &[&[u8]] = &[
+        b"public",
+        b"publishable",
+        b"hash",
+        b"digest",
+        b"checksum",
+        b"fingerprint",
+        b"thumbprint",
+        b"wrapped",
+        b"ciphertext",
+    ];
+    let names_not_the_secret = name
         .split(|b| !b.is_ascii_alphanumeric())
         .flat_map(camel_words)
-        .any(|w| w.eq_ignore_ascii_case(b"public") || w.eq_ignore_ascii_case(b"publishable"));
-    if names_a_digest || names_public || names_a_handle(&lower) {
+        .any(|w| NOT_THE_SECRET.iter().any(|n| w.eq_ignore_ascii_case(n)));
+    if names_a_digest || names_not_the_secret || names_a_handle(&lower) {
         return true;
     }
     NON_SECRET_NAME_SUFFIXES.iter().any(|suffix| {
@@ -696,10 +711,13 @@ mod tests {
             "publishableKey",
             "STRIPE_PUBLISHABLE_KEY",
             "Sec-WebSocket-Key",
+            "header_key_hash_value",
+            "certFingerprint",
+            "wrappedKey",
         ] {
             assert!(is_non_secret_name(name.as_bytes()), "{name}");
         }
-        for name in ["api_key", "private_key", "publicationToken"] {
+        for name in ["api_key", "private_key", "publicationToken", "hashicorp_token", "unwrapped_key", "rcloneEncryptedClientSecret"] {
             assert!(!is_non_secret_name(name.as_bytes()), "{name}");
         }
         assert!(!looks_like_credential(

@@ -64,6 +64,8 @@ pub const MAX_CODE_LINE: usize = 4096;
 /// Where a loose rule's value sits: the line, and the byte ranges of the
 /// name and the value within it.
 pub struct ValueSite<'a> {
+    /// The text before the line (context: a doctest's prompt above it).
+    pub preceding: &'a [u8],
     pub line: &'a [u8],
     pub name: Option<(usize, usize)>,
     pub value: (usize, usize),
@@ -80,7 +82,7 @@ pub fn is_literal(site: &ValueSite<'_>) -> bool {
     }
     let (start, end) = site.value;
     let value = &line[start..end];
-    if is_doc_comment(line) {
+    if is_doc_comment(line) || is_doctest(site.preceding, line) {
         return false;
     }
     if let Some((name_start, name_end)) = site.name {
@@ -140,6 +142,30 @@ fn is_doc_comment(line: &[u8]) -> bool {
         || line == b"*"
         || line.starts_with(b"<!--")
         || line.starts_with(b"#  ")
+}
+
+/// A Python doctest (`>>> session.fetch_token(url)`) or the output printed
+/// under it, up to the blank line that ends the example: documentation,
+/// its values made up for the reader. Looks back at most a screenful.
+fn is_doctest(preceding: &[u8], line: &[u8]) -> bool {
+    const LOOKBACK_LINES: usize = 40;
+    let is_prompt = |l: &[u8]| {
+        let l = l.trim_ascii_start();
+        l.starts_with(b">>> ") || l == b">>>"
+    };
+    if is_prompt(line) {
+        return true;
+    }
+    let preceding = preceding.strip_suffix(b"\n").unwrap_or(preceding);
+    for above in preceding.rsplit(|&b| b == b'\n').take(LOOKBACK_LINES) {
+        if is_prompt(above) {
+            return true;
+        }
+        if above.trim_ascii().is_empty() {
+            return false;
+        }
+    }
+    false
 }
 
 /// `…/badge.svg?token=…`: a badge token, public by design (Codecov).
@@ -309,6 +335,28 @@ fn is_file_name(value: &[u8]) -> bool {
         .any(|e| lower.ends_with(e) && lower.len() > e.len())
 }
 
+/// Dot-separated base64url segments, one of them a JSON object (`eyJ`,
+/// base64 of `{"`): a JWT, JWS or JWE, well formed or not. The `jwt` rule
+/// judges those (a header, claims, a signature); a loose rule must not
+/// report what it rejected, nor the broken tokens of a parser's tests.
+pub fn is_jose_shaped(value: &[u8]) -> bool {
+    let segments = value.split(|&b| b == b'.');
+    let mut count = 0;
+    let mut has_json = false;
+    for segment in segments {
+        count += 1;
+        if segment.is_empty()
+            || !segment
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+        {
+            return false;
+        }
+        has_json |= segment.starts_with(b"eyJ");
+    }
+    (2..=5).contains(&count) && has_json
+}
+
 /// A JWT without a signature (`alg: none`, or the signature cut off):
 /// nothing in it proves anything.
 fn is_unsigned_jwt(value: &[u8]) -> bool {
@@ -470,6 +518,8 @@ fn is_documented_example(value: &[u8]) -> bool {
         b"dpf43f3p2l4k3l03",
         b"kd94hf93k423kf44",
         b"hh5s93j4hdidpola",
+        b"hdhd0244k9j7ao03",
+        b"hfdp7dh39dks9884",
         b"hdk48Djdsa",
         b"nnch734d00sl2jdk",
         b"pfkkdhi9sl3r4s00",
@@ -525,6 +575,10 @@ fn encodes_text(value: &[u8]) -> bool {
     // The scheme of an Authorization value is not part of the credential.
     if let Some(credentials) = strip_prefix_ignore_case(value, b"basic ") {
         return encodes_text(credentials.trim_ascii_start());
+    }
+    // Pieces joined by `|` (a cookie of several fields): each is judged.
+    if value.contains(&b'|') {
+        return value.split(|&b| b == b'|').all(encodes_text);
     }
     if value.len() < 8
         || !value

@@ -12,7 +12,7 @@
 
 pub mod allowlist;
 pub mod entropy;
-pub mod expiry;
+pub mod jwt;
 pub mod generic;
 pub mod keyword_table;
 pub mod keywords;
@@ -68,7 +68,7 @@ pub struct Detector {
     profile: Profile,
     prefilter: Prefilter,
     /// When this detector was built, in Unix seconds: a token that states an
-    /// earlier expiry is not reported (see [`expiry`]).
+    /// earlier expiry is not reported (see [`jwt`]).
     now: u64,
 }
 
@@ -82,7 +82,7 @@ impl Detector {
             prefilter: Prefilter::new(&rules.rules, profile),
             rules,
             profile,
-            now: expiry::now(),
+            now: jwt::now(),
         }
     }
 
@@ -247,6 +247,7 @@ impl Detector {
                 // A loose `name = value` rule: the value must be written out.
                 if rule.generic && !rule.multiline && name.is_some() {
                     let site = generic::ValueSite {
+                        preceding: &bytes[..line_start],
                         line,
                         name: name.map(|n| (n.start, n.end)),
                         value: (secret.start, secret.end),

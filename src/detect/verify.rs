@@ -2,7 +2,7 @@
 //! length, checksum, allow lists, and for loose rules the look of a
 //! credential; for an encoded field, the decoded value is judged.
 
-use super::{allowlist, entropy, expiry, generic, Detector, MAX_DECODE_DEPTH};
+use super::{allowlist, entropy, generic, jwt, Detector, MAX_DECODE_DEPTH};
 use crate::rules::Rule;
 
 impl Detector {
@@ -40,7 +40,8 @@ impl Detector {
     fn is_reportable_value(&self, rule: &Rule, secret: &[u8], name: Option<&[u8]>) -> bool {
         if secret.is_empty()
             || allowlist::is_obvious_placeholder(secret)
-            || expiry::is_expired_jwt(secret, self.now)
+            || jwt::is_expired_jwt(secret, self.now)
+            || jwt::is_signed_with_a_published_key(secret)
         {
             return false;
         }
@@ -77,6 +78,7 @@ impl Detector {
             if generic::is_known_non_secret(secret)
                 || !allowlist::looks_like_credential(secret, name)
                 || self.has_provider_prefix(secret)
+                || generic::is_jose_shaped(secret)
             {
                 return false;
             }

@@ -11,6 +11,11 @@ fn random_value() -> String {
 
 /// `is_literal` for `line`, with the name and value given as substrings.
 fn literal(line: &str, name: &str, value: &str) -> bool {
+    literal_after("", line, name, value)
+}
+
+/// `is_literal` for `line` under the text `preceding`.
+fn literal_after(preceding: &str, line: &str, name: &str, value: &str) -> bool {
     let name_at = line.find(name).expect("name in line");
     let value_at = line[name_at + name.len()..]
         .find(value)
@@ -18,10 +23,31 @@ fn literal(line: &str, name: &str, value: &str) -> bool {
         + name_at
         + name.len();
     is_literal(&ValueSite {
+        preceding: preceding.as_bytes(),
         line: line.as_bytes(),
         name: Some((name_at, name_at + name.len())),
         value: (value_at, value_at + value.len()),
     })
+}
+
+/// A doctest's prompt line and the output printed under it are
+/// documentation; after the blank line that ends the example, code again.
+#[test]
+fn doctests_are_documentation() {
+    let v = &random_value();
+    let prompt = "    >>> session = OAuth1Session(key)\n    >>> session.fetch_token(url)\n    {\n";
+    let output = format!("        'oauth_token_secret': '{v}',");
+    assert!(!literal_after(prompt, &output, "oauth_token_secret", v));
+    let call = format!("    >>> s = Session(client_secret='{v}')");
+    assert!(!literal_after("", &call, "client_secret", v));
+    // The example ended: a blank line, then code.
+    let after = format!("{prompt}    }}\n\n    token_secret = '{v}'\n");
+    let code = format!("    token_secret = '{v}'");
+    assert!(literal_after(&after[..after.len() - code.len() - 1], &code, "token_secret", v));
+    // `>>>` in the middle of a line is a shift, not a prompt.
+    let shift = format!("x = y >>> 2\napi_secret = '{v}'");
+    let (before, line) = shift.split_at(shift.find("api_secret").unwrap());
+    assert!(literal_after(before, line, "api_secret", v));
 }
 
 #[test]
@@ -292,6 +318,10 @@ fn documented_made_up_and_encoded_values_are_not_secrets() {
         encode(b"01234567012345670123456701234567"),
         encode(b"privateKey\n"),
         format!("Basic {}", encode(b"me:pass")),
+        // A cookie of encoded dummy fields.
+        format!("{}|{}", encode(b"zxcv"), encode(b"1234")),
+        // RFC 5849 section 1.2's temporary credentials.
+        "hfdp7dh39dks9884".to_string(),
         // A value that is an assignment itself.
         "UUID=6a38ee5-7235-44e7".to_string(),
     ] {
@@ -302,7 +332,34 @@ fn documented_made_up_and_encoded_values_are_not_secrets() {
         format!("Basic {}", encode(format!("deploy:{v}").as_bytes())),
         format!("A{v}"),
         format!("UUID{v}"),
+        format!("{}|{v}", encode(b"zxcv")),
     ] {
         assert!(!is_known_non_secret(value.as_bytes()), "{value}");
+    }
+}
+
+/// Tokens of the JOSE shape, broken ones included, are the `jwt` rule's to
+/// judge; a dotted value without a JSON segment is not one.
+#[test]
+fn jose_shaped_values_are_left_to_the_jwt_rule() {
+    let mut rng = Rng::seeded(11);
+    let mut b64 = |n: usize| expand(&format!("{{{{b64url:{n}}}}}"), &mut rng).unwrap();
+    let (header, claims, sig) = (format!("eyJ{}", b64(30)), format!("eyJ{}", b64(9)), b64(43));
+    for value in [
+        format!("{header}.{claims}.{sig}"),
+        format!("{claims}.{sig}"),                     // a segment missing
+        format!("dGVzdA.{claims}.{sig}"),              // a header that is not JSON
+        format!("{header}.{claims}.{sig}.{}.{}", b64(16), b64(22)), // JWE
+    ] {
+        assert!(is_jose_shaped(value.as_bytes()), "{value}");
+    }
+    for value in [
+        format!("{}.{}", b64(20), b64(20)),
+        header.clone(),
+        format!("{header}.{claims}.{sig}.a.b.c"),
+        format!("{header}..{sig}"),
+        format!("{header}.{claims}/{sig}"),
+    ] {
+        assert!(!is_jose_shaped(value.as_bytes()), "{value}");
     }
 }
