@@ -526,13 +526,22 @@ type Escape = fn(rest: &[u8]) -> Option<(usize, char)>;
 /// `%XX`, to a printable character. A `+` stays `+`: keys use it, and
 /// only form bodies mean a space by it.
 fn percent_escape(rest: &[u8]) -> Option<(usize, char)> {
-    match rest {
-        [b'%', hi, lo, ..] => {
-            let c = char::from(hex_digit(*hi)? << 4 | hex_digit(*lo)?);
-            (!c.is_ascii_control() && c.is_ascii()).then_some((3, c))
-        }
+    let byte_at = |i: usize| match rest.get(i * 3..i * 3 + 3)? {
+        [b'%', hi, lo] => Some(hex_digit(*hi)? << 4 | hex_digit(*lo)?),
         _ => None,
-    }
+    };
+    let first = byte_at(0)?;
+    // A character beyond ASCII is its UTF-8 bytes, each escaped (`%C3%A4`).
+    let len = match first {
+        0x00..=0x7f => 1,
+        0xc2..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf4 => 4,
+        _ => return None,
+    };
+    let bytes: Vec<u8> = (0..len).map(byte_at).collect::<Option<_>>()?;
+    let c = std::str::from_utf8(&bytes).ok()?.chars().next()?;
+    (!c.is_control()).then_some((len * 3, c))
 }
 
 /// `\uXXXX` (a surrogate pair as two), `\/`. A `\\` is its own escape, so
@@ -876,6 +885,11 @@ mod tests {
         assert!(decoded(Encoding::Percent, "no escape").is_none());
         // Double encoding comes out once decoded: the next depth undoes the rest.
         assert_eq!(decoded(Encoding::Percent, "%252F").unwrap(), "%2F");
+        // UTF-8 escaped byte by byte is one character; a broken sequence
+        // and an escaped C1 control stay as written.
+        assert_eq!(decoded(Encoding::Percent, "p%C3%A4ss%2F").unwrap(), "päss/");
+        assert_eq!(decoded(Encoding::Percent, "a%C3b%2F").unwrap(), "a%C3b/");
+        assert_eq!(decoded(Encoding::Percent, "a%C2%85b%2F").unwrap(), "a%C2%85b/");
     }
 
     #[test]

@@ -193,10 +193,20 @@ pub fn is_non_secret_name(name: &[u8]) -> bool {
         b"wrapped",
         b"ciphertext",
     ];
-    let names_not_the_secret = name
+    let words: Vec<&[u8]> = name
         .split(|b| !b.is_ascii_alphanumeric())
         .flat_map(camel_words)
-        .any(|w| NOT_THE_SECRET.iter().any(|n| w.eq_ignore_ascii_case(n)));
+        .collect();
+    // `encrypted_key` (JWE, RFC 7516), `EncryptedKey` (XML Encryption): a
+    // content key wrapped for its recipient, not the content's secret.
+    let names_a_wrapped_key = matches!(
+        words[..],
+        [.., encrypted, key] if encrypted.eq_ignore_ascii_case(b"encrypted") && key.eq_ignore_ascii_case(b"key")
+    );
+    let names_not_the_secret = names_a_wrapped_key
+        || words
+            .iter()
+            .any(|w| NOT_THE_SECRET.iter().any(|n| w.eq_ignore_ascii_case(n)));
     if names_a_digest || names_not_the_secret || names_a_handle(&lower) {
         return true;
     }
@@ -363,9 +373,35 @@ pub fn looks_like_chosen_password(value: &[u8]) -> bool {
     if String::from_utf8_lossy(&plain).chars().count() < SHORTEST {
         return false;
     }
+    // `pässword` is the word with an accent: a URL parser's test of
+    // non-ASCII input, judged as the word.
+    let plain = fold_accents(&plain);
     let made_of_words =
         randomness::is_identifier_like(&plain) && randomness::naturalness(&plain).0 >= 0.5;
     !(is_stand_in(&plain) || made_of_words || names_a_credential(&plain))
+}
+
+/// Latin letters with diacritics (U+00C0 to U+00FF) read as their base
+/// letters; other bytes unchanged. Text that is not UTF-8 is kept as is.
+fn fold_accents(value: &[u8]) -> Vec<u8> {
+    // One base letter per code point from U+00C0; `\0` keeps the character.
+    const BASES: &[u8; 64] =
+        b"AAAAAAACEEEEIIIIDNOOOOO\0OUUUUY\0saaaaaaaceeeeiiiidnooooo\0ouuuuy\0y";
+    let Ok(text) = std::str::from_utf8(value) else {
+        return value.to_vec();
+    };
+    let mut folded = Vec::with_capacity(value.len());
+    for c in text.chars() {
+        let base = u32::from(c)
+            .checked_sub(0xC0)
+            .and_then(|i| BASES.get(i as usize))
+            .filter(|&&b| b != 0);
+        match base {
+            Some(&b) => folded.push(b),
+            None => folded.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+        }
+    }
+    folded
 }
 
 /// For loose `name = value` rules: could `value` be a real credential?
@@ -646,10 +682,12 @@ mod tests {
     /// A connection URL's password is judged once its escapes are undone.
     #[test]
     fn chosen_passwords_are_judged_decoded() {
-        for value in ["foo%2Fbar", "\\u2163", "I\\u00adX", "ldap-pwd"] {
+        for value in ["foo%2Fbar", "\\u2163", "I\\u00adX", "ldap-pwd", "p%C3%A4ssword"] {
             assert!(!looks_like_chosen_password(value.as_bytes()), "{value}");
         }
         assert!(looks_like_chosen_password(b"Tq7vLmZp%2FRwXsKd"));
+        // Accents do not make a random password a word.
+        assert!(looks_like_chosen_password("Tq7vLmZpRwXsKdé".as_bytes()));
     }
 
     #[test]
@@ -714,6 +752,8 @@ mod tests {
             "header_key_hash_value",
             "certFingerprint",
             "wrappedKey",
+            "encrypted_key",
+            "EncryptedKey",
         ] {
             assert!(is_non_secret_name(name.as_bytes()), "{name}");
         }

@@ -82,7 +82,10 @@ pub fn is_literal(site: &ValueSite<'_>) -> bool {
     }
     let (start, end) = site.value;
     let value = &line[start..end];
-    if is_doc_comment(line) || is_doctest(site.preceding, line) {
+    if is_doc_comment(line)
+        || is_doctest(site.preceding, line)
+        || is_in_docstring(site.preceding, &line[..start])
+    {
         return false;
     }
     if let Some((name_start, name_end)) = site.name {
@@ -168,6 +171,63 @@ fn is_doctest(preceding: &[u8], line: &[u8]) -> bool {
     false
 }
 
+/// Inside a Python docstring: the nearest triple quote above (within a
+/// screenful) opens a bare string right under a `def`/`class` header or at
+/// the top of the file. Documentation: its values
+/// are examples (`access_token=sdf2…   # Body`). A string assigned to a
+/// name (`KEY = """…`) is data, and is read.
+fn is_in_docstring(preceding: &[u8], line_before_value: &[u8]) -> bool {
+    const LOOKBACK_LINES: usize = 80;
+    let triple = |l: &[u8]| {
+        memchr::memmem::find_iter(l, b"\"\"\"").count() + memchr::memmem::find_iter(l, b"'''").count()
+    };
+    if triple(line_before_value) > 0 {
+        return false; // opened or closed on this line: not a block docstring
+    }
+    let mut lines = preceding
+        .strip_suffix(b"\n")
+        .unwrap_or(preceding)
+        .rsplit(|&b| b == b'\n');
+    let Some(opener) = lines
+        .by_ref()
+        .take(LOOKBACK_LINES)
+        .find(|l| triple(l) > 0)
+    else {
+        return false;
+    };
+    let opener = opener.trim_ascii();
+    // The opener line holds one triple quote, with at most a string prefix
+    // (`r"""`) before it: a bare string that starts and stays open.
+    let quote_at = opener
+        .windows(3)
+        .position(|w| w == b"\"\"\"" || w == b"'''")
+        .expect("the line holds a triple quote");
+    let bare = opener[..quote_at]
+        .iter()
+        .all(|b| matches!(b.to_ascii_lowercase(), b'r' | b'u' | b'b'))
+        && quote_at <= 2;
+    if !bare || triple(opener) != 1 {
+        return false;
+    }
+    // Under a header (the last line of a signature: `def f(x):`,
+    // `) -> None:`, `class A:`), or first in the file (after comments). A
+    // closing quote alone on its line looks the same, under text.
+    match lines.find(|l| {
+        let l = l.trim_ascii();
+        !l.is_empty() && !l.starts_with(b"#")
+    }) {
+        Some(header) => {
+            let header = header.trim_ascii();
+            header.ends_with(b":")
+                && (header.starts_with(b"def ")
+                    || header.starts_with(b"async def ")
+                    || header.starts_with(b"class ")
+                    || header.contains(&b')'))
+        }
+        None => true,
+    }
+}
+
 /// `…/badge.svg?token=…`: a badge token, public by design (Codecov).
 fn is_badge_token(line: &[u8], name_start: usize) -> bool {
     name_start > 0
@@ -188,10 +248,13 @@ fn is_whole_key(line: &[u8], start: usize, end: usize) -> bool {
 }
 
 /// After a closing quote: anything that makes the string part of a larger
-/// expression (`+ x`, `.format(…)`, `% args`, `[0]`).
+/// expression (`+ x`, `.format(…)`, `% args`, `[0]`, another literal).
 fn continues_expression(after: &[u8]) -> bool {
     let after = after.trim_ascii_start();
-    matches!(after.first(), Some(b'+' | b'.' | b'%' | b'[' | b'*')) && !after.starts_with(b"...")
+    // A quote next: adjacent literals (`"eyJ…" ".eyJ…"`), joined by the
+    // compiler (Python, C), so the value is a piece.
+    matches!(after.first(), Some(b'+' | b'.' | b'%' | b'[' | b'*' | b'"' | b'\''))
+        && !after.starts_with(b"...")
 }
 
 /// `f"` / `rf"` (Python), `$"` (C#), `s"` (Scala): strings that interpolate.

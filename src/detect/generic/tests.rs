@@ -363,3 +363,25 @@ fn jose_shaped_values_are_left_to_the_jwt_rule() {
         assert!(!is_jose_shaped(value.as_bytes()), "{value}");
     }
 }
+
+/// A docstring documents: its values are examples. A string assigned to a
+/// name, or the code after the docstring closes, is read.
+#[test]
+fn docstrings_are_documentation_and_assigned_strings_are_not() {
+    let v = &random_value();
+    let line = format!("        access_token={v}   # Body");
+    let inside = "class Resource:\n    def verify(self, request):\n        \"\"\"Tokens come in the query:\n\n";
+    assert!(!literal_after(inside, &line, "access_token", v));
+    let module = "# Copyright\n\"\"\"Usage:\n";
+    assert!(!literal_after(module, &line, "access_token", v));
+    // Data, not documentation.
+    let assigned = "HEADERS = \"\"\"\n";
+    assert!(literal_after(assigned, &line, "access_token", v));
+    // The docstring closed above: code again.
+    let closed = format!("{inside}    \"\"\"\n    x = 1\n");
+    let code = format!("    access_token = \"{v}\"");
+    assert!(literal_after(&closed, &code, "access_token", v));
+    // Adjacent literals are pieces of one string.
+    let pieces = format!("    token = \"{v}\" \".rest\"");
+    assert!(!literal(&pieces, "token", v));
+}
