@@ -1,6 +1,7 @@
 //! The command line as the user types it (clap derive), and nothing else:
 //! resolving it against the environment and the config is `settings.rs`.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -85,6 +86,54 @@ pub struct Cli {
 
     #[command(flatten)]
     pub global: GlobalArgs,
+}
+
+impl Cli {
+    /// This process's command line. The shim's own invocation
+    /// (`--hook-protocol=1 --hook=pre-commit`, hooks/shim) is read without
+    /// clap: building clap's parser, every subcommand's arguments included,
+    /// was a quarter of the hook's start-up (callgrind). A test checks that
+    /// both readings agree; any other command line goes to clap.
+    pub fn from_env() -> Cli {
+        let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+        Cli::shim_invocation(&args).unwrap_or_else(Cli::parse)
+    }
+
+    fn shim_invocation(args: &[OsString]) -> Option<Cli> {
+        let [protocol, hook] = args else {
+            return None;
+        };
+        if protocol != "--hook-protocol=1" {
+            return None;
+        }
+        let hook = match hook.to_str()?.strip_prefix("--hook=")? {
+            "pre-commit" => Hook::PreCommit,
+            "pre-merge-commit" => Hook::PreMergeCommit,
+            "pre-applypatch" => Hook::PreApplypatch,
+            _ => return None,
+        };
+        Some(Cli {
+            command: None,
+            staged: false,
+            all: false,
+            history: None,
+            pre_push: None,
+            hook: Some(hook),
+            hook_protocol: Some(1),
+            stdin: false,
+            paths: Vec::new(),
+            global: GlobalArgs {
+                format: Format::Human,
+                config: None,
+                baseline: None,
+                color: clap::ColorChoice::Auto,
+                no_color: false,
+                quiet: false,
+                verbose: false,
+                timings: false,
+            },
+        })
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -242,4 +291,42 @@ pub enum RulesAction {
         /// A configuration or rule file holding `[[rules]]` (default: the built-in rules).
         file: Option<PathBuf>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(args: &[&str]) -> Vec<OsString> {
+        args.iter().map(OsString::from).collect()
+    }
+
+    /// The shim's invocations read the same without clap as with it.
+    #[test]
+    fn the_shim_invocation_reads_as_clap_reads_it() {
+        for hook in ["pre-commit", "pre-merge-commit", "pre-applypatch"] {
+            let args = ["--hook-protocol=1".to_string(), format!("--hook={hook}")];
+            let fast = Cli::shim_invocation(&os(&[&args[0], &args[1]])).expect("the shim's form");
+            let clap = Cli::try_parse_from(std::iter::once("keyguard".to_string()).chain(args))
+                .expect("clap reads it");
+            assert_eq!(format!("{fast:?}"), format!("{clap:?}"), "{hook}");
+        }
+    }
+
+    /// Every other command line is clap's, errors included.
+    #[test]
+    fn any_other_command_line_goes_to_clap() {
+        for args in [
+            &[][..],
+            &["--hook-protocol=1"],
+            &["--hook-protocol=2", "--hook=pre-commit"],
+            &["--hook-protocol=1", "--hook=pre-push"],
+            &["--hook-protocol=1", "--hook", "pre-commit"],
+            &["--hook=pre-commit", "--hook-protocol=1"],
+            &["--hook-protocol=1", "--hook=pre-commit", "--all"],
+            &["--hook-protocol=1", "--hook=Pre-Commit"],
+        ] {
+            assert!(Cli::shim_invocation(&os(args)).is_none(), "{args:?}");
+        }
+    }
 }

@@ -4,11 +4,10 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use keyguard::settings::Settings;
 
 fn main() -> ExitCode {
-    let cli = keyguard::cli::Cli::parse();
+    let cli = keyguard::cli::Cli::from_env();
     if let Some(error) = keyguard::cli::mistyped_subcommand(&cli) {
         error.exit();
     }
