@@ -159,8 +159,10 @@ fn is_doctest(preceding: &[u8], line: &[u8]) -> bool {
     if is_prompt(line) {
         return true;
     }
-    let preceding = preceding.strip_suffix(b"\n").unwrap_or(preceding);
-    for above in preceding.rsplit(|&b| b == b'\n').take(LOOKBACK_LINES) {
+    if memchr::memmem::find(recent(preceding), b">>>").is_none() {
+        return false; // the common case, found in one vector search
+    }
+    for above in lines_above(preceding, LOOKBACK_LINES) {
         if is_prompt(above) {
             return true;
         }
@@ -171,6 +173,34 @@ fn is_doctest(preceding: &[u8], line: &[u8]) -> bool {
     false
 }
 
+/// The end of `preceding` that the look-backs read: a screenful of lines
+/// is well within it, unless lines are very long, when the check only
+/// says "no docstring here" sooner.
+fn recent(preceding: &[u8]) -> &[u8] {
+    const LOOKBACK_BYTES: usize = 16 * 1024;
+    &preceding[preceding.len().saturating_sub(LOOKBACK_BYTES)..]
+}
+
+/// The lines of `preceding`, the nearest first, at most `max` of them
+/// (found with memrchr: this runs for every loose candidate).
+fn lines_above(preceding: &[u8], max: usize) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(preceding.strip_suffix(b"\n").unwrap_or(preceding));
+    std::iter::from_fn(move || {
+        let text = rest?;
+        Some(match memchr::memrchr(b'\n', text) {
+            Some(i) => {
+                rest = Some(&text[..i]);
+                &text[i + 1..]
+            }
+            None => {
+                rest = None;
+                text
+            }
+        })
+    })
+    .take(max)
+}
+
 /// Inside a Python docstring: the nearest triple quote above (within a
 /// screenful) opens a bare string right under a `def`/`class` header or at
 /// the top of the file. Documentation: its values
@@ -178,16 +208,32 @@ fn is_doctest(preceding: &[u8], line: &[u8]) -> bool {
 /// name (`KEY = """…`) is data, and is read.
 fn is_in_docstring(preceding: &[u8], line_before_value: &[u8]) -> bool {
     const LOOKBACK_LINES: usize = 80;
+    // Per line, without building a searcher: this runs for every loose
+    // candidate, over up to 80 lines each.
     let triple = |l: &[u8]| {
-        memchr::memmem::find_iter(l, b"\"\"\"").count() + memchr::memmem::find_iter(l, b"'''").count()
+        let (mut count, mut from) = (0, 0);
+        while let Some(found) = memchr::memchr2(b'"', b'\'', &l[from..]) {
+            let at = from + found;
+            let q = l[at];
+            if l.get(at + 1) == Some(&q) && l.get(at + 2) == Some(&q) {
+                count += 1;
+                from = at + 3;
+            } else {
+                from = at + 1;
+            }
+        }
+        count
     };
     if triple(line_before_value) > 0 {
         return false; // opened or closed on this line: not a block docstring
     }
-    let mut lines = preceding
-        .strip_suffix(b"\n")
-        .unwrap_or(preceding)
-        .rsplit(|&b| b == b'\n');
+    let recent = recent(preceding);
+    if memchr::memmem::find(recent, b"\"\"\"").is_none()
+        && memchr::memmem::find(recent, b"'''").is_none()
+    {
+        return false; // the common case, found in two vector searches
+    }
+    let mut lines = lines_above(preceding, usize::MAX);
     let Some(opener) = lines
         .by_ref()
         .take(LOOKBACK_LINES)
