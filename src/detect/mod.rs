@@ -25,6 +25,7 @@ use std::sync::Arc;
 
 use crate::decode::Encoding;
 pub use crate::rules::Profile;
+use crate::rules::checksum::Checksum;
 use crate::rules::{Rule, RuleSet};
 use prefilter::Prefilter;
 
@@ -257,7 +258,11 @@ impl Detector {
                     }
                 }
                 let name = name.map(|n| &haystack[n.range()]);
-                if !self.is_reportable(rule, secret_bytes, name, depth) {
+                // A key block is judged whole, not by its first line alone:
+                // one cut short or overlong is a parser's test, not a key.
+                let broken_key_block = rule.checksum == Some(Checksum::PrivateKeyBody)
+                    && crate::rules::der::is_broken_block(&haystack[secret.start..]);
+                if broken_key_block || !self.is_reportable(rule, secret_bytes, name, depth) {
                     // A value a specific rule recognised and then rejected
                     // (bad checksum, documented example) is not a secret for
                     // the generic rules either.

@@ -46,6 +46,61 @@ pub fn may_be_private_key(body: &[u8]) -> bool {
     }
 }
 
+/// Is the block whose body starts `body` (the text from its first body
+/// line on) whole, DER-shaped, and yet not one DER element: cut to a
+/// snippet (a test's first lines of a key), or holding more than its DER
+/// claims? Such
+/// a block opens nothing: no tool reads it as a key. Only a plain block is
+/// judged, lines of base64 alone up to the END line: one in quoted, escaped
+/// or commented lines, one whose END line is not in `body`, and a body
+/// that does not start as a key's DER does (a version, or an algorithm) is
+/// given the benefit of the doubt.
+pub fn is_broken_block(body: &[u8]) -> bool {
+    const LONGEST: usize = 64 * 1024;
+    let mut base64 = Vec::new();
+    for line in body.split(|&b| b == b'\n') {
+        let line = line.trim_ascii();
+        if line.starts_with(b"-----END ") {
+            let Some(der) = crate::decode::base64(&base64) else {
+                return false;
+            };
+            let Some(contents) = contents_start(&der, 0) else {
+                return false;
+            };
+            let opens_like_a_key = der[0] == SEQUENCE
+                && matches!(der.get(contents), Some(&INTEGER | &SEQUENCE));
+            // Cut to under half of its length: a snippet. A key missing a
+            // line or two still gives most of itself away, and is reported.
+            return opens_like_a_key
+                && declared_len(&der).is_some_and(|len| {
+                    let declared = contents + len;
+                    der.len() > declared || der.len() * 2 < declared
+                });
+        }
+        let is_base64 = !line.is_empty()
+            && line
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+        if !is_base64 || base64.len() + line.len() > LONGEST {
+            return false;
+        }
+        base64.extend_from_slice(line);
+    }
+    false
+}
+
+/// The length the element at the start of `der` declares for its contents.
+fn declared_len(der: &[u8]) -> Option<usize> {
+    match *der.get(1)? {
+        short @ 0..=0x7f => Some(usize::from(short)),
+        long @ 0x81..=0x84 => {
+            let bytes = der.get(2..2 + usize::from(long - 0x80))?;
+            Some(bytes.iter().fold(0usize, |n, &b| n << 8 | usize::from(b)))
+        }
+        _ => None,
+    }
+}
+
 const INTEGER: u8 = 0x02;
 const OID: u8 = 0x06;
 const SEQUENCE: u8 = 0x30;
@@ -118,5 +173,45 @@ mod tests {
             0x30, 0x82, 0x03, 0x00, 0x30, 0x82, 0x02, 0x00, 0xa0, 0x03, 0x02, 0x01,
         ];
         assert!(!may_be_private_key(&line(&cert)));
+    }
+
+    /// A PKCS #8-shaped element of `contents` bytes (a version first), with
+    /// `declared` as its outer length, as a PEM body of 64-character lines
+    /// followed by the END line.
+    fn block(contents: usize, declared: usize) -> String {
+        let mut der = vec![0x30, 0x82, (declared >> 8) as u8, declared as u8, 0x02, 0x01, 0x00];
+        der.extend((0..contents - 3).map(|i| (i * 7 + 3) as u8));
+        let body = encode_base64(&der);
+        let lines: Vec<&str> = body
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        format!("{}\n-----END PRIVATE KEY-----\n", lines.join("\n"))
+    }
+
+    /// A whole block is judged by its length; one cut short or claiming more
+    /// is broken. What cannot be judged whole is left alone.
+    #[test]
+    fn a_cut_or_overlong_block_is_broken_and_a_whole_one_is_not() {
+        assert!(!is_broken_block(block(1200, 1200).as_bytes()));
+        assert!(is_broken_block(block(300, 1200).as_bytes())); // the first lines of a key
+        assert!(is_broken_block(block(1200, 600).as_bytes())); // more than it claims
+        // A key with its last line lost still gives most of itself away.
+        assert!(!is_broken_block(block(1150, 1200).as_bytes()));
+        // The END line may carry the string's closing quote.
+        let quoted_end = block(300, 1200).replace("KEY-----\n", "KEY-----\"\"\"\n");
+        assert!(is_broken_block(quoted_end.as_bytes()));
+        // Not judged: no END line in view, lines in quotes or escapes, a
+        // body that does not open as a key's DER does.
+        let whole = block(300, 1200);
+        let no_end = &whole[..whole.find("-----END").unwrap()];
+        assert!(!is_broken_block(no_end.as_bytes()));
+        let quoted: String = whole.lines().map(|l| format!("\"{l}\"\n")).collect();
+        assert!(!is_broken_block(quoted.as_bytes()));
+        let escaped = whole.replace('\n', "\\n");
+        assert!(!is_broken_block(escaped.as_bytes()));
+        let openssh = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB\n-----END OPENSSH PRIVATE KEY-----\n";
+        assert!(!is_broken_block(openssh.as_bytes()));
     }
 }
