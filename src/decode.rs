@@ -889,7 +889,10 @@ mod tests {
         // and an escaped C1 control stay as written.
         assert_eq!(decoded(Encoding::Percent, "p%C3%A4ss%2F").unwrap(), "päss/");
         assert_eq!(decoded(Encoding::Percent, "a%C3b%2F").unwrap(), "a%C3b/");
-        assert_eq!(decoded(Encoding::Percent, "a%C2%85b%2F").unwrap(), "a%C2%85b/");
+        assert_eq!(
+            decoded(Encoding::Percent, "a%C2%85b%2F").unwrap(),
+            "a%C2%85b/"
+        );
     }
 
     #[test]

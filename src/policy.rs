@@ -113,7 +113,10 @@ impl SecretFiles {
             Some(patterns) => (&[], patterns.clone()),
             None => (DEFAULT_SECRET_FILES, Vec::new()),
         };
-        let user: Vec<String> = user.into_iter().chain(config.extra.iter().cloned()).collect();
+        let user: Vec<String> = user
+            .into_iter()
+            .chain(config.extra.iter().cloned())
+            .collect();
         Ok(SecretFiles {
             secret: PathGlobs::with_built_in(built_in, &user).context("in [secret_files]")?,
             exempt: PathGlobs::with_built_in(DEFAULT_TEMPLATE_FILES, &config.allow)
@@ -334,7 +337,11 @@ mod tests {
     /// would fail.
     #[test]
     fn every_built_in_glob_parses() {
-        for list in [DEFAULT_SECRET_FILES, DEFAULT_TEMPLATE_FILES, &API_EXAMPLE_FILES] {
+        for list in [
+            DEFAULT_SECRET_FILES,
+            DEFAULT_TEMPLATE_FILES,
+            &API_EXAMPLE_FILES,
+        ] {
             for pattern in list {
                 assert!(parse(&anchor(pattern)).is_ok(), "{pattern}");
             }

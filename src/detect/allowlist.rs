@@ -682,7 +682,13 @@ mod tests {
     /// A connection URL's password is judged once its escapes are undone.
     #[test]
     fn chosen_passwords_are_judged_decoded() {
-        for value in ["foo%2Fbar", "\\u2163", "I\\u00adX", "ldap-pwd", "p%C3%A4ssword"] {
+        for value in [
+            "foo%2Fbar",
+            "\\u2163",
+            "I\\u00adX",
+            "ldap-pwd",
+            "p%C3%A4ssword",
+        ] {
             assert!(!looks_like_chosen_password(value.as_bytes()), "{value}");
         }
         assert!(looks_like_chosen_password(b"Tq7vLmZp%2FRwXsKd"));
@@ -757,7 +763,14 @@ mod tests {
         ] {
             assert!(is_non_secret_name(name.as_bytes()), "{name}");
         }
-        for name in ["api_key", "private_key", "publicationToken", "hashicorp_token", "unwrapped_key", "rcloneEncryptedClientSecret"] {
+        for name in [
+            "api_key",
+            "private_key",
+            "publicationToken",
+            "hashicorp_token",
+            "unwrapped_key",
+            "rcloneEncryptedClientSecret",
+        ] {
             assert!(!is_non_secret_name(name.as_bytes()), "{name}");
         }
         assert!(!looks_like_credential(

@@ -234,11 +234,7 @@ fn is_in_docstring(preceding: &[u8], line_before_value: &[u8]) -> bool {
         return false; // the common case, found in two vector searches
     }
     let mut lines = lines_above(preceding, usize::MAX);
-    let Some(opener) = lines
-        .by_ref()
-        .take(LOOKBACK_LINES)
-        .find(|l| triple(l) > 0)
-    else {
+    let Some(opener) = lines.by_ref().take(LOOKBACK_LINES).find(|l| triple(l) > 0) else {
         return false;
     };
     let opener = opener.trim_ascii();
@@ -299,8 +295,10 @@ fn continues_expression(after: &[u8]) -> bool {
     let after = after.trim_ascii_start();
     // A quote next: adjacent literals (`"eyJ…" ".eyJ…"`), joined by the
     // compiler (Python, C), so the value is a piece.
-    matches!(after.first(), Some(b'+' | b'.' | b'%' | b'[' | b'*' | b'"' | b'\''))
-        && !after.starts_with(b"...")
+    matches!(
+        after.first(),
+        Some(b'+' | b'.' | b'%' | b'[' | b'*' | b'"' | b'\'')
+    ) && !after.starts_with(b"...")
 }
 
 /// `f"` / `rf"` (Python), `$"` (C#), `s"` (Scala): strings that interpolate.

@@ -72,9 +72,10 @@ pub fn is_signed_with_a_published_key(secret: &[u8]) -> bool {
     if !header.starts_with(b"eyJ") || !payload.starts_with(b"eyJ") {
         return false;
     }
-    let (Some(header_json), Some(signature)) =
-        (crate::decode::base64(header), crate::decode::base64(signature))
-    else {
+    let (Some(header_json), Some(signature)) = (
+        crate::decode::base64(header),
+        crate::decode::base64(signature),
+    ) else {
         return false;
     };
     let Ok(header_json) = serde_json::from_slice::<serde_json::Value>(&header_json) else {
@@ -168,7 +169,9 @@ mod tests {
             mac.update(message);
             mac.finalize().into_bytes().to_vec()
         }
-        assert!(is_signed_with_a_published_key(signed_with(b"secret", "HS256").as_bytes()));
+        assert!(is_signed_with_a_published_key(
+            signed_with(b"secret", "HS256").as_bytes()
+        ));
         assert!(is_signed_with_a_published_key(
             signed_with(b"your-512-bit-secret", "HS512").as_bytes()
         ));
@@ -183,7 +186,9 @@ mod tests {
         // The header names HS512, the signature is HS256's: not verified.
         let mislabeled = signed_with(b"secret", "HS256").replacen("IUzI1Ni", "IUzUxMi", 1);
         assert!(!is_signed_with_a_published_key(mislabeled.as_bytes()));
-        assert!(!is_signed_with_a_published_key(b"eyJhbGciOiJIUzI1NiJ9.eyJ9.x.y"));
+        assert!(!is_signed_with_a_published_key(
+            b"eyJhbGciOiJIUzI1NiJ9.eyJ9.x.y"
+        ));
     }
 
     #[test]

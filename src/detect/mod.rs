@@ -12,8 +12,8 @@
 
 pub mod allowlist;
 pub mod entropy;
-pub mod jwt;
 pub mod generic;
+pub mod jwt;
 pub mod keyword_table;
 pub mod keywords;
 pub mod prefilter;
@@ -24,8 +24,8 @@ pub mod verify;
 use std::sync::Arc;
 
 use crate::decode::Encoding;
-pub use crate::rules::Profile;
 use crate::rules::checksum::Checksum;
+pub use crate::rules::Profile;
 use crate::rules::{Rule, RuleSet};
 use prefilter::Prefilter;
 

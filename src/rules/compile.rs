@@ -168,7 +168,10 @@ impl Rule {
     pub fn case_sensitive_keywords(&self) -> bool {
         *self.case_sensitive_keywords.get_or_init(|| {
             !self.pattern.contains("(?i")
-                && self.keywords.iter().all(|k| self.pattern.contains(k.as_ref()))
+                && self
+                    .keywords
+                    .iter()
+                    .all(|k| self.pattern.contains(k.as_ref()))
         })
     }
 
@@ -343,7 +346,6 @@ pub(super) fn compile_widened(pattern: &str) -> regex_automata::meta::Regex {
         .build(pattern)
         .expect("a widened pattern is printed from a parsed one and parses again")
 }
-
 
 fn build(id: &str, pattern: &str, multiline: bool, profile: Profile) -> Result<CompiledRule> {
     // The detector runs a multi-line rule from the start of a line with a

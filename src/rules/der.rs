@@ -67,8 +67,8 @@ pub fn is_broken_block(body: &[u8]) -> bool {
             let Some(contents) = contents_start(&der, 0) else {
                 return false;
             };
-            let opens_like_a_key = der[0] == SEQUENCE
-                && matches!(der.get(contents), Some(&INTEGER | &SEQUENCE));
+            let opens_like_a_key =
+                der[0] == SEQUENCE && matches!(der.get(contents), Some(&INTEGER | &SEQUENCE));
             // Cut to under half of its length: a snippet. A key missing a
             // line or two still gives most of itself away, and is reported.
             return opens_like_a_key
@@ -179,7 +179,15 @@ mod tests {
     /// `declared` as its outer length, as a PEM body of 64-character lines
     /// followed by the END line.
     fn block(contents: usize, declared: usize) -> String {
-        let mut der = vec![0x30, 0x82, (declared >> 8) as u8, declared as u8, 0x02, 0x01, 0x00];
+        let mut der = vec![
+            0x30,
+            0x82,
+            (declared >> 8) as u8,
+            declared as u8,
+            0x02,
+            0x01,
+            0x00,
+        ];
         der.extend((0..contents - 3).map(|i| (i * 7 + 3) as u8));
         let body = encode_base64(&der);
         let lines: Vec<&str> = body
@@ -197,7 +205,7 @@ mod tests {
         assert!(!is_broken_block(block(1200, 1200).as_bytes()));
         assert!(is_broken_block(block(300, 1200).as_bytes())); // the first lines of a key
         assert!(is_broken_block(block(1200, 600).as_bytes())); // more than it claims
-        // A key with its last line lost still gives most of itself away.
+                                                               // A key with its last line lost still gives most of itself away.
         assert!(!is_broken_block(block(1150, 1200).as_bytes()));
         // The END line may carry the string's closing quote.
         let quoted_end = block(300, 1200).replace("KEY-----\n", "KEY-----\"\"\"\n");

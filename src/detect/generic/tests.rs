@@ -43,7 +43,12 @@ fn doctests_are_documentation() {
     // The example ended: a blank line, then code.
     let after = format!("{prompt}    }}\n\n    token_secret = '{v}'\n");
     let code = format!("    token_secret = '{v}'");
-    assert!(literal_after(&after[..after.len() - code.len() - 1], &code, "token_secret", v));
+    assert!(literal_after(
+        &after[..after.len() - code.len() - 1],
+        &code,
+        "token_secret",
+        v
+    ));
     // `>>>` in the middle of a line is a shift, not a prompt.
     let shift = format!("x = y >>> 2\napi_secret = '{v}'");
     let (before, line) = shift.split_at(shift.find("api_secret").unwrap());
@@ -347,8 +352,8 @@ fn jose_shaped_values_are_left_to_the_jwt_rule() {
     let (header, claims, sig) = (format!("eyJ{}", b64(30)), format!("eyJ{}", b64(9)), b64(43));
     for value in [
         format!("{header}.{claims}.{sig}"),
-        format!("{claims}.{sig}"),                     // a segment missing
-        format!("dGVzdA.{claims}.{sig}"),              // a header that is not JSON
+        format!("{claims}.{sig}"),        // a segment missing
+        format!("dGVzdA.{claims}.{sig}"), // a header that is not JSON
         format!("{header}.{claims}.{sig}.{}.{}", b64(16), b64(22)), // JWE
     ] {
         assert!(is_jose_shaped(value.as_bytes()), "{value}");
