@@ -22,24 +22,26 @@ pub fn now() -> u64 {
 /// Is `secret` a JWT (`header.payload.signature`) whose payload's `exp`
 /// is before `now`? A token without a readable `exp` has not expired.
 pub fn is_expired_jwt(secret: &[u8], now: u64) -> bool {
-    let mut parts = secret.split(|&b| b == b'.');
-    let (Some(header), Some(payload)) = (parts.next(), parts.next()) else {
-        return false;
-    };
-    if !header.starts_with(b"eyJ") || !payload.starts_with(b"eyJ") {
-        return false;
-    }
-    let Some(json) = crate::decode::base64(payload) else {
-        return false;
-    };
-    let Ok(claims) = serde_json::from_slice::<serde_json::Value>(&json) else {
+    let Some((_, payload)) = header_and_payload(secret) else {
         return false;
     };
     // NumericDate may be fractional (RFC 7519 section 2).
-    claims
-        .get("exp")
-        .and_then(serde_json::Value::as_f64)
+    json_of(payload)
+        .and_then(|claims| claims.get("exp").and_then(serde_json::Value::as_f64))
         .is_some_and(|exp| exp >= 0.0 && (exp as u64) < now)
+}
+
+/// The first two segments of a JWT-looking `secret`, each a JSON object's
+/// base64 (`eyJ`).
+fn header_and_payload(secret: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut parts = secret.split(|&b| b == b'.');
+    let (header, payload) = (parts.next()?, parts.next()?);
+    (header.starts_with(b"eyJ") && payload.starts_with(b"eyJ")).then_some((header, payload))
+}
+
+/// A segment's JSON, if it decodes to JSON.
+fn json_of(segment: &[u8]) -> Option<serde_json::Value> {
+    serde_json::from_slice(&crate::decode::base64(segment)?).ok()
 }
 
 /// Keys that documentation signs its example tokens with: the libraries'
@@ -63,22 +65,15 @@ const PUBLISHED_HMAC_KEYS: &[&[u8]] = &[
 /// Is `secret` a JWT whose HS256/384/512 signature verifies under one of
 /// [`PUBLISHED_HMAC_KEYS`]?
 pub fn is_signed_with_a_published_key(secret: &[u8]) -> bool {
-    let mut parts = secret.split(|&b| b == b'.');
-    let (Some(header), Some(payload), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
+    let Some((header, payload)) = header_and_payload(secret) else {
+        return false;
+    };
+    let mut rest = secret[header.len() + 1 + payload.len()..].split(|&b| b == b'.');
+    let (Some(b""), Some(signature), None) = (rest.next(), rest.next(), rest.next()) else {
+        return false; // not exactly three segments
+    };
+    let (Some(header_json), Some(signature)) = (json_of(header), crate::decode::base64(signature))
     else {
-        return false;
-    };
-    if !header.starts_with(b"eyJ") || !payload.starts_with(b"eyJ") {
-        return false;
-    }
-    let (Some(header_json), Some(signature)) = (
-        crate::decode::base64(header),
-        crate::decode::base64(signature),
-    ) else {
-        return false;
-    };
-    let Ok(header_json) = serde_json::from_slice::<serde_json::Value>(&header_json) else {
         return false;
     };
     let signed = &secret[..header.len() + 1 + payload.len()];

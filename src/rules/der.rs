@@ -64,7 +64,7 @@ pub fn is_broken_block(body: &[u8]) -> bool {
             let Some(der) = crate::decode::base64(&base64) else {
                 return false;
             };
-            let Some(contents) = contents_start(&der, 0) else {
+            let Some((contents, len)) = length_field(&der, 0) else {
                 return false;
             };
             let opens_like_a_key =
@@ -72,10 +72,7 @@ pub fn is_broken_block(body: &[u8]) -> bool {
             // Cut to under half of its length: a snippet. A key missing a
             // line or two still gives most of itself away, and is reported.
             return opens_like_a_key
-                && declared_len(&der).is_some_and(|len| {
-                    let declared = contents + len;
-                    der.len() > declared || der.len() * 2 < declared
-                });
+                && (der.len() > contents + len || der.len() * 2 < contents + len);
         }
         let is_base64 = !line.is_empty()
             && line
@@ -89,18 +86,6 @@ pub fn is_broken_block(body: &[u8]) -> bool {
     false
 }
 
-/// The length the element at the start of `der` declares for its contents.
-fn declared_len(der: &[u8]) -> Option<usize> {
-    match *der.get(1)? {
-        short @ 0..=0x7f => Some(usize::from(short)),
-        long @ 0x81..=0x84 => {
-            let bytes = der.get(2..2 + usize::from(long - 0x80))?;
-            Some(bytes.iter().fold(0usize, |n, &b| n << 8 | usize::from(b)))
-        }
-        _ => None,
-    }
-}
-
 const INTEGER: u8 = 0x02;
 const OID: u8 = 0x06;
 const SEQUENCE: u8 = 0x30;
@@ -112,10 +97,22 @@ const PKCS12_PBE: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c];
 
 /// Where the contents of the element whose tag is at `at` start.
 fn contents_start(der: &[u8], at: usize) -> Option<usize> {
-    let len = *der.get(at + 1)?;
-    match len {
-        0..=0x7f => Some(at + 2),
-        0x81..=0x84 => Some(at + 2 + usize::from(len - 0x80)),
+    length_field(der, at).map(|(start, _)| start)
+}
+
+/// Where the contents of the element whose tag is at `at` start, and the
+/// length its header declares for them (short or long form, up to 4 bytes).
+fn length_field(der: &[u8], at: usize) -> Option<(usize, usize)> {
+    match *der.get(at + 1)? {
+        short @ 0..=0x7f => Some((at + 2, usize::from(short))),
+        long @ 0x81..=0x84 => {
+            let start = at + 2 + usize::from(long - 0x80);
+            let bytes = der.get(at + 2..start)?;
+            Some((
+                start,
+                bytes.iter().fold(0usize, |n, &b| n << 8 | usize::from(b)),
+            ))
+        }
         _ => None,
     }
 }
