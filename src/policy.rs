@@ -40,17 +40,24 @@ pub const DEFAULT_TEMPLATE_FILES: &[&str] = &[
     ".env.*.dist",
 ];
 
-/// Files that document an API by example: AWS's `*.examples.json` (JavaScript
-/// SDK) and `examples-1.json` (botocore), and
-/// OpenAPI (Swagger) descriptions, whose `example:` values are made up for
-/// the reader; and reStructuredText, the source of Sphinx documentation,
-/// which no program reads its settings from (`SECRET_KEY = '…'` there is an
-/// example for the reader to replace). Loose `name = value` rules skip them;
-/// provider rules, which recognise a real key by its format, still read
-/// them. Markdown is not among them: READMEs are where a project's own
-/// setup commands, with their real tokens, get pasted.
-pub const API_EXAMPLE_FILES: [&str; 9] = [
+/// Files written for people to read, not for a program to load its
+/// settings from. Loose `name = value` rules skip them; provider rules,
+/// which recognise a real key by its format, still read them.
+/// - API examples: AWS's `*.examples.json` (JavaScript SDK) and
+///   `examples-1.json` (botocore), OpenAPI (Swagger) descriptions, whose
+///   `example:` values are made up for the reader.
+/// - reStructuredText, the source of Sphinx documentation (and the
+///   `*.rst.txt` copies Sphinx publishes beside its HTML): `SECRET_KEY =
+///   '…'` there is an example for the reader to replace.
+/// - Translations (gettext catalogues, XLIFF, `*.lang` tables, the usual
+///   locale folders): `'password' => 'Wachtwoord'` is a word in another
+///   language.
+///
+/// Markdown is not among them: READMEs are where a project's own setup
+/// commands, with their real tokens, get pasted.
+pub const READER_FILES: [&str; 20] = [
     "*.rst",
+    "*.rst.txt",
     "*.examples.json",
     "examples-[0-9].json",
     "swagger.json",
@@ -59,13 +66,23 @@ pub const API_EXAMPLE_FILES: [&str; 9] = [
     "openapi.json",
     "openapi.yaml",
     "openapi.yml",
+    "*.po",
+    "*.pot",
+    "*.xlf",
+    "*.xliff",
+    "*.lang",
+    "locale/",
+    "locales/",
+    "i18n/",
+    "l10n/",
+    "translations/",
 ];
 
 /// The path rules of one configuration.
 pub struct PathPolicy {
     allowed: PathGlobs,
     secret_files: SecretFiles,
-    api_examples: PathGlobs,
+    reader_files: PathGlobs,
 }
 
 impl PathPolicy {
@@ -73,13 +90,14 @@ impl PathPolicy {
         Ok(PathPolicy {
             allowed: PathGlobs::new(&config.allow.paths).context("in [allow] paths")?,
             secret_files: SecretFiles::from_config(&config.secret_files)?,
-            api_examples: PathGlobs::with_built_in(&API_EXAMPLE_FILES, &[])?,
+            reader_files: PathGlobs::with_built_in(&READER_FILES, &[])?,
         })
     }
 
-    /// Does `path` document an API by example (see [`API_EXAMPLE_FILES`])?
-    pub fn is_api_example(&self, path: &str) -> bool {
-        self.api_examples.is_match(path)
+    /// Is `path` written for people to read, not loaded by a program (see
+    /// [`READER_FILES`])?
+    pub fn is_for_readers(&self, path: &str) -> bool {
+        self.reader_files.is_match(path)
     }
 
     /// Is `path` on the allow-list, never scanned?
@@ -337,11 +355,7 @@ mod tests {
     /// would fail.
     #[test]
     fn every_built_in_glob_parses() {
-        for list in [
-            DEFAULT_SECRET_FILES,
-            DEFAULT_TEMPLATE_FILES,
-            &API_EXAMPLE_FILES,
-        ] {
+        for list in [DEFAULT_SECRET_FILES, DEFAULT_TEMPLATE_FILES, &READER_FILES] {
             for pattern in list {
                 assert!(parse(&anchor(pattern)).is_ok(), "{pattern}");
             }
@@ -356,20 +370,33 @@ mod tests {
         assert!(format!("{err:#}").contains("a/[b"), "{err:#}");
     }
 
-    /// Documentation sources and API examples skip the loose rules;
-    /// Markdown and code do not.
+    /// Documentation sources, API examples and translations skip the
+    /// loose rules; Markdown and code do not.
     #[test]
-    fn example_files() {
-        let examples = globs(&API_EXAMPLE_FILES);
+    fn reader_files() {
+        let examples = globs(&READER_FILES);
         for path in [
             "docs/config.rst",
             "README.rst",
+            "html/_sources/config.rst.txt",
             "apis/s3-2006-03-01.examples.json",
             "api/openapi.yaml",
+            "languages/nl.lang",
+            "po/de.po",
+            "config/locales/en.yml",
+            "src/i18n/fr.json",
+            "Resources/translations/security.de.xlf",
         ] {
             assert!(examples.is_match(path), "{path}");
         }
-        for path in ["README.md", "docs/setup.md", "config.py", "notes.rst.py"] {
+        for path in [
+            "README.md",
+            "docs/setup.md",
+            "config.py",
+            "notes.rst.py",
+            "config/locale.py",
+            "app/language.go",
+        ] {
             assert!(!examples.is_match(path), "{path}");
         }
     }

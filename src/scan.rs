@@ -500,9 +500,10 @@ impl Scanner {
         result: &mut FileResult,
     ) {
         let rules = self.detector.rules();
-        // API examples (OpenAPI, `*.examples.json`): made-up values under
-        // credential names, so only the rules that know a format apply.
-        let loose = !self.policy.is_api_example(path);
+        // Files for readers (API examples, documentation, translations):
+        // made-up values and words under credential names, so only the
+        // rules that know a format apply.
+        let loose = !self.policy.is_for_readers(path);
         let applies = |m: &Match| loose || !rules[m.rule].generic;
         result.findings.extend(matches.filter(applies).map(|m| {
             let rule = &rules[m.rule];

@@ -94,6 +94,15 @@ const NON_SECRET_NAME_SUFFIXES: &[&str] = &[
     "digest",
     "fingerprint",
     "checksum",
+    // What kind of secret, not the secret: `password_algorithm = 'md5-crypt'`,
+    // `SECRET_ID_PATTERN = "([a-z…]+)"`.
+    "algorithm",
+    "algo",
+    "scheme",
+    "method",
+    "pattern",
+    "regex",
+    "regexp",
 ];
 
 /// Searchers for the markers, built once: building one costs more than
@@ -170,7 +179,7 @@ pub fn is_non_secret_name(name: &[u8]) -> bool {
         .iter()
         .rposition(|b| b.is_ascii_alphanumeric())
         .map_or(0, |i| i + 1);
-    let name = &name[..end];
+    let name = without_numbered_tail(&name[..end]);
     // `sign-key-sha3-384`, `content_md5`: a digest of something, public.
     let lower = name.to_ascii_lowercase();
     let names_a_digest = lower
@@ -224,6 +233,21 @@ pub fn is_non_secret_name(name: &[u8]) -> bool {
             || (name[start].is_ascii_uppercase() && name[start - 1].is_ascii_lowercase())
             || suffix.len() >= 4
     })
+}
+
+/// A name without the numbers that count its copies or its section
+/// (`JWE_Encrypted_Key_5_7_3`, `client_secret_2`): what is left says what
+/// the value is. A number joined to a word (`sha256`, `key2`) stays.
+fn without_numbered_tail(name: &[u8]) -> &[u8] {
+    let mut name = name;
+    while let Some(sep) = name.iter().rposition(|b| matches!(b, b'_' | b'-' | b'.')) {
+        let tail = &name[sep + 1..];
+        if sep == 0 || tail.is_empty() || !tail.iter().all(u8::is_ascii_digit) {
+            break;
+        }
+        name = &name[..sep];
+    }
+    name
 }
 
 /// Names of values that travel in the open: pagination and idempotency
@@ -460,10 +484,11 @@ pub fn looks_like_credential(value: &[u8], name: Option<&[u8]>) -> bool {
     if names_a_credential(value) {
         return false;
     }
-    match number_literal(value) {
-        Some(Number::Typed) => return false,
-        Some(Number::Plain) if name.is_some_and(is_vague_key_name) => return false,
-        _ => {}
+    // Digits alone are a number (a big integer in a test, an account
+    // number): generated secrets use letters too, and a password of digits
+    // alone mixes too few kinds of character to count (below).
+    if is_number_literal(value) {
+        return false;
     }
     // `cache_key`, `idempotency_key`, `sort_key`: a name that says "key"
     // but not what for holds hashes and composite keys far more often than
@@ -515,17 +540,10 @@ fn names_a_credential(value: &[u8]) -> bool {
         && parts().any(|part| WORDS.iter().any(|w| part.eq_ignore_ascii_case(w)))
 }
 
-enum Number {
-    /// With a type suffix or a radix prefix (`42u32`, `0xC021_0014`): code.
-    Typed,
-    /// Decimal digits (and `_` separators) only.
-    Plain,
-}
-
 /// A number as code writes it: optional `-`, decimal digits or a `0x`,
 /// `0o`, `0b` prefixed run, `_` separators, an optional type suffix (Rust,
 /// C, JavaScript BigInt).
-fn number_literal(value: &[u8]) -> Option<Number> {
+fn is_number_literal(value: &[u8]) -> bool {
     const SUFFIXES: [&[u8]; 20] = [
         b"u8", b"u16", b"u32", b"u64", b"u128", b"usize", b"i8", b"i16", b"i32", b"i64", b"i128",
         b"isize", b"f32", b"f64", b"u", b"l", b"ul", b"ull", b"ll", b"n",
@@ -541,26 +559,16 @@ fn number_literal(value: &[u8]) -> Option<Number> {
     let is_digit = |b: &u8| *b == b'_' || char::from(*b).is_digit(radix);
     let digits = body.iter().take_while(|b| is_digit(b)).count();
     if digits == 0 || !body[0].is_ascii_alphanumeric() {
-        return None;
+        return false;
     }
     // Wider than a u128 is not a number a program computes with: a
     // `0x…` of 64 hex digits is a key (an Ethereum private key is one).
     if prefixed && digits > 32 {
-        return None;
+        return false;
     }
     let suffix = &body[digits..];
     let suffix = suffix.strip_prefix(b"_").unwrap_or(suffix);
-    if suffix.is_empty() {
-        return Some(if prefixed {
-            Number::Typed
-        } else {
-            Number::Plain
-        });
-    }
-    SUFFIXES
-        .iter()
-        .any(|s| suffix.eq_ignore_ascii_case(s))
-        .then_some(Number::Typed)
+    suffix.is_empty() || SUFFIXES.iter().any(|s| suffix.eq_ignore_ascii_case(s))
 }
 
 /// `8-4-4-4-12` hex: an identifier (request ids, idempotency keys), which
@@ -723,13 +731,17 @@ mod tests {
             b"api_key_from_env",
             Some(b"api_key")
         ));
-        // Hex without `0x` may well be a key; digits under a strong name too.
-        assert_eq!(
-            number_literal(b"deadbeefcafe0123").map(|_| ()),
-            None,
+        // A big integer under a key's name is a number.
+        assert!(!looks_like_credential(
+            b"94761803665136558137557783047955027733968423115106677159790289642479432803037",
+            Some(b"private_key_value")
+        ));
+        // Hex without `0x` may well be a key.
+        assert!(
+            !is_number_literal(b"deadbeefcafe0123"),
             "hex without a prefix is not a number literal"
         );
-        assert!(matches!(number_literal(b"48213977"), Some(Number::Plain)));
+        assert!(is_number_literal(b"48213977"));
     }
 
     #[test]
@@ -823,6 +835,17 @@ mod tests {
         assert!(!is_non_secret_name(b"api_key"));
         assert!(!is_non_secret_name(b"client_secret"));
         assert!(!is_non_secret_name(b"DB_PASSWORD"));
+        // Numbers that count copies or sections are not what the name says.
+        assert!(is_non_secret_name(b"JWE_Encrypted_Key_5_7_3"));
+        assert!(is_non_secret_name(b"secret_name_2"));
+        assert!(!is_non_secret_name(b"client_secret_2"));
+        assert!(!is_non_secret_name(b"api_key2"));
+        assert!(!is_non_secret_name(b"token_1_2"));
+        // The kind of secret, not the secret.
+        assert!(is_non_secret_name(b"password_algorithm"));
+        assert!(is_non_secret_name(b"GCP_SECRET_ID_PATTERN"));
+        assert!(is_non_secret_name(b"tokenRegex"));
+        assert!(!is_non_secret_name(b"secret_methodology_key"));
         for handle in [
             &b"NextToken"[..],
             b"ClientToken",

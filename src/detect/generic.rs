@@ -384,7 +384,26 @@ pub fn is_known_non_secret(value: &[u8]) -> bool {
         || is_documented_example(value)
         || encodes_text(value)
         || is_nested_assignment(value)
+        || is_regex(value)
         || super::randomness::is_typed_by_hand(value)
+}
+
+/// A regular expression (`([a-zA-Z0-9-_]+)`, `^\d{4}$`): what a secret
+/// looks like, not one. A character range in brackets, a class escape or
+/// a group opener; no key encoding writes `[` or `\`, and a password
+/// typed with `[a-z` in it is rarer than the patterns that match one.
+fn is_regex(value: &[u8]) -> bool {
+    let range = value.windows(4).any(|w| {
+        w[0] == b'['
+            && w[1].is_ascii_alphanumeric()
+            && w[2] == b'-'
+            && w[3].is_ascii_alphanumeric()
+            && w[1] < w[3]
+    });
+    let class_escape = value
+        .windows(2)
+        .any(|w| w[0] == b'\\' && matches!(w[1], b'd' | b'w' | b's' | b'D' | b'W' | b'S' | b'b'));
+    range || class_escape || memchr::memmem::find(value, b"(?:").is_some()
 }
 
 /// A value that is itself an assignment (`UUID=6a38…`, `LABEL=data`): a

@@ -170,6 +170,10 @@ fn public_and_derived_values_are_not_secrets() {
         "(*Client)(nil)",
         "+cmd.Dir",
         "utils.getSafeProp(",
+        // Regular expressions for a secret's shape.
+        "([a-zA-Z0-9-_]+)",
+        r"^\d{6}$",
+        "(?:Bearer )?(.+)",
     ] {
         assert!(is_known_non_secret(code.as_bytes()), "{code}");
     }
