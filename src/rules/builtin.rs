@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use anyhow::{Context, Result};
 
 use super::checksum::Checksum;
+use super::required_run::RequiredRun;
 use super::spec::{RuleFile, RuleSpec};
 use crate::decode::Decoding;
 

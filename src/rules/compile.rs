@@ -9,6 +9,7 @@ use anyhow::{anyhow, Context, Result};
 use regex::bytes::{Regex, RegexBuilder};
 
 use super::checksum::Checksum;
+use super::required_run::{self, RequiredRun};
 use super::spec::{RuleSpec, Text, Texts};
 use super::widen;
 use crate::decode::Decoding;
@@ -73,6 +74,9 @@ pub struct Rule {
     bulk_widened: OnceLock<Option<regex_automata::meta::Regex>>,
     /// Whether every match sets the `name` group, worked out on first use.
     names_every_match: OnceLock<bool>,
+    /// The run of bytes every match holds (see [`required_run`]): written
+    /// by build.rs for a built-in rule, else worked out on first use.
+    required_run: OnceLock<Option<RequiredRun>>,
 }
 
 /// Where a rule's widened pattern comes from.
@@ -104,11 +108,17 @@ impl Rule {
         Ok(Rule::unchecked(spec, WidenedPattern::FromPattern, None))
     }
 
-    /// Built-in rule `index`, with the widened pattern build.rs worked out
-    /// for it. build.rs already checked its shape: the hook does not again.
-    pub fn builtin(index: usize, widened: Option<&'static str>) -> Rule {
+    /// Built-in rule `index`, with the widened pattern and the required run
+    /// build.rs worked out for it. build.rs already checked its shape: the
+    /// hook does not again.
+    pub fn builtin(index: usize) -> Rule {
         let spec = &super::BUILTIN_RULES[index];
-        Rule::unchecked(spec, WidenedPattern::Built(widened), Some(index))
+        let widened = WidenedPattern::Built(super::BUILTIN_WIDENED[index]);
+        let rule = Rule::unchecked(spec, widened, Some(index));
+        rule.required_run
+            .set(super::BUILTIN_REQUIRED_RUNS[index])
+            .expect("fresh rule");
+        rule
     }
 
     fn unchecked(spec: &RuleSpec, widened_pattern: WidenedPattern, builtin: Option<usize>) -> Rule {
@@ -137,6 +147,7 @@ impl Rule {
             widened: OnceLock::new(),
             bulk_widened: OnceLock::new(),
             names_every_match: OnceLock::new(),
+            required_run: OnceLock::new(),
         }
     }
 
@@ -216,9 +227,16 @@ impl Rule {
     }
 
     /// Whether the rule's regex may match `haystack`: `false` only when the
-    /// widened regex (which matches a superset) does not. For a few lines,
-    /// this is far cheaper than compiling the rule's own regex.
+    /// run every match holds is missing, or the widened regex (which
+    /// matches a superset) does not match. For a few lines, this is far
+    /// cheaper than compiling the rule's own regex.
     pub fn may_match(&self, haystack: &[u8]) -> bool {
+        let required = self
+            .required_run
+            .get_or_init(|| required_run::required_run(&self.pattern));
+        if required.is_some_and(|run| !run.found_in(haystack)) {
+            return false;
+        }
         let widened = self.widened.get_or_init(|| {
             let _timed = RegexBuildTimer::start();
             match self.widened_pattern {

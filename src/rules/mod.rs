@@ -10,6 +10,7 @@ pub mod checksum;
 pub mod compile;
 pub mod der;
 pub mod examples;
+pub mod required_run;
 pub mod spec;
 pub mod widen;
 
@@ -17,7 +18,8 @@ use anyhow::{Context, Result};
 use regex::bytes::Regex;
 
 pub use builtin::{
-    builtin_specs, parse_rule_file, BUILTIN_RULES, BUILTIN_RULE_FILES, BUILTIN_WIDENED,
+    builtin_specs, parse_rule_file, BUILTIN_REQUIRED_RUNS, BUILTIN_RULES, BUILTIN_RULE_FILES,
+    BUILTIN_WIDENED,
 };
 pub use compile::{compile_regex, regex_build_stats, CompiledRule, Profile, Rule};
 pub use spec::{RuleSpec, Text};
@@ -48,10 +50,9 @@ impl RuleSet {
     ) -> Result<RuleSet> {
         let builtin = BUILTIN_RULES
             .iter()
-            .zip(BUILTIN_WIDENED)
             .enumerate()
-            .filter(|(_, (b, _))| !user.iter().any(|u| u.id == b.id))
-            .map(|(index, (_, widened))| Ok(Rule::builtin(index, *widened)));
+            .filter(|(_, b)| !user.iter().any(|u| u.id == b.id))
+            .map(|(index, _)| Ok(Rule::builtin(index)));
         // Sized up front: a rule is large (its lazily built regexes), and
         // growing the vector by doubling copied them all seven times, a
         // seventh of the hook's start-up (callgrind).
