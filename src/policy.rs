@@ -52,10 +52,12 @@ pub const DEFAULT_TEMPLATE_FILES: &[&str] = &[
 /// - Translations (gettext catalogues, XLIFF, `*.lang` tables, the usual
 ///   locale folders): `'password' => 'Wachtwoord'` is a word in another
 ///   language.
+/// - `docs_src/`: the code a documentation site shows and runs as its
+///   examples, by its folder's name (`SECRET_KEY = "…"` in a tutorial).
 ///
 /// Markdown is not among them: READMEs are where a project's own setup
 /// commands, with their real tokens, get pasted.
-pub const READER_FILES: [&str; 20] = [
+pub const READER_FILES: [&str; 21] = [
     "*.rst",
     "*.rst.txt",
     "*.examples.json",
@@ -76,6 +78,7 @@ pub const READER_FILES: [&str; 20] = [
     "i18n/",
     "l10n/",
     "translations/",
+    "docs_src/",
 ];
 
 /// The path rules of one configuration.
@@ -386,6 +389,7 @@ mod tests {
             "config/locales/en.yml",
             "src/i18n/fr.json",
             "Resources/translations/security.de.xlf",
+            "docs_src/security/tutorial004.py",
         ] {
             assert!(examples.is_match(path), "{path}");
         }

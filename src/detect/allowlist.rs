@@ -180,6 +180,11 @@ pub fn is_non_secret_name(name: &[u8]) -> bool {
         .rposition(|b| b.is_ascii_alphanumeric())
         .map_or(0, |i| i + 1);
     let name = without_numbered_tail(&name[..end]);
+    // `_token`, exactly: the CSRF field of Laravel's and Symfony's forms,
+    // sent with every page.
+    if name == b"_token" {
+        return true;
+    }
     // `sign-key-sha3-384`, `content_md5`: a digest of something, public.
     let lower = name.to_ascii_lowercase();
     let names_a_digest = lower
@@ -195,6 +200,7 @@ pub fn is_non_secret_name(name: &[u8]) -> bool {
         b"public",
         b"publishable",
         b"hash",
+        b"hashed",
         b"digest",
         b"checksum",
         b"fingerprint",
@@ -261,6 +267,8 @@ fn names_a_handle(lower: &[u8]) -> bool {
         b"pagetoken",
         b"paginationtoken",
         b"clienttoken",
+        // AWS's idempotency parameter (`ClientRequestToken`).
+        b"clientrequesttoken",
         b"idempotencytoken",
         b"synctoken",
         b"inputtoken",
@@ -454,11 +462,11 @@ pub fn looks_like_credential(value: &[u8], name: Option<&[u8]>) -> bool {
         value.iter().any(u8::is_ascii_lowercase),
         value.iter().any(u8::is_ascii_uppercase),
         value.iter().any(u8::is_ascii_digit),
-        // `_`, `-` and `.` join words in identifiers; they don't make a
-        // value more password-like.
+        // `_`, `-`, `.` and spaces join words; they don't make a value
+        // more password-like (`hunter 2`).
         value
             .iter()
-            .any(|b| !b.is_ascii_alphanumeric() && !matches!(b, b'_' | b'-' | b'.')),
+            .any(|b| !b.is_ascii_alphanumeric() && !matches!(b, b'_' | b'-' | b'.' | b' ')),
     ]
     .iter()
     .filter(|&&c| c)
@@ -501,7 +509,18 @@ pub fn looks_like_credential(value: &[u8], name: Option<&[u8]>) -> bool {
     if is_password {
         return classes >= 2;
     }
-    randomness::looks_random(value)
+    // A machine makes a token or key of 64 bits or more (16 hex digits, 11
+    // of base62); shorter, it was made up for a test or a spec's example
+    // (`SlAV32hkKG`, `ya29-s3kr3t`). Under a name that says "key" but not
+    // what for, a value needs more to stand out from the identifiers such
+    // names hold (`tenant_key`). People choose passwords: those may be
+    // shorter (above).
+    let fewest_bits = if name.is_some_and(is_vague_key_name) {
+        96.0
+    } else {
+        64.0
+    };
+    randomness::strength_bits(value) >= fewest_bits && randomness::looks_random(value)
 }
 
 /// `/usr/local/share`, `/api/v1/token`: a path whose segments are words.
@@ -687,6 +706,36 @@ mod tests {
         assert!(looks_like_credential(b"q8WtestZ2r7KfP3x", Some(b"api_key")));
     }
 
+    /// A token or key a machine made holds 64 bits or more; a shorter one
+    /// was made up. Passwords, chosen by people, may be short.
+    #[test]
+    fn short_tokens_are_made_up_and_short_passwords_are_not() {
+        for (value, name) in [
+            ("Zq81pVw3Kd", "access_token"),
+            ("hx40amrq7tz", "token"),
+            ("qd58-vb3lt9", "refresh_token"),
+            ("kwuzomplaxe", "client_secret"),
+        ] {
+            assert!(
+                !looks_like_credential(value.as_bytes(), Some(name.as_bytes())),
+                "{value}"
+            );
+        }
+        assert!(looks_like_credential(b"Zq81pVw3Kd", Some(b"password")));
+        // 16 hex digits are 64 bits: a key.
+        assert!(looks_like_credential(b"9c04e7b15fa2d683", Some(b"api_key")));
+        // Under a name that says only "key", 16 characters are an
+        // identifier's length; 24 of base62 stand out.
+        assert!(!looks_like_credential(
+            b"604172b93mkw851e",
+            Some(b"tenant_key")
+        ));
+        assert!(looks_like_credential(
+            b"Hq3ZrT8wLm2Kx9PvNc4YbJ7d",
+            Some(b"tenant_key")
+        ));
+    }
+
     /// A connection URL's password is judged once its escapes are undone.
     #[test]
     fn chosen_passwords_are_judged_decoded() {
@@ -853,6 +902,9 @@ mod tests {
             b"result_key",
             b"sign-key-sha3-384",
             b"password_default_salt",
+            b"hashed_password",
+            b"ClientRequestToken",
+            b"_token",
         ] {
             assert!(
                 is_non_secret_name(handle),

@@ -279,8 +279,12 @@ fn is_badge_token(line: &[u8], name_start: usize) -> bool {
 
 /// A name that is the whole key: `"password": …` or `password = …`, not
 /// the last word of a sentence in a string (`"…without a password.": …`,
-/// `{"Set Password", …}`).
+/// `{"Set Password", …}`), nor the last part of a path (`/etc/passwd: …`,
+/// a file and what was said about it).
 fn is_whole_key(line: &[u8], start: usize, end: usize) -> bool {
+    if start > 0 && line[start - 1] == b'/' {
+        return false;
+    }
     let after = line.get(end).copied();
     let closes = after.filter(|b| matches!(b, b'"' | b'\'' | b'`'));
     match closes {
@@ -490,7 +494,7 @@ fn is_unsigned_jwt(value: &[u8]) -> bool {
 }
 
 /// Made by a person at a keyboard, not a generator: an alphabet or digit
-/// run (`abcdefghij`, `123456`), or a shorter piece repeated
+/// run (`abcdefghij`, `Rc56789efgh`), or a shorter piece repeated
 /// (`gPFE…gPFE…`).
 fn is_patterned(value: &[u8]) -> bool {
     const RUN: usize = 6;
@@ -506,10 +510,8 @@ fn is_patterned(value: &[u8]) -> bool {
         .filter(u8::is_ascii_alphabetic)
         .collect();
     let digits: Vec<u8> = lower.iter().copied().filter(u8::is_ascii_digit).collect();
-    let ascending = lower
-        .windows(RUN)
-        .any(|w| w.iter().all(u8::is_ascii_alphanumeric) && w.windows(2).all(|p| p[1] == p[0] + 1))
-        || (ascends(&letters) && ascends(&digits));
+    let ascending =
+        super::randomness::has_straight(value) || (ascends(&letters) && ascends(&digits));
     let repeated = (4..=value.len() / 2).any(|period| {
         value.len() % period == 0 && value.chunks(period).all(|c| c == &value[..period])
     });
@@ -615,14 +617,19 @@ fn is_ssh_public_key(value: &[u8]) -> bool {
     value.starts_with(b"AAAA") && matches!(value.get(4..8), Some(b"B3Nz" | b"C3Nz" | b"E2Vj"))
 }
 
-/// An AWS ARN or an ISO 8601 time: structured, public, not generated.
+/// An AWS ARN, a URN (`urn:oid:2.5.4.35`) or an ISO 8601 time:
+/// structured, public, not generated.
 fn is_resource_name_or_time(value: &[u8]) -> bool {
     let is_time = value.len() >= 11
         && value[..4].iter().all(u8::is_ascii_digit)
         && value[4] == b'-'
         && value[7] == b'-'
         && value[10] == b'T';
-    value.starts_with(b"arn:") || is_time
+    value.starts_with(b"arn:")
+        || value
+            .get(..4)
+            .is_some_and(|s| s.eq_ignore_ascii_case(b"urn:"))
+        || is_time
 }
 
 /// Tokens the OAuth RFCs publish as examples (RFC 5849 sections 1.2 and

@@ -223,6 +223,13 @@ pub fn is_typed_by_hand(value: &[u8]) -> bool {
         || spells_in_hex(value)
 }
 
+/// The fewest bits a generator could have put into this value: its length
+/// times the bits of a character of the alphabet it draws from. A key made
+/// by a machine holds 64 or more (16 hex digits, 11 of base62).
+pub fn strength_bits(value: &[u8]) -> f64 {
+    value.len() as f64 * alphabet_size(value).log2()
+}
+
 /// Percent-encoding, or base64 whose bytes are mostly printable text or
 /// hold zero bytes: an encoding of something structured, whose characters
 /// are not drawn one by one.
@@ -341,6 +348,30 @@ fn has_long_run(value: &[u8], one_in: f64) -> bool {
         .max()
         .unwrap_or(0);
     longest >= 3 && value.len() as f64 * alphabet_size(value).powi(1 - longest as i32) < one_in
+}
+
+/// Digits or letters counting up or down by one (`56789`, `eFgH`, `9876`)
+/// longer than uniform draws of this alphabet would make (fewer than one
+/// in 10,000): `n` such characters in a row come once in `alphabet^(n-1)`
+/// places, each way. A person typed them.
+pub fn has_straight(value: &[u8]) -> bool {
+    const ONE_IN: f64 = 1e-4;
+    let lower = value.to_ascii_lowercase();
+    let same_class = |a: u8, b: u8| {
+        (a.is_ascii_digit() && b.is_ascii_digit())
+            || (a.is_ascii_lowercase() && b.is_ascii_lowercase())
+    };
+    let mut longest = 1;
+    for step in [1i16, -1] {
+        let mut run = 1;
+        for pair in lower.windows(2) {
+            let follows =
+                same_class(pair[0], pair[1]) && i16::from(pair[1]) - i16::from(pair[0]) == step;
+            run = if follows { run + 1 } else { 1 };
+            longest = longest.max(run);
+        }
+    }
+    longest >= 4 && 2.0 * value.len() as f64 * alphabet_size(value).powi(1 - longest) < ONE_IN
 }
 
 /// Hex that holds two or more of the words hex can spell.
@@ -477,6 +508,16 @@ mod tests {
     /// the alphabets keys use (fixed seed), under 1 in 1,000.
     #[test]
     fn random_strings_are_rarely_taken_for_typed() {
+        for typed in ["tR7k23456", "Lp8vutsrq", "wq2MnOpQ"] {
+            assert!(has_straight(typed.as_bytes()), "{typed}");
+        }
+        // Runs of four that chance makes: in 40 of base62, in 16 hex digits.
+        for drawn in [
+            "X7d3Abcd9QpLm2Rz8TwYk4Nv6HsJe1Uf5GiOa0Cb",
+            "9e0a1234c7d4e5f6",
+        ] {
+            assert!(!has_straight(drawn.as_bytes()), "{drawn}");
+        }
         use crate::rules::examples::{alphabet, random_string, Rng};
         let mut rng = Rng::seeded(11);
         let draws = 20_000;
@@ -486,7 +527,7 @@ mod tests {
             };
             let typed: Vec<String> = (0..draws)
                 .map(|i| random_string(chars, 10 + i % 55, &mut rng))
-                .filter(|v| is_typed_by_hand(v.as_bytes()))
+                .filter(|v| is_typed_by_hand(v.as_bytes()) || has_straight(v.as_bytes()))
                 .collect();
             assert!(
                 typed.len() * 1000 <= draws,

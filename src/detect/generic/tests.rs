@@ -104,6 +104,8 @@ fn expressions_prose_and_markup_do_not() {
         ("\"password\": \"Mot de passe\"", "password", "Mot de passe"),
         ("{\"Set Password\", \"qQuit\"}", "Password", "qQuit"),
         ("token = \"<span>ab12cd34ef</span>\"", "token", "<span>ab12cd34ef</span>"),
+        // A file and what was said about it, not a key.
+        ("    /etc/passwd: 5f0c2a91d7e4b38a6c1f9e02d4b7a853", "passwd", "5f0c2a91d7e4b38a6c1f9e02d4b7a853"),
     ] {
         assert!(!literal(line, name, value), "{line}");
     }
@@ -153,6 +155,7 @@ fn public_and_derived_values_are_not_secrets() {
         "AAAAC3NzaC1lZDI1NTE5AAAAIPjJby3xFaEPRohlxkZ",
         "arn:aws:lambda:us-east-1:123456789012:function:MyFunction",
         "2016-09-08T21:47:36Z",
+        "urn:oid:2.5.4.35",
         "2YotnFZFEjr1zCsicMWpAA",
         &format!(
             "{}{}",
@@ -205,6 +208,9 @@ fn person_made_values_are_not_secrets() {
         "Sup3rS3cr3tP@ss".to_string(),
         "fjdksla93jfkd8slaghf".to_string(),
         "0badcafe9d1e2beef7a4f7a9c3b2e15d".to_string(),
+        // Counting up or down (see `randomness::has_straight`).
+        "tR7k23456".to_string(),
+        "Lp8vutsrq".to_string(),
     ] {
         assert!(is_known_non_secret(value.as_bytes()), "{value}");
     }
@@ -261,14 +267,16 @@ fn random_values_pass_the_value_checks() {
     // Under a password's name a value mixing three kinds of character
     // always counts; under other names some random mixed-case draws still
     // split into word-shaped pieces (`ryR499Jokczxh`): about one in 200.
+    // A key a machine made holds 64 bits or more: from 12 characters of
+    // base62 and 16 hex digits (shorter is made up, unless a password).
     for (name, budget_per_mille) in [(&b"password"[..], 1), (b"api_key", 10)] {
         let mut rejected = Vec::new();
         let draws = 4000;
         for i in 0..draws {
-            let alphabet = ["b62", "hex"][i % 2];
+            let (alphabet, shortest) = [("b62", 12), ("hex", 16)][i % 2];
             let value = crate::rules::examples::random_string(
                 crate::rules::examples::alphabet(alphabet).expect("a template alphabet"),
-                12 + i % 29,
+                shortest + i % 29,
                 &mut rng,
             );
             let bytes = value.as_bytes();
