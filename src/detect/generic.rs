@@ -703,7 +703,8 @@ fn is_keyboard_mash(text: &[u8]) -> bool {
 /// a real value`), an identifier (`mysteriousPaginationToken`, with the
 /// newline `echo` adds), a sequence (`0123456701234567`), or a dummy
 /// `user:password` pair (`test:test`, also as a header value, `Basic
-/// bWU6cGFzcw==`). A generated key decodes to bytes.
+/// bWU6cGFzcw==`), or an address without a query. A generated key decodes
+/// to bytes.
 fn encodes_text(value: &[u8]) -> bool {
     // The scheme of an Authorization value is not part of the credential.
     if let Some(credentials) = strip_prefix_ignore_case(value, b"basic ") {
@@ -712,6 +713,15 @@ fn encodes_text(value: &[u8]) -> bool {
     // Pieces joined by `|` (a cookie of several fields): each is judged.
     if value.contains(&b'|') {
         return value.split(|&b| b == b'|').all(encodes_text);
+    }
+    // A kind, then a dot (EKS's `k8s-aws-v1.`): the rest is the encoding.
+    if let Some(dot) = value.iter().position(|&b| b == b'.') {
+        let (kind, rest) = (&value[..dot], &value[dot + 1..]);
+        let names_a_kind = (2..=16).contains(&kind.len())
+            && kind
+                .iter()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
+        return names_a_kind && !rest.contains(&b'.') && encodes_text(rest);
     }
     if value.len() < 8
         || !value
@@ -736,6 +746,11 @@ fn encodes_text(value: &[u8]) -> bool {
         return is_prose(&decoded) || super::randomness::naturalness(&decoded).0 >= 0.5;
     }
     if is_keyboard_mash(&decoded) {
+        return true;
+    }
+    // A plain address: no query, so no signature or token in it.
+    let lower = decoded.to_ascii_lowercase();
+    if (lower.starts_with(b"http://") || lower.starts_with(b"https://")) && !lower.contains(&b'?') {
         return true;
     }
     if let Some(colon) = decoded.iter().position(|&b| b == b':') {

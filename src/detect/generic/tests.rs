@@ -165,6 +165,7 @@ fn public_and_derived_values_are_not_secrets() {
         &encode(b"secret is secure"),
         &encode(b"test:test"),
         &encode(b"mysteriousPaginationToken"),
+        &format!("k8s-aws-v1.{}", encode(b"http://example.com")),
     ] {
         assert!(is_known_non_secret(value.as_bytes()), "{value}");
     }
@@ -185,6 +186,10 @@ fn public_and_derived_values_are_not_secrets() {
         v.as_str(),
         &encode(format!("deploy:{v}").as_bytes()),
         &encode(&[0x9f, 0x12, 0xee, 0x01, 0x7a, 0xc3, 0x55, 0x80, 0x11]),
+        &format!(
+            "k8s-aws-v1.{}",
+            encode(format!("https://sts/?X-Amz-Signature={v}").as_bytes())
+        ),
     ] {
         assert!(!is_known_non_secret(value.as_bytes()), "{value}");
     }
