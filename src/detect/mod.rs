@@ -443,6 +443,30 @@ mod tests {
         assert_eq!(out[0].secret, ["ab12", "cd34"].concat());
     }
 
+    /// A provider's prefix before words is an example someone wrote; the
+    /// same prefix before a random body is a key.
+    #[test]
+    fn a_token_prefix_before_words_is_not_a_key() {
+        let d = detector(
+            r#"
+            [[rules]]
+            id = "toy-token"
+            description = "toy token"
+            regex = '\b(?P<secret>toy_[a-z_-]{16,40})\b'
+            keywords = ["toy_"]
+        "#,
+        );
+        assert!(d
+            .rule_ids_found_in("t = 'toy_python-gitlab-token_'")
+            .is_empty());
+        let mut rng = crate::rules::examples::Rng::seeded(3);
+        let body = crate::rules::examples::expand("{{lower:24}}", &mut rng).unwrap();
+        assert_eq!(
+            d.rule_ids_found_in(&format!("t = 'toy_{body}'")),
+            ["toy-token"]
+        );
+    }
+
     #[test]
     fn max_len_drops_longer_secrets() {
         let d = detector(

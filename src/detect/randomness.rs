@@ -164,6 +164,24 @@ pub fn is_identifier_like(value: &[u8]) -> bool {
     pieces.len() == 1 || reads_naturally || (mean_piece >= 3.5 && natural >= 0.22)
 }
 
+/// Words a person wrote (`python-gitlab-token_`, `yourAccessTokenHere`):
+/// two or more, built like an identifier, capitals only where camelCase
+/// puts them, and
+/// reading like English, which a random body of this length never does
+/// (see the randomized test).
+pub fn is_made_of_words(value: &[u8]) -> bool {
+    let camel_capitals = value.iter().enumerate().all(|(i, b)| {
+        !b.is_ascii_uppercase()
+            || (value.get(i + 1).is_some_and(u8::is_ascii_lowercase)
+                && (i == 0 || !value[i - 1].is_ascii_uppercase()))
+    });
+    // Two words at least: one long run of letters reads as English by
+    // chance once in some 25,000 random lowercase bodies.
+    let words = word_pieces(value).iter().filter(|p| p.len() >= 3).count();
+    let (natural, pairs) = naturalness(value);
+    camel_capitals && words >= 2 && pairs >= 8 && natural >= 0.6 && is_identifier_like(value)
+}
+
 /// A random-looking value: not identifier-like, and either mixing letters
 /// and digits or reading unnaturally.
 pub fn looks_random(value: &[u8]) -> bool {
@@ -506,6 +524,32 @@ mod tests {
     /// Each test of [`is_typed_by_hand`] is set to fire on fewer than one
     /// uniform draw in 10,000; all together, measured over many draws of
     /// the alphabets keys use (fixed seed), under 1 in 1,000.
+    #[test]
+    fn words_are_told_from_random_bodies() {
+        for words in [
+            "python-gitlab-token_",
+            "yourAccessTokenHere",
+            "my_deploy_token_for_ci",
+        ] {
+            assert!(is_made_of_words(words.as_bytes()), "{words}");
+        }
+        for short in ["ab_cd", "Token"] {
+            assert!(!is_made_of_words(short.as_bytes()), "{short}");
+        }
+        use crate::rules::examples::{alphabet, random_string, Rng};
+        let mut rng = Rng::seeded(29);
+        for name in ["b62", "b64url", "hex", "lower", "lownum", "upnum"] {
+            let Some(chars) = alphabet(name) else {
+                continue;
+            };
+            let worded: Vec<String> = (0..50_000)
+                .map(|i| random_string(chars, 16 + i % 48, &mut rng))
+                .filter(|v| is_made_of_words(v.as_bytes()))
+                .collect();
+            assert!(worded.is_empty(), "{name}: {worded:?}");
+        }
+    }
+
     #[test]
     fn random_strings_are_rarely_taken_for_typed() {
         for typed in ["tR7k23456", "Lp8vutsrq", "wq2MnOpQ"] {

@@ -64,6 +64,15 @@ impl Detector {
         {
             return false;
         }
+        // A provider's prefix before words (`glpat-python-gitlab-token_`):
+        // an example a person wrote, not a key the provider issued.
+        if !rule.generic
+            && self
+                .token_body(secret)
+                .is_some_and(super::randomness::is_made_of_words)
+        {
+            return false;
+        }
         // A chosen password: need not look generated, only not made up.
         if rule.password
             && (generic::is_known_non_secret(secret)
@@ -91,11 +100,20 @@ impl Detector {
     /// not report the value (too short, a bad checksum), a loose rule must
     /// not report it either.
     fn has_provider_prefix(&self, secret: &[u8]) -> bool {
+        self.token_body(secret).is_some()
+    }
+
+    /// What follows the longest provider token prefix the value starts
+    /// with, if it starts with one.
+    fn token_body<'s>(&self, secret: &'s [u8]) -> Option<&'s [u8]> {
         let is_token_prefix = |k: &str| k.len() >= 3 && (k.ends_with('_') || k.ends_with('-'));
-        self.rules().iter().filter(|r| !r.generic).any(|r| {
-            r.keywords
-                .iter()
-                .any(|k| is_token_prefix(k) && secret.starts_with(k.as_bytes()))
-        })
+        self.rules()
+            .iter()
+            .filter(|r| !r.generic)
+            .flat_map(|r| r.keywords.iter())
+            .filter(|k| is_token_prefix(k) && secret.starts_with(k.as_bytes()))
+            .map(|k| k.len())
+            .max()
+            .map(|len| &secret[len..])
     }
 }
