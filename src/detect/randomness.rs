@@ -370,10 +370,11 @@ fn has_long_run(value: &[u8], one_in: f64) -> bool {
 
 /// Digits or letters counting up or down by one (`56789`, `eFgH`, `9876`)
 /// longer than uniform draws of this alphabet would make (fewer than one
-/// in 10,000): `n` such characters in a row come once in `alphabet^(n-1)`
-/// places, each way. A person typed them.
+/// in 100,000): `n` such characters in a row come once in
+/// `alphabet^(n-1)` places, each way. A person typed them. Strict, since
+/// a password a person chose for real holds `1234` often enough.
 pub fn has_straight(value: &[u8]) -> bool {
-    const ONE_IN: f64 = 1e-4;
+    const ONE_IN: f64 = 1e-5;
     let lower = value.to_ascii_lowercase();
     let same_class = |a: u8, b: u8| {
         (a.is_ascii_digit() && b.is_ascii_digit())
@@ -555,6 +556,8 @@ mod tests {
         for typed in ["tR7k23456", "Lp8vutsrq", "wq2MnOpQ"] {
             assert!(has_straight(typed.as_bytes()), "{typed}");
         }
+        // Four in a row in a chosen password: kept.
+        assert!(!has_straight(b"MyDog1234!"));
         // Runs of four that chance makes: in 40 of base62, in 16 hex digits.
         for drawn in [
             "X7d3Abcd9QpLm2Rz8TwYk4Nv6HsJe1Uf5GiOa0Cb",
