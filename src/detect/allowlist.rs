@@ -515,6 +515,17 @@ pub fn looks_like_credential(value: &[u8], name: Option<&[u8]>) -> bool {
     // what for, a value needs more to stand out from the identifiers such
     // names hold (`tenant_key`). People choose passwords: those may be
     // shorter (above).
+    // Base64's own signs (`+`, `/`) in a length no encoding makes (four
+    // characters to three bytes: never one over a multiple of four): typed
+    // to look like a key (`cOuDdkfjxxnv+`), not encoded. People choose
+    // passwords of any length (above).
+    let claims_base64 = value.iter().any(|b| matches!(b, b'+' | b'/'))
+        && value
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+    if claims_base64 && crate::decode::base64(value).is_none() {
+        return false;
+    }
     let fewest_bits = if name.is_some_and(is_vague_key_name) {
         96.0
     } else {
@@ -722,6 +733,16 @@ mod tests {
             );
         }
         assert!(looks_like_credential(b"Zq81pVw3Kd", Some(b"password")));
+        // Base64's signs in a length no encoding has: typed, not encoded.
+        assert!(!looks_like_credential(
+            b"hPqWzmvkdRtL+",
+            Some(b"client_secret")
+        ));
+        assert!(looks_like_credential(
+            b"hPqWzmvkdRtaL+w=",
+            Some(b"client_secret")
+        ));
+        assert!(looks_like_credential(b"hPqWzmvkdRtL+", Some(b"password")));
         // 16 hex digits are 64 bits: a key.
         assert!(looks_like_credential(b"9c04e7b15fa2d683", Some(b"api_key")));
         // Under a name that says only "key", 16 characters are an
