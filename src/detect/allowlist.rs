@@ -509,12 +509,6 @@ pub fn looks_like_credential(value: &[u8], name: Option<&[u8]>) -> bool {
     if is_password {
         return classes >= 2;
     }
-    // A machine makes a token or key of 64 bits or more (16 hex digits, 11
-    // of base62); shorter, it was made up for a test or a spec's example
-    // (`SlAV32hkKG`, `ya29-s3kr3t`). Under a name that says "key" but not
-    // what for, a value needs more to stand out from the identifiers such
-    // names hold (`tenant_key`). People choose passwords: those may be
-    // shorter (above).
     // Base64's own signs (`+`, `/`) in a length no encoding makes (four
     // characters to three bytes: never one over a multiple of four): typed
     // to look like a key (`cOuDdkfjxxnv+`), not encoded. People choose
@@ -526,6 +520,12 @@ pub fn looks_like_credential(value: &[u8], name: Option<&[u8]>) -> bool {
     if claims_base64 && crate::decode::base64(value).is_none() {
         return false;
     }
+    // A machine makes a token or key of 64 bits or more (16 hex digits, 11
+    // of base62); shorter, it was made up for a test or a spec's example
+    // (`SlAV32hkKG`, `ya29-s3kr3t`). Under a name that says "key" but not
+    // what for, a value needs more to stand out from the identifiers such
+    // names hold (`tenant_key`). People choose passwords: those may be
+    // shorter (above).
     let fewest_bits = if name.is_some_and(is_vague_key_name) {
         96.0
     } else {

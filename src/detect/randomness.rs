@@ -166,9 +166,8 @@ pub fn is_identifier_like(value: &[u8]) -> bool {
 
 /// Words a person wrote (`python-gitlab-token_`, `yourAccessTokenHere`):
 /// two or more, built like an identifier, capitals only where camelCase
-/// puts them, and
-/// reading like English, which a random body of this length never does
-/// (see the randomized test).
+/// puts them, and reading like English, which a random body of this
+/// length never does (see the randomized test).
 pub fn is_made_of_words(value: &[u8]) -> bool {
     let camel_capitals = value.iter().enumerate().all(|(i, b)| {
         !b.is_ascii_uppercase()
@@ -522,9 +521,6 @@ mod tests {
         }
     }
 
-    /// Each test of [`is_typed_by_hand`] is set to fire on fewer than one
-    /// uniform draw in 10,000; all together, measured over many draws of
-    /// the alphabets keys use (fixed seed), under 1 in 1,000.
     #[test]
     fn words_are_told_from_random_bodies() {
         for words in [
@@ -551,6 +547,9 @@ mod tests {
         }
     }
 
+    /// Each test of [`is_typed_by_hand`] is set to fire on fewer than one
+    /// uniform draw in 10,000; all together, measured over many draws of
+    /// the alphabets keys use (fixed seed), under 1 in 1,000.
     #[test]
     fn random_strings_are_rarely_taken_for_typed() {
         for typed in ["tR7k23456", "Lp8vutsrq", "wq2MnOpQ"] {
