@@ -19,6 +19,7 @@ pub mod keywords;
 pub mod prefilter;
 pub mod profile;
 pub mod randomness;
+pub mod signed_url;
 pub mod verify;
 
 use std::sync::Arc;
@@ -262,7 +263,10 @@ impl Detector {
                 // one cut short or overlong is a parser's test, not a key.
                 let broken_key_block = rule.checksum == Some(Checksum::PrivateKeyBody)
                     && crate::rules::der::is_broken_block(&haystack[secret.start..]);
-                if broken_key_block || !self.is_reportable(rule, secret_bytes, name, depth) {
+                if broken_key_block
+                    || signed_url::is_expired(haystack, secret.range(), self.now)
+                    || !self.is_reportable(rule, secret_bytes, name, depth)
+                {
                     // A value a specific rule recognised and then rejected
                     // (bad checksum, documented example) is not a secret for
                     // the generic rules either.
