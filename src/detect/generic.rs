@@ -419,6 +419,19 @@ fn is_nested_assignment(value: &[u8]) -> bool {
     head >= 4 && value.get(head) == Some(&b'=') && value.len() > head + 1 && value[head + 1] != b'='
 }
 
+/// The value inside a header or YAML line quoted whole (`"token:
+/// k8s-aws-v1.…"`, a test's expected output): a name, a colon and a space
+/// open it, which no key encoding writes and almost no password begins
+/// with. What follows the name is the value to judge.
+pub fn value_of_quoted_line(value: &[u8]) -> Option<&[u8]> {
+    let name = value
+        .iter()
+        .take_while(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'-'))
+        .count();
+    let rest = value.get(name..)?.strip_prefix(b": ")?;
+    (name >= 2 && rest.first().is_some_and(|b| !b.is_ascii_whitespace())).then_some(rest)
+}
+
 /// Code quoted as data (test tables, docs): a reference, pointer, cast or
 /// concatenation (`&corev1.LocalObjectReference{`, `(*Client)(nil)`,
 /// `+cmd.Dir`), or a dotted path of words (`utils.getSafeProp(`).

@@ -84,6 +84,9 @@ impl Detector {
             if name.is_some_and(allowlist::is_non_secret_name) {
                 return false;
             }
+            if let Some(inner) = generic::value_of_quoted_line(secret) {
+                return self.is_reportable_value(rule, inner, name);
+            }
             if generic::is_known_non_secret(secret)
                 || !allowlist::looks_like_credential(secret, name)
                 || self.has_provider_prefix(secret)

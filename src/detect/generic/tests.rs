@@ -408,3 +408,28 @@ fn docstrings_are_documentation_and_assigned_strings_are_not() {
     let pieces = format!("    token = \"{v}\" \".rest\"");
     assert!(!literal(&pieces, "token", v));
 }
+
+/// A header or YAML line quoted whole yields the value after its name; a
+/// value that only holds a colon does not.
+#[test]
+fn a_quoted_header_line_yields_its_value() {
+    let v = random_value();
+    assert_eq!(
+        value_of_quoted_line(format!("token: {v}").as_bytes()),
+        Some(v.as_bytes())
+    );
+    assert_eq!(
+        value_of_quoted_line(format!("X-Api-Key: {v}").as_bytes()),
+        Some(v.as_bytes())
+    );
+    for value in [
+        v.clone(),
+        format!("t: {v}"),
+        format!("token:{v}"),
+        format!("token:  {v}"),
+        format!("{v}: {v}"),
+        "token: ".to_string(),
+    ] {
+        assert_eq!(value_of_quoted_line(value.as_bytes()), None, "{value}");
+    }
+}
