@@ -97,12 +97,15 @@ pub fn is_literal(site: &ValueSite<'_>) -> bool {
         // `out.secret, "…"` is two arguments, `patch("stripe.api_key", "…")`
         // names an attribute (header names are words joined by `-`, never a
         // dotted path), and `{"secret", "…"}` is a row of a table (a test
-        // vector's input and its expected output).
+        // vector's input and its expected output), as is `("password",
+        // "…")`: a tuple's parenthesis follows no callee.
         let between = &line[name_end..start.saturating_sub(1).max(name_end)];
         let is_pair = between.contains(&b',') && !between.iter().any(|b| matches!(b, b'=' | b':'));
         let opens_call = line[..name_start.saturating_sub(1)]
             .trim_ascii_end()
-            .ends_with(b"(");
+            .strip_suffix(b"(")
+            .and_then(|callee| callee.last())
+            .is_some_and(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b')' | b']' | b'>'));
         if is_pair
             && (!matches!(line.get(name_end), Some(b'"' | b'\'' | b'`'))
                 || line[name_start..name_end].contains(&b'.')
@@ -479,15 +482,23 @@ fn is_file_name(value: &[u8]) -> bool {
 }
 
 /// Dot-separated base64url segments, one of them a JSON object (`eyJ`,
-/// base64 of `{"`): a JWT, JWS or JWE, well formed or not. The `jwt` rule
+/// base64 of `{"`): a JWT, JWS or JWE, well formed or not, or a JOSE
+/// header cut from one (`eyJhbGci`, base64 of `{"alg"`). The `jwt` rule
 /// judges those (a header, claims, a signature); a loose rule must not
-/// report what it rejected, nor the broken tokens of a parser's tests.
+/// report what it rejected, nor the broken tokens of a parser's tests. A
+/// JWE under direct encryption has an empty second segment (RFC 7516
+/// section 7.1: no encrypted key). Other JSON in base64, alone (a service
+/// account's key file), is not JOSE.
 pub fn is_jose_shaped(value: &[u8]) -> bool {
-    let segments = value.split(|&b| b == b'.');
     let mut count = 0;
     let mut has_json = false;
-    for segment in segments {
+    let mut empty_key = false;
+    for segment in value.split(|&b| b == b'.') {
         count += 1;
+        if segment.is_empty() && count == 2 {
+            empty_key = true;
+            continue;
+        }
         if segment.is_empty()
             || !segment
                 .iter()
@@ -497,7 +508,13 @@ pub fn is_jose_shaped(value: &[u8]) -> bool {
         }
         has_json |= segment.starts_with(b"eyJ");
     }
-    (2..=5).contains(&count) && has_json
+    let shaped = match count {
+        1 => value.starts_with(b"eyJhbGci"),
+        4 | 5 => true,
+        2 | 3 => !empty_key,
+        _ => false,
+    };
+    shaped && has_json
 }
 
 /// A JWT without a signature (`alg: none`, or the signature cut off):
@@ -768,8 +785,14 @@ fn encodes_text(value: &[u8]) -> bool {
     }
     if let Some(colon) = decoded.iter().position(|&b| b == b':') {
         let (user, password) = (&decoded[..colon], &decoded[colon + 1..]);
+        // A word for a user and, for a password, nothing a person would
+        // choose either (`test:test`, `AWS:8787…-auth-token`).
         let wordlike = |w: &[u8]| !w.is_empty() && w.iter().all(|b| b.is_ascii_alphabetic());
-        return wordlike(user) && (password.is_empty() || wordlike(password));
+        return wordlike(user)
+            && (password.is_empty()
+                || wordlike(password)
+                || is_known_non_secret(password)
+                || !super::allowlist::looks_like_credential(password, Some(b"password")));
     }
     super::randomness::is_identifier_like(&decoded)
 }

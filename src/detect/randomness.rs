@@ -184,14 +184,22 @@ pub fn is_made_of_words(value: &[u8]) -> bool {
 /// A random-looking value: not identifier-like, and either mixing letters
 /// and digits or reading unnaturally.
 pub fn looks_random(value: &[u8]) -> bool {
-    // snake_case or kebab-case of lowercase letters (`env_var_sak`): a
-    // name, however its pieces read.
+    // snake_case or kebab-case of lowercase letters (`env_var_sak`), or a
+    // constant's name (`AWS_PAYMENT_CRYPTOGRAPHY`): a name, however its
+    // pieces read. No key alphabet writes `_` between capitals alone.
     let separators = value.iter().filter(|b| matches!(b, b'_' | b'-')).count();
     let cased_name = separators >= 2
         && value
             .iter()
             .all(|b| b.is_ascii_lowercase() || matches!(b, b'_' | b'-'));
-    if cased_name || is_identifier_like(value) {
+    let constant_name = separators >= 1
+        && value.split(|&b| b == b'_').all(|segment| {
+            segment.first().is_some_and(u8::is_ascii_uppercase)
+                && segment
+                    .iter()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        });
+    if cased_name || constant_name || is_identifier_like(value) {
         return false;
     }
     let (natural, pairs) = naturalness(value);
@@ -438,6 +446,10 @@ mod tests {
             "pseudo_AF_KEY",
         ] {
             assert!(is_identifier_like(value.as_bytes()), "{value}");
+            assert!(!looks_random(value.as_bytes()), "{value}");
+        }
+        // A constant's name, whatever its words.
+        for value in ["AWS_PAYMENT_CRYPTOGRAPHY", "X509_V_FLAG_CRL_CHECK"] {
             assert!(!looks_random(value.as_bytes()), "{value}");
         }
     }

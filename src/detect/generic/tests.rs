@@ -164,6 +164,7 @@ fn public_and_derived_values_are_not_secrets() {
         ),
         &encode(b"secret is secure"),
         &encode(b"test:test"),
+        &encode(b"AWS:878787878787-auth-token"),
         &encode(b"mysteriousPaginationToken"),
         &format!("k8s-aws-v1.{}", encode(b"http://example.com")),
     ] {
@@ -373,6 +374,8 @@ fn jose_shaped_values_are_left_to_the_jwt_rule() {
         format!("{claims}.{sig}"),        // a segment missing
         format!("dGVzdA.{claims}.{sig}"), // a header that is not JSON
         format!("{header}.{claims}.{sig}.{}.{}", b64(16), b64(22)), // JWE
+        format!("{header}..{}.{}.{}", b64(16), b64(20), b64(22)), // JWE, direct
+        format!("eyJhbGciOiJSUzI1Ni{}", b64(20)), // a header cut off
     ] {
         assert!(is_jose_shaped(value.as_bytes()), "{value}");
     }
@@ -382,6 +385,9 @@ fn jose_shaped_values_are_left_to_the_jwt_rule() {
         format!("{header}.{claims}.{sig}.a.b.c"),
         format!("{header}..{sig}"),
         format!("{header}.{claims}/{sig}"),
+        format!(".{claims}.{sig}"),
+        // base64 of other JSON alone: `{"type": "service_account", …}`.
+        format!("eyJ0eXBlIjoic2VydmljZV9hY2NvdW50Ii{}", b64(40)),
     ] {
         assert!(!is_jose_shaped(value.as_bytes()), "{value}");
     }
