@@ -390,9 +390,26 @@ pub fn is_known_non_secret(value: &[u8]) -> bool {
         || is_resource_name_or_time(value)
         || is_documented_example(value)
         || encodes_text(value)
+        || encodes_a_structure(value)
         || is_nested_assignment(value)
         || is_regex(value)
         || super::randomness::is_typed_by_hand(value)
+}
+
+/// A DER structure that is not a private key, hex- or base64-encoded
+/// (`3036a00d…`, SPNEGO's `Negotiate oRQw…`): a protocol message, a
+/// certificate or a public key in a test, not a credential (see
+/// `rules::der::is_structure_not_a_key`).
+fn encodes_a_structure(value: &[u8]) -> bool {
+    let value =
+        strip_prefix_ignore_case(value, b"negotiate ").map_or(value, <[u8]>::trim_ascii_start);
+    let is_hex = value.len() % 2 == 0 && value.iter().all(u8::is_ascii_hexdigit);
+    let der = if is_hex {
+        crate::decode::hex(value)
+    } else {
+        crate::decode::base64(value)
+    };
+    der.is_some_and(|der| crate::rules::der::is_structure_not_a_key(&der))
 }
 
 /// A regular expression (`([a-zA-Z0-9-_]+)`, `^\d{4}$`): what a secret

@@ -86,6 +86,65 @@ pub fn is_broken_block(body: &[u8]) -> bool {
     false
 }
 
+/// Is `der` one whole DER structure, every element's length accounted for
+/// down to its leaves, that does not open as a private key does: a
+/// protocol message, a certificate or a public key, hex- or base64-encoded
+/// in a test (SPNEGO's `oRQwEqAD…`, a Kerberos message's `3036a00d…`)? A
+/// random value is one by chance about once in a million draws (the outer
+/// length alone matches once in 256), so a generated key is never taken
+/// for one. A private key, whole, opens with its version (PKCS #1, PKCS #8,
+/// SEC 1, DSA) or names its encryption (PKCS #5, #12): that is reported.
+pub fn is_structure_not_a_key(der: &[u8]) -> bool {
+    const SHORTEST: usize = 16;
+    let constructed = |tag: u8| tag & 0x20 != 0 && tag & 0x1f != 0x1f;
+    if der.len() < SHORTEST || !constructed(der[0]) || !fills_exactly(der, 0) {
+        return false;
+    }
+    let Some(first) = contents_start(der, 0) else {
+        return false;
+    };
+    let opens_like_a_key = der[0] == SEQUENCE
+        && match der.get(first) {
+            Some(&INTEGER) => der.get(first + 1).is_some_and(|&len| len <= 4),
+            Some(&SEQUENCE) => contents_start(der, first).is_some_and(|inner| {
+                der.get(inner) == Some(&OID)
+                    && der
+                        .get(inner + 2..)
+                        .is_some_and(|oid| oid.starts_with(PKCS5) || oid.starts_with(PKCS12_PBE))
+            }),
+            _ => false,
+        };
+    !opens_like_a_key
+}
+
+/// Do the DER elements in `der` fill it exactly, each constructed one's
+/// contents filled by its own elements in turn? `depth` bounds the nesting.
+fn fills_exactly(der: &[u8], depth: u8) -> bool {
+    const DEEPEST: u8 = 16;
+    if depth > DEEPEST {
+        return false;
+    }
+    let mut at = 0;
+    while at < der.len() {
+        let tag = der[at];
+        // High tag numbers (`0x1f`) and the indefinite length are not DER.
+        if tag & 0x1f == 0x1f {
+            return false;
+        }
+        let Some((start, len)) = length_field(der, at) else {
+            return false;
+        };
+        let Some(contents) = start.checked_add(len).and_then(|end| der.get(start..end)) else {
+            return false;
+        };
+        if tag & 0x20 != 0 && !fills_exactly(contents, depth + 1) {
+            return false;
+        }
+        at = start + len;
+    }
+    true
+}
+
 const INTEGER: u8 = 0x02;
 const OID: u8 = 0x06;
 const SEQUENCE: u8 = 0x30;
@@ -121,6 +180,74 @@ fn length_field(der: &[u8], at: usize) -> Option<(usize, usize)> {
 mod tests {
     use super::*;
     use crate::decode::encode_base64;
+
+    /// A DER element: `tag`, a short or long length, `contents`.
+    fn element(tag: u8, contents: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        match contents.len() {
+            n @ 0..=0x7f => out.push(n as u8),
+            n @ 0x80..=0xff => out.extend([0x81, n as u8]),
+            n => out.extend([0x82, (n >> 8) as u8, n as u8]),
+        }
+        out.extend_from_slice(contents);
+        out
+    }
+
+    #[test]
+    fn a_whole_message_is_a_structure_and_a_key_is_not() {
+        // A Kerberos-like message: SEQUENCE { [0] OCTET STRING, [1] SEQUENCE { [0] INTEGER } }.
+        let message = element(
+            SEQUENCE,
+            &[
+                element(EXPLICIT_0, &element(0x04, b"newpassword")),
+                element(
+                    0xa1,
+                    &element(SEQUENCE, &element(EXPLICIT_0, &element(INTEGER, &[1]))),
+                ),
+            ]
+            .concat(),
+        );
+        assert!(is_structure_not_a_key(&message));
+        // A public key: SEQUENCE { SEQUENCE { OID rsaEncryption }, BIT STRING }.
+        let rsa = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+        let public = element(
+            SEQUENCE,
+            &[
+                element(SEQUENCE, &element(OID, &rsa)),
+                element(0x03, &[0; 40]),
+            ]
+            .concat(),
+        );
+        assert!(is_structure_not_a_key(&public));
+        // A private key opens with its version: reported.
+        let private = element(
+            SEQUENCE,
+            &[
+                element(INTEGER, &[0]),
+                element(INTEGER, &[0x5a; 64]),
+                element(INTEGER, &[3]),
+            ]
+            .concat(),
+        );
+        assert!(!is_structure_not_a_key(&private));
+        // Cut short, or one byte more: not one whole structure.
+        assert!(!is_structure_not_a_key(&message[..message.len() - 1]));
+        assert!(!is_structure_not_a_key(
+            &[message.as_slice(), &[0]].concat()
+        ));
+    }
+
+    #[test]
+    fn random_bytes_are_not_a_structure() {
+        let mut rng = crate::rules::examples::Rng::seeded(0xde5);
+        let mut found = 0;
+        for _ in 0..100_000 {
+            let len = 16 + (rng.next_u64() % 48) as usize;
+            let bytes: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
+            found += usize::from(is_structure_not_a_key(&bytes));
+        }
+        assert!(found <= 1, "{found} of 100,000 random values parsed as DER");
+    }
 
     /// The first 48 bytes of a body, as its first base64 line.
     fn line(der: &[u8]) -> Vec<u8> {

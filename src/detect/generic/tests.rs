@@ -165,6 +165,9 @@ fn public_and_derived_values_are_not_secrets() {
         &encode(b"secret is secure"),
         &encode(b"test:test"),
         &encode(b"AWS:878787878787-auth-token"),
+        // DER messages: SPNEGO's NegTokenResp, in base64 behind its scheme and in hex.
+        "Negotiate oRQwEqADCgEAoQsGCSqGSIb3EgECAg==",
+        "a1143012a0030a0100a10b06092a864886f712010202",
         &encode(b"mysteriousPaginationToken"),
         &format!("k8s-aws-v1.{}", encode(b"http://example.com")),
     ] {
