@@ -122,6 +122,32 @@ pub fn has_inline_allow(line: &[u8]) -> bool {
     ALLOW.find(line).is_some() && INLINE_ALLOW_FINDERS.iter().any(|f| f.find(line).is_some())
 }
 
+/// Is a value that follows `before` (the text before it on its line)
+/// introduced as an example (`e.g.: dO29Q~…`, `for example, AKIA…`)? Those
+/// words before a value say what it is; nobody introduces their own key so.
+/// Only the words right before the value count, up to a few signs.
+pub fn is_introduced_as_example(before: &[u8]) -> bool {
+    const MARKERS: [&[u8]; 5] = [b"e.g.", b"e.g", b"eg.", b"for example", b"for instance"];
+    // Spaces and up to three signs between the words and the value.
+    let (mut end, mut signs) = (before.len(), 0);
+    while let Some(&b) = end.checked_sub(1).and_then(|i| before.get(i)) {
+        if b.is_ascii_whitespace() {
+            end -= 1;
+        } else if signs < 3 && matches!(b, b':' | b',' | b'(' | b'"' | b'\'' | b'`') {
+            (end, signs) = (end - 1, signs + 1);
+        } else {
+            break;
+        }
+    }
+    let words = &before[..end];
+    MARKERS.iter().any(|marker| {
+        words.len() >= marker.len()
+            && words[words.len() - marker.len()..].eq_ignore_ascii_case(marker)
+            && (words.len() == marker.len()
+                || !words[words.len() - marker.len() - 1].is_ascii_alphanumeric())
+    })
+}
+
 /// Values that any rule should skip: masks (`xxxx`, `****`, `0000`) that
 /// make up at least half of the value, and the documented "EXAMPLE" keys.
 ///
@@ -654,6 +680,29 @@ pub(super) fn is_call(value: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_introduced_as_an_example() {
+        for before in [
+            "    e.g.: ",
+            "The client secret, e.g. ",
+            "(for example, `",
+            "For instance: \"",
+            "eg. ",
+        ] {
+            assert!(is_introduced_as_example(before.as_bytes()), "{before}");
+        }
+        for before in [
+            "",
+            "client_secret = ",
+            "the key (e.g. from the vault) is ",
+            "see the example: ",
+            "peg. ",
+            "e.g.: a, b, c, d, ",
+        ] {
+            assert!(!is_introduced_as_example(before.as_bytes()), "{before}");
+        }
+    }
 
     #[test]
     fn inline_markers() {

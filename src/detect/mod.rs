@@ -265,6 +265,7 @@ impl Detector {
                     && crate::rules::der::is_broken_block(&haystack[secret.start..]);
                 if broken_key_block
                     || signed_url::is_expired(haystack, secret.range(), self.now)
+                    || allowlist::is_introduced_as_example(&haystack[..whole.start()])
                     || !self.is_reportable(rule, secret_bytes, name, depth)
                 {
                     // A value a specific rule recognised and then rejected
