@@ -235,7 +235,10 @@ pub fn is_typed_by_hand(value: &[u8]) -> bool {
         && KEYBOARD_REGIONS.iter().any(|region| {
             let share = region.len() as f64 / 26.0;
             let inside = letters.iter().filter(|b| region.contains(b)).count();
-            letters.len() >= 8 && binomial_tail(letters.len(), inside, share) < ONE_IN
+            let longest = longest_run(&letters, |b| region.contains(b));
+            letters.len() >= 8
+                && (binomial_tail(letters.len(), inside, share) < ONE_IN
+                    || run_chance(letters.len(), longest, share) < ONE_IN)
         });
     // Base64 of text or of binary structure (JSON, DER, length fields)
     // repeats itself by construction: only the keyboard tells there.
@@ -278,6 +281,27 @@ fn encodes_structure(value: &[u8]) -> bool {
 
 /// Letters of one part of a QWERTY keyboard: the home row, each hand.
 const KEYBOARD_REGIONS: [&[u8]; 3] = [b"asdfghjkl", b"qwertasdfgzxcvb", b"yuiophjklnm"];
+
+/// The longest run of `letters` in a row for which `inside` holds.
+fn longest_run(letters: &[u8], inside: impl Fn(&u8) -> bool) -> usize {
+    let (mut longest, mut current) = (0, 0);
+    for b in letters {
+        current = if inside(b) { current + 1 } else { 0 };
+        longest = longest.max(current);
+    }
+    longest
+}
+
+/// An upper bound on the chance that `n` draws, each inside with chance
+/// `p`, hold a run of `run` inside in a row (a union bound over where the
+/// run starts: at the first draw, or after one outside).
+fn run_chance(n: usize, run: usize, p: f64) -> f64 {
+    if run == 0 || run > n {
+        return 1.0;
+    }
+    let starts = (n - run) as f64;
+    p.powi(run as i32) * (1.0 + starts * (1.0 - p))
+}
 
 /// P(X >= k) for X ~ Binomial(n, p).
 fn binomial_tail(n: usize, k: usize, p: f64) -> f64 {
@@ -513,6 +537,8 @@ mod tests {
             "ECrDNoq1VYzzzzzzzzzyAK7TwZNtPnkqatqZZZZ",
             "e3b68aa711e6deadc62d5b76355674beef7cc3116062ddbacafe5f7e465bfdc9",
             "abcdefghijkl123456789012",
+            // A run along the home row in the middle of other keys.
+            "QEPjfhdakkdjfhwi~",
         ] {
             assert!(is_typed_by_hand(value.as_bytes()), "{value}");
         }
