@@ -356,6 +356,7 @@ fn is_password_name(name: &[u8]) -> bool {
 fn is_stand_in(value: &[u8]) -> bool {
     has_placeholder_word(value)
         || starts_with_stand_in_word(value)
+        || is_hex_with_a_word_typed_in(value)
         || value.starts_with(b"$")
         || value.starts_with(b"%")
         || is_call(value)
@@ -380,6 +381,21 @@ fn starts_with_stand_in_word(value: &[u8]) -> bool {
         && STAND_IN_OPENERS
             .iter()
             .any(|w| value[..letters].eq_ignore_ascii_case(w))
+}
+
+/// Hex with a stand-in word typed into it (`20foox66c637…`): a digest
+/// edited by hand for a test. A word with a letter beyond `f` never
+/// appears in hex; the rest must be hex, 16 digits or more.
+fn is_hex_with_a_word_typed_in(value: &[u8]) -> bool {
+    let lower = value.to_ascii_lowercase();
+    STAND_IN_OPENERS.iter().any(|word| {
+        word.iter().any(|b| !b.is_ascii_hexdigit())
+            && memchr::memmem::find(&lower, word).is_some_and(|at| {
+                let rest = [&lower[..at], &lower[at + word.len()..]].concat();
+                let outside = rest.iter().filter(|b| !b.is_ascii_hexdigit()).count();
+                rest.len() - outside >= 16 && outside <= 2
+            })
+    })
 }
 
 /// Does the value hold a placeholder word, written plainly, in leetspeak
@@ -552,8 +568,13 @@ pub fn looks_like_credential(value: &[u8], name: Option<&[u8]>) -> bool {
     // what for, a value needs more to stand out from the identifiers such
     // names hold (`tenant_key`). People choose passwords: those may be
     // shorter (above).
+    // An OAuth server must make its tokens guessable with a chance of at
+    // most 2^-128 (RFC 6749 section 10.10): a refresh token, a word only
+    // OAuth uses, holding fewer bits was written for a test.
     let fewest_bits = if name.is_some_and(is_vague_key_name) {
         96.0
+    } else if name.is_some_and(names_a_refresh_token) {
+        128.0
     } else {
         64.0
     };
@@ -637,6 +658,16 @@ fn is_uuid(value: &[u8]) -> bool {
         })
 }
 
+/// `refresh_token`, `refreshToken`, `REFRESH-TOKEN`.
+fn names_a_refresh_token(name: &[u8]) -> bool {
+    let squashed: Vec<u8> = name
+        .iter()
+        .filter(|b| b.is_ascii_alphanumeric())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    memchr::memmem::find(&squashed, b"refreshtoken").is_some()
+}
+
 /// A name whose only credential word is a bare `key` (`cache_key`).
 fn is_vague_key_name(name: &[u8]) -> bool {
     let lower = name.to_ascii_lowercase();
@@ -680,6 +711,17 @@ pub(super) fn is_call(value: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_with_a_word_typed_in_is_made_up() {
+        let hex = "66c637a29c3982469a3fe8d1982d002c4a";
+        assert!(is_stand_in(format!("20foox{hex}").as_bytes()));
+        assert!(is_stand_in(format!("{hex}test").as_bytes()));
+        // Hex alone, a word hex can spell, and a region tag stay.
+        assert!(!is_stand_in(hex.as_bytes()));
+        assert!(!is_stand_in(format!("abc{hex}").as_bytes()));
+        assert!(!is_stand_in(format!("eu01xx{hex}").as_bytes()));
+    }
 
     #[test]
     fn a_value_introduced_as_an_example() {
@@ -803,6 +845,20 @@ mod tests {
         assert!(looks_like_credential(
             b"Hq3ZrT8wLm2Kx9PvNc4YbJ7d",
             Some(b"tenant_key")
+        ));
+        // A refresh token holds 128 bits (RFC 6749 section 10.10): 85 bits
+        // under that name were typed for a test, under another a key.
+        assert!(!looks_like_credential(
+            b"1/0/q.dg284kmpv0",
+            Some(b"refresh_token")
+        ));
+        assert!(looks_like_credential(
+            b"1/0/q.dg284kmpv0",
+            Some(b"api_token")
+        ));
+        assert!(looks_like_credential(
+            b"9c04e7b15fa2d683e2b1d0c4a7f31e95",
+            Some(b"refreshToken")
         ));
     }
 
