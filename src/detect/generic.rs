@@ -377,6 +377,13 @@ fn is_bare_scalar(value: &[u8], after: &[u8]) -> bool {
     !super::allowlist::is_call(value)
 }
 
+/// Made up at a keyboard: a sequence or a repeated piece, or the marks of
+/// typing (`randomness::is_typed_by_hand`). For values found decoded (a
+/// Basic header's password, a Kubernetes Secret's field).
+pub fn is_made_up(value: &[u8]) -> bool {
+    is_patterned(value) || super::randomness::is_typed_by_hand(value)
+}
+
 /// Values that are not credentials whatever their name: published hashes
 /// and public keys, identifiers that only look random, and base64 of text.
 pub fn is_known_non_secret(value: &[u8]) -> bool {
@@ -456,6 +463,19 @@ pub fn value_of_quoted_line(value: &[u8]) -> Option<&[u8]> {
 /// concatenation (`&corev1.LocalObjectReference{`, `(*Client)(nil)`,
 /// `+cmd.Dir`), or a dotted path of words (`utils.getSafeProp(`).
 fn is_code(value: &[u8]) -> bool {
+    // A quote that closes a string, then concatenation (`".addcslashes($F,`,
+    // `' + user + '`): the value is built by the code around it.
+    if matches!(value.first(), Some(b'"' | b'\'' | b'`'))
+        && matches!(
+            value
+                .get(1..)
+                .map(<[u8]>::trim_ascii_start)
+                .and_then(<[u8]>::first),
+            Some(b'.' | b'+')
+        )
+    {
+        return true;
+    }
     // After a sigil, code names something: `&corev1.X{`, `(*Client)(nil)`.
     // Base64 starts with `+` or `/` in one key of 32: not code.
     let sigils = value

@@ -20,7 +20,8 @@ impl Detector {
         };
         // An encoded field: what is inside decides. A value another rule
         // recognises (a PEM key, a provider token) is reported; otherwise
-        // the value must look like a credential under its field's name.
+        // the value must look like a credential under its field's name, and
+        // not like one made up at a keyboard (`1234567890abcdef…`).
         decoding.values(secret, name).iter().any(|decoded| {
             let Ok(text) = std::str::from_utf8(&decoded.value) else {
                 return false;
@@ -33,6 +34,7 @@ impl Detector {
             }
             inner.iter().any(|m| !self.rules()[m.rule].generic)
                 || (self.is_reportable_value(rule, &decoded.value, decoded.name)
+                    && !generic::is_made_up(&decoded.value)
                     && allowlist::looks_like_credential(&decoded.value, decoded.name))
         })
     }

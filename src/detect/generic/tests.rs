@@ -174,7 +174,8 @@ fn public_and_derived_values_are_not_secrets() {
         assert!(is_known_non_secret(value.as_bytes()), "{value}");
     }
     for code in [
-        "&corev1.LocalObjectReference{",
+        "\".addcslashes($F,\"",
+        "' + user + '",
         "(*Client)(nil)",
         "+cmd.Dir",
         "utils.getSafeProp(",
