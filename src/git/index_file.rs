@@ -41,17 +41,13 @@ impl fmt::Display for Unsupported {
     }
 }
 
-/// One stage-0 entry of the index: where its parts lie, not copies of
-/// them (a 30,000-entry index is then parsed without copying its 3 MB).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    /// Offset of the entry's fixed part (stat data, id, flags) in the file.
-    fixed: u32,
-    /// The full path (from the repository root, `/`-separated, as stored):
-    /// a range of the file, or of `IndexFile::v4_paths` for version 4.
-    path_start: u32,
-    path_len: u32,
-}
+/// One stage-0 entry of the index: where it lies, not a copy (a
+/// 30,000-entry index is then parsed without copying its 3 MB). Four bytes
+/// an entry, the rest found from them when asked: the list is written for
+/// every entry of every commit, and its pages are fresh memory the kernel
+/// must hand over one fault at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry(u32);
 
 /// The cache-tree: for each folder the index has not changed since its
 /// tree was last written, that tree's id. Folders are stored flat, with
@@ -65,15 +61,24 @@ pub struct CacheTree {
 }
 
 #[derive(Debug, Clone)]
+/// Twenty bytes a folder, the rest found in the extension when asked (the
+/// list is written for every folder on every commit).
 struct CacheFolder {
-    /// Name (one path component; empty for the root) in the extension.
-    name: Range<u32>,
-    /// Where the tree id is, or `None` when the folder changed since
+    /// Where the name (one path component; empty for the root), ended by
+    /// a NUL, starts in the extension.
+    name: u32,
+    /// Where the tree id is, or `NO_ID` when the folder changed since
     /// (git's entry count -1).
-    id: Option<u32>,
+    id: u32,
     entry_count: u32,
-    children: Range<u32>,
+    /// The subfolders: a run of `CacheTree::children`.
+    children_start: u32,
+    children_len: u32,
 }
+
+/// `CacheFolder::id` of a folder changed since its tree was written. No
+/// id can start there: the extension is smaller than 4 GB.
+const NO_ID: u32 = u32::MAX;
 
 /// A folder of the cache-tree.
 #[derive(Clone, Copy)]
@@ -89,14 +94,22 @@ impl<'t> CacheNode<'t> {
     }
 
     fn name(&self) -> &'t [u8] {
-        let range = &self.get().name;
-        &self.body[range.start as usize..range.end as usize]
+        let rest = &self.body[self.get().name as usize..];
+        // The parser found the NUL that ends it.
+        &rest[..find_nul(rest).unwrap_or(0)]
     }
 
     /// The folder's tree id, if the index has not changed it since.
     pub fn id(&self) -> Option<&'t [u8]> {
-        let at = self.get().id? as usize;
-        Some(&self.body[at..at + OID_LEN])
+        let at = self.get().id;
+        (at != NO_ID).then(|| &self.body[at as usize..at as usize + OID_LEN])
+    }
+
+    /// The subfolders, as indexes into `CacheTree::folders`.
+    fn children(&self) -> &'t [u32] {
+        let folder = self.get();
+        let start = folder.children_start as usize;
+        &self.tree.children[start..start + folder.children_len as usize]
     }
 
     /// How many index entries the folder holds (when `id` is known).
@@ -106,8 +119,7 @@ impl<'t> CacheNode<'t> {
 
     /// The subfolder called `name`.
     pub fn child(&self, name: &[u8]) -> Option<CacheNode<'t>> {
-        let range = &self.get().children;
-        let children = &self.tree.children[range.start as usize..range.end as usize];
+        let children = self.children();
         let found = children.binary_search_by(|&child| {
             let child = CacheNode {
                 folder: child as usize,
@@ -132,12 +144,22 @@ pub struct IndexFile<'a> {
     /// include them.
     pub entries: Vec<Entry>,
     /// Version 4 compresses each path against the previous one: the full
-    /// paths are rebuilt here, one buffer for all.
-    v4_paths: Option<Vec<u8>>,
+    /// paths are rebuilt here. Entries then number `V4Paths::entries`
+    /// rather than point into the file.
+    v4: Option<V4Paths>,
     /// Whether any intent-to-add entry was left out (their folders' entry
     /// counts then differ from `entries`).
     pub had_intent_to_add: bool,
     cache_tree: Option<(CacheTree, Range<usize>)>,
+}
+
+/// The full paths of a version 4 index, each followed by a NUL, and for
+/// each kept entry the offset of its fixed part in the file and of its
+/// path here.
+#[derive(Debug, Default)]
+struct V4Paths {
+    paths: Vec<u8>,
+    entries: Vec<(u32, u32)>,
 }
 
 impl IndexFile<'_> {
@@ -151,30 +173,56 @@ impl IndexFile<'_> {
         })
     }
 
-    pub fn path(&self, entry: &Entry) -> &[u8] {
-        let range = entry.path_start as usize..(entry.path_start + entry.path_len) as usize;
-        match &self.v4_paths {
-            Some(paths) => &paths[range],
-            None => &self.data[range],
+    /// Where the entry's fixed part (stat data, id, flags) is in the file.
+    fn fixed(&self, entry: &Entry) -> usize {
+        match &self.v4 {
+            Some(v4) => v4.entries[entry.0 as usize].0 as usize,
+            None => entry.0 as usize,
         }
+    }
+
+    /// The full path, from the repository root, `/`-separated, as stored.
+    pub fn path(&self, entry: &Entry) -> &[u8] {
+        let (bytes, start, len) = match &self.v4 {
+            Some(v4) => {
+                let start = v4.entries[entry.0 as usize].1 as usize;
+                (&v4.paths[..], start, None)
+            }
+            None => {
+                // As `entries_v2` read it: after the fixed part and any
+                // extended flags, its length in the flags when below 0xFFF.
+                let fixed = entry.0 as usize;
+                let flags = u16::from_be_bytes([self.data[fixed + 60], self.data[fixed + 61]]);
+                let start = fixed + FIXED_LEN + if flags & FLAG_EXTENDED != 0 { 2 } else { 0 };
+                let len = (flags & FLAG_NAME_MASK) as usize;
+                (
+                    self.data,
+                    start,
+                    (len != FLAG_NAME_MASK_USIZE).then_some(len),
+                )
+            }
+        };
+        // Both parsers checked that a NUL ends every path.
+        let len = len.unwrap_or_else(|| memchr::memchr(0, &bytes[start..]).unwrap_or(0));
+        &bytes[start..start + len]
     }
 
     /// The entry's mode: 0o100644, 0o100755, 0o120000 (symlink) or
     /// 0o160000 (submodule).
     pub fn mode(&self, entry: &Entry) -> u32 {
-        let at = entry.fixed as usize + MODE_OFFSET;
+        let at = self.fixed(entry) + MODE_OFFSET;
         u32::from_be_bytes(self.data[at..at + 4].try_into().unwrap())
     }
 
     /// The file's size when it was staged, as git recorded it (truncated
     /// to 32 bits; the size of the working-tree file before any filter).
     pub fn size(&self, entry: &Entry) -> u32 {
-        let at = entry.fixed as usize + SIZE_OFFSET;
+        let at = self.fixed(entry) + SIZE_OFFSET;
         u32::from_be_bytes(self.data[at..at + 4].try_into().unwrap())
     }
 
     pub fn id(&self, entry: &Entry) -> [u8; OID_LEN] {
-        let at = entry.fixed as usize + STAT_LEN;
+        let at = self.fixed(entry) + STAT_LEN;
         self.data[at..at + OID_LEN].try_into().unwrap()
     }
 }
@@ -199,10 +247,10 @@ pub fn parse(data: &[u8]) -> Result<IndexFile<'_>, Unsupported> {
         return Err(Unsupported("entry count larger than the file"));
     }
     let mut entries = Vec::with_capacity(count);
-    let (had_intent_to_add, v4_paths) = if version == 4 {
-        let mut paths = Vec::new();
-        let had = entries_v4(&mut reader, count, &mut entries, &mut paths)?;
-        (had, Some(paths))
+    let (had_intent_to_add, v4) = if version == 4 {
+        let mut v4 = V4Paths::default();
+        let had = entries_v4(&mut reader, count, &mut entries, &mut v4)?;
+        (had, Some(v4))
     } else {
         (entries_v2(&mut reader, count, version, &mut entries)?, None)
     };
@@ -240,7 +288,7 @@ pub fn parse(data: &[u8]) -> Result<IndexFile<'_>, Unsupported> {
     Ok(IndexFile {
         data,
         entries,
-        v4_paths,
+        v4,
         had_intent_to_add,
         cache_tree,
     })
@@ -276,12 +324,13 @@ fn entry_head(reader: &mut Reader<'_>, version: u32) -> Result<EntryHead, Unsupp
     })
 }
 
-/// Checks what every entry must be, and keeps it unless it is
+/// Checks what every version 4 entry must be, and keeps it unless it is
 /// intent-to-add; returns whether it was.
-fn keep_entry(
+fn keep_entry_v4(
     head: &EntryHead,
     path: Range<usize>,
     entries: &mut Vec<Entry>,
+    v4: &mut V4Paths,
 ) -> Result<bool, Unsupported> {
     if path.is_empty() {
         return Err(Unsupported("an entry without a path"));
@@ -295,11 +344,8 @@ fn keep_entry(
     if head.extended & EXTENDED_INTENT_TO_ADD != 0 {
         return Ok(true);
     }
-    entries.push(Entry {
-        fixed: head.fixed as u32,
-        path_start: path.start as u32,
-        path_len: path.len() as u32,
-    });
+    entries.push(Entry(v4.entries.len() as u32));
+    v4.entries.push((head.fixed as u32, path.start as u32));
     Ok(false)
 }
 
@@ -373,11 +419,7 @@ fn entries_v2(
         if extended & EXTENDED_INTENT_TO_ADD != 0 {
             had_intent_to_add = true;
         } else {
-            entries.push(Entry {
-                fixed: pos as u32,
-                path_start: start as u32,
-                path_len: len as u32,
-            });
+            entries.push(Entry(pos as u32));
         }
         previous = path;
         pos = next;
@@ -393,7 +435,7 @@ fn entries_v4(
     reader: &mut Reader<'_>,
     count: usize,
     entries: &mut Vec<Entry>,
-    paths: &mut Vec<u8>,
+    v4: &mut V4Paths,
 ) -> Result<bool, Unsupported> {
     let mut had_intent_to_add = false;
     let mut previous: Range<usize> = 0..0;
@@ -404,6 +446,7 @@ fn entries_v4(
             return Err(Unsupported("bad path compression"));
         }
         let suffix = reader.c_string()?;
+        let paths = &mut v4.paths;
         let start = paths.len();
         paths.extend_from_within(previous.start..previous.end - strip);
         paths.extend_from_slice(suffix);
@@ -414,7 +457,9 @@ fn entries_v4(
         if !sorts_after(&paths[path.clone()], &paths[previous.clone()]) {
             return Err(Unsupported("entries out of order or in conflict"));
         }
-        had_intent_to_add |= keep_entry(&head, path.clone(), entries)?;
+        // Ends the path for `IndexFile::path` (no path holds a NUL).
+        paths.push(0);
+        had_intent_to_add |= keep_entry_v4(&head, path.clone(), entries, v4)?;
         previous = path;
     }
     Ok(had_intent_to_add)
@@ -476,20 +521,19 @@ fn parse_cache_tree(body: &[u8]) -> Result<CacheTree, Unsupported> {
         if open.len() > 2048 {
             return Err(Unsupported("cache-tree too deep"));
         }
-        let name_len = find_nul(&body[pos..]).ok_or(Unsupported("truncated index"))?;
-        let name = pos as u32..(pos + name_len) as u32;
-        pos += name_len + 1;
+        let name = pos as u32;
+        pos += find_nul(&body[pos..]).ok_or(Unsupported("truncated index"))? + 1;
         let (entry_count, after) = decimal(body, pos, b' ').ok_or(BAD)?;
         let (subtrees, after) = decimal(body, after, b'\n').ok_or(BAD)?;
         pos = after;
         let id = match entry_count {
-            -1 => None,
+            -1 => NO_ID,
             0.. => {
                 if OID_LEN > body.len() - pos {
                     return Err(Unsupported("truncated index"));
                 }
                 pos += OID_LEN;
-                Some((pos - OID_LEN) as u32)
+                (pos - OID_LEN) as u32
             }
             _ => return Err(BAD),
         };
@@ -511,7 +555,8 @@ fn parse_cache_tree(body: &[u8]) -> Result<CacheTree, Unsupported> {
             name,
             id,
             entry_count: entry_count.max(0) as u32,
-            children: start as u32..(start + subtrees) as u32,
+            children_start: start as u32,
+            children_len: subtrees as u32,
         });
         if subtrees > 0 {
             tree.children.resize(start + subtrees, 0);
@@ -694,9 +739,8 @@ mod tests {
     }
 
     fn flatten(node: CacheNode<'_>, depth: usize, out: &mut Vec<Folder>) {
-        let range = node.get().children.clone();
-        let children = &node.tree.children[range.start as usize..range.end as usize];
-        let nodes: Vec<CacheNode<'_>> = children
+        let nodes: Vec<CacheNode<'_>> = node
+            .children()
             .iter()
             .map(|&folder| CacheNode {
                 folder: folder as usize,
