@@ -43,8 +43,13 @@ pub(super) fn staged_deltas(
         added_files: 0,
         deleted_something: false,
     };
-    walk.folder(0, 0..index.entries.len(), cache_tree, head)
-        .map_err(|_| Unsupported("a tree of HEAD cannot be read"))?;
+    walk.folder(
+        0,
+        0..index.entries.len(),
+        cache_tree,
+        head.map(HeadFolder::Read),
+    )
+    .map_err(|_| Unsupported("a tree of HEAD cannot be read"))?;
     // A file deleted in one place and added in another may be a rename,
     // whose unchanged lines must not count as added: that needs git's
     // similarity detection.
@@ -52,6 +57,23 @@ pub(super) fn staged_deltas(
         return Err(Unsupported("files deleted and added: perhaps renamed"));
     }
     Ok(walk.deltas)
+}
+
+/// A folder of HEAD: its tree, or only its id until the walk needs to
+/// look inside (a folder the cache-tree shows unchanged never is: of a
+/// one-file commit's 110 folders compared, 2 are read, not 110).
+enum HeadFolder<'t, 'r> {
+    Read(&'t Tree<'r>),
+    Id(Oid),
+}
+
+impl HeadFolder<'_, '_> {
+    fn id(&self) -> Oid {
+        match self {
+            HeadFolder::Read(tree) => tree.id(),
+            HeadFolder::Id(id) => *id,
+        }
+    }
 }
 
 struct Walk<'a> {
@@ -73,13 +95,22 @@ impl Walk<'_> {
         prefix_len: usize,
         range: Range<usize>,
         cache: Option<CacheNode<'_>>,
-        head: Option<&Tree<'_>>,
+        head: Option<HeadFolder<'_, '_>>,
     ) -> Result<(), git2::Error> {
-        if let (Some(cache), Some(head)) = (cache, head) {
+        if let (Some(cache), Some(head)) = (cache, &head) {
             if cache.id() == Some(head.id().as_bytes()) && cache.entry_count() == range.len() {
                 return Ok(());
             }
         }
+        let read;
+        let head = match head {
+            Some(HeadFolder::Read(tree)) => Some(tree),
+            Some(HeadFolder::Id(id)) => {
+                read = self.repo.find_tree(id)?;
+                Some(&read)
+            }
+            None => None,
+        };
         let index = self.index;
         let entries = &index.entries;
         let mut head_names_seen = 0;
@@ -97,7 +128,7 @@ impl Walk<'_> {
                     Some(entry) => {
                         head_names_seen += 1;
                         if entry.kind() == Some(ObjectType::Tree) {
-                            Some(self.repo.find_tree(entry.id())?)
+                            Some(HeadFolder::Id(entry.id()))
                         } else {
                             // A file replaced by a folder of the same name.
                             self.deleted_something = true;
@@ -107,12 +138,7 @@ impl Walk<'_> {
                     None => None,
                 };
                 let child_cache = cache.and_then(|c| c.child(name));
-                self.folder(
-                    prefix_len + slash + 1,
-                    i..end,
-                    child_cache,
-                    subtree.as_ref(),
-                )?;
+                self.folder(prefix_len + slash + 1, i..end, child_cache, subtree)?;
                 i = end;
             } else {
                 let entry = head_entry(rest);

@@ -38,6 +38,67 @@ fn a_corrupt_index_exits_2_and_says_how_to_fix_it() {
     assert_eq!(repo.commit_count(), 1);
 }
 
+/// An index whose entries are out of order (two swapped, the checksum made
+/// right again, as a buggy tool or a forged file would leave it): the fast
+/// index reader refuses it rather than search entries that are not sorted,
+/// and the scan still blocks the staged key, never exits 0.
+#[test]
+fn an_unsorted_index_never_passes_a_staged_key() {
+    let repo = TempRepo::with_hook();
+    repo.seed(&[("a.py", b"x = 1\n"), ("b.py", b"y = 2\n")]);
+    let token = Keys::for_test("scenario/unsorted_index").github();
+    repo.stage("b.py", format!("y = 2\n{}", key_line(&token)));
+    let index_path = repo.path(".git/index");
+    let mut index = fs::read(&index_path).unwrap();
+    // Version 2 entries: 62 bytes, the path, 1 to 8 NULs to a multiple of 8.
+    let entry_len = |at: usize| {
+        let name = u16::from_be_bytes([index[at + 60], index[at + 61]]) as usize & 0xfff;
+        (62 + name + 8) & !7
+    };
+    assert_eq!(&index[..8], b"DIRC\0\0\0\x02");
+    let (first, second) = (12, 12 + entry_len(12));
+    assert_eq!(entry_len(first), entry_len(second), "same-length names");
+    let len = entry_len(first);
+    let (a, b) = (
+        index[first..second].to_vec(),
+        index[second..second + len].to_vec(),
+    );
+    assert_eq!(&a[62..66], b"a.py");
+    index[first..second].copy_from_slice(&b);
+    index[second..second + len].copy_from_slice(&a);
+    let body = index.len() - 20;
+    let checksum = sha1(&index[..body]);
+    index[body..].copy_from_slice(&checksum);
+    fs::write(&index_path, &index).unwrap();
+
+    let run = repo.keyguard(&[]);
+    assert!(
+        [1, 2].contains(&run.code),
+        "an unsorted index must block (1) or fail (2)\n{}",
+        run.dump()
+    );
+    run.assert_no_leak(&token);
+}
+
+/// SHA-1 of `bytes` by `sha1sum` (an index file's trailer), hex-decoded.
+fn sha1(bytes: &[u8]) -> [u8; 20] {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("sha1sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("sha1sum");
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let hex = String::from_utf8(output.stdout).unwrap();
+    let mut id = [0u8; 20];
+    for (i, byte) in id.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
+    }
+    id
+}
+
 /// `index.lock` means another git command is writing the index. git itself
 /// refuses to commit; a scan only reads, so it works and leaves the lock
 /// alone (and does not take it).
