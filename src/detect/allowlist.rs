@@ -318,11 +318,7 @@ fn names_a_handle(lower: &[u8]) -> bool {
         b"verificationtoken",
         b"salt",
     ];
-    let squashed: Vec<u8> = lower
-        .iter()
-        .copied()
-        .filter(u8::is_ascii_alphanumeric)
-        .collect();
+    let squashed = squashed(lower);
     // Whatever a cache is keyed by (`cached_token_key`, `tokenCacheKey`)
     // is a digest of something, looked up, never sent.
     HANDLES.iter().any(|h| squashed.ends_with(h))
@@ -514,13 +510,7 @@ pub fn looks_like_credential(value: &[u8], name: Option<&[u8]>) -> bool {
     .filter(|&&c| c)
     .count();
     // The variable itself (`c.debugtoken = debugtoken`): code, not a value.
-    let squash = |s: &[u8]| -> Vec<u8> {
-        s.iter()
-            .filter(|b| b.is_ascii_alphanumeric())
-            .map(u8::to_ascii_lowercase)
-            .collect()
-    };
-    if name.is_some_and(|name| value.len() >= 4 && squash(name).ends_with(&squash(value))) {
+    if name.is_some_and(|name| value.len() >= 4 && squashed(name).ends_with(&squashed(value))) {
         return false;
     }
     let is_password = name.is_some_and(is_password_name);
@@ -663,12 +653,16 @@ fn is_uuid(value: &[u8]) -> bool {
 
 /// `refresh_token`, `refreshToken`, `REFRESH-TOKEN`.
 fn names_a_refresh_token(name: &[u8]) -> bool {
-    let squashed: Vec<u8> = name
-        .iter()
+    memchr::memmem::find(&squashed(name), b"refreshtoken").is_some()
+}
+
+/// Letters and digits alone, lower-cased: a name however it is cased and
+/// joined (`refresh_token`, `refreshToken`, `REFRESH-TOKEN`).
+fn squashed(text: &[u8]) -> Vec<u8> {
+    text.iter()
         .filter(|b| b.is_ascii_alphanumeric())
         .map(u8::to_ascii_lowercase)
-        .collect();
-    memchr::memmem::find(&squashed, b"refreshtoken").is_some()
+        .collect()
 }
 
 /// A name whose only credential word is a bare `key` (`cache_key`).

@@ -390,7 +390,7 @@ pub fn is_known_non_secret(value: &[u8]) -> bool {
     is_code(value)
         || is_file_name(value)
         || is_unsigned_jwt(value)
-        || is_patterned(value)
+        || is_made_up(value)
         || reads_as_words(value)
         || is_password_hash(value)
         || is_ssh_public_key(value)
@@ -400,7 +400,6 @@ pub fn is_known_non_secret(value: &[u8]) -> bool {
         || encodes_a_structure(value)
         || is_nested_assignment(value)
         || is_regex(value)
-        || super::randomness::is_typed_by_hand(value)
 }
 
 /// A DER structure that is not a private key, hex- or base64-encoded
@@ -408,8 +407,7 @@ pub fn is_known_non_secret(value: &[u8]) -> bool {
 /// certificate or a public key in a test, not a credential (see
 /// `rules::der::is_structure_not_a_key`).
 fn encodes_a_structure(value: &[u8]) -> bool {
-    let value =
-        strip_prefix_ignore_case(value, b"negotiate ").map_or(value, <[u8]>::trim_ascii_start);
+    let value = without_auth_scheme(value);
     let is_hex = value.len() % 2 == 0 && value.iter().all(u8::is_ascii_hexdigit);
     let der = if is_hex {
         crate::decode::hex(value)
@@ -747,6 +745,15 @@ fn is_documented_example(value: &[u8]) -> bool {
         || value == STRIPE_DOCS_TEST_KEY.as_bytes()
 }
 
+/// The credentials of an Authorization value, its scheme (`Basic`,
+/// `Negotiate`) taken off: the scheme is not part of the credential.
+fn without_auth_scheme(value: &[u8]) -> &[u8] {
+    [&b"basic "[..], b"negotiate "]
+        .iter()
+        .find_map(|scheme| strip_prefix_ignore_case(value, scheme))
+        .map_or(value, <[u8]>::trim_ascii_start)
+}
+
 fn strip_prefix_ignore_case<'a>(value: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
     (value.len() > prefix.len() && value[..prefix.len()].eq_ignore_ascii_case(prefix))
         .then(|| &value[prefix.len()..])
@@ -773,9 +780,9 @@ fn is_keyboard_mash(text: &[u8]) -> bool {
 /// bWU6cGFzcw==`), or an address without a query. A generated key decodes
 /// to bytes.
 fn encodes_text(value: &[u8]) -> bool {
-    // The scheme of an Authorization value is not part of the credential.
-    if let Some(credentials) = strip_prefix_ignore_case(value, b"basic ") {
-        return encodes_text(credentials.trim_ascii_start());
+    let unschemed = without_auth_scheme(value);
+    if unschemed.len() < value.len() {
+        return encodes_text(unschemed);
     }
     // Pieces joined by `|` (a cookie of several fields): each is judged.
     if value.contains(&b'|') {

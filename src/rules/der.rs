@@ -15,34 +15,50 @@
 /// certificate. `body` is the block's first body line, base64.
 pub fn may_be_private_key(body: &[u8]) -> bool {
     let usable = body.len() / 4 * 4;
-    let Some(der) = crate::decode::base64(&body[..usable.min(64)]) else {
-        return true;
-    };
+    crate::decode::base64(&body[..usable.min(64)])
+        .is_none_or(|der| opening(&der) != Opening::PublicKeyOrCertificate)
+}
+
+/// What the first bytes of a DER structure say it is.
+#[derive(Debug, PartialEq, Eq)]
+enum Opening {
+    /// A small version number first: PKCS #1, PKCS #8, SEC 1, DSA keys.
+    Version,
+    /// An encrypted PKCS #8 key: the PKCS #5 or #12 scheme it names.
+    Encryption,
+    /// A modulus (RSAPublicKey), an algorithm (SubjectPublicKeyInfo), or a
+    /// `tbsCertificate` (`[0]` version or a serial number).
+    PublicKeyOrCertificate,
+    /// Anything else, or too little to tell.
+    Unknown,
+}
+
+fn opening(der: &[u8]) -> Opening {
     if der.first() != Some(&SEQUENCE) {
-        return true;
+        return Opening::Unknown;
     }
-    let Some(first) = contents_start(&der, 0) else {
-        return true;
+    let Some(first) = contents_start(der, 0) else {
+        return Opening::Unknown;
     };
     match der.get(first) {
         // A version is one byte; a modulus (RSAPublicKey) is many.
-        Some(&INTEGER) => der.get(first + 1).is_some_and(|&len| len <= 4),
-        Some(&SEQUENCE) => {
-            let Some(inner) = contents_start(&der, first) else {
-                return true;
-            };
-            match der.get(inner) {
-                // An algorithm first: encrypted PKCS #8 names PKCS #5/#12,
-                // a SubjectPublicKeyInfo names the key's algorithm.
-                Some(&OID) => der
+        Some(&INTEGER) if der.get(first + 1).is_some_and(|&len| len <= 4) => Opening::Version,
+        Some(&INTEGER) => Opening::PublicKeyOrCertificate,
+        Some(&SEQUENCE) => match contents_start(der, first).map(|inner| (inner, der.get(inner))) {
+            Some((inner, Some(&OID))) => {
+                let encrypted = der
                     .get(inner + 2..)
-                    .is_some_and(|oid| oid.starts_with(PKCS5) || oid.starts_with(PKCS12_PBE)),
-                // `[0]` version or a serial number: a certificate.
-                Some(&EXPLICIT_0 | &INTEGER) => false,
-                _ => true,
+                    .is_some_and(|oid| oid.starts_with(PKCS5) || oid.starts_with(PKCS12_PBE));
+                if encrypted {
+                    Opening::Encryption
+                } else {
+                    Opening::PublicKeyOrCertificate
+                }
             }
-        }
-        _ => true,
+            Some((_, Some(&EXPLICIT_0 | &INTEGER))) => Opening::PublicKeyOrCertificate,
+            _ => Opening::Unknown,
+        },
+        _ => Opening::Unknown,
     }
 }
 
@@ -100,21 +116,7 @@ pub fn is_structure_not_a_key(der: &[u8]) -> bool {
     if der.len() < SHORTEST || !constructed(der[0]) || !fills_exactly(der, 0) {
         return false;
     }
-    let Some(first) = contents_start(der, 0) else {
-        return false;
-    };
-    let opens_like_a_key = der[0] == SEQUENCE
-        && match der.get(first) {
-            Some(&INTEGER) => der.get(first + 1).is_some_and(|&len| len <= 4),
-            Some(&SEQUENCE) => contents_start(der, first).is_some_and(|inner| {
-                der.get(inner) == Some(&OID)
-                    && der
-                        .get(inner + 2..)
-                        .is_some_and(|oid| oid.starts_with(PKCS5) || oid.starts_with(PKCS12_PBE))
-            }),
-            _ => false,
-        };
-    !opens_like_a_key
+    !matches!(opening(der), Opening::Version | Opening::Encryption)
 }
 
 /// Do the DER elements in `der` fill it exactly, each constructed one's
