@@ -72,6 +72,9 @@ pub struct Detector {
     /// When this detector was built, in Unix seconds: a token that states an
     /// earlier expiry is not reported (see [`jwt`]).
     now: u64,
+    /// Search long lines around the keywords only ([`searched_ranges`]);
+    /// tests turn it off to compare with whole-line searches.
+    window_long_lines: bool,
 }
 
 impl Detector {
@@ -85,6 +88,7 @@ impl Detector {
             rules,
             profile,
             now: jwt::now(),
+            window_long_lines: true,
         }
     }
 
@@ -142,11 +146,16 @@ impl Detector {
         let first_new = out.len();
         let mut profile = profile::ChunkProfile::start();
         let since = profile.clock();
-        let (candidates, keyword_hits) = self.prefilter.counted_candidates(self.rules(), bytes);
+        let prefilter::Candidates {
+            lines: candidates,
+            long_line_hits,
+            keyword_hits,
+        } = self.prefilter.counted_candidates(self.rules(), bytes);
         profile.scanned(bytes.len(), keyword_hits, candidates.len(), since);
         if candidates.is_empty() {
             return;
         }
+        let mut long_line_hits = long_line_hits.as_slice();
 
         // Line numbers advance monotonically with the sorted candidates, so
         // newlines are counted once over the whole chunk.
@@ -211,100 +220,113 @@ impl Detector {
                 continue;
             }
             let (since, found_before, mut regex_matches) = (profile.clock(), out.len(), 0);
-            // Rule a line out with the widened regex first (see
-            // `rules::widen`): in the hook, before compiling the rule's own;
-            // in bulk, where the rule's own would leave the lazy DFA.
-            let may_match = match self.profile {
-                Profile::Hook => rule.may_match(haystack),
-                Profile::Bulk => rule.may_match_in_bulk(haystack),
+            let ranges = match rule.multiline {
+                true => vec![0..haystack.len()],
+                false => {
+                    let hits = this_rules_hits(&mut long_line_hits, line_start, rule_index);
+                    let hits = if self.window_long_lines { hits } else { &[] };
+                    searched_ranges(rule, line.len(), line_start, hits)
+                }
             };
-            if !may_match {
-                profile.regex_ran(rule_index, haystack.len(), 0, 0, since);
-                continue;
-            }
-            let compiled = rule.compiled(self.profile);
-            for caps in compiled.regex.captures_iter(haystack) {
-                regex_matches += 1;
-                let whole = caps.get_match().expect("a reported match has group 0");
-                if whole.start() > line.len() {
-                    break; // starts on a later line: found from that line
-                }
-                let Some(secret) = compiled
-                    .secret_groups
-                    .iter()
-                    .find_map(|&g| caps.get_group(g))
-                else {
-                    continue;
+            let mut searched = 0;
+            for range in ranges {
+                searched += range.len();
+                // Rule a line out with the widened regex first (see
+                // `rules::widen`): in the hook, before compiling the rule's own;
+                // in bulk, where the rule's own would leave the lazy DFA.
+                let may_match = match self.profile {
+                    Profile::Hook => rule.may_match(haystack, range.clone()),
+                    Profile::Bulk => rule.may_match_in_bulk(haystack, range.clone()),
                 };
-                let secret_bytes = &haystack[secret.range()];
-                let whole_text = &haystack[whole.range()];
-                if rule
-                    .allow_match_regexes()
-                    .iter()
-                    .any(|a| a.is_match(whole_text))
-                {
+                if !may_match {
                     continue;
                 }
-                let name = caps.get_group_by_name("name");
-                // A loose `name = value` rule: the value must be written out.
-                if rule.generic && !rule.multiline && name.is_some() {
-                    let site = generic::ValueSite {
-                        preceding: &bytes[..line_start],
-                        line,
-                        name: name.map(|n| (n.start, n.end)),
-                        value: (secret.start, secret.end),
+                let compiled = rule.compiled(self.profile);
+                let input = regex_automata::Input::new(haystack).range(range);
+                for caps in compiled.regex.captures_iter(input) {
+                    regex_matches += 1;
+                    let whole = caps.get_match().expect("a reported match has group 0");
+                    if whole.start() > line.len() {
+                        break; // starts on a later line: found from that line
+                    }
+                    let Some(secret) = compiled
+                        .secret_groups
+                        .iter()
+                        .find_map(|&g| caps.get_group(g))
+                    else {
+                        continue;
                     };
-                    if !generic::is_literal(&site) {
+                    let secret_bytes = &haystack[secret.range()];
+                    let whole_text = &haystack[whole.range()];
+                    if rule
+                        .allow_match_regexes()
+                        .iter()
+                        .any(|a| a.is_match(whole_text))
+                    {
                         continue;
                     }
-                }
-                let name = name.map(|n| &haystack[n.range()]);
-                // A key block is judged whole, not by its first line alone:
-                // one cut short or overlong is a parser's test, not a key.
-                let broken_key_block = rule.checksum == Some(Checksum::PrivateKeyBody)
-                    && crate::rules::der::is_broken_block(&haystack[secret.start..]);
-                if broken_key_block
-                    || signed_url::is_expired(haystack, secret.range(), self.now)
-                    || allowlist::is_introduced_as_example(&haystack[..whole.start()])
-                    || !self.is_reportable(rule, secret_bytes, name, depth)
-                {
-                    // A value a specific rule recognised and then rejected
-                    // (bad checksum, documented example) is not a secret for
-                    // the generic rules either.
-                    if !rule.generic {
-                        vetoed.push((line_start + secret.start, line_start + secret.end));
+                    let name = caps.get_group_by_name("name");
+                    // A loose `name = value` rule: the value must be written out.
+                    if rule.generic && !rule.multiline && name.is_some() {
+                        let site = generic::ValueSite {
+                            preceding: &bytes[..line_start],
+                            line,
+                            name: name.map(|n| (n.start, n.end)),
+                            value: (secret.start, secret.end),
+                        };
+                        if !generic::is_literal(&site) {
+                            continue;
+                        }
                     }
-                    continue;
+                    let name = name.map(|n| &haystack[n.range()]);
+                    // A key block is judged whole, not by its first line alone:
+                    // one cut short or overlong is a parser's test, not a key.
+                    let broken_key_block = rule.checksum == Some(Checksum::PrivateKeyBody)
+                        && crate::rules::der::is_broken_block(&haystack[secret.start..]);
+                    if broken_key_block
+                        || signed_url::is_expired(haystack, secret.range(), self.now)
+                        || allowlist::is_introduced_as_example(&haystack[..whole.start()])
+                        || !self.is_reportable(rule, secret_bytes, name, depth)
+                    {
+                        // A value a specific rule recognised and then rejected
+                        // (bad checksum, documented example) is not a secret for
+                        // the generic rules either.
+                        if !rule.generic {
+                            vetoed.push((line_start + secret.start, line_start + secret.end));
+                        }
+                        continue;
+                    }
+                    // The secret may start on a later line than the match (the
+                    // body of a PEM block): report the line and column it starts on.
+                    let secret_start = line_start + secret.start;
+                    let extra_lines =
+                        memchr::memchr_iter(b'\n', &bytes[line_start..secret_start]).count();
+                    let secret_line_start =
+                        memchr::memrchr(b'\n', &bytes[line_start..secret_start])
+                            .map_or(line_start, |i| line_start + i + 1);
+                    // Regexes run over bytes of a &str; a match can only split a
+                    // character if a user pattern matches raw bytes, so step back
+                    // to a boundary rather than panic.
+                    let mut boundary = secret_start;
+                    while !text.is_char_boundary(boundary) {
+                        boundary -= 1;
+                    }
+                    out.push(Match {
+                        rule: rule_index,
+                        line: line_no + extra_lines as u32,
+                        column: crate::text::column_of(
+                            &text[secret_line_start..],
+                            boundary - secret_line_start,
+                        ),
+                        secret: String::from_utf8_lossy(secret_bytes).into_owned(),
+                        span: (line_start + secret.start, line_start + secret.end),
+                        extent: (line_start + whole.start(), line_start + whole.end()),
+                        encodings: Vec::new(),
+                    });
                 }
-                // The secret may start on a later line than the match (the
-                // body of a PEM block): report the line and column it starts on.
-                let secret_start = line_start + secret.start;
-                let extra_lines =
-                    memchr::memchr_iter(b'\n', &bytes[line_start..secret_start]).count();
-                let secret_line_start = memchr::memrchr(b'\n', &bytes[line_start..secret_start])
-                    .map_or(line_start, |i| line_start + i + 1);
-                // Regexes run over bytes of a &str; a match can only split a
-                // character if a user pattern matches raw bytes, so step back
-                // to a boundary rather than panic.
-                let mut boundary = secret_start;
-                while !text.is_char_boundary(boundary) {
-                    boundary -= 1;
-                }
-                out.push(Match {
-                    rule: rule_index,
-                    line: line_no + extra_lines as u32,
-                    column: crate::text::column_of(
-                        &text[secret_line_start..],
-                        boundary - secret_line_start,
-                    ),
-                    secret: String::from_utf8_lossy(secret_bytes).into_owned(),
-                    span: (line_start + secret.start, line_start + secret.end),
-                    extent: (line_start + whole.start(), line_start + whole.end()),
-                    encodings: Vec::new(),
-                });
             }
             let reported = (out.len() - found_before) as u64;
-            profile.regex_ran(rule_index, haystack.len(), regex_matches, reported, since);
+            profile.regex_ran(rule_index, searched, regex_matches, reported, since);
         }
         if let Some(changed) = changed {
             let mut index = 0;
@@ -402,6 +424,53 @@ impl Detector {
 /// it changes the secret itself, or the line its match starts on (an access
 /// key ID added above the committed secret it pairs with). A line changed
 /// between a committed name and its committed value touches neither.
+/// The keyword hits of `rule` on the long line at `line_start`, taken off
+/// the front of `hits` (sorted by line, rule and position; the caller asks
+/// in that order).
+fn this_rules_hits<'a>(
+    hits: &mut &'a [prefilter::LongLineHit],
+    line_start: usize,
+    rule: usize,
+) -> &'a [prefilter::LongLineHit] {
+    let key = |h: &prefilter::LongLineHit| (h.line_start, h.rule);
+    let skip = hits.partition_point(|h| key(h) < (line_start, rule));
+    let rest = &hits[skip..];
+    let len = rest.partition_point(|h| key(h) == (line_start, rule));
+    let (these, after) = rest.split_at(len);
+    *hits = after;
+    these
+}
+
+/// Where on a line a rule's regex runs: the whole line, or on a line longer
+/// than a line of code (a minified bundle, a data blob, megabytes long),
+/// the text around the rule's keywords. There a keyword names the provider
+/// only within [`generic::MAX_CODE_LINE`] bytes of the match, as it would
+/// on a line of code: the regex runs from that far before each keyword to
+/// that far after, widened by its longest match, the windows that overlap
+/// merged. A rule whose matches have no bounded length runs on the whole
+/// line.
+fn searched_ranges(
+    rule: &Rule,
+    line_len: usize,
+    line_start: usize,
+    hits: &[prefilter::LongLineHit],
+) -> Vec<std::ops::Range<usize>> {
+    let reach = match rule.longest_match() {
+        Some(longest) if !hits.is_empty() => longest + generic::MAX_CODE_LINE,
+        _ => return vec![0..line_len],
+    };
+    let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
+    for hit in hits {
+        let start = (hit.hit.start - line_start).saturating_sub(reach);
+        let end = (hit.hit.end - line_start + reach).min(line_len);
+        match ranges.last_mut() {
+            Some(last) if start <= last.end => last.end = last.end.max(end),
+            _ => ranges.push(start..end),
+        }
+    }
+    ranges
+}
+
 fn touches(m: &Match, changed: (usize, usize)) -> bool {
     let overlaps = m.span.0 < changed.1 && changed.0 < m.span.1;
     overlaps || (changed.0..changed.1).contains(&m.extent.0)
@@ -527,6 +596,87 @@ mod tests {
             .with_profile(Profile::Hook)
             .scan_into(&text, 1, &mut shared);
         assert_eq!(shared, bulk);
+    }
+
+    /// Text that holds no keyword of any built-in rule and cannot be part
+    /// of a credential: what a minified line is padded with below.
+    fn keyword_free_filler(rng: &mut crate::rules::examples::Rng, len: usize) -> String {
+        const PUNCTUATION: &[u8] = b"(){};,.=+ ";
+        (0..len)
+            .map(|_| PUNCTUATION[rng.below(PUNCTUATION.len())] as char)
+            .collect()
+    }
+
+    /// A minified bundle's line, megabytes long: each rule's regex runs
+    /// near its keywords only, and finds there what a search of the whole
+    /// line finds. Every built-in example whose rule's keyword it holds,
+    /// alone on a long line at a random place, the filler around it longer
+    /// or shorter than the search reaches.
+    #[test]
+    fn a_long_line_is_searched_around_its_keywords_with_the_same_findings() {
+        use crate::rules::examples::{expand, Rng};
+        let windowed = Detector::new(RuleSet::builtin().unwrap(), Profile::Bulk);
+        let mut whole = Detector::new(RuleSet::builtin().unwrap(), Profile::Bulk);
+        whole.window_long_lines = false;
+        let mut rng = Rng::seeded(11);
+        let (mut lines, mut found) = (0, 0);
+        for spec in crate::rules::BUILTIN_RULES.iter().filter(|r| !r.multiline) {
+            for template in spec.examples.iter() {
+                let example = expand(template, &mut rng).unwrap();
+                let lower = example.to_ascii_lowercase();
+                if example.contains('\n')
+                    || !spec.keywords.iter().any(|k| lower.contains(&k.to_ascii_lowercase()))
+                {
+                    continue;
+                }
+                let before = rng.below(12_000);
+                let after = 4_200 + rng.below(12_000);
+                let line = format!(
+                    "x\n{}{example}{}\ny\n",
+                    keyword_free_filler(&mut rng, before),
+                    keyword_free_filler(&mut rng, after)
+                );
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                windowed.scan_into(&line, 1, &mut a);
+                whole.scan_into(&line, 1, &mut b);
+                assert_eq!(a, b, "rule {}, {before} bytes before", spec.id);
+                lines += 1;
+                found += a.len();
+            }
+        }
+        assert!(lines > 100 && found > 50, "{lines} lines, {found} findings");
+    }
+
+    /// On a line longer than a line of code, a keyword names the provider
+    /// within `MAX_CODE_LINE` bytes of the match, not megabytes away; the
+    /// bytes just outside a window still decide `\b`.
+    #[test]
+    fn on_a_long_line_a_keyword_counts_near_the_match() {
+        let d = detector(
+            "[[rules]]\nid='tk'\ndescription='d'\nregex='\\b(tk[0-9a-f]{8})\\b'\nkeywords=['toyco']\n",
+        );
+        let key = ["tk12", "34ab", "cd"].concat();
+        let found = |gap: usize, before_key: &str| {
+            let (pad, filler) = (" ".repeat(gap), " ".repeat(9000));
+            let line = format!("{filler}{before_key}{key}{pad}toyco{filler}\n");
+            let mut out = Vec::new();
+            d.scan_into(&line, 1, &mut out);
+            out.len()
+        };
+        assert_eq!(found(100, " "), 1);
+        assert_eq!(found(20_000, " "), 0);
+        // The window around the keyword starts `MAX_CODE_LINE` + the
+        // longest match (10) before it: a key right there is found, one a
+        // byte farther is not, and one glued to a letter just outside the
+        // window is not a word, as on the whole line.
+        let edge = generic::MAX_CODE_LINE;
+        assert_eq!(found(edge, " "), 1);
+        assert_eq!(found(edge, "a"), 0);
+        assert_eq!(found(edge + 1, " "), 0);
+        // A short line: the keyword anywhere on it.
+        let mut out = Vec::new();
+        d.scan_into(&format!("toyco{} {key}\n", " ".repeat(3000)), 1, &mut out);
+        assert_eq!(out.len(), 1);
     }
 
     #[test]

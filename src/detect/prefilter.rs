@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use super::generic::MAX_CODE_LINE;
 use super::keyword_table::{KeywordTable, KeywordTables, DECODERS};
 use super::keywords::LaneDfa;
 use crate::decode::{encoded_run_around, encoded_runs, escaped_line_starts, Encoding};
@@ -218,12 +219,15 @@ impl Prefilter {
     /// (line start offset, rule index) pairs worth running a regex on,
     /// sorted, without duplicates.
     pub fn candidates(&self, rules: &[Rule], bytes: &[u8]) -> Vec<(usize, usize)> {
-        self.counted_candidates(rules, bytes).0
+        self.counted_candidates(rules, bytes).lines
     }
 
-    /// [`Prefilter::candidates`], and how many keyword hits they came from.
-    pub fn counted_candidates(&self, rules: &[Rule], bytes: &[u8]) -> (Vec<(usize, usize)>, usize) {
+    /// [`Prefilter::candidates`], where each rule's keywords are on the
+    /// lines longer than a line of code, and how many keyword hits there
+    /// were.
+    pub fn counted_candidates(&self, rules: &[Rule], bytes: &[u8]) -> Candidates {
         let mut candidates = Vec::new();
+        let mut long_line_hits = Vec::new();
         // Hits in order of position, so that each line start is found by
         // searching back only as far as the previous hit: a long line
         // without newlines (minified code) is not searched back once per
@@ -231,6 +235,7 @@ impl Prefilter {
         let hits = self.keyword_hits(bytes);
         let keyword_hits = hits.len();
         let (mut line_start, mut searched_to) = (0, 0);
+        let mut long_line = (usize::MAX, false);
         for Hit {
             start,
             encoded,
@@ -241,6 +246,9 @@ impl Prefilter {
                 line_start = searched_to + i + 1;
             }
             searched_to = start;
+            if long_line.0 != line_start {
+                long_line = (line_start, is_long_line(&bytes[line_start..]));
+            }
             let table = match encoded {
                 true => &self.tables.encoded,
                 false => &self.tables.plain,
@@ -263,6 +271,13 @@ impl Prefilter {
                     continue;
                 }
                 candidates.push((line_start, rule));
+                if long_line.1 {
+                    long_line_hits.push(LongLineHit {
+                        line_start,
+                        rule,
+                        hit: start..start + hit.len(),
+                    });
+                }
             }
         }
         // Percent and string escapes are looked for themselves: what they
@@ -280,8 +295,39 @@ impl Prefilter {
         }
         candidates.sort_unstable();
         candidates.dedup();
-        (candidates, keyword_hits)
+        long_line_hits.sort_unstable_by_key(|h| (h.line_start, h.rule, h.hit.start));
+        Candidates {
+            lines: candidates,
+            long_line_hits,
+            keyword_hits,
+        }
     }
+}
+
+/// What the keyword stage hands the regexes.
+pub struct Candidates {
+    /// (line start offset, rule index) pairs worth running a regex on,
+    /// sorted, without duplicates.
+    pub lines: Vec<(usize, usize)>,
+    /// On lines longer than [`MAX_CODE_LINE`]: each keyword hit of each
+    /// rule, sorted by line, rule and position.
+    pub long_line_hits: Vec<LongLineHit>,
+    /// Hits of the keyword searcher.
+    pub keyword_hits: usize,
+}
+
+/// A rule's keyword found at `hit` on the long line starting at `line_start`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LongLineHit {
+    pub line_start: usize,
+    pub rule: usize,
+    pub hit: std::ops::Range<usize>,
+}
+
+/// Whether the line `rest` starts with is longer than [`MAX_CODE_LINE`]
+/// (minified code, data); searches at most that far.
+fn is_long_line(rest: &[u8]) -> bool {
+    rest.len() > MAX_CODE_LINE && memchr::memchr(b'\n', &rest[..=MAX_CODE_LINE]).is_none()
 }
 
 /// A keyword found at `start`: keyword `keyword` of the plain or the

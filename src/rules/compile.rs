@@ -1,12 +1,14 @@
 //! From a rule as written ([`RuleSpec`]) to a rule ready to run ([`Rule`]):
 //! the one converter, and the regex builds, each made on first use.
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
 use regex::bytes::{Regex, RegexBuilder};
+use regex_automata::Input;
 
 use super::checksum::Checksum;
 use super::required_run::{self, RequiredRun};
@@ -74,6 +76,9 @@ pub struct Rule {
     bulk_widened: OnceLock<Option<regex_automata::meta::Regex>>,
     /// Whether every match sets the `name` group, worked out on first use.
     names_every_match: OnceLock<bool>,
+    /// The longest match the regex can make, if bounded, worked out on
+    /// first use.
+    longest_match: OnceLock<Option<usize>>,
     /// The run of bytes every match holds (see [`required_run`]): written
     /// by build.rs for a built-in rule, else worked out on first use.
     required_run: OnceLock<Option<RequiredRun>>,
@@ -147,6 +152,7 @@ impl Rule {
             widened: OnceLock::new(),
             bulk_widened: OnceLock::new(),
             names_every_match: OnceLock::new(),
+            longest_match: OnceLock::new(),
             required_run: OnceLock::new(),
         }
     }
@@ -230,11 +236,13 @@ impl Rule {
     /// run every match holds is missing, or the widened regex (which
     /// matches a superset) does not match. For a few lines, this is far
     /// cheaper than compiling the rule's own regex.
-    pub fn may_match(&self, haystack: &[u8]) -> bool {
+    /// Only matches inside `range` count; the bytes around it are context
+    /// (for `^`, `\b`).
+    pub fn may_match(&self, haystack: &[u8], range: Range<usize>) -> bool {
         let required = self
             .required_run
             .get_or_init(|| required_run::required_run(&self.pattern));
-        if required.is_some_and(|run| !run.found_in(haystack)) {
+        if required.is_some_and(|run| !run.found_in(&haystack[range.clone()])) {
             return false;
         }
         let widened = self.widened.get_or_init(|| {
@@ -249,7 +257,7 @@ impl Rule {
         });
         widened
             .as_ref()
-            .is_none_or(|regex| regex.is_match(haystack))
+            .is_none_or(|regex| regex.is_match(Input::new(haystack).range(range)))
     }
 
     /// Whether every match of the regex sets its `name` group.
@@ -259,8 +267,15 @@ impl Rule {
             .get_or_init(|| widen::group_in_every_match(&self.pattern, "name"))
     }
 
+    /// The longest match of the regex in bytes, if it is bounded.
+    pub fn longest_match(&self) -> Option<usize> {
+        *self
+            .longest_match
+            .get_or_init(|| widen::longest_match(&self.pattern))
+    }
+
     /// [`Rule::may_match`] for bulk scans: a widened regex run as a DFA.
-    pub fn may_match_in_bulk(&self, haystack: &[u8]) -> bool {
+    pub fn may_match_in_bulk(&self, haystack: &[u8], range: Range<usize>) -> bool {
         let widened = self.bulk_widened.get_or_init(|| {
             let _timed = RegexBuildTimer::start();
             widen::widened_pattern_for_bulk(&self.pattern, self.multiline).map(|p| {
@@ -271,9 +286,10 @@ impl Rule {
         // Without a widened form, the rule's own regex answers alone: most
         // keyword lines hold no match, and `is_match` needs no capture
         // slots and stops at the first match state.
+        let input = Input::new(haystack).range(range);
         match widened {
-            Some(regex) => regex.is_match(haystack),
-            None => self.compiled(Profile::Bulk).regex.is_match(haystack),
+            Some(regex) => regex.is_match(input),
+            None => self.compiled(Profile::Bulk).regex.is_match(input),
         }
     }
 }

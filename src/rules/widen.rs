@@ -90,6 +90,17 @@ pub fn group_in_every_match(pattern: &str, name: &str) -> bool {
     parsed.is_ok_and(|hir| always_sets(&hir, name))
 }
 
+/// The longest match `pattern` can make, in bytes, if it is bounded (no
+/// `*`, `+` or open `{m,}`).
+pub fn longest_match(pattern: &str) -> Option<usize> {
+    let parsed = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern);
+    parsed.ok()?.properties().maximum_len()
+}
+
 fn always_sets(hir: &Hir, name: &str) -> bool {
     match hir.kind() {
         HirKind::Capture(cap) => cap.name.as_deref() == Some(name) || always_sets(&cap.sub, name),
