@@ -221,7 +221,7 @@ impl Detector {
             }
             let (since, found_before, mut regex_matches) = (profile.clock(), out.len(), 0);
             let ranges = match rule.multiline {
-                true => vec![0..haystack.len()],
+                true => std::iter::once(0..haystack.len()).collect(),
                 false => {
                     let hits = this_rules_hits(&mut long_line_hits, line_start, rule_index);
                     let hits = if self.window_long_lines { hits } else { &[] };
@@ -457,7 +457,7 @@ fn searched_ranges(
 ) -> Vec<std::ops::Range<usize>> {
     let reach = match rule.longest_match() {
         Some(longest) if !hits.is_empty() => longest + generic::MAX_CODE_LINE,
-        _ => return vec![0..line_len],
+        _ => return std::iter::once(0..line_len).collect(),
     };
     let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
     for hit in hits {
@@ -625,7 +625,10 @@ mod tests {
                 let example = expand(template, &mut rng).unwrap();
                 let lower = example.to_ascii_lowercase();
                 if example.contains('\n')
-                    || !spec.keywords.iter().any(|k| lower.contains(&k.to_ascii_lowercase()))
+                    || !spec
+                        .keywords
+                        .iter()
+                        .any(|k| lower.contains(&k.to_ascii_lowercase()))
                 {
                     continue;
                 }
