@@ -62,6 +62,10 @@ pub struct Prefilter {
     /// `lanes`.
     searched: AtomicUsize,
     bulk: bool,
+    /// Bulk scans: for each plain keyword that only case-sensitive rules
+    /// list, the spellings they list (see [`Prefilter::is_spelled_out`]);
+    /// worked out on first use.
+    spellings: OnceLock<Vec<Option<Vec<Box<[u8]>>>>>,
 }
 
 /// A bulk scan this small never waits for the automaton over the encoded
@@ -106,7 +110,44 @@ impl Prefilter {
             plain_lanes: OnceLock::new(),
             searched: AtomicUsize::new(0),
             bulk,
+            spellings: OnceLock::new(),
         }
+    }
+
+    /// Whether a plain keyword hit can start a candidate at all: a keyword
+    /// only case-sensitive rules list (`AC`, a Twilio account's prefix)
+    /// counts only as one of them spells it. Found case-insensitively
+    /// (`ac` in every `back` and `each`), it was most of a JavaScript
+    /// tree's hits; ruled out here, such a hit is never kept and sorted.
+    /// [`Prefilter::counted_candidates`] checks each rule again.
+    fn is_spelled_out(&self, rules: &[Rule], keyword: usize, hit: &[u8]) -> bool {
+        let spellings = self.spellings.get_or_init(|| {
+            let table = &self.tables.plain;
+            (0..table.len())
+                .map(|keyword| {
+                    let mut spellings: Vec<Box<[u8]>> = Vec::new();
+                    for &slot in table.slots(keyword) {
+                        let Some(rule) = self.candidate_of(slot) else {
+                            continue;
+                        };
+                        let rule = &rules[rule];
+                        if !rule.case_sensitive_keywords() {
+                            return None;
+                        }
+                        spellings.extend(
+                            (rule.keywords.iter())
+                                .map(|k| k.as_bytes())
+                                .filter(|k| k.eq_ignore_ascii_case(table.keyword(keyword)))
+                                .map(Box::from),
+                        );
+                    }
+                    Some(spellings)
+                })
+                .collect()
+        });
+        spellings[keyword]
+            .as_ref()
+            .is_none_or(|spellings| spellings.iter().any(|s| **s == *hit))
     }
 
     /// The rule (or decoder pseudo rule) index of a table slot, if that
@@ -128,7 +169,7 @@ impl Prefilter {
     /// the hook's tables or a bulk scan's small automaton find the plain
     /// keywords, and the encoded table searches those runs. Either way the
     /// hits are the same.
-    fn keyword_hits(&self, bytes: &[u8]) -> Vec<Hit> {
+    fn keyword_hits(&self, rules: &[Rule], bytes: &[u8]) -> Vec<Hit> {
         let mut hits = Vec::new();
         let lanes = self.lanes.get().or_else(|| {
             let searched = self.searched.fetch_add(bytes.len(), Ordering::Relaxed) + bytes.len();
@@ -145,8 +186,14 @@ impl Prefilter {
             Some(lanes) => {
                 let plain = self.tables.plain.len();
                 let mut run = (0, 0);
+                let plain_table = &self.tables.plain;
                 lanes.for_each_match(bytes, |start, keyword| match keyword.checked_sub(plain) {
-                    None => hits.push(Hit::plain(start, keyword)),
+                    None => {
+                        let hit = &bytes[start..start + plain_table.keyword(keyword).len()];
+                        if self.is_spelled_out(rules, keyword, hit) {
+                            hits.push(Hit::plain(start, keyword))
+                        }
+                    }
                     Some(encoded) => {
                         if !(run.0 <= start && start < run.1) {
                             let end = start + self.tables.encoded.keyword(encoded).len();
@@ -159,16 +206,20 @@ impl Prefilter {
                 });
             }
             None => {
-                let mut found =
-                    |start: usize, keyword: usize| hits.push(Hit::plain(start, keyword));
+                let table = &self.tables.plain;
                 match self.bulk {
                     true => self
                         .plain_lanes
-                        .get_or_init(|| {
-                            LaneDfa::new(&self.tables.plain.keywords().collect::<Vec<_>>())
-                        })
-                        .for_each_match(bytes, &mut found),
-                    false => self.tables.plain.for_each_match(bytes, &mut found),
+                        .get_or_init(|| LaneDfa::new(&table.keywords().collect::<Vec<_>>()))
+                        .for_each_match(bytes, |start, keyword| {
+                            let hit = &bytes[start..start + table.keyword(keyword).len()];
+                            if self.is_spelled_out(rules, keyword, hit) {
+                                hits.push(Hit::plain(start, keyword))
+                            }
+                        }),
+                    false => table.for_each_match(bytes, |start, keyword| {
+                        hits.push(Hit::plain(start, keyword))
+                    }),
                 }
                 for (start, end) in encoded_runs(bytes) {
                     self.tables
@@ -232,7 +283,7 @@ impl Prefilter {
         // searching back only as far as the previous hit: a long line
         // without newlines (minified code) is not searched back once per
         // keyword hit.
-        let hits = self.keyword_hits(bytes);
+        let hits = self.keyword_hits(rules, bytes);
         let keyword_hits = hits.len();
         let (mut line_start, mut searched_to) = (0, 0);
         let mut long_line = (usize::MAX, false);
@@ -440,6 +491,43 @@ mod table_tests {
             }
         }
         text
+    }
+
+    /// Bulk scans drop a hit of a keyword that only case-sensitive rules
+    /// list when it is not spelled as they spell it (`ac` for `AC`), before
+    /// hits are kept and sorted; the hook's search keeps every hit and
+    /// checks each rule. Both give the same candidates.
+    #[test]
+    fn hits_ruled_out_by_their_spelling_lose_no_candidate() {
+        let set = RuleSet::builtin().unwrap();
+        let mut text = String::new();
+        for rule in BUILTIN_RULES {
+            for keyword in rule.keywords.iter() {
+                let keyword = keyword.to_string();
+                for form in [
+                    keyword.clone(),
+                    keyword.to_ascii_lowercase(),
+                    keyword.to_ascii_uppercase(),
+                ] {
+                    text.push_str(&format!("x = {form}0123456789abcdef\n"));
+                }
+            }
+        }
+        let hook = Prefilter::new(&set.rules, Profile::Hook);
+        let expected = hook.counted_candidates(&set.rules, text.as_bytes());
+        for bulk in [
+            Prefilter::new(&set.rules, Profile::Bulk),
+            Prefilter::new(&set.rules, Profile::Bulk).with_automaton(),
+        ] {
+            let found = bulk.counted_candidates(&set.rules, text.as_bytes());
+            assert_eq!(found.lines, expected.lines);
+            assert!(
+                found.keyword_hits < expected.keyword_hits,
+                "{} {}",
+                found.keyword_hits,
+                expected.keyword_hits
+            );
+        }
     }
 
     /// Rule sets without some built-in rules read build.rs's table through
