@@ -282,8 +282,9 @@ fn without_numbered_tail(name: &[u8]) -> &[u8] {
     name
 }
 
-/// Names of values that travel in the open: pagination and idempotency
-/// tokens (`NextToken`, `ClientToken`), CSRF and domain-verification
+/// Names of values that travel in the open: pagination, idempotency and
+/// concurrency tokens (`NextToken`, `ClientToken`, `version_token`), CSRF
+/// and domain-verification
 /// tokens, lookup and cache keys (`instance-key`, `result_key`,
 /// `cached_token_key`), salts. Compared without separators.
 fn names_a_handle(lower: &[u8]) -> bool {
@@ -297,6 +298,11 @@ fn names_a_handle(lower: &[u8]) -> bool {
         b"clientrequesttoken",
         b"idempotencytoken",
         b"synctoken",
+        // Optimistic concurrency: a record's version, echoed back on update
+        // (a payment's `version_token`, `ConcurrencyToken`, `changeToken`).
+        b"versiontoken",
+        b"concurrencytoken",
+        b"changetoken",
         b"inputtoken",
         b"outputtoken",
         b"termtoken",
@@ -878,8 +884,18 @@ mod tests {
 
     #[test]
     fn keyed_ids_cache_keys_and_verification_tokens_are_not_secrets() {
-        for name in ["s3.keyid", "cached_token_key", "VerificationToken"] {
+        for name in [
+            "s3.keyid",
+            "cached_token_key",
+            "VerificationToken",
+            "version_token",
+            "ConcurrencyToken",
+        ] {
             assert!(is_non_secret_name(name.as_bytes()), "{name}");
+        }
+        // A token that opens something is still a secret.
+        for name in ["access_token", "session_token", "versioned_api_token"] {
+            assert!(!is_non_secret_name(name.as_bytes()), "{name}");
         }
     }
 
