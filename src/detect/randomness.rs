@@ -422,6 +422,9 @@ fn has_long_run(value: &[u8], one_in: f64) -> bool {
 /// in 100,000): `n` such characters in a row come once in
 /// `alphabet^(n-1)` places, each way. A person typed them. Strict, since
 /// a password a person chose for real holds `1234` often enough.
+///
+/// Hex is also read as the bytes it writes: bytes counting
+/// (`000102030405…`, `0f0e0d0c…`) are a test's made-up key or token.
 pub fn has_straight(value: &[u8]) -> bool {
     const ONE_IN: f64 = 1e-5;
     let lower = value.to_ascii_lowercase();
@@ -429,17 +432,29 @@ pub fn has_straight(value: &[u8]) -> bool {
         (a.is_ascii_digit() && b.is_ascii_digit())
             || (a.is_ascii_lowercase() && b.is_ascii_lowercase())
     };
+    let longest = longest_straight(&lower, same_class);
+    let rare = |longest: usize, places: usize, alphabet: f64| {
+        longest >= 4 && 2.0 * places as f64 * alphabet.powi(1 - longest as i32) < ONE_IN
+    };
+    rare(longest, value.len(), alphabet_size(value))
+        || crate::decode::hex(value)
+            .is_some_and(|bytes| rare(longest_straight(&bytes, |_, _| true), bytes.len(), 256.0))
+}
+
+/// The longest run of `seq` counting up or down by one, each neighbour
+/// pair also `alike`.
+fn longest_straight(seq: &[u8], alike: impl Fn(u8, u8) -> bool) -> usize {
     let mut longest = 1;
     for step in [1i16, -1] {
         let mut run = 1;
-        for pair in lower.windows(2) {
+        for pair in seq.windows(2) {
             let follows =
-                same_class(pair[0], pair[1]) && i16::from(pair[1]) - i16::from(pair[0]) == step;
+                alike(pair[0], pair[1]) && i16::from(pair[1]) - i16::from(pair[0]) == step;
             run = if follows { run + 1 } else { 1 };
             longest = longest.max(run);
         }
     }
-    longest >= 4 && 2.0 * value.len() as f64 * alphabet_size(value).powi(1 - longest) < ONE_IN
+    longest
 }
 
 /// Hex that holds two or more of the words hex can spell.
@@ -616,7 +631,13 @@ mod tests {
     /// the alphabets keys use (fixed seed), under 1 in 1,000.
     #[test]
     fn random_strings_are_rarely_taken_for_typed() {
-        for typed in ["tR7k23456", "Lp8vutsrq", "wq2MnOpQ"] {
+        for typed in [
+            "tR7k23456",
+            "Lp8vutsrq",
+            "wq2MnOpQ",
+            "000102030405060708090a0b0c0d0e0f",
+            "0f0e0d0c0b0a09080706050403020100",
+        ] {
             assert!(has_straight(typed.as_bytes()), "{typed}");
         }
         // Four in a row in a chosen password: kept.
