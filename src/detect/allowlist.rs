@@ -594,9 +594,11 @@ fn is_absolute_path(value: &[u8]) -> bool {
 }
 
 /// An identifier made of words, one of them a credential word
-/// (`token_idx1_backwards`, `api_key_from_env`, `ldap-pwd`): a variable or
-/// a label that holds the secret, not the secret. Kebab-case counts only
-/// when every part is letters: base64url keys hold `-` too.
+/// (`token_idx1_backwards`, `api_key_from_env`, `ldap-pwd`,
+/// `my-n8n-api-key`): a variable or a label that holds the secret, or a
+/// placeholder that names it, not the secret. Kebab-case counts only when
+/// every part is letters, or lowercase letters and digits: base64url keys
+/// hold `-` too, and mixed case.
 fn names_a_credential(value: &[u8]) -> bool {
     const WORDS: [&[u8]; 9] = [
         b"token",
@@ -611,7 +613,13 @@ fn names_a_credential(value: &[u8]) -> bool {
     ];
     let parts = || value.split(|b| matches!(b, b'_' | b'.' | b'-'));
     let kebab_words = value.contains(&b'-')
-        && parts().all(|part| !part.is_empty() && part.iter().all(u8::is_ascii_alphabetic));
+        && parts().all(|part| {
+            !part.is_empty()
+                && (part.iter().all(u8::is_ascii_alphabetic)
+                    || part
+                        .iter()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        });
     (value.contains(&b'_') || kebab_words)
         && parts().any(|part| WORDS.iter().any(|w| part.eq_ignore_ascii_case(w)))
 }
@@ -918,6 +926,13 @@ mod tests {
         assert!(!looks_like_credential(
             b"api_key_from_env",
             Some(b"api_key")
+        ));
+        // A placeholder that names the key (`my-n8n-api-key`); base64url
+        // of mixed case holding `-key-` stays a key.
+        assert!(!looks_like_credential(b"my-n8n-api-key", Some(b"apiKey")));
+        assert!(looks_like_credential(
+            b"Xq7-key-Lm2ZpRxVs9KdT4bYnEw8",
+            Some(b"apiKey")
         ));
         // A big integer under a key's name is a number.
         assert!(!looks_like_credential(
