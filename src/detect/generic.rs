@@ -474,6 +474,17 @@ fn is_code(value: &[u8]) -> bool {
     {
         return true;
     }
+    // Between two strings, the code that joins them (`".base64_encode($k)."`,
+    // `" + user.name + "`): a value that opens and closes with the join
+    // operator, a call or variable between. Base64 holds no `(`, `$` or space.
+    let trimmed = value.trim_ascii();
+    if trimmed.len() > 2
+        && matches!(trimmed.first(), Some(b'.' | b'+'))
+        && matches!(trimmed.last(), Some(b'.' | b'+'))
+        && trimmed.iter().any(|b| matches!(b, b'(' | b'$' | b' '))
+    {
+        return true;
+    }
     // After a sigil, code names something: `&corev1.X{`, `(*Client)(nil)`.
     // Base64 starts with `+` or `/` in one key of 32: not code.
     let sigils = value

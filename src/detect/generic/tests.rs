@@ -176,6 +176,9 @@ fn public_and_derived_values_are_not_secrets() {
     for code in [
         "\".addcslashes($F,\"",
         "' + user + '",
+        // What joins two strings, quoted as if a value by the quotes around it.
+        ".base64_encode($oci_pki_swiftproxy_key).",
+        " + user.name + ",
         "(*Client)(nil)",
         "+cmd.Dir",
         "utils.getSafeProp(",
