@@ -125,6 +125,9 @@ fn is_wordish(piece: &[u8]) -> bool {
 /// sentence, rather than generated? Every word piece must be word-shaped.
 /// Abbreviations (`bpki`, `setpwd`, `req`) are short pieces and pass.
 pub fn is_identifier_like(value: &[u8]) -> bool {
+    if is_camel_case_of_words(value) {
+        return true;
+    }
     let pieces = word_pieces(value);
     if pieces.is_empty() || !pieces.iter().all(|p| is_wordish(p)) {
         return false;
@@ -162,6 +165,22 @@ pub fn is_identifier_like(value: &[u8]) -> bool {
     let (natural, pairs) = naturalness(value);
     let reads_naturally = pairs < 4 || natural >= 0.35;
     pieces.len() == 1 || reads_naturally || (mean_piece >= 3.5 && natural >= 0.22)
+}
+
+/// A camelCase name of three words or more, letters alone, each word a
+/// capital and lowercase letters after the first (`getPublicDashboard`,
+/// `UpdateAccessPolicy`), reading somewhat like English: an operation's or
+/// a type's name. Compound words (`dashboard`) read less naturally than
+/// words, so each need not on its own ([`is_wordish`]); the shape does the
+/// work: a uniform draw of letters and digits has it about once in a
+/// million (see the randomized test).
+fn is_camel_case_of_words(value: &[u8]) -> bool {
+    if !value.iter().all(u8::is_ascii_alphabetic) {
+        return false;
+    }
+    let pieces = word_pieces(value);
+    let shaped = |piece: &&[u8]| piece.len() >= 3 && piece[1..].iter().all(u8::is_ascii_lowercase);
+    pieces.len() >= 3 && pieces.iter().all(shaped) && naturalness(value).0 >= 0.35
 }
 
 /// Words a person wrote (`python-gitlab-token_`, `yourAccessTokenHere`):
@@ -624,6 +643,33 @@ mod tests {
                 .collect();
             assert!(worded.is_empty(), "{name}: {worded:?}");
         }
+    }
+
+    /// Operation and type names in camelCase are names, compound words
+    /// and all; uniform draws of the alphabets keys use almost never are.
+    #[test]
+    fn camel_case_names_are_identifiers_and_random_draws_are_not() {
+        for name in [
+            "getPublicDashboard",
+            "updatePublicDashboard",
+            "UpdateAccessPolicy",
+        ] {
+            assert!(is_identifier_like(name.as_bytes()), "{name}");
+        }
+        for value in ["getPublicDashboard2", "getPDashboard", "gtPubDashboard"] {
+            assert!(!is_camel_case_of_words(value.as_bytes()), "{value}");
+        }
+        use crate::rules::examples::{alphabet, random_string, Rng};
+        let mut rng = Rng::seeded(17);
+        let mut taken = 0;
+        for name in ["b62", "b64url", "lower", "upnum", "lownum"] {
+            let chars = alphabet(name).unwrap();
+            for i in 0..20_000 {
+                let drawn = random_string(chars, 12 + i % 29, &mut rng);
+                taken += usize::from(is_camel_case_of_words(drawn.as_bytes()));
+            }
+        }
+        assert!(taken <= 1, "{taken} of 100,000 draws");
     }
 
     /// Each test of [`is_typed_by_hand`] is set to fire on fewer than one
