@@ -708,12 +708,15 @@ fn is_resource_name_or_time(value: &[u8]) -> bool {
         || is_time
 }
 
-/// Tokens the OAuth RFCs publish as examples (RFC 5849 sections 1.2 and
-/// 3.5.1, RFC 6749 sections 4.1-5.1 and 7.1, RFC 6750 section 1.3), and the
+/// Tokens the OAuth and ACME RFCs publish as examples (RFC 5849 sections
+/// 1.2 and 3.5.1, RFC 6749 sections 4.1-5.1 and 7.1, RFC 6750 section 1.3,
+/// RFC 8555 section 8), alone or joined by dots, and the
 /// keys vendors publish for anyone to use: the storage emulator's, MinIO's
-/// public playground's, the test key in Stripe's API reference. Copied into
-/// countless tests and docs, they open nothing private.
-fn is_documented_example(value: &[u8]) -> bool {
+/// public playground's, the test key in Stripe's API reference, the token
+/// in python-gitlab's documentation, the session token of AWS's signing
+/// test suite, GIPHY's public beta key. Copied into countless tests and docs,
+/// they open nothing private: no rule reports them.
+pub(super) fn is_documented_example(value: &[u8]) -> bool {
     const RFC_EXAMPLES: &[&[u8]] = &[
         // RFC 5849 section 3.5.1 (the Authorization header example).
         b"0685bd9184jfhq22",
@@ -735,6 +738,11 @@ fn is_documented_example(value: &[u8]) -> bool {
         b"kkk9d7dh3k39sjv7",
         b"9djdj82h48djs9d2",
         b"vF9dft4qmT",
+        // RFC 8555 sections 8.1, 8.3 and 8.4: ACME challenge tokens and the
+        // account key thumbprint of a key authorization (`token.thumbprint`).
+        b"LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0",
+        b"evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA",
+        b"9jg46WB3rR_AHD-EBXdN7cBkH1WOu0tA3M9fm21mqTI",
     ];
     // The Azure Storage emulator's (Azurite's) one account key, published
     // in Microsoft's documentation and built into every Azure SDK.
@@ -750,7 +758,28 @@ fn is_documented_example(value: &[u8]) -> bool {
     ];
     // The secret test key shown in Stripe's API reference to every reader.
     const STRIPE_DOCS_TEST_KEY: &str = concat!("sk_", "test_", "BQokikJOvBiI2HlWgH4olfQ2");
-    RFC_EXAMPLES.contains(&value)
+    // The private token of python-gitlab's documentation (since its first
+    // releases, bare and later as a `glpat-` token), copied into the
+    // tutorials and scripts that start from it.
+    const PYTHON_GITLAB_DOCS_TOKEN: &str = concat!("JVNSESs8", "EwWRx5yDxM5q");
+    // The session token of AWS's Signature Version 4 test suite
+    // (`get-vanilla-with-session-token`), vendored by every SDK that signs.
+    const SIGV4_SUITE_SESSION_TOKEN: &str = concat!(
+        "6e86291e8372ff2a2260956d9b8aae1d",
+        "763fbf315fa00fa31553b73ebf194267"
+    );
+    // GIPHY's public beta key, which its API documentation gave everyone to
+    // try the API with before it issued keys of their own.
+    const GIPHY_PUBLIC_BETA_KEY: &str = concat!("dc6zaTOx", "FJmzC");
+    let python_gitlab =
+        value.strip_prefix(b"glpat-").unwrap_or(value) == PYTHON_GITLAB_DOCS_TOKEN.as_bytes();
+    python_gitlab
+        || value == SIGV4_SUITE_SESSION_TOKEN.as_bytes()
+        || value == GIPHY_PUBLIC_BETA_KEY.as_bytes()
+        || RFC_EXAMPLES.contains(&value)
+        || value
+            .split(|&b| b == b'.')
+            .all(|part| RFC_EXAMPLES.contains(&part))
         || value == AZURITE_ACCOUNT_KEY.as_bytes()
         || MINIO_PLAY_KEYS.iter().any(|k| value == k.as_bytes())
         || value == STRIPE_DOCS_TEST_KEY.as_bytes()

@@ -682,6 +682,31 @@ mod tests {
         assert_eq!(out.len(), 1);
     }
 
+    /// A documented example is no rule's finding: python-gitlab's docs
+    /// token under the GitLab rule, beside a token of the same shape.
+    #[test]
+    fn documented_examples_are_no_rules_finding() {
+        use crate::rules::examples::{alphabet, random_string, Rng};
+        let d = Detector::new(RuleSet::builtin().unwrap(), Profile::Bulk);
+        let found = |token: &str| {
+            let mut out = Vec::new();
+            d.scan_into(
+                &format!("gq = gitlab.GraphQL(token='{token}')\n"),
+                1,
+                &mut out,
+            );
+            out.iter()
+                .map(|m| d.rules()[m.rule].id.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            found(&["glpat-", "JVNSESs8", "EwWRx5yDxM5q"].concat()),
+            [""; 0]
+        );
+        let body = random_string(alphabet("b62").unwrap(), 20, &mut Rng::seeded(5));
+        assert_eq!(found(&format!("glpat-{body}")), ["gitlab-token"]);
+    }
+
     #[test]
     fn rules_without_keywords_run_everywhere() {
         let d = detector("[[rules]]\nid='nokw'\ndescription='d'\nregex='zz([0-9]{4})'\n");

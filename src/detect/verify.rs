@@ -44,6 +44,7 @@ impl Detector {
             || allowlist::is_obvious_placeholder(secret)
             || jwt::is_expired_jwt(secret, self.now)
             || jwt::is_signed_with_a_published_key(secret)
+            || generic::is_documented_example(secret)
         {
             return false;
         }

@@ -339,9 +339,25 @@ fn documented_made_up_and_encoded_values_are_not_secrets() {
         // RFC 5849 section 3.5.1, RFC 6749 section 7.1.
         "0685bd9184jfhq22".to_string(),
         "h480djs93hd8".to_string(),
+        "mF_9.B5f-4.1JqM".to_string(),
+        // RFC 8555: a challenge token, and a key authorization.
+        "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA".to_string(),
+        "LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0.9jg46WB3rR_AHD-EBXdN7cBkH1WOu0tA3M9fm21mqTI"
+            .to_string(),
         // MinIO's playground, Stripe's API reference.
         ["zuf+tfteSlswRu7BJ86w", "ekitnifILbZam1KYY3TG"].concat(),
         ["sk_", "test_", "BQokikJOvBiI2HlWgH4olfQ2"].concat(),
+        // python-gitlab's documentation, bare and as a personal access token.
+        ["JVNSESs8", "EwWRx5yDxM5q"].concat(),
+        ["glpat-", "JVNSESs8", "EwWRx5yDxM5q"].concat(),
+        // GIPHY's public beta key.
+        ["dc6zaTOx", "FJmzC"].concat(),
+        // AWS's SigV4 test suite.
+        [
+            "6e86291e8372ff2a2260956d9b8aae1d",
+            "763fbf315fa00fa31553b73ebf194267",
+        ]
+        .concat(),
         // A sentence in camelCase with the one-letter word `I`.
         "iWishIWereCoolEnoughForRoot!".to_string(),
         // Base64 of a sequence, of an identifier with `echo`'s newline,
