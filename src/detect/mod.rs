@@ -445,20 +445,23 @@ fn this_rules_hits<'a>(
 /// than a line of code (a minified bundle, a data blob, megabytes long),
 /// the text around the rule's keywords. There a keyword names the provider
 /// only within [`generic::MAX_CODE_LINE`] bytes of the match, as it would
-/// on a line of code: the regex runs from that far before each keyword to
-/// that far after, widened by its longest match, the windows that overlap
-/// merged. A rule whose matches have no bounded length runs on the whole
-/// line.
+/// on a line of code, and a match is no longer than a line of code either
+/// (a regex without a bound, `\s*`, `.+?`, is bounded so): the regex runs
+/// from that far before each keyword to that far after, widened by its
+/// longest match, the windows that overlap merged.
 fn searched_ranges(
     rule: &Rule,
     line_len: usize,
     line_start: usize,
     hits: &[prefilter::LongLineHit],
 ) -> Vec<std::ops::Range<usize>> {
-    let reach = match rule.longest_match() {
-        Some(longest) if !hits.is_empty() => longest + generic::MAX_CODE_LINE,
-        _ => return std::iter::once(0..line_len).collect(),
-    };
+    if hits.is_empty() {
+        return std::iter::once(0..line_len).collect();
+    }
+    let longest = rule
+        .longest_match()
+        .map_or(generic::MAX_CODE_LINE, |l| l.min(generic::MAX_CODE_LINE));
+    let reach = longest + generic::MAX_CODE_LINE;
     let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
     for hit in hits {
         let start = (hit.hit.start - line_start).saturating_sub(reach);
