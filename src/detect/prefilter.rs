@@ -278,7 +278,11 @@ impl Prefilter {
     /// were.
     pub fn counted_candidates(&self, rules: &[Rule], bytes: &[u8]) -> Candidates {
         let mut candidates = Vec::new();
-        let mut long_line_hits = Vec::new();
+        let mut long_line_hits: Vec<LongLineHit> = Vec::new();
+        // For each rule, its last entry in `long_line_hits`: hits of a rule
+        // within `MAX_CODE_LINE` of each other are one entry (see
+        // `LongLineHit`), so a megabyte line dense in `key` keeps a few.
+        let mut last_long_hit: Vec<usize> = Vec::new();
         // Hits in order of position, so that each line start is found by
         // searching back only as far as the previous hit: a long line
         // without newlines (minified code) is not searched back once per
@@ -323,11 +327,26 @@ impl Prefilter {
                 }
                 candidates.push((line_start, rule));
                 if long_line.1 {
-                    long_line_hits.push(LongLineHit {
-                        line_start,
-                        rule,
-                        hit: start..start + hit.len(),
-                    });
+                    if last_long_hit.is_empty() {
+                        last_long_hit = vec![usize::MAX; rules.len()];
+                    }
+                    let end = start + hit.len();
+                    match long_line_hits.get_mut(last_long_hit[rule]) {
+                        Some(last)
+                            if last.line_start == line_start
+                                && start <= last.hit.end + MAX_CODE_LINE =>
+                        {
+                            last.hit.end = last.hit.end.max(end);
+                        }
+                        _ => {
+                            last_long_hit[rule] = long_line_hits.len();
+                            long_line_hits.push(LongLineHit {
+                                line_start,
+                                rule,
+                                hit: start..end,
+                            });
+                        }
+                    }
                 }
             }
         }
@@ -367,7 +386,10 @@ pub struct Candidates {
     pub keyword_hits: usize,
 }
 
-/// A rule's keyword found at `hit` on the long line starting at `line_start`.
+/// A rule's keywords found in `hit` on the long line starting at
+/// `line_start`: one hit, or several no more than [`MAX_CODE_LINE`] apart
+/// (the text the detector searches around each of them then joins up
+/// anyway: it reaches farther than that from each).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LongLineHit {
     pub line_start: usize,
