@@ -65,8 +65,12 @@ pub struct Prefilter {
     /// Bulk scans: for each plain keyword that only case-sensitive rules
     /// list, the spellings they list (see [`Prefilter::is_spelled_out`]);
     /// worked out on first use.
-    spellings: OnceLock<Vec<Option<Vec<Box<[u8]>>>>>,
+    spellings: OnceLock<Spellings>,
 }
+
+/// For each plain keyword, the spellings its rules list when all of them
+/// are case-sensitive, else `None`.
+type Spellings = Vec<Option<Vec<Box<[u8]>>>>;
 
 /// A bulk scan this small never waits for the automaton over the encoded
 /// forms (built on another thread meanwhile): its plain keywords are found
