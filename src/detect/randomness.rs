@@ -631,18 +631,37 @@ mod tests {
         for short in ["ab_cd", "Token"] {
             assert!(!is_made_of_words(short.as_bytes()), "{short}");
         }
-        use crate::rules::examples::{alphabet, random_string, Rng};
-        let mut rng = Rng::seeded(29);
-        for name in ["b62", "b64url", "hex", "lower", "lownum", "upnum"] {
-            let Some(chars) = alphabet(name) else {
-                continue;
-            };
-            let worded: Vec<String> = (0..50_000)
-                .map(|i| random_string(chars, 16 + i % 48, &mut rng))
-                .filter(|v| is_made_of_words(v.as_bytes()))
-                .collect();
+        let alphabets = ["b62", "b64url", "hex", "lower", "lownum", "upnum"];
+        for (name, worded) in taken_from_draws(29, &alphabets, 50_000, (16, 48), is_made_of_words) {
             assert!(worded.is_empty(), "{name}: {worded:?}");
         }
+    }
+
+    /// Uniform draws from the alphabets keys use (named as in
+    /// `rules::examples`), `count` of each, their lengths from `shortest`
+    /// to `shortest + spread - 1` in turn; for each alphabet, the draws
+    /// `taken` picks out.
+    fn taken_from_draws<'a>(
+        seed: u64,
+        alphabets: &[&'a str],
+        count: usize,
+        (shortest, spread): (usize, usize),
+        taken: impl Fn(&[u8]) -> bool,
+    ) -> Vec<(&'a str, Vec<String>)> {
+        use crate::rules::examples::{alphabet, random_string, Rng};
+        let mut rng = Rng::seeded(seed);
+        let drawn_from = |name: &'a str, rng: &mut Rng| {
+            let chars = alphabet(name).expect("an alphabet of rules::examples");
+            let taken = (0..count)
+                .map(|i| random_string(chars, shortest + i % spread, rng))
+                .filter(|v| taken(v.as_bytes()))
+                .collect();
+            (name, taken)
+        };
+        alphabets
+            .iter()
+            .map(|name| drawn_from(name, &mut rng))
+            .collect()
     }
 
     /// Operation and type names in camelCase are names, compound words
@@ -659,16 +678,12 @@ mod tests {
         for value in ["getPublicDashboard2", "getPDashboard", "gtPubDashboard"] {
             assert!(!is_camel_case_of_words(value.as_bytes()), "{value}");
         }
-        use crate::rules::examples::{alphabet, random_string, Rng};
-        let mut rng = Rng::seeded(17);
-        let mut taken = 0;
-        for name in ["b62", "b64url", "lower", "upnum", "lownum"] {
-            let chars = alphabet(name).unwrap();
-            for i in 0..20_000 {
-                let drawn = random_string(chars, 12 + i % 29, &mut rng);
-                taken += usize::from(is_camel_case_of_words(drawn.as_bytes()));
-            }
-        }
+        let alphabets = ["b62", "b64url", "lower", "upnum", "lownum"];
+        let taken: usize =
+            taken_from_draws(17, &alphabets, 20_000, (12, 29), is_camel_case_of_words)
+                .iter()
+                .map(|(_, taken)| taken.len())
+                .sum();
         assert!(taken <= 1, "{taken} of 100,000 draws");
     }
 
@@ -695,17 +710,10 @@ mod tests {
         ] {
             assert!(!has_straight(drawn.as_bytes()), "{drawn}");
         }
-        use crate::rules::examples::{alphabet, random_string, Rng};
-        let mut rng = Rng::seeded(11);
         let draws = 20_000;
-        for name in ["b62", "hex", "HEX", "b64url", "lower", "upnum", "lownum"] {
-            let Some(chars) = alphabet(name) else {
-                continue;
-            };
-            let typed: Vec<String> = (0..draws)
-                .map(|i| random_string(chars, 10 + i % 55, &mut rng))
-                .filter(|v| is_typed_by_hand(v.as_bytes()) || has_straight(v.as_bytes()))
-                .collect();
+        let alphabets = ["b62", "hex", "HEX", "b64url", "lower", "upnum", "lownum"];
+        let typed_or_straight = |v: &[u8]| is_typed_by_hand(v) || has_straight(v);
+        for (name, typed) in taken_from_draws(11, &alphabets, draws, (10, 55), typed_or_straight) {
             assert!(
                 typed.len() * 1000 <= draws,
                 "{name}: {} of {draws}, e.g. {:?}",
