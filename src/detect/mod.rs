@@ -228,102 +228,98 @@ impl Detector {
                     searched_ranges(rule, line.len(), line_start, hits)
                 }
             };
-            let mut searched = 0;
-            for range in ranges {
-                searched += range.len();
-                // Rule a line out with the widened regex first (see
-                // `rules::widen`): in the hook, before compiling the rule's own;
-                // in bulk, where the rule's own would leave the lazy DFA.
-                let may_match = match self.profile {
-                    Profile::Hook => rule.may_match(haystack, range.clone()),
-                    Profile::Bulk => rule.may_match_in_bulk(haystack, range.clone()),
+            let searched = ranges.iter().map(|range| range.len()).sum();
+            // Rule a range out with the widened regex first (see
+            // `rules::widen`): in the hook, before compiling the rule's own;
+            // in bulk, where the rule's own would leave the lazy DFA.
+            let may_match = |range: &std::ops::Range<usize>| match self.profile {
+                Profile::Hook => rule.may_match(haystack, range.clone()),
+                Profile::Bulk => rule.may_match_in_bulk(haystack, range.clone()),
+            };
+            let compiled = || rule.compiled(self.profile);
+            let matches = ranges.into_iter().filter(may_match).flat_map(|range| {
+                let input = regex_automata::Input::new(haystack).range(range);
+                compiled().regex.captures_iter(input)
+            });
+            for caps in matches {
+                regex_matches += 1;
+                let whole = caps.get_match().expect("a reported match has group 0");
+                if whole.start() > line.len() {
+                    break; // starts on a later line: found from that line (a multi-line rule searches one range)
+                }
+                let Some(secret) = compiled()
+                    .secret_groups
+                    .iter()
+                    .find_map(|&g| caps.get_group(g))
+                else {
+                    continue;
                 };
-                if !may_match {
+                let secret_bytes = &haystack[secret.range()];
+                let whole_text = &haystack[whole.range()];
+                if rule
+                    .allow_match_regexes()
+                    .iter()
+                    .any(|a| a.is_match(whole_text))
+                {
                     continue;
                 }
-                let compiled = rule.compiled(self.profile);
-                let input = regex_automata::Input::new(haystack).range(range);
-                for caps in compiled.regex.captures_iter(input) {
-                    regex_matches += 1;
-                    let whole = caps.get_match().expect("a reported match has group 0");
-                    if whole.start() > line.len() {
-                        break; // starts on a later line: found from that line
-                    }
-                    let Some(secret) = compiled
-                        .secret_groups
-                        .iter()
-                        .find_map(|&g| caps.get_group(g))
-                    else {
-                        continue;
+                let name = caps.get_group_by_name("name");
+                // A loose `name = value` rule: the value must be written out.
+                if rule.generic && !rule.multiline && name.is_some() {
+                    let site = generic::ValueSite {
+                        preceding: &bytes[..line_start],
+                        line,
+                        name: name.map(|n| (n.start, n.end)),
+                        value: (secret.start, secret.end),
                     };
-                    let secret_bytes = &haystack[secret.range()];
-                    let whole_text = &haystack[whole.range()];
-                    if rule
-                        .allow_match_regexes()
-                        .iter()
-                        .any(|a| a.is_match(whole_text))
-                    {
+                    if !generic::is_literal(&site) {
                         continue;
                     }
-                    let name = caps.get_group_by_name("name");
-                    // A loose `name = value` rule: the value must be written out.
-                    if rule.generic && !rule.multiline && name.is_some() {
-                        let site = generic::ValueSite {
-                            preceding: &bytes[..line_start],
-                            line,
-                            name: name.map(|n| (n.start, n.end)),
-                            value: (secret.start, secret.end),
-                        };
-                        if !generic::is_literal(&site) {
-                            continue;
-                        }
-                    }
-                    let name = name.map(|n| &haystack[n.range()]);
-                    // A key block is judged whole, not by its first line alone:
-                    // one cut short or overlong is a parser's test, not a key.
-                    let broken_key_block = rule.checksum == Some(Checksum::PrivateKeyBody)
-                        && crate::rules::der::is_broken_block(&haystack[secret.start..]);
-                    if broken_key_block
-                        || signed_url::is_expired(haystack, secret.range(), self.now)
-                        || allowlist::is_introduced_as_example(&haystack[..whole.start()])
-                        || !self.is_reportable(rule, secret_bytes, name, depth)
-                    {
-                        // A value a specific rule recognised and then rejected
-                        // (bad checksum, documented example) is not a secret for
-                        // the generic rules either.
-                        if !rule.generic {
-                            vetoed.push((line_start + secret.start, line_start + secret.end));
-                        }
-                        continue;
-                    }
-                    // The secret may start on a later line than the match (the
-                    // body of a PEM block): report the line and column it starts on.
-                    let secret_start = line_start + secret.start;
-                    let extra_lines =
-                        memchr::memchr_iter(b'\n', &bytes[line_start..secret_start]).count();
-                    let secret_line_start =
-                        memchr::memrchr(b'\n', &bytes[line_start..secret_start])
-                            .map_or(line_start, |i| line_start + i + 1);
-                    // Regexes run over bytes of a &str; a match can only split a
-                    // character if a user pattern matches raw bytes, so step back
-                    // to a boundary rather than panic.
-                    let mut boundary = secret_start;
-                    while !text.is_char_boundary(boundary) {
-                        boundary -= 1;
-                    }
-                    out.push(Match {
-                        rule: rule_index,
-                        line: line_no + extra_lines as u32,
-                        column: crate::text::column_of(
-                            &text[secret_line_start..],
-                            boundary - secret_line_start,
-                        ),
-                        secret: String::from_utf8_lossy(secret_bytes).into_owned(),
-                        span: (line_start + secret.start, line_start + secret.end),
-                        extent: (line_start + whole.start(), line_start + whole.end()),
-                        encodings: Vec::new(),
-                    });
                 }
+                let name = name.map(|n| &haystack[n.range()]);
+                // A key block is judged whole, not by its first line alone:
+                // one cut short or overlong is a parser's test, not a key.
+                let broken_key_block = rule.checksum == Some(Checksum::PrivateKeyBody)
+                    && crate::rules::der::is_broken_block(&haystack[secret.start..]);
+                if broken_key_block
+                    || signed_url::is_expired(haystack, secret.range(), self.now)
+                    || allowlist::is_introduced_as_example(&haystack[..whole.start()])
+                    || !self.is_reportable(rule, secret_bytes, name, depth)
+                {
+                    // A value a specific rule recognised and then rejected
+                    // (bad checksum, documented example) is not a secret for
+                    // the generic rules either.
+                    if !rule.generic {
+                        vetoed.push((line_start + secret.start, line_start + secret.end));
+                    }
+                    continue;
+                }
+                // The secret may start on a later line than the match (the
+                // body of a PEM block): report the line and column it starts on.
+                let secret_start = line_start + secret.start;
+                let extra_lines =
+                    memchr::memchr_iter(b'\n', &bytes[line_start..secret_start]).count();
+                let secret_line_start = memchr::memrchr(b'\n', &bytes[line_start..secret_start])
+                    .map_or(line_start, |i| line_start + i + 1);
+                // Regexes run over bytes of a &str; a match can only split a
+                // character if a user pattern matches raw bytes, so step back
+                // to a boundary rather than panic.
+                let mut boundary = secret_start;
+                while !text.is_char_boundary(boundary) {
+                    boundary -= 1;
+                }
+                out.push(Match {
+                    rule: rule_index,
+                    line: line_no + extra_lines as u32,
+                    column: crate::text::column_of(
+                        &text[secret_line_start..],
+                        boundary - secret_line_start,
+                    ),
+                    secret: String::from_utf8_lossy(secret_bytes).into_owned(),
+                    span: (line_start + secret.start, line_start + secret.end),
+                    extent: (line_start + whole.start(), line_start + whole.end()),
+                    encodings: Vec::new(),
+                });
             }
             let reported = (out.len() - found_before) as u64;
             profile.regex_ran(rule_index, searched, regex_matches, reported, since);
@@ -420,10 +416,6 @@ impl Detector {
     }
 }
 
-/// Whether a change to the byte range `changed` touches the secret of `m`:
-/// it changes the secret itself, or the line its match starts on (an access
-/// key ID added above the committed secret it pairs with). A line changed
-/// between a committed name and its committed value touches neither.
 /// The keyword hits of `rule` on the long line at `line_start`, taken off
 /// the front of `hits` (sorted by line, rule and position; the caller asks
 /// in that order).
@@ -474,6 +466,10 @@ fn searched_ranges(
     ranges
 }
 
+/// Whether a change to the byte range `changed` touches the secret of `m`:
+/// it changes the secret itself, or the line its match starts on (an access
+/// key ID added above the committed secret it pairs with). A line changed
+/// between a committed name and its committed value touches neither.
 fn touches(m: &Match, changed: (usize, usize)) -> bool {
     let overlaps = m.span.0 < changed.1 && changed.0 < m.span.1;
     overlaps || (changed.0..changed.1).contains(&m.extent.0)

@@ -63,7 +63,7 @@ pub struct Prefilter {
     searched: AtomicUsize,
     bulk: bool,
     /// Bulk scans: for each plain keyword that only case-sensitive rules
-    /// list, the spellings they list (see [`Prefilter::is_spelled_out`]);
+    /// list, the spellings they list (see [`Prefilter::spelled_out_hit`]);
     /// worked out on first use.
     spellings: OnceLock<Spellings>,
 }
@@ -118,13 +118,19 @@ impl Prefilter {
         }
     }
 
-    /// Whether a plain keyword hit can start a candidate at all: a keyword
-    /// only case-sensitive rules list (`AC`, a Twilio account's prefix)
-    /// counts only as one of them spells it. Found case-insensitively
+    /// The plain keyword hit at `start`, if it can start a candidate at
+    /// all: a keyword only case-sensitive rules list (`AC`, a Twilio
+    /// account's prefix) counts only as one of them spells it. Found case-insensitively
     /// (`ac` in every `back` and `each`), it was most of a JavaScript
     /// tree's hits; ruled out here, such a hit is never kept and sorted.
     /// [`Prefilter::counted_candidates`] checks each rule again.
-    fn is_spelled_out(&self, rules: &[Rule], keyword: usize, hit: &[u8]) -> bool {
+    fn spelled_out_hit(
+        &self,
+        rules: &[Rule],
+        bytes: &[u8],
+        start: usize,
+        keyword: usize,
+    ) -> Option<Hit> {
         let spellings = self.spellings.get_or_init(|| {
             let table = &self.tables.plain;
             (0..table.len())
@@ -149,9 +155,11 @@ impl Prefilter {
                 })
                 .collect()
         });
+        let hit = &bytes[start..start + self.tables.plain.keyword(keyword).len()];
         spellings[keyword]
             .as_ref()
             .is_none_or(|spellings| spellings.iter().any(|s| **s == *hit))
+            .then(|| Hit::plain(start, keyword))
     }
 
     /// The rule (or decoder pseudo rule) index of a table slot, if that
@@ -190,14 +198,8 @@ impl Prefilter {
             Some(lanes) => {
                 let plain = self.tables.plain.len();
                 let mut run = (0, 0);
-                let plain_table = &self.tables.plain;
                 lanes.for_each_match(bytes, |start, keyword| match keyword.checked_sub(plain) {
-                    None => {
-                        let hit = &bytes[start..start + plain_table.keyword(keyword).len()];
-                        if self.is_spelled_out(rules, keyword, hit) {
-                            hits.push(Hit::plain(start, keyword))
-                        }
-                    }
+                    None => hits.extend(self.spelled_out_hit(rules, bytes, start, keyword)),
                     Some(encoded) => {
                         if !(run.0 <= start && start < run.1) {
                             let end = start + self.tables.encoded.keyword(encoded).len();
@@ -216,10 +218,7 @@ impl Prefilter {
                         .plain_lanes
                         .get_or_init(|| LaneDfa::new(&table.keywords().collect::<Vec<_>>()))
                         .for_each_match(bytes, |start, keyword| {
-                            let hit = &bytes[start..start + table.keyword(keyword).len()];
-                            if self.is_spelled_out(rules, keyword, hit) {
-                                hits.push(Hit::plain(start, keyword))
-                            }
+                            hits.extend(self.spelled_out_hit(rules, bytes, start, keyword))
                         }),
                     false => table.for_each_match(bytes, |start, keyword| {
                         hits.push(Hit::plain(start, keyword))

@@ -82,13 +82,7 @@ impl RequiredRun {
 /// The run every match of `pattern` contains, when one is worth checking;
 /// `None` when there is none (or the pattern does not parse).
 pub fn required_run(pattern: &str) -> Option<RequiredRun> {
-    // The syntax every rule is parsed with (`rules::compile::syntax`).
-    let hir = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(pattern)
-        .ok()?;
+    let hir = super::widen::parse(pattern)?;
     run_in(&hir).filter(|run| run.bits() >= WORTH_CHECKING_BITS)
 }
 

@@ -35,13 +35,7 @@ pub fn widen_counted_repetitions(pattern: &str) -> Option<Hir> {
 
 /// `pattern` widened, when that drops at least `worth` optional copies.
 fn widen_if_it_removes(pattern: &str, worth: u64) -> Option<Hir> {
-    // The syntax every rule is parsed with (`rules::compile::syntax`).
-    let hir = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(pattern)
-        .ok()?;
+    let hir = parse(pattern)?;
     let mut removed = 0u64;
     let wide = widen(&hir, &mut removed);
     (removed >= worth).then_some(wide)
@@ -82,23 +76,24 @@ fn widened_pattern_removing(pattern: &str, multiline: bool, worth: u64) -> Optio
 /// group is on every path through the pattern); `false` when it does not
 /// parse.
 pub fn group_in_every_match(pattern: &str, name: &str) -> bool {
-    let parsed = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(pattern);
-    parsed.is_ok_and(|hir| always_sets(&hir, name))
+    parse(pattern).is_some_and(|hir| always_sets(&hir, name))
 }
 
 /// The longest match `pattern` can make, in bytes, if it is bounded (no
 /// `*`, `+` or open `{m,}`).
 pub fn longest_match(pattern: &str) -> Option<usize> {
-    let parsed = regex_syntax::ParserBuilder::new()
+    parse(pattern)?.properties().maximum_len()
+}
+
+/// `pattern` parsed with the syntax every rule is parsed with
+/// (`rules::compile::syntax`: bytes, ASCII classes), if it parses.
+pub fn parse(pattern: &str) -> Option<Hir> {
+    regex_syntax::ParserBuilder::new()
         .unicode(false)
         .utf8(false)
         .build()
-        .parse(pattern);
-    parsed.ok()?.properties().maximum_len()
+        .parse(pattern)
+        .ok()
 }
 
 fn always_sets(hir: &Hir, name: &str) -> bool {
